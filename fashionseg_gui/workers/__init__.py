@@ -1,0 +1,1 @@
+"""QThread workers: the only bridge between core jobs and the GUI."""
