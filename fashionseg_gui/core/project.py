@@ -270,10 +270,11 @@ class Project:
             project._set_read_only("the project folder is not writable")
         else:
             project._acquire_lock()
+        if not project.read_only:
+            for sub in ("images", "masks", "shapes", "predictions", "runs"):
+                (root / sub).mkdir(exist_ok=True)  # empty folders are not kept by git or zip
         if needs_migration and not project.read_only:
             shutil.copy2(pfile, root / f"{PROJECT_FILE}.v{version}.bak")
-            for sub in ("images", "masks", "shapes", "predictions", "runs"):
-                (root / sub).mkdir(exist_ok=True)
             project.save()
         return project
 
