@@ -78,4 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Re-import by name so that ``python -m fashionseg_gui.cli`` and the command modules
+    # share one ``UserError`` class.
+    from fashionseg_gui.cli import main as _main
+
+    sys.exit(_main())

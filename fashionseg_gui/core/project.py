@@ -235,14 +235,14 @@ class Project:
         root = Path(root)
         if (root / PROJECT_FILE).exists():
             raise ProjectError(f"{root} already holds a project; open it instead")
+        project = cls(root)
+        for name, color in classes or DEFAULT_CLASSES:  # validated before anything is written
+            project._append_class(name, color)
         try:
             for sub in ("images", "masks", "shapes", "predictions", "runs"):
                 (root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ProjectError(f"cannot create project folder {root}: {exc.strerror}") from exc
-        project = cls(root)
-        for name, color in classes or DEFAULT_CLASSES:
-            project._append_class(name, color)
         project.settings = {"created": time.strftime("%Y-%m-%dT%H:%M:%S")}
         project._acquire_lock()
         project.save()

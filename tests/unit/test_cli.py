@@ -1,0 +1,70 @@
+"""The ``fashionseg`` command line: project commands and one-line user errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashionseg_gui.cli import main
+from fashionseg_gui.core.project import Project
+
+
+def _photos(folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        p = folder / f"photo {i}.png"
+        Image.fromarray(rng.integers(0, 255, (40, 30, 3), dtype=np.uint8)).save(p)
+        paths.append(p)
+    return paths
+
+
+def test_new_import_info(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                         shared_data: Path) -> None:
+    proj = tmp_path / "p"
+    assert main(["new", str(proj), "--classes", "boho, prep"]) == 0
+    assert [c.name for c in Project.open(proj, read_only=True).classes] == \
+        ["background", "boho", "prep"]
+    photos = _photos(tmp_path / "in", 3)
+    bad = shared_data / "bad_inputs" / "not_an_image.jpg"
+    rc = main(["import", str(proj), str(tmp_path / "in"), str(bad), str(photos[0])])
+    out = capsys.readouterr().out
+    assert rc == 1  # something was refused
+    assert "imported 3 photo(s), 1 duplicate(s), 1 refused" in out
+    assert "not an image" in out
+    assert main(["info", str(proj)]) == 0
+    out = capsys.readouterr().out
+    assert "images   3  (unlabelled 3)" in out
+
+
+def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    cases = [
+        ["info", str(tmp_path / "nowhere")],
+        ["import", str(tmp_path / "nowhere"), "x.jpg"],
+        ["new", str(tmp_path / "q"), "--classes", "a,a"],
+    ]
+    for args in cases:
+        out = subprocess.run([sys.executable, "-m", "fashionseg_gui.cli", *args],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("fashionseg: error:"), out.stderr
+        assert "Traceback" not in out.stderr
+
+
+def test_import_into_locked_project_is_refused(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "p"
+    holder = Project.create(proj)  # this process holds the lock; the CLI is another instance
+    _photos(tmp_path / "in", 1)
+    out = subprocess.run([sys.executable, "-m", "fashionseg_gui.cli", "import", str(proj),
+                          str(tmp_path / "in")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "read-only" in out.stderr
+    assert holder.images == {} and len(Project.open(proj, read_only=True).images) == 0
+    holder.close()
