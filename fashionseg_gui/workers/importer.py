@@ -1,0 +1,299 @@
+"""Import and export jobs for the GUI, plus the bridge from project events to Qt signals.
+
+The jobs are plain functions with the core convention ``fn(..., cancel_token, on_progress)``
+so that :class:`fashionseg_gui.workers.base.JobWorker` runs them on a QThread. Project
+events (psygnal) may fire on that thread; :class:`ProjectSignals` re-emits them as Qt
+signals, which Qt queues to the GUI thread, so views never get called off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from fashionseg_gui.core.project import ImportOutcome, Project
+
+#: Extensions picked up when a folder is imported (explicit files are tried whatever their name).
+IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff",
+                        ".gif", ".heic", ".heif", ".avif"})
+VIA_EXTS = frozenset({".json", ".csv"})
+
+
+class ProjectSignals(QObject):
+    """Qt mirror of ``Project.events``; connect views to these, not to the psygnal group."""
+
+    images_changed = Signal(list)
+    image_changed = Signal(str)
+    mask_changed = Signal(str)
+    classes_changed = Signal()
+    settings_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._project: Project | None = None
+
+    def set_project(self, project: Project | None) -> None:
+        """Follow another project (disconnects from the previous one)."""
+        if self._project is not None:
+            ev = self._project.events
+            for sig, slot in self._pairs():
+                getattr(ev, sig).disconnect(slot)
+        self._project = project
+        if project is not None:
+            for sig, slot in self._pairs():
+                getattr(project.events, sig).connect(slot)
+
+    def _pairs(self) -> list[tuple[str, Callable[..., Any]]]:
+        return [("images_changed", self._images_changed), ("image_changed", self._image_changed),
+                ("mask_changed", self._mask_changed), ("classes_changed", self._classes_changed),
+                ("settings_changed", self._settings_changed)]
+
+    # psygnal may call these on a worker thread; a Qt signal emitted there is queued to
+    # receivers living in the GUI thread.
+    def _images_changed(self, ids: list[str]) -> None:
+        self.images_changed.emit(list(ids))
+
+    def _image_changed(self, image_id: str) -> None:
+        self.image_changed.emit(image_id)
+
+    def _mask_changed(self, image_id: str) -> None:
+        self.mask_changed.emit(image_id)
+
+    def _classes_changed(self) -> None:
+        self.classes_changed.emit()
+
+    def _settings_changed(self) -> None:
+        self.settings_changed.emit()
+
+
+@dataclass
+class DropPlan:
+    """What a drop (or a file dialog) asks to import."""
+
+    images: list[Path] = field(default_factory=list)
+    via: list[Path] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.images or self.via)
+
+
+def _looks_like_via(path: Path) -> bool:
+    return path.suffix.lower() in VIA_EXTS
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> DropPlan:
+    """Sort dropped paths into images and VIA files; folders are walked recursively.
+
+    A file given explicitly is tried as an image whatever its extension (the importer
+    sniffs the content and refuses with a reason); inside folders only image extensions
+    are taken, so a folder's ``README.txt`` does not become a refusal.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Files and folders.
+
+    Returns
+    -------
+    DropPlan
+        Images (sorted per folder), VIA files, and ignored entries with why.
+    """
+    plan = DropPlan()
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    f = Path(dirpath) / name
+                    if f.suffix.lower() in IMAGE_EXTS and f not in seen:
+                        seen.add(f)
+                        plan.images.append(f)
+        elif p.is_file():
+            if p in seen:
+                continue
+            seen.add(p)
+            (plan.via if _looks_like_via(p) else plan.images).append(p)
+        else:
+            plan.ignored.append(f"{p.name}: no such file or folder")
+    return plan
+
+
+@dataclass
+class ImportResult:
+    """Everything one import job did, for the report dialog."""
+
+    outcomes: list[ImportOutcome] = field(default_factory=list)
+    via_lines: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def imported(self) -> list[ImportOutcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    @property
+    def duplicates(self) -> list[ImportOutcome]:
+        return [o for o in self.outcomes if o.duplicate_of]
+
+    @property
+    def refused(self) -> list[ImportOutcome]:
+        return [o for o in self.outcomes if not o.ok and not o.duplicate_of]
+
+
+@dataclass
+class ViaJob:
+    """One VIA file with the choices made in the VIA import dialog."""
+
+    path: Path
+    attribute: str | None = None
+    label_map: dict[str, Any] | None = None
+    image_dirs: list[Path] | None = None
+    create_unknown_classes: bool = True
+
+
+def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | None = None,
+               source: str = "", *, cancel_token: Any = None,
+               on_progress: Callable[..., None] | None = None) -> ImportResult:
+    """Import photos, then VIA files; one bad file never stops the batch.
+
+    Parameters
+    ----------
+    project : Project
+        The open, writable project.
+    images : list of Path
+        Photos to import.
+    via_jobs : list of ViaJob, optional
+        VIA files with their attribute and label mapping.
+    source : str
+        Recorded as each image's source (default: its folder).
+    cancel_token, on_progress
+        The core job convention.
+
+    Returns
+    -------
+    ImportResult
+        Per-file outcomes and the VIA reports' lines.
+    """
+    result = ImportResult()
+    via_jobs = list(via_jobs or [])
+    total = len(images) + len(via_jobs)
+
+    def progress(done: int, _total: int, text: str) -> None:
+        if on_progress is not None:
+            on_progress(done, total, text)
+
+    if images:
+        result.outcomes = project.import_images(images, source=source, on_progress=progress,
+                                                cancel_token=cancel_token)
+    for i, job in enumerate(via_jobs):
+        if cancel_token is not None and cancel_token.cancelled:
+            break
+        from fashionseg_gui.core.via import import_via
+
+        try:
+            report = import_via(project, job.path, attribute=job.attribute,
+                                label_map=job.label_map, image_dirs=job.image_dirs,
+                                create_unknown_classes=job.create_unknown_classes)
+        except Exception as exc:  # reported per file, the batch goes on
+            result.errors.append(f"{job.path.name}: {exc}")
+        else:
+            result.via_lines.append(f"{job.path.name}:")
+            result.via_lines.extend(f"  {line}" for line in report.lines())
+        progress(len(images) + i + 1, total, job.path.name)
+    result.cancelled = bool(cancel_token is not None and cancel_token.cancelled)
+    return result
+
+
+def mask_folder_job(project: Project, folder: Path, mapping_json: Path | None = None, *,
+                    cancel_token: Any = None,
+                    on_progress: Callable[..., None] | None = None) -> list[str]:
+    """Import a folder of label masks (optionally with a value -> class mapping JSON).
+
+    Returns
+    -------
+    list[str]
+        The report lines for the import report dialog.
+    """
+    from fashionseg_gui.core import masks
+
+    mapping: dict[int, int] | None = None
+    names: list[str] | None = None
+    if mapping_json is not None:
+        names, mapping = masks.load_mapping_json(mapping_json)
+    report = masks.import_mask_folder(project, folder, mapping, names, on_progress=on_progress,
+                                      cancel_token=cancel_token)
+    lines = [report.summary()]
+    if report.classes_added:
+        lines.append("classes added: " + ", ".join(report.classes_added))
+    lines += [f"refused {p.name}: {why}" for p, why in report.refused]
+    lines += [f"unmatched {p.name}: {why}" for p, why in report.unmatched]
+    lines += [f"skipped {p.name}: {why}" for p, why in report.skipped]
+    lines += [f"warning: {w}" for w in report.warnings]
+    if report.cancelled:
+        lines.append("cancelled before the end")
+    return lines
+
+
+#: Export formats offered in File > Export: key -> (menu text, writes a single file?).
+EXPORT_FORMATS: dict[str, tuple[str, bool]] = {
+    "label-png": ("Label PNGs (class ids)…", False),
+    "colour-png": ("Colour PNGs…", False),
+    "overlay": ("Overlay JPEGs…", False),
+    "coco": ("COCO JSON…", True),
+    "via": ("VIA 2 project JSON…", True),
+}
+
+
+def export_ids(project: Project) -> list[str]:
+    """Images worth exporting: those with a mask or shapes."""
+    return [i for i in project.images
+            if project.has_mask(i) or project.shapes_path(i).exists()]
+
+
+def export_job(project: Project, fmt: str, out: Path, *, cancel_token: Any = None,
+               on_progress: Callable[..., None] | None = None) -> list[str]:
+    """Export masks or annotations in ``fmt`` (a key of :data:`EXPORT_FORMATS`).
+
+    Parameters
+    ----------
+    project : Project
+    fmt : str
+        ``label-png``, ``colour-png``, ``overlay``, ``coco`` or ``via``.
+    out : Path
+        A folder for the per-image formats, a ``.json`` file for ``coco`` and ``via``.
+
+    Returns
+    -------
+    list[str]
+        Lines for the report dialog.
+    """
+    from fashionseg_gui.core import masks
+
+    ids = export_ids(project)
+    kw = {"on_progress": on_progress, "cancel_token": cancel_token}
+    if fmt == "label-png":
+        written = masks.export_label_pngs(project, out, ids, **kw)
+    elif fmt == "colour-png":
+        written = masks.export_colour_pngs(project, out, ids, **kw)
+    elif fmt == "overlay":
+        written = masks.export_overlays(project, out, ids, **kw)
+    elif fmt == "coco":
+        masks.export_coco(project, out, ids, **kw)
+        written = [out]
+    elif fmt == "via":
+        from fashionseg_gui.core import via
+
+        via.export_via(project, out, ids)
+        written = [out]
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return [f"exported {len(ids)} image(s) as {fmt} to {out} ({len(written)} file(s))"]
