@@ -420,6 +420,7 @@ def import_mask_folder(
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and p.suffix.lower() in MASK_SUFFIXES
                    and not p.name.startswith("."))
+    used: dict[str, str] = {}  # image id -> mask file used in this run
     for n, path in enumerate(files, 1):
         if cancel_token is not None and getattr(cancel_token, "cancelled", False):
             report.cancelled = True
@@ -427,6 +428,8 @@ def import_mask_folder(
         image_id, reason = _match(path.stem, project, by_stem, by_stem_fold)
         if image_id is None:
             report.unmatched.append((path, reason))
+        elif image_id in used:
+            report.skipped.append((path, f"{used[image_id]} was already imported for this image"))
         elif not overwrite and project.has_mask(image_id):
             report.skipped.append((path, "the image has a mask already"))
         else:
@@ -439,6 +442,7 @@ def import_mask_folder(
             else:
                 project.write_mask(image_id, mask, status=status)
                 report.imported.append((image_id, path))
+                used[image_id] = path.name
                 report.warnings.extend(warns)
         if on_progress is not None:
             on_progress(n, len(files), path.name)
