@@ -1,0 +1,190 @@
+"""Augmentation preview: a grid of augmented photo/mask pairs, computed in a worker.
+
+It shows what the training really sees: the photo and its mask transformed with the same
+random parameters (flip, rotation, scale/crop), colour jitter on the photo only, padding
+and unlabelled pixels in grey. ``core.data.augmentation_preview`` does the work on a
+QThread (it imports TensorFlow); the dialog only paints the returned arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashionseg_gui.core.cancel import CancelToken
+from fashionseg_gui.workers.base import JobWorker
+
+IGNORE_RGB = (150, 150, 150)
+TILE_HEIGHT = 220
+
+#: Workers of closed dialogs, kept alive until their thread ends (see :func:`wait_all`).
+_ORPHANS: set[JobWorker] = set()
+
+
+def wait_all(msecs: int = 30000) -> None:
+    """Cancel and wait for the preview workers of closed dialogs (call when the app quits)."""
+    for worker in list(_ORPHANS):
+        worker.stop(msecs)
+        _ORPHANS.discard(worker)
+
+
+def run_preview(project: Any, config: Mapping[str, Any], n: int, seed: int, *,
+                cancel_token: CancelToken, on_progress: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Augment ``n`` labelled photos of ``project`` as the training with ``config`` would.
+
+    Returns
+    -------
+    list of (image, mask)
+        uint8 ``(H, W, 3)`` photos and uint8 ``(H, W)`` masks (255 = ignore/padding).
+    """
+    from fashionseg_gui.core import data
+    from fashionseg_gui.workers.training import config_from_dict
+
+    on_progress(0, 2, "reading labelled images")
+    cfg = config_from_dict(config)
+    samples = data.samples_from_project(project, cfg)
+    if not samples:
+        raise ValueError("no labelled images to preview: label or import some masks first")
+    cancel_token.raise_if_cancelled()
+    on_progress(1, 2, "augmenting")
+    pairs = data.augmentation_preview(samples, n, seed, config=cfg)
+    on_progress(2, 2, "done")
+    return [(np.ascontiguousarray(img, np.uint8), np.ascontiguousarray(m, np.uint8))
+            for img, m in pairs]
+
+
+def colorize(mask: np.ndarray, colors: Sequence[str]) -> np.ndarray:
+    """RGB picture of a label mask: class colours, ignore (255) in grey."""
+    lut = np.zeros((256, 3), np.uint8)
+    lut[:] = IGNORE_RGB
+    for i, c in enumerate(colors[:255]):
+        c = c.lstrip("#")
+        lut[i] = (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
+    return lut[np.asarray(mask, np.uint8)]
+
+
+def to_pixmap(rgb: np.ndarray, height: int = TILE_HEIGHT) -> QPixmap:
+    """A QPixmap of an RGB uint8 array, scaled to ``height`` pixels."""
+    rgb = np.ascontiguousarray(rgb, np.uint8)
+    h, w = rgb.shape[:2]
+    image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    return QPixmap.fromImage(image).scaledToHeight(
+        height, Qt.TransformationMode.FastTransformation)
+
+
+class AugmentPreviewDialog(QDialog):
+    """A non-modal dialog with ``n`` augmented pairs; "Shuffle" draws new random parameters.
+
+    Parameters
+    ----------
+    project : Project
+        Source of the labelled photos.
+    config : Mapping
+        The training settings (augmentation flags, input size).
+    n : int
+        Number of pairs shown.
+    """
+
+    def __init__(self, project: Any, config: Mapping[str, Any], parent: QWidget | None = None,
+                 n: int = 6) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Augmentation preview")
+        self.project, self.config, self.n = project, dict(config), int(n)
+        self.seed = 0
+        self.worker: JobWorker | None = None
+        self._old_workers: list[JobWorker] = []
+        self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
+
+        layout = QVBoxLayout(self)
+        self.status = QLabel("Augmenting… (the first time loads TensorFlow)")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        layout.addWidget(self.grid_host, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.shuffle_button = QPushButton("Shuffle")
+        self.shuffle_button.setToolTip("Draw new random augmentation parameters")
+        buttons.addButton(self.shuffle_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.shuffle_button.clicked.connect(self.shuffle)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+        self.resize(1000, 600)
+        self._compute()
+
+    def shuffle(self) -> None:
+        """Recompute with another seed."""
+        self.seed += 1
+        self._compute()
+
+    def _compute(self) -> None:
+        if self.worker is not None:
+            return
+        self.shuffle_button.setEnabled(False)
+        worker = JobWorker(run_preview, self.project, self.config, self.n, self.seed,
+                           name="augment-preview")
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_failed)
+        self.worker = worker
+        worker.start()
+
+    @Slot(object)
+    def _on_finished(self, pairs: Any) -> None:
+        self._release()
+        self.pairs = list(pairs or [])
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        colors = [c.color for c in self.project.classes]
+        cols = 3
+        for k, (image, mask) in enumerate(self.pairs):
+            photo, label = QLabel(), QLabel()
+            photo.setPixmap(to_pixmap(image))
+            label.setPixmap(to_pixmap(colorize(mask, colors)))
+            r, c = divmod(k, cols)
+            self.grid.addWidget(photo, r, 2 * c)
+            self.grid.addWidget(label, r, 2 * c + 1)
+        self.status.setText(f"{len(self.pairs)} augmented photo/mask pairs (seed {self.seed}); "
+                            "grey = padding or unlabelled (ignored by the loss).")
+
+    @Slot()
+    @Slot(str)
+    def _on_failed(self, message: str = "cancelled") -> None:
+        self._release()
+        self.status.setText(f"Preview failed: {message}")
+
+    def _release(self) -> None:
+        if self.worker is not None:
+            self._old_workers.append(self.worker)
+            self.worker = None
+        self.shuffle_button.setEnabled(True)
+
+    def shutdown(self) -> None:
+        """Cancel the workers without blocking; they stay alive until their thread ends."""
+        for w in [self.worker, *self._old_workers]:
+            if w is not None and w.is_running():
+                w.cancel()
+                _ORPHANS.add(w)
+                if w.thread is not None:
+                    w.thread.finished.connect(lambda w=w: _ORPHANS.discard(w))
+        self.worker = None
+        self._old_workers = []
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)

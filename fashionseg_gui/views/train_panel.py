@@ -1,0 +1,688 @@
+"""The Train panel: settings, Train/Stop, live curves, past runs, prediction and export.
+
+A QDockWidget-friendly widget. It holds no domain state: the settings are saved in the
+project (``settings["train"]``), runs are read from ``<project>/runs/*/metrics.json``, and
+every long job (training, prediction, SavedModel export, augmentation preview) runs in a
+worker on its own QThread. TensorFlow is never imported on the GUI thread: constructing
+the panel, showing it and reading runs do not touch it.
+
+Standalone: ``python -m fashionseg_gui.views.train_panel [PROJECT]`` (without a project it
+trains on a temporary copy of the demo project).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashionseg_gui.views.plots import ClassMetrics, TrainingCurves
+from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.prediction import ExportWorker, PredictionWorker
+from fashionseg_gui.workers.training import TrainingWorker
+
+log = logging.getLogger(__name__)
+
+#: Defaults of the settings the panel edits (the names of ``core.train.TrainConfig``).
+DEFAULTS: dict[str, Any] = {
+    "epochs": 30, "batch_size": 8, "learning_rate": 2e-3, "input_height": 384,
+    "input_width": 256, "depth": 4, "base_width": 16, "batch_norm": True, "dropout": 0.0,
+    "loss": "ce_dice", "augment_flip": True, "augment_rotate": True, "augment_scale": True,
+    "augment_color": True, "mixed_precision": "off", "early_stopping_patience": 8,
+}
+AUGMENTATIONS = (("augment_flip", "flip"), ("augment_rotate", "rotate ±10°"),
+                 ("augment_scale", "scale/crop"), ("augment_color", "colour jitter"))
+RUN_COLUMNS = ("Run", "Started", "Epochs", "Val mIoU", "Baseline", "State")
+#: Seconds a worker may take to stop when the window closes.
+SHUTDOWN_WAIT_MS = 30000
+
+
+def read_run(run_dir: Path) -> dict[str, Any] | None:
+    """The summary of a past run (``metrics.json`` and ``config.json``), None if unreadable."""
+    try:
+        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        metrics = None
+    if not isinstance(metrics, dict):
+        if not (run_dir / "config.json").is_file():
+            return None
+        metrics = {"state": "incomplete"}
+    return metrics
+
+
+def read_history(run_dir: Path) -> list[dict[str, Any]]:
+    """Epoch rows of ``history.csv`` with the keys the curves use (epoch counted from 1)."""
+    path = run_dir / "history.csv"
+    rows: list[dict[str, Any]] = []
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            for i, row in enumerate(csv.DictReader(fh)):
+                out: dict[str, Any] = {}
+                for key, value in row.items():
+                    try:
+                        out[key] = float(value)
+                    except (TypeError, ValueError):
+                        continue
+                out["epoch"] = int(out.get("epoch", i + 1))
+                rows.append(out)
+    except OSError:
+        return []
+    if rows and rows[0]["epoch"] == 0:  # a 0-based log
+        for row in rows:
+            row["epoch"] += 1
+    return rows
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{v:.{digits}f}" if math.isfinite(v) else "–"
+
+
+class TrainPanel(QWidget):
+    """Train a U-Net on the project, watch it learn, predict and export.
+
+    Signals
+    -------
+    sigPredictionsReady(list)
+        Ids of the images that received a prediction (their status is now "predicted").
+    sigRunFinished(str)
+        The run folder of a training that ended (finished or stopped).
+    sigStatusMessage(str)
+        A one-line message for the window's status bar.
+    """
+
+    sigPredictionsReady = Signal(list)
+    sigRunFinished = Signal(str)
+    sigStatusMessage = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project: Any = None
+        self._job: JobWorker | None = None
+        self._job_kind = ""
+        self._finished_jobs: list[JobWorker] = []
+        self._run_dir: str | None = None
+        self._cancelled_worker: JobWorker | None = None
+        self._t_start = 0.0
+        self.setObjectName("TrainPanel")
+        self._build_ui()
+        self._set_busy("")
+        self.set_project(None)
+
+    # --- construction -------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 6)
+
+        self.settings_box = QGroupBox("Settings")
+        grid = QGridLayout(self.settings_box)
+        form_l, form_r = QFormLayout(), QFormLayout()
+        grid.addLayout(form_l, 0, 0)
+        grid.addLayout(form_r, 0, 1)
+
+        self.epochs = self._spin(1, 10000, "Passes over the training images")
+        self.batch_size = self._spin(1, 512, "Photos per training step")
+        self.learning_rate = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0,
+                                            singleStep=1e-4)
+        self.learning_rate.setToolTip("Peak learning rate of the optimiser")
+        size = QWidget()
+        size_row = QHBoxLayout(size)
+        size_row.setContentsMargins(0, 0, 0, 0)
+        self.input_height = self._spin(32, 2048, "Input height (multiple of 2^depth)", step=32)
+        self.input_width = self._spin(32, 2048, "Input width (multiple of 2^depth)", step=32)
+        size_row.addWidget(self.input_height)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self.input_width)
+        form_l.addRow("Epochs", self.epochs)
+        form_l.addRow("Batch size", self.batch_size)
+        form_l.addRow("Learning rate", self.learning_rate)
+        form_l.addRow("Input H × W", size)
+
+        self.depth = self._spin(1, 6, "Number of down-sampling levels of the U-Net")
+        self.base_width = self._spin(4, 256, "Filters of the first U-Net level", step=4)
+        self.loss = QComboBox()
+        self.loss.addItem("Cross-entropy + Dice", "ce_dice")
+        self.loss.addItem("Class-weighted cross-entropy", "weighted_ce")
+        self.loss.setToolTip("Both counter the dominance of background pixels")
+        self.mixed_precision = QComboBox()
+        self.mixed_precision.addItem("Off (float32)", "off")
+        self.mixed_precision.addItem("bfloat16", "bf16")
+        self.mixed_precision.setToolTip("bfloat16 is faster on CPUs with AMX/AVX512-BF16")
+        form_r.addRow("Depth", self.depth)
+        form_r.addRow("Base width", self.base_width)
+        form_r.addRow("Loss", self.loss)
+        form_r.addRow("Mixed precision", self.mixed_precision)
+
+        aug = QHBoxLayout()
+        aug.addWidget(QLabel("Augment:"))
+        self.augment: dict[str, QCheckBox] = {}
+        for key, label in AUGMENTATIONS:
+            box = QCheckBox(label)
+            self.augment[key] = box
+            aug.addWidget(box)
+        aug.addStretch(1)
+        self.preview_button = QPushButton("Augmentation preview…")
+        self.preview_button.setToolTip("Show a few augmented photo/mask pairs")
+        self.preview_button.clicked.connect(self.show_augmentation_preview)
+        aug.addWidget(self.preview_button)
+        grid.addLayout(aug, 1, 0, 1, 2)
+        root.addWidget(self.settings_box)
+
+        buttons = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Train a new model on the labelled images (Ctrl+T)")
+        self.train_button.setShortcut("Ctrl+T")
+        self.train_button.clicked.connect(lambda: self.start_training())
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the current batch; the best model is kept")
+        self.stop_button.clicked.connect(self.stop)
+        self.predict_button = QPushButton("Predict unlabelled")
+        self.predict_button.setToolTip("Predict masks for the images you have not labelled, "
+                                       "with the selected (or latest) run")
+        self.predict_button.clicked.connect(lambda: self.predict_unlabelled())
+        for b in (self.train_button, self.stop_button, self.predict_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        root.addLayout(buttons)
+
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        self.status = QLabel("")
+        self.status.setObjectName("muted")
+        self.status.setWordWrap(True)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        root.addWidget(self.progress)
+        root.addWidget(self.status)
+        root.addWidget(self.message)
+
+        self.tabs = QTabWidget()
+        self.curves = TrainingCurves()
+        self.class_metrics = ClassMetrics()
+        self.tabs.addTab(self.curves, "Curves")
+        self.tabs.addTab(self.class_metrics, "Per class")
+        self.tabs.addTab(self._build_runs_tab(), "Runs")
+        root.addWidget(self.tabs, 1)
+
+    def _build_runs_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 4, 0, 0)
+        self.runs = QTableWidget(0, len(RUN_COLUMNS))
+        self.runs.setHorizontalHeaderLabels(RUN_COLUMNS)
+        self.runs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.runs.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.runs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.runs.verticalHeader().hide()
+        self.runs.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.runs.horizontalHeader().setStretchLastSection(True)
+        self.runs.itemSelectionChanged.connect(self._on_run_selected)
+        layout.addWidget(self.runs, 1)
+        row = QHBoxLayout()
+        self.finetune_button = QPushButton("Fine-tune from selected run")
+        self.finetune_button.setToolTip("Continue training the selected run's best model "
+                                        "(e.g. after correcting predictions)")
+        self.finetune_button.clicked.connect(self._finetune_selected)
+        self.export_button = QPushButton("Export SavedModel…")
+        self.export_button.setToolTip("Write the selected run's model as a TensorFlow "
+                                      "SavedModel that takes uint8 photos")
+        self.export_button.clicked.connect(lambda: self.export_saved_model())
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh_runs)
+        for b in (self.finetune_button, self.export_button, self.refresh_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return tab
+
+    def _spin(self, lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
+        box = QSpinBox(minimum=lo, maximum=hi, singleStep=step)
+        box.setToolTip(tip)
+        return box
+
+    # --- project -----------------------------------------------------------------------
+    def set_project(self, project: Any) -> None:
+        """Show ``project`` (or nothing); a running job keeps its own reference."""
+        self.project = project
+        settings = dict(DEFAULTS)
+        if project is not None:
+            saved = project.settings.get("train")
+            if isinstance(saved, dict):
+                settings.update({k: v for k, v in saved.items() if k in DEFAULTS})
+        self.set_config(settings)
+        names = [c.name for c in project.classes] if project is not None else []
+        colors = [c.color for c in project.classes] if project is not None else []
+        if not self.is_busy():
+            self.curves.reset()
+            self.class_metrics.set_classes(names, colors)
+        self.refresh_runs()
+        self._update_buttons()
+
+    def config_dict(self) -> dict[str, Any]:
+        """The settings as a ``TrainConfig`` dict (plain types)."""
+        cfg: dict[str, Any] = {
+            "epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
+            "learning_rate": self.learning_rate.value(),
+            "input_height": self.input_height.value(), "input_width": self.input_width.value(),
+            "depth": self.depth.value(), "base_width": self.base_width.value(),
+            "loss": self.loss.currentData(), "mixed_precision": self.mixed_precision.currentData(),
+        }
+        for key, box in self.augment.items():
+            cfg[key] = box.isChecked()
+        for key in ("batch_norm", "dropout", "early_stopping_patience"):
+            cfg[key] = self._extra.get(key, DEFAULTS[key])
+        return cfg
+
+    def set_config(self, cfg: dict[str, Any]) -> None:
+        """Show settings (unknown keys are kept and passed on unchanged)."""
+        merged = dict(DEFAULTS)
+        merged.update(cfg)
+        for name in ("epochs", "batch_size", "input_height", "input_width", "depth",
+                     "base_width"):
+            getattr(self, name).setValue(int(merged[name]))
+        self.learning_rate.setValue(float(merged["learning_rate"]))
+        for combo, key in ((self.loss, "loss"), (self.mixed_precision, "mixed_precision")):
+            i = combo.findData(merged[key])
+            combo.setCurrentIndex(max(i, 0))
+        for key, box in self.augment.items():
+            box.setChecked(bool(merged[key]))
+        self._extra = {k: v for k, v in merged.items()
+                       if k in ("batch_norm", "dropout", "early_stopping_patience")}
+
+    # --- jobs --------------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        """Whether a training, prediction or export job is running."""
+        return self._job is not None
+
+    def start_training(self, resume_from: str | None = None) -> bool:
+        """Start a training with the current settings; False (with a message) if it cannot."""
+        if not self._can_start("train"):
+            return False
+        cfg = self.config_dict()
+        if resume_from:
+            cfg["resume_from"] = str(resume_from)
+        if not self.project.read_only:
+            try:  # remember the settings with the project (not the one-off resume path)
+                self.project.set_setting("train", {k: v for k, v in cfg.items()
+                                                   if k != "resume_from"})
+            except Exception as exc:  # noqa: BLE001 - a settings write must not block training
+                log.warning("could not save training settings: %s", exc)
+        self.curves.reset()
+        self.class_metrics.set_classes([c.name for c in self.project.classes],
+                                       [c.color for c in self.project.classes])
+        worker = TrainingWorker(cfg, self.project)
+        worker.metrics.connect(self._on_train_metrics)
+        self._start_job(worker, "train", "Starting training (loading TensorFlow)…")
+        return True
+
+    def stop(self) -> None:
+        """Ask the running job to stop (training stops after the current batch)."""
+        if self._job is not None:
+            self._job.cancel()
+            self.stop_button.setEnabled(False)
+            self.status.setText("Stopping after the current batch…")
+
+    def predict_unlabelled(self, run_dir: str | Path | None = None) -> bool:
+        """Predict every image without a user mask with ``run_dir`` (default: selected/latest)."""
+        if not self._can_start("predict"):
+            return False
+        run = Path(run_dir) if run_dir else self._model_run()
+        if run is None:
+            self._show_error("No trained model yet: train first (or select a run with a model).")
+            return False
+        ids = [i for i, r in self.project.images.items()
+               if r.status in ("unlabelled", "predicted")]
+        if not ids:
+            self._show_info("Every image has a user mask; nothing to predict.")
+            return False
+        worker = PredictionWorker(self.project, ids, run)
+        self._start_job(worker, "predict", f"Predicting {len(ids)} images with {run.name}…")
+        return True
+
+    def export_saved_model(self, out_dir: str | Path | None = None,
+                           run_dir: str | Path | None = None) -> bool:
+        """Export the selected (or latest) run as a SavedModel into ``out_dir`` (asks if None)."""
+        if not self._can_start("export"):
+            return False
+        run = Path(run_dir) if run_dir else self._model_run()
+        if run is None:
+            self._show_error("No trained model to export: train first.")
+            return False
+        if out_dir is None:
+            chosen = QFileDialog.getExistingDirectory(
+                self, "Export SavedModel into folder", str(self.project.root))
+            if not chosen:
+                return False
+            out_dir = Path(chosen) / f"saved_model_{run.name}"
+        worker = ExportWorker(run, Path(out_dir), len(self.project.classes))
+        self._start_job(worker, "export", f"Exporting {run.name} to {out_dir}…")
+        return True
+
+    def show_augmentation_preview(self) -> None:
+        """Open the augmentation preview dialog for the current settings."""
+        if self.project is None:
+            self._show_error("Open a project first.")
+            return
+        from fashionseg_gui.views.augment_preview import AugmentPreviewDialog
+
+        dialog = AugmentPreviewDialog(self.project, self.config_dict(), parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self._preview = dialog
+
+    def shutdown(self) -> None:
+        """Stop every worker and wait for it (call when the window closes)."""
+        from fashionseg_gui.views import augment_preview
+
+        preview = getattr(self, "_preview", None)
+        if preview is not None:
+            try:
+                preview.shutdown()
+            except RuntimeError:  # already deleted
+                pass
+        augment_preview.wait_all(SHUTDOWN_WAIT_MS)
+        job = self._job
+        if job is not None:
+            job.stop(SHUTDOWN_WAIT_MS)
+        for w in self._finished_jobs:
+            w.wait(SHUTDOWN_WAIT_MS)
+
+    def _can_start(self, kind: str) -> bool:
+        if self.project is None:
+            self._show_error("Open a project first.")
+            return False
+        if self._job is not None:
+            self._show_error("Another job is running; stop it first.")
+            return False
+        if kind in ("train", "predict") and self.project.read_only:
+            self._show_error("The project is read-only "
+                             f"({self.project.read_only_reason}); cannot {kind}.")
+            return False
+        return True
+
+    def _start_job(self, worker: JobWorker, kind: str, text: str) -> None:
+        self._job, self._job_kind = worker, kind
+        self._t_start = time.monotonic()
+        self.message.hide()
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        self._set_busy(kind)
+        self.progress.setRange(0, 0)  # busy until the first progress report
+        self.progress.setFormat(text)
+        self.status.setText(text)
+        self.sigStatusMessage.emit(text)
+        worker.start()
+
+    def _end_job(self) -> JobWorker | None:
+        worker, self._job = self._job, None
+        if worker is not None:
+            self._finished_jobs = [w for w in self._finished_jobs if w.is_running()]
+            self._finished_jobs.append(worker)  # keep it alive until its thread ends
+        self._set_busy("")
+        self.progress.setRange(0, 1)
+        return worker
+
+    # --- worker signals ------------------------------------------------------------------
+    def _current(self) -> bool:
+        """Whether the signal being handled comes from the running job."""
+        return self._job is not None and self.sender() is self._job
+
+    @Slot(int, int, str)
+    def _on_progress(self, done: int, total: int, text: str) -> None:
+        if not self._current():
+            return
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+        self.progress.setFormat(f"%p%  {text}" if total > 0 else text)
+
+    @Slot(dict)
+    def _on_train_metrics(self, m: dict) -> None:
+        if not self._current():
+            return
+        kind = m.get("event")
+        if kind == "batch":
+            self.curves.add_batch_losses(m.get("losses", ()))
+        elif kind == "epoch":
+            self.curves.add_epoch(m)
+            self.class_metrics.set_metrics(m.get("per_class_iou", ()), m.get("confusion", ()))
+            self.status.setText(
+                f"Epoch {m.get('epoch')}/{m.get('epochs')}: loss {_fmt(m.get('loss'))}, "
+                f"val mIoU {_fmt(m.get('val_miou'))} (all-background "
+                f"{_fmt(m.get('baseline_miou'))}), {_fmt(m.get('seconds'), 1)} s")
+        elif kind == "start":
+            self._run_dir = str(m.get("run_dir") or "") or None
+            self.status.setText(f"Training on {m.get('train_images', '?')} images, validating "
+                                f"on {m.get('val_images', '?')}…")
+
+    @Slot(object)
+    def _on_finished(self, result: Any) -> None:
+        worker = self.sender()
+        if worker is self._cancelled_worker:  # the partial result of a stopped training
+            self._cancelled_worker = None
+            self._report_training(result, stopped=True)
+            return
+        if not self._current():
+            return
+        kind = self._job_kind
+        self._end_job()
+        if kind == "train":
+            self._report_training(result, stopped=bool(getattr(result, "cancelled", False)))
+        elif kind == "predict":
+            ids = [str(i) for i in (result or [])]
+            self._done(f"Predicted {len(ids)} images: review them (status \u201cpredicted\u201d) "
+                       "and correct the masks.")
+            if self.project is not None:  # views refresh on the GUI thread
+                for image_id in ids:
+                    if image_id in self.project.images:
+                        self.project.events.image_changed.emit(image_id)
+            self.sigPredictionsReady.emit(ids)
+        elif kind == "export":
+            self._done(f"SavedModel written to {result}")
+        self._update_buttons()
+
+    def _report_training(self, result: Any, stopped: bool) -> None:
+        run_dir = str(getattr(result, "run_dir", "") or self._run_dir or "")
+        best = getattr(result, "best_val_miou", None)
+        text = ("Training stopped" if stopped else "Training finished") + (
+            f": best val mIoU {_fmt(best)}" if best is not None else "")
+        self._done(text)
+        self.refresh_runs()
+        if run_dir:
+            self.sigRunFinished.emit(run_dir)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        if not self._current():
+            return
+        kind = self._job_kind
+        self._end_job()
+        self.progress.setFormat("failed")
+        what = {"train": "Training", "predict": "Prediction", "export": "Export"}.get(kind, "Job")
+        self._show_error(f"{what} failed: {message}")
+        if kind == "train":
+            self.refresh_runs()
+        self._update_buttons()
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        if not self._current():
+            return
+        kind = self._job_kind
+        worker = self._end_job()
+        if kind == "train":  # a finished(result) with the partial run may follow
+            self._cancelled_worker = worker
+            self.refresh_runs()
+        self._done({"train": "Training stopped", "predict": "Prediction stopped",
+                    "export": "Export stopped"}.get(kind, "Stopped"))
+        self._update_buttons()
+
+    def _done(self, text: str) -> None:
+        self.progress.setValue(self.progress.maximum())
+        self.progress.setFormat(text)
+        self.status.setText(f"{text} ({time.monotonic() - self._t_start:.0f} s)")
+        self.sigStatusMessage.emit(text)
+
+    # --- messages and state ------------------------------------------------------------
+    def _show_error(self, text: str) -> None:
+        self.message.setStyleSheet("QLabel { background: #fde7e9; color: #8a1c24; "
+                                   "border: 1px solid #f1b5bb; border-radius: 4px; "
+                                   "padding: 6px; }")
+        self.message.setText(text)
+        self.message.show()
+        self.sigStatusMessage.emit(text)
+
+    def _show_info(self, text: str) -> None:
+        self.message.setStyleSheet("QLabel { background: #e8f0fe; color: #1a3d7c; "
+                                   "border-radius: 4px; padding: 6px; }")
+        self.message.setText(text)
+        self.message.show()
+
+    def _set_busy(self, kind: str) -> None:
+        self.settings_box.setEnabled(not kind)
+        self.stop_button.setEnabled(bool(kind))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        idle = self._job is None and self.project is not None
+        writable = idle and not self.project.read_only
+        has_model = idle and self._model_run() is not None
+        self.train_button.setEnabled(writable)
+        self.predict_button.setEnabled(writable and has_model)
+        self.preview_button.setEnabled(self.project is not None)
+        self.finetune_button.setEnabled(writable and self._selected_run() is not None)
+        self.export_button.setEnabled(has_model)
+
+    # --- runs ----------------------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        """Re-read ``runs/`` (newest first)."""
+        self.runs.blockSignals(True)
+        self.runs.setRowCount(0)
+        if self.project is not None and self.project.runs_dir.is_dir():
+            dirs = sorted((p for p in self.project.runs_dir.iterdir() if p.is_dir()),
+                          key=lambda p: p.stat().st_mtime, reverse=True)
+            for run in dirs:
+                m = read_run(run)
+                if m is None:
+                    continue
+                row = self.runs.rowCount()
+                self.runs.insertRow(row)
+                started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.stat().st_mtime))
+                epochs = m.get("epochs_done", m.get("epochs", "–"))
+                state = m.get("state") or ("stopped" if m.get("cancelled") else "finished")
+                if not (run / "checkpoints" / "best.keras").is_file():
+                    state = f"{state} (no model)"
+                values = (run.name, started, str(epochs),
+                          _fmt(m.get("best_val_miou", m.get("val_miou"))),
+                          _fmt(m.get("baseline_miou")), str(state))
+                for col, value in enumerate(values):
+                    item = QTableWidgetItem(value)
+                    item.setData(Qt.ItemDataRole.UserRole, str(run))
+                    self.runs.setItem(row, col, item)
+        self.runs.blockSignals(False)
+        self._update_buttons()
+
+    def _selected_run(self) -> Path | None:
+        rows = self.runs.selectionModel().selectedRows() if self.runs.selectionModel() else []
+        if not rows:
+            return None
+        item = self.runs.item(rows[0].row(), 0)
+        return Path(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def _model_run(self) -> Path | None:
+        """The selected run if it has a model, else the newest run that has one."""
+        if self.project is None:
+            return None
+        selected = self._selected_run()
+        if selected is not None and (selected / "checkpoints" / "best.keras").is_file():
+            return selected
+        for row in range(self.runs.rowCount()):
+            run = Path(self.runs.item(row, 0).data(Qt.ItemDataRole.UserRole))
+            if (run / "checkpoints" / "best.keras").is_file():
+                return run
+        return None
+
+    def _on_run_selected(self) -> None:
+        run = self._selected_run()
+        self._update_buttons()
+        if run is None or self.is_busy():
+            return
+        self.curves.set_history(read_history(run))
+        m = read_run(run) or {}
+        self.class_metrics.set_metrics(m.get("per_class_iou", ()), m.get("confusion", ()))
+
+    def _finetune_selected(self) -> None:
+        run = self._selected_run()
+        if run is not None:
+            self.start_training(resume_from=str(run))
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
+    """Show the panel on its own for ``PROJECT`` (default: a temporary copy of the demo)."""
+    import shutil
+    import sys
+    import tempfile
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.core.project import Project
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if args:
+        project = Project.open(args[0])
+    else:
+        demo = Path(__file__).resolve().parents[2] / "projects" / "demo"
+        tmp = Path(tempfile.mkdtemp(prefix="fashionseg-demo-"))
+        shutil.copytree(demo, tmp / "demo", ignore=shutil.ignore_patterns(".fashionseg.lock"))
+        project = Project.open(tmp / "demo")
+        print(f"training on a copy of the demo project: {project.root}")
+    panel = TrainPanel()
+    panel.setWindowTitle(f"Train — {project.name}")
+    panel.set_project(project)
+    panel.sigPredictionsReady.connect(lambda ids: print(f"predictions ready: {len(ids)}"))
+    panel.resize(900, 900)
+    panel.show()
+    app.aboutToQuit.connect(panel.shutdown)
+    code = app.exec()
+    project.close()
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
