@@ -395,6 +395,8 @@ def _decode(raw: bytes, name: str, *, shape_rules: bool,
             rgb, had_alpha = _to_rgb(upright, warnings)
         except ImageRejected as exc:
             raise ImageRejected(f"{name}: {exc}") from None
+        if rgb is im:  # detach from the (soon closed) file object
+            rgb = im.copy()
     if rgb.mode != "RGB":
         rgb = rgb.convert("RGB")
     rgb.info = {}
@@ -461,7 +463,7 @@ def decode_for_import(path: str | Path) -> DecodedImage:
         and facts["mode"] in ("RGB", "L")
         and not facts["deep"]
         and facts["orientation"] == 1
-        and facts["frames"] == 1
+        and (facts["frames"] == 1 or fmt == "MPO")  # MPO extra pictures are not stored
         and not facts["had_alpha"]
     )
     return DecodedImage(

@@ -275,3 +275,13 @@ def test_sixteen_bit_full_range_and_float(tmp_path: Path) -> None:
     arr = np.asarray(dec.image)[..., 0]
     assert arr.min() == 0 and arr.max() == 255
     assert any("floating-point" in w for w in dec.warnings)
+
+
+def test_mpo_camera_jpeg_is_a_plain_jpeg(tmp_path: Path) -> None:
+    path = tmp_path / "camera.jpg"
+    first = Image.new("RGB", (64, 48), (200, 30, 30))
+    first.save(path, format="MPO", save_all=True, append_images=[Image.new("RGB", (32, 24))])
+    dec = decode_for_import(path)
+    assert dec.format == "MPO" and dec.ext == ".jpg"
+    assert dec.store_original and dec.warnings == []
+    assert dec.image.size == (64, 48)
