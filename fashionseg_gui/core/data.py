@@ -1,0 +1,670 @@
+"""Dataset pipeline: sample sources, deterministic split, letterbox, joint augmentation, tf.data.
+
+A :class:`Sample` is an image id with loaders for its photo (uint8 RGB, upright) and its
+label mask (uint8 class ids, 255 = ignore). Samples come from a project
+(:func:`samples_from_project`) or from a folder pair with a value mapping
+(:func:`samples_from_folder`, e.g. CCP's ``images/`` + ``masks/`` + ``ccp5.json``).
+
+Photos are letterboxed (aspect kept, padded to a multiple of ``2**depth``, padding
+labelled 255) once, cached in RAM as uint8, and augmented in a vectorised tf.data map with
+the same random geometry for photo and mask (nearest neighbour and fill 255 for the mask).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+IGNORE = 255
+SPLITS = ("train", "val", "test")
+
+
+class DataError(Exception):
+    """A problem with the training data, worded for the user."""
+
+
+# ----------------------------------------------------------------------------------------
+# Samples
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One labelled photo.
+
+    Attributes
+    ----------
+    id : str
+        Image id (stable; decides the split hash).
+    load_image : callable
+        Returns the photo as uint8 ``(H, W, 3)`` RGB.
+    load_mask : callable
+        Returns the label mask as uint8 ``(H, W)``; 255 = ignore.
+    split : str or None
+        ``"train"``, ``"val"``, ``"test"`` or None (unassigned).
+    """
+
+    id: str
+    load_image: Callable[[], np.ndarray] = field(repr=False)
+    load_mask: Callable[[], np.ndarray] = field(repr=False)
+    split: str | None = None
+
+
+def load_mapping(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """Read a value-to-class mapping JSON (``{"classes": [...], "map": {"41": 1, ...}}``).
+
+    Returns
+    -------
+    classes : list of str
+        Class names, background first.
+    lut : np.ndarray
+        uint8 lookup table of 256 entries; unmapped values map to 255 (ignore).
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        classes = [str(c) for c in data["classes"]]
+        lut = np.full(256, IGNORE, np.uint8)
+        for key, value in data["map"].items():
+            k, v = int(key), int(value)
+            if not (0 <= k <= 255 and 0 <= v < len(classes)):
+                raise ValueError(f"entry {key!r}: {value!r} is out of range")
+            lut[k] = v
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"cannot read mapping {path}: {exc}") from exc
+    return classes, lut
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im)
+        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+def _read_gray(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.mode not in ("L", "P"):
+            raise DataError(f"mask {path.name} is not an 8-bit single-channel PNG (mode {im.mode})")
+        return np.asarray(im, dtype=np.uint8)
+
+
+def samples_from_folder(
+    image_dir: str | Path,
+    mask_dir: str | Path,
+    mapping: str | Path | np.ndarray | None = None,
+    ids: Iterable[str] | None = None,
+) -> list[Sample]:
+    """Samples from ``image_dir/<id>.<ext>`` photos and ``mask_dir/<id>.png`` label masks.
+
+    Parameters
+    ----------
+    image_dir, mask_dir : path
+        Folders of photos and of 8-bit label PNGs with the same stem.
+    mapping : path or np.ndarray, optional
+        Mapping JSON (see :func:`load_mapping`) or a 256-entry lookup table applied to mask
+        values; None keeps the values as class ids.
+    ids : iterable of str, optional
+        Restrict to these stems (sorted order kept).
+
+    Returns
+    -------
+    list of Sample
+        Sorted by id.
+    """
+    image_dir, mask_dir = Path(image_dir), Path(mask_dir)
+    if not image_dir.is_dir():
+        raise DataError(f"image folder not found: {image_dir}")
+    if not mask_dir.is_dir():
+        raise DataError(f"mask folder not found: {mask_dir}")
+    if mapping is None:
+        lut = None
+    elif isinstance(mapping, np.ndarray):
+        lut = mapping.astype(np.uint8)
+    else:
+        lut = load_mapping(mapping)[1]
+    exts = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+    photos = {p.stem: p for p in sorted(image_dir.iterdir()) if p.suffix.lower() in exts}
+    wanted = sorted(photos) if ids is None else [str(i) for i in ids]
+    samples = []
+    for sid in wanted:
+        mask = mask_dir / f"{sid}.png"
+        if sid not in photos or not mask.is_file():
+            if ids is not None:
+                raise DataError(f"no photo + mask pair for id {sid!r} in {image_dir} / {mask_dir}")
+            continue
+
+        def load_mask(path: Path = mask) -> np.ndarray:
+            values = _read_gray(path)
+            return values if lut is None else lut[values]
+
+        samples.append(Sample(sid, lambda p=photos[sid]: _read_rgb(p), load_mask))
+    if not samples:
+        raise DataError(f"no photo + mask pairs found in {image_dir} and {mask_dir}")
+    return samples
+
+
+def samples_from_project(project: Any) -> list[Sample]:
+    """Samples of a project's labelled and corrected images (``Project.labelled_ids()``)."""
+    samples = []
+    for image_id in project.labelled_ids():
+        record = project.images[image_id]
+        samples.append(Sample(
+            image_id,
+            lambda i=image_id: project.read_image(i),
+            lambda i=image_id: project.read_mask(i),
+            record.split,
+        ))
+    if not samples:
+        raise DataError("the project has no labelled images yet: label or correct some first")
+    return samples
+
+
+# ----------------------------------------------------------------------------------------
+# Split
+# ----------------------------------------------------------------------------------------
+
+
+def _hash01(seed: int, key: str) -> float:
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def dominant_class(mask: np.ndarray, num_classes: int | None = None) -> int:
+    """Most frequent non-background, non-ignored class of a mask (0 if there is none)."""
+    counts = np.bincount(mask.reshape(-1), minlength=256)
+    counts[0] = 0
+    counts[IGNORE] = 0
+    if num_classes is not None:
+        counts[num_classes:] = 0
+    return int(counts.argmax()) if counts.any() else 0
+
+
+def assign_splits(
+    ids: Sequence[str],
+    strata: dict[str, int] | None = None,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    existing: dict[str, str | None] | None = None,
+) -> dict[str, str]:
+    """Deterministic, stratified, stable split by image.
+
+    Images with an existing split keep it. Each stratum (dominant class) gets a share of
+    validation images proportional to its size (largest remainder); within a stratum the
+    unassigned images with the smallest ``sha256(seed:id)`` go to validation. Adding images
+    therefore never moves an already-assigned image, and the order of ``ids`` is irrelevant.
+
+    Parameters
+    ----------
+    ids : sequence of str
+        Image ids.
+    strata : dict, optional
+        id -> stratum (e.g. :func:`dominant_class`); one stratum if None.
+    val_fraction : float
+        Target validation fraction in [0, 1).
+    seed : int
+        Hash seed.
+    existing : dict, optional
+        id -> split already assigned (None = unassigned).
+
+    Returns
+    -------
+    dict
+        id -> ``"train"`` | ``"val"`` | ``"test"``; at least one ``"val"`` when there are
+        two or more images.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise DataError(f"validation fraction must be in [0, 1); got {val_fraction}")
+    ids = sorted(set(ids))
+    existing = {k: v for k, v in (existing or {}).items() if v in SPLITS and k in set(ids)}
+    strata = strata or {}
+    n = len(ids)
+    target_total = max(1, round(val_fraction * n)) if n >= 2 else 0
+    groups: dict[int, list[str]] = {}
+    for i in ids:
+        groups.setdefault(int(strata.get(i, 0)), []).append(i)
+    exact = {s: val_fraction * len(m) for s, m in groups.items()}
+    quota = {s: math.floor(v) for s, v in exact.items()}
+    rest = target_total - sum(quota.values())
+    order = sorted(groups, key=lambda s: (-(exact[s] - quota[s]), _hash01(seed, f"stratum{s}")))
+    for s in order[: max(rest, 0)]:
+        quota[s] += 1
+    result = dict(existing)
+    for s, members in groups.items():
+        have = sum(1 for m in members if existing.get(m) == "val")
+        free = sorted((m for m in members if m not in existing), key=lambda m: _hash01(seed, m))
+        need = max(0, quota[s] - have)
+        for k, m in enumerate(free):
+            result[m] = "val" if k < need else "train"
+    if n >= 2 and "val" not in result.values():
+        candidates = [m for m in ids if result[m] == "train"]
+        if candidates:
+            result[min(candidates, key=lambda m: _hash01(seed, m))] = "val"
+    return result
+
+
+def split_samples(
+    samples: Sequence[Sample],
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    num_classes: int | None = None,
+    project: Any = None,
+) -> tuple[list[Sample], list[Sample], dict[str, str]]:
+    """Split samples into train and validation (stratified by dominant class).
+
+    When ``project`` is given, newly assigned splits are written back to its image records
+    (``project.set_split``).
+
+    Returns
+    -------
+    train, val : list of Sample
+    splits : dict
+        id -> split for every sample.
+    """
+    existing = {s.id: s.split for s in samples}
+    unassigned = [s for s in samples if s.split not in SPLITS]
+    strata = {s.id: dominant_class(s.load_mask(), num_classes) for s in unassigned}
+    splits = assign_splits([s.id for s in samples], strata, val_fraction, seed, existing)
+    if project is not None:
+        for s in unassigned:
+            project.set_split(s.id, splits[s.id])
+    train = [s for s in samples if splits[s.id] == "train"]
+    val = [s for s in samples if splits[s.id] == "val"]
+    if not train:
+        raise DataError("no training images after the split: label more images")
+    return train, val, splits
+
+
+# ----------------------------------------------------------------------------------------
+# Letterbox
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LetterboxInfo:
+    """Geometry of a letterbox: the photo was resized to ``scaled`` and placed top-left."""
+
+    orig_h: int
+    orig_w: int
+    scaled_h: int
+    scaled_w: int
+    out_h: int
+    out_w: int
+
+
+def letterbox_geometry(orig_hw: tuple[int, int], target_hw: tuple[int, int],
+                       multiple: int = 16) -> LetterboxInfo:
+    """Compute the letterbox of an ``orig_hw`` photo into a ``target_hw`` box.
+
+    The scale is ``min(H/h, W/w)``; the output is ``target_hw`` rounded up to ``multiple``.
+    """
+    h, w = int(orig_hw[0]), int(orig_hw[1])
+    th, tw = int(target_hw[0]), int(target_hw[1])
+    if min(h, w, th, tw) <= 0:
+        raise DataError(f"invalid sizes for letterbox: photo {h}x{w}, box {th}x{tw}")
+    scale = min(th / h, tw / w)
+    sh = min(th, max(1, round(h * scale)))
+    sw = min(tw, max(1, round(w * scale)))
+    oh = -(-th // multiple) * multiple
+    ow = -(-tw // multiple) * multiple
+    return LetterboxInfo(h, w, sh, sw, oh, ow)
+
+
+def _resize(array: np.ndarray, hw: tuple[int, int], nearest: bool) -> np.ndarray:
+    """Resize with TensorFlow's kernels (the ones the exported graph uses)."""
+    if array.shape[:2] == tuple(hw):
+        return array
+    x = tf.convert_to_tensor(array if array.ndim == 3 else array[..., None])
+    if nearest:
+        y = tf.image.resize(x, hw, method="nearest")
+        y = tf.cast(y, array.dtype)
+    else:
+        y = tf.image.resize(tf.cast(x, tf.float32), hw, method="bilinear", antialias=True)
+        if array.dtype == np.uint8:
+            y = tf.cast(tf.clip_by_value(tf.round(y), 0, 255), tf.uint8)
+    y = y.numpy()
+    return y if array.ndim == 3 else y[..., 0]
+
+
+def letterbox(image: np.ndarray, target_hw: tuple[int, int], multiple: int = 16,
+              is_mask: bool | None = None) -> tuple[np.ndarray, LetterboxInfo]:
+    """Resize keeping the aspect ratio to fit ``target_hw`` and pad to a multiple.
+
+    Parameters
+    ----------
+    image : np.ndarray
+        ``(H, W, C)`` photo (bilinear, antialiased; padding 0) or ``(H, W)`` label mask
+        (nearest neighbour; padding 255).
+    target_hw : (int, int)
+        Box to fit into.
+    multiple : int
+        Output height and width are rounded up to this (``2**depth``).
+    is_mask : bool, optional
+        Force mask handling; default: 2-D arrays are masks.
+
+    Returns
+    -------
+    array : np.ndarray
+        ``(out_h, out_w[, C])``, same dtype.
+    info : LetterboxInfo
+        What :func:`unletterbox` needs.
+    """
+    mask = image.ndim == 2 if is_mask is None else is_mask
+    info = letterbox_geometry(image.shape[:2], target_hw, multiple)
+    resized = _resize(image, (info.scaled_h, info.scaled_w), nearest=mask)
+    out = np.full((info.out_h, info.out_w) + image.shape[2:], IGNORE if mask else 0, image.dtype)
+    out[: info.scaled_h, : info.scaled_w] = resized
+    return out, info
+
+
+def unletterbox(pred: np.ndarray, info: LetterboxInfo) -> np.ndarray:
+    """Undo :func:`letterbox`: crop the padding and resize back to the original size.
+
+    Integer maps (class ids) use nearest neighbour; float maps (probabilities) bilinear.
+    """
+    if pred.shape[:2] != (info.out_h, info.out_w):
+        raise DataError(f"prediction is {pred.shape[:2]}, expected {(info.out_h, info.out_w)}")
+    crop = pred[: info.scaled_h, : info.scaled_w]
+    nearest = not np.issubdtype(pred.dtype, np.floating)
+    if crop.shape[:2] == (info.orig_h, info.orig_w):
+        return crop.copy()
+    x = tf.convert_to_tensor(crop if crop.ndim == 3 else crop[..., None])
+    if nearest:
+        y = tf.cast(tf.image.resize(x, (info.orig_h, info.orig_w), method="nearest"), pred.dtype)
+    else:
+        y = tf.image.resize(x, (info.orig_h, info.orig_w), method="bilinear")
+        y = tf.cast(y, pred.dtype)
+    y = y.numpy()
+    return y if crop.ndim == 3 else y[..., 0]
+
+
+def letterbox_graph(images: Any, target_hw: tuple[int, int], multiple: int = 16) -> tuple[Any, Any]:
+    """In-graph letterbox of a uint8 batch ``(N, H, W, 3)`` (same geometry as :func:`letterbox`).
+
+    Returns the float32 ``(N, out_h, out_w, 3)`` batch and the int32 scaled ``[h, w]``.
+    """
+    th, tw = int(target_hw[0]), int(target_hw[1])
+    oh, ow = -(-th // multiple) * multiple, -(-tw // multiple) * multiple
+    hw = tf.shape(images)[1:3]
+    h, w = tf.cast(hw[0], tf.float64), tf.cast(hw[1], tf.float64)
+    scale = tf.minimum(th / h, tw / w)
+    # Python's round() is half-to-even, like tf.round
+    sh = tf.clip_by_value(tf.cast(tf.round(h * scale), tf.int32), 1, th)
+    sw = tf.clip_by_value(tf.cast(tf.round(w * scale), tf.int32), 1, tw)
+    x = tf.cast(images, tf.float32)
+    same = tf.logical_and(tf.equal(sh, hw[0]), tf.equal(sw, hw[1]))
+    x = tf.cond(
+        same, lambda: x,
+        lambda: tf.clip_by_value(tf.round(tf.image.resize(
+            x, tf.stack([sh, sw]), method="bilinear", antialias=True)), 0.0, 255.0),
+    )
+    x = tf.image.pad_to_bounding_box(x, 0, 0, oh, ow)
+    return x, tf.stack([sh, sw])
+
+
+# ----------------------------------------------------------------------------------------
+# In-memory cache and tf.data
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CachedSet:
+    """Letterboxed uint8 photos ``(N, H, W, 3)`` and masks ``(N, H, W)`` held in RAM."""
+
+    ids: list[str]
+    images: np.ndarray
+    masks: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def cache_samples(
+    samples: Sequence[Sample],
+    target_hw: tuple[int, int],
+    multiple: int = 16,
+    num_classes: int | None = None,
+    cancel_token: Any = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CachedSet:
+    """Decode and letterbox every sample once into contiguous uint8 arrays.
+
+    Mask values ``>= num_classes`` (other than 255) raise :class:`DataError`.
+    """
+    info = letterbox_geometry((1, 1), target_hw, multiple)
+    n = len(samples)
+    images = np.zeros((n, info.out_h, info.out_w, 3), np.uint8)
+    masks = np.full((n, info.out_h, info.out_w), IGNORE, np.uint8)
+    for k, s in enumerate(samples):
+        if cancel_token is not None:
+            cancel_token.raise_if_cancelled()
+        photo, mask = s.load_image(), s.load_mask()
+        if photo.shape[:2] != mask.shape[:2]:
+            raise DataError(
+                f"image {s.id}: mask size {mask.shape[1]}x{mask.shape[0]} differs from photo "
+                f"size {photo.shape[1]}x{photo.shape[0]}"
+            )
+        if num_classes is not None:
+            bad = np.setdiff1d(np.unique(mask), np.r_[np.arange(num_classes), IGNORE])
+            if bad.size:
+                raise DataError(f"image {s.id}: mask has values {bad.tolist()} beyond the "
+                                f"{num_classes} classes")
+        images[k] = letterbox(photo, target_hw, multiple)[0]
+        masks[k] = letterbox(mask, target_hw, multiple, is_mask=True)[0]
+        if on_progress is not None:
+            on_progress(k + 1, n)
+    return CachedSet([s.id for s in samples], images, masks)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Which augmentations to apply (photo and mask share the geometry)."""
+
+    flip: bool = True
+    rotate_deg: float = 10.0
+    scale_range: tuple[float, float] = (0.8, 1.25)
+    color_jitter: float = 0.2
+
+    def enabled(self) -> bool:
+        """Whether any augmentation is on."""
+        return bool(self.flip or self.rotate_deg or self.scale_range != (1.0, 1.0)
+                    or self.color_jitter)
+
+
+def _augment_batch(images: Any, masks: Any, cfg: AugmentConfig, seed: Any) -> tuple[Any, Any]:
+    """Vectorised joint augmentation of a uint8 batch; returns float32 photos and uint8 masks."""
+    n = tf.shape(images)[0]
+    h = tf.cast(tf.shape(images)[1], tf.float32)
+    w = tf.cast(tf.shape(images)[2], tf.float32)
+    seeds = tf.random.experimental.stateless_split(seed, 6)
+    # per-image inverse affine: output pixel -> input pixel, about the centre
+    angle = tf.random.stateless_uniform([n], seeds[0], -1.0, 1.0) * (cfg.rotate_deg * math.pi / 180)
+    lo, hi = cfg.scale_range
+    scale = tf.exp(tf.random.stateless_uniform([n], seeds[1], math.log(lo), math.log(hi)))
+    flip = tf.random.stateless_uniform([n], seeds[2]) < (0.5 if cfg.flip else 0.0)
+    sx = tf.where(flip, -1.0, 1.0) / scale
+    sy = 1.0 / scale
+    shift = tf.random.stateless_uniform([n, 2], seeds[3], -0.1, 0.1) * tf.stack([w, h])
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    a0, a1 = cos * sx, -sin * sy
+    b0, b1 = sin * sx, cos * sy
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    a2 = cx - a0 * cx - a1 * cy + shift[:, 0]
+    b2 = cy - b0 * cx - b1 * cy + shift[:, 1]
+    zeros = tf.zeros_like(a0)
+    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+    out_shape = tf.shape(images)[1:3]
+    photo = tf.raw_ops.ImageProjectiveTransformV3(
+        images=tf.cast(images, tf.float32), transforms=transforms, output_shape=out_shape,
+        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+    label = tf.raw_ops.ImageProjectiveTransformV3(
+        images=tf.cast(masks[..., None], tf.float32), transforms=transforms,
+        output_shape=out_shape, fill_value=float(IGNORE), interpolation="NEAREST",
+        fill_mode="CONSTANT")
+    label = tf.cast(label[..., 0], tf.uint8)
+    if cfg.color_jitter:
+        j = cfg.color_jitter
+        bright = tf.random.stateless_uniform([n, 1, 1, 1], seeds[4], -j, j) * 255.0
+        gains = tf.random.stateless_uniform([n, 1, 1, 3], seeds[5], 1.0 - j, 1.0 + j)
+        mean = tf.reduce_mean(photo, axis=[1, 2, 3], keepdims=True)
+        photo = tf.clip_by_value((photo - mean) * gains + mean + bright, 0.0, 255.0)
+    return photo, label
+
+
+def make_dataset(
+    cached: CachedSet,
+    batch_size: int,
+    training: bool,
+    augment: AugmentConfig | None = None,
+    seed: int = 0,
+    drop_remainder: bool | None = None,
+) -> tf.data.Dataset:
+    """tf.data pipeline over a :class:`CachedSet`: shuffle, batch, augment (train), prefetch.
+
+    Yields ``(photos float32 (B, H, W, 3) 0..255, masks uint8 (B, H, W))``.
+    """
+    if len(cached) == 0:
+        raise DataError("no images in this part of the dataset")
+    ds = tf.data.Dataset.from_tensor_slices((cached.images, cached.masks))
+    if training:
+        ds = ds.shuffle(len(cached), seed=seed, reshuffle_each_iteration=True)
+    drop = training and len(cached) >= batch_size if drop_remainder is None else drop_remainder
+    ds = ds.batch(batch_size, drop_remainder=drop)
+    if training and augment is not None and augment.enabled():
+        seeds = tf.data.Dataset.random(seed=seed).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            lambda xy, s: _augment_batch(xy[0], xy[1], augment, tf.cast(s, tf.int64)),
+            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def augmentation_preview(samples: Sequence[Sample], n: int, seed: int = 0,
+                         target_hw: tuple[int, int] = (384, 256),
+                         augment: AugmentConfig | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n`` augmented (photo uint8, mask uint8) pairs, cycling over ``samples`` (for the GUI)."""
+    if not samples or n <= 0:
+        return []
+    picked = [samples[k % len(samples)] for k in range(n)]
+    cached = cache_samples(picked, target_hw)
+    photo, mask = _augment_batch(tf.constant(cached.images), tf.constant(cached.masks),
+                                 augment or AugmentConfig(), tf.constant([seed, 0], tf.int64))
+    photos = tf.cast(tf.round(photo), tf.uint8).numpy()
+    return [(photos[k], mask.numpy()[k]) for k in range(n)]
+
+
+# ----------------------------------------------------------------------------------------
+# Class weights and TFRecords
+# ----------------------------------------------------------------------------------------
+
+
+def class_pixel_counts(masks: np.ndarray, num_classes: int) -> np.ndarray:
+    """Pixel count of each class (255 ignored)."""
+    counts = np.bincount(np.asarray(masks).reshape(-1), minlength=256)[:num_classes]
+    return counts.astype(np.int64)
+
+
+def class_weights(masks: np.ndarray, num_classes: int, power: float = 0.5,
+                  max_weight: float = 10.0) -> list[float]:
+    """Class weights from pixel frequencies: ``(median / freq) ** power``, clipped, mean 1.
+
+    Absent classes get the largest weight present.
+    """
+    counts = class_pixel_counts(masks, num_classes).astype(np.float64)
+    present = counts > 0
+    if not present.any():
+        raise DataError("no labelled pixels: every mask is empty (all 255)")
+    freq = counts / counts.sum()
+    med = np.median(freq[present])
+    w = np.ones(num_classes)
+    w[present] = np.clip((med / freq[present]) ** power, 1.0 / max_weight, max_weight)
+    w[~present] = w[present].max()
+    w /= w[present].mean()
+    return [float(v) for v in w]
+
+
+def write_tfrecords(samples: Sequence[Sample], out_dir: str | Path, shards: int = 4,
+                    cancel_token: Any = None) -> list[Path]:
+    """Write samples as sharded TFRecords (PNG-encoded photo and mask, id, split).
+
+    Returns the shard paths (``data-00000-of-0000N.tfrecord``).
+    """
+    if shards < 1:
+        raise DataError(f"shards must be >= 1; got {shards}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"data-{k:05d}-of-{shards:05d}.tfrecord" for k in range(shards)]
+    writers = [tf.io.TFRecordWriter(str(p) + ".tmp") for p in paths]
+    try:
+        for k, s in enumerate(samples):
+            if cancel_token is not None:
+                cancel_token.raise_if_cancelled()
+            photo, mask = s.load_image(), s.load_mask()
+            feature = {
+                "id": tf.train.Feature(bytes_list=tf.train.BytesList(value=[s.id.encode()])),
+                "split": tf.train.Feature(bytes_list=tf.train.BytesList(
+                    value=[(s.split or "").encode()])),
+                "image": tf.train.Feature(bytes_list=tf.train.BytesList(
+                    value=[tf.io.encode_png(photo).numpy()])),
+                "mask": tf.train.Feature(bytes_list=tf.train.BytesList(
+                    value=[tf.io.encode_png(mask[..., None]).numpy()])),
+            }
+            example = tf.train.Example(features=tf.train.Features(feature=feature))
+            writers[k % shards].write(example.SerializeToString())
+    except BaseException:
+        for wtr in writers:
+            wtr.close()
+        for p in paths:
+            Path(str(p) + ".tmp").unlink(missing_ok=True)
+        raise
+    for wtr in writers:
+        wtr.close()
+    for p in paths:
+        Path(str(p) + ".tmp").replace(p)
+    return paths
+
+
+def read_tfrecords(paths: str | Path | Sequence[str | Path]) -> tf.data.Dataset:
+    """Read shards written by :func:`write_tfrecords` (a folder or file paths).
+
+    Yields dicts ``{"id", "split", "image" uint8 (H, W, 3), "mask" uint8 (H, W)}``.
+    """
+    if isinstance(paths, (str, Path)) and Path(paths).is_dir():
+        files = sorted(str(p) for p in Path(paths).glob("*.tfrecord"))
+    elif isinstance(paths, (str, Path)):
+        files = [str(paths)]
+    else:
+        files = [str(p) for p in paths]
+    if not files:
+        raise DataError(f"no .tfrecord files in {paths}")
+    spec = {k: tf.io.FixedLenFeature([], tf.string) for k in ("id", "split", "image", "mask")}
+
+    def parse(record: Any) -> dict[str, Any]:
+        ex = tf.io.parse_single_example(record, spec)
+        return {"id": ex["id"], "split": ex["split"],
+                "image": tf.io.decode_png(ex["image"], channels=3),
+                "mask": tf.io.decode_png(ex["mask"], channels=1)[..., 0]}
+
+    return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def dataset_stats(cached_masks: np.ndarray, num_classes: int) -> dict[str, Any]:
+    """Pixel share of each class and the ignored share, as plain types."""
+    counts = np.bincount(np.asarray(cached_masks).reshape(-1), minlength=256)
+    total = max(int(counts.sum()), 1)
+    return {"class_pixels": [int(c) for c in counts[:num_classes]],
+            "class_share": [float(c / total) for c in counts[:num_classes]],
+            "ignored_share": float(counts[IGNORE] / total)}

@@ -1,0 +1,388 @@
+"""The U-Net, its losses and its segmentation metrics (Keras 3, backend-agnostic ``keras.ops``).
+
+The model takes raw photos (uint8 or float, 0..255, channels last) and normalises them
+inside (a ``Rescaling`` layer), so an exported model takes raw uint8 batches. It outputs
+per-pixel class probabilities (float32 even under a mixed-precision dtype policy).
+
+The label value ``IGNORE`` (255) marks pixels that are not labelled or that are letterbox
+padding; losses and metrics exclude them.
+
+Example
+-------
+>>> model = build_unet(num_classes=5, depth=2, base_width=8)
+>>> model.compile(optimizer="adam", loss=SegmentationLoss(5), metrics=[PixelAccuracy(5)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+IGNORE = 255
+LOSS_KINDS = ("ce_dice", "weighted_ce", "ce")
+
+
+# ----------------------------------------------------------------------------------------
+# Model
+# ----------------------------------------------------------------------------------------
+
+
+def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"`{name}` must be an integer; received instead {value!r} (of type {type(value).__name__})"
+        )
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and <= {maximum}" if maximum is not None else ""
+        raise ValueError(f"`{name}` must be >= {minimum}{upper}; received instead {value}")
+    return int(value)
+
+
+def build_unet(
+    num_classes: int,
+    input_shape: Sequence[int | None] = (None, None, 3),
+    depth: int = 4,
+    base_width: int = 16,
+    batch_norm: bool = True,
+    dropout: float = 0.0,
+    name: str = "unet",
+    dtype: str | keras.DTypePolicy | None = None,
+    max_width: int = 256,
+) -> keras.Model:
+    """Build a U-Net for semantic segmentation.
+
+    Parameters
+    ----------
+    num_classes : int
+        Number of classes including background (>= 2).
+    input_shape : sequence of 3 ints or None
+        ``(height, width, 3)``; ``None`` for any size. Fixed sizes must be multiples of
+        ``2**depth``.
+    depth : int
+        Number of 2x down-sampling steps (1..6).
+    base_width : int
+        Filters of the first level; each level doubles them, up to ``max_width``.
+    batch_norm : bool
+        Batch normalisation after each convolution (the bias is dropped then).
+    dropout : float
+        Spatial dropout rate in the bottleneck (0 disables it).
+    name : str
+        Model name.
+    dtype : str or keras.DTypePolicy, optional
+        Layer dtype policy, e.g. ``"mixed_bfloat16"``; the output stays float32.
+    max_width : int
+        Cap on the number of filters of any level.
+
+    Returns
+    -------
+    keras.Model
+        Functional model mapping ``(N, H, W, 3)`` photos to ``(N, H, W, num_classes)``
+        probabilities.
+    """
+    # === Validation ===
+    num_classes = _check_int("num_classes", num_classes, 2, 254)
+    depth = _check_int("depth", depth, 1, 6)
+    base_width = _check_int("base_width", base_width, 1, 1024)
+    max_width = _check_int("max_width", max_width, base_width)
+    if not isinstance(dropout, (int, float)) or not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"`dropout` must be a float in [0, 1); received instead {dropout!r}")
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[2] != 3:
+        raise ValueError(
+            f"`input_shape` must be (height, width, 3) with None for any size; received instead {shape}"
+        )
+    step = 2**depth
+    for axis, size in zip(("height", "width"), shape[:2], strict=True):
+        if size is not None and (int(size) <= 0 or int(size) % step):
+            raise ValueError(
+                f"input {axis} must be a positive multiple of 2**depth = {step}; received {size}"
+            )
+    if keras.config.image_data_format() != "channels_last":
+        raise ValueError("build_unet needs keras.config.image_data_format() == 'channels_last'")
+    policy = dtype
+
+    def conv_block(x: Any, filters: int, prefix: str) -> Any:
+        for i in (1, 2):
+            x = keras.layers.Conv2D(
+                filters, 3, padding="same", use_bias=not batch_norm,
+                kernel_initializer="he_normal", name=f"{prefix}_conv{i}", dtype=policy,
+            )(x)
+            if batch_norm:
+                x = keras.layers.BatchNormalization(name=f"{prefix}_bn{i}", dtype=policy)(x)
+            x = keras.layers.ReLU(name=f"{prefix}_relu{i}", dtype=policy)(x)
+        return x
+
+    widths = [min(base_width * 2**i, max_width) for i in range(depth + 1)]
+
+    # === Functional Model ===
+    inputs = keras.Input(shape=shape, name="image")
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="normalize", dtype=policy)(inputs)
+    skips = []
+    for level in range(depth):
+        x = conv_block(x, widths[level], f"enc{level + 1}")
+        skips.append(x)
+        x = keras.layers.MaxPooling2D(2, name=f"enc{level + 1}_pool", dtype=policy)(x)
+    x = conv_block(x, widths[depth], "bottleneck")
+    if dropout > 0:
+        x = keras.layers.SpatialDropout2D(float(dropout), name="bottleneck_dropout", dtype=policy)(x)
+    for level in reversed(range(depth)):
+        prefix = f"dec{level + 1}"
+        x = keras.layers.Conv2DTranspose(
+            widths[level], 2, strides=2, name=f"{prefix}_up", dtype=policy
+        )(x)
+        x = keras.layers.Concatenate(name=f"{prefix}_concat", dtype=policy)([x, skips[level]])
+        x = conv_block(x, widths[level], prefix)
+    logits = keras.layers.Conv2D(num_classes, 1, name="logits", dtype=policy)(x)
+    outputs = keras.layers.Softmax(name="probabilities", dtype="float32")(logits)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def model_flops(model: keras.Model, height: int, width: int) -> float:
+    """Forward-pass FLOPs (2 x multiply-adds) of the convolutions for one ``height x width`` photo.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model built by :func:`build_unet` (any conv net with ``Conv2D``/``Conv2DTranspose``).
+    height, width : int
+        Input size.
+
+    Returns
+    -------
+    float
+        FLOPs per photo (convolutions only; they dominate).
+    """
+    total = 0.0
+    sub = keras.Model(model.inputs, [layer.output for layer in model.layers
+                                     if isinstance(layer, (keras.layers.Conv2D,
+                                                           keras.layers.Conv2DTranspose))])
+    shapes = sub.compute_output_shape((1, height, width, 3))
+    convs = [layer for layer in model.layers
+             if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    for layer, out_shape in zip(convs, shapes, strict=True):
+        kh, kw, cin, cout = layer.kernel.shape
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            # kernel (kh, kw, cout, cin); each input pixel scatters kh*kw*cout values
+            cin_t = cout
+            in_px = (out_shape[1] // layer.strides[0]) * (out_shape[2] // layer.strides[1])
+            total += 2.0 * in_px * kh * kw * cin * cin_t
+        else:
+            total += 2.0 * out_shape[1] * out_shape[2] * kh * kw * cin * cout
+    return total
+
+
+# ----------------------------------------------------------------------------------------
+# Losses
+# ----------------------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="fashionseg")
+class SegmentationLoss(keras.losses.Loss):
+    """Cross-entropy (+ soft Dice) over pixels whose label is not ``ignore_label``.
+
+    Parameters
+    ----------
+    num_classes : int
+        Number of classes.
+    kind : str
+        ``"ce_dice"`` (cross-entropy + soft Dice), ``"weighted_ce"`` (class-weighted
+        cross-entropy) or ``"ce"``.
+    class_weights : sequence of float, optional
+        Per-class weights for ``"weighted_ce"`` (default all ones).
+    dice_weight : float
+        Weight of the Dice term for ``"ce_dice"``.
+    ignore_label : int
+        Label excluded from the loss.
+
+    Example
+    -------
+    >>> loss = SegmentationLoss(5, kind="weighted_ce", class_weights=[0.2, 1, 1, 1, 2])
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        kind: str = "ce_dice",
+        class_weights: Sequence[float] | None = None,
+        dice_weight: float = 1.0,
+        ignore_label: int = IGNORE,
+        name: str = "segmentation_loss",
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("reduction", "sum")
+        super().__init__(name=name, **kwargs)
+        if kind not in LOSS_KINDS:
+            raise ValueError(f"`kind` must be one of {LOSS_KINDS}; received instead {kind!r}")
+        if class_weights is not None and len(class_weights) != num_classes:
+            raise ValueError(
+                f"`class_weights` needs {num_classes} values; received {len(class_weights)}"
+            )
+        self.num_classes = int(num_classes)
+        self.kind = kind
+        self.class_weights = None if class_weights is None else [float(w) for w in class_weights]
+        self.dice_weight = float(dice_weight)
+        self.ignore_label = int(ignore_label)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        y_true = ops.cast(y_true, "int32")
+        if len(y_true.shape) == len(y_pred.shape):
+            y_true = ops.squeeze(y_true, axis=-1)
+        y_pred = ops.cast(y_pred, "float32")
+        valid = ops.not_equal(y_true, self.ignore_label)
+        validf = ops.cast(valid, "float32")
+        labels = ops.where(valid, y_true, ops.zeros_like(y_true))
+        onehot = ops.one_hot(labels, self.num_classes, dtype="float32") * validf[..., None]
+        logp = ops.log(ops.clip(y_pred, 1e-7, 1.0))
+        ce = -ops.sum(onehot * logp, axis=-1)
+        if self.kind == "weighted_ce" and self.class_weights is not None:
+            w = ops.take(ops.convert_to_tensor(self.class_weights, "float32"), labels) * validf
+            loss = ops.sum(ce * w) / ops.maximum(ops.sum(w), 1e-6)
+        else:
+            loss = ops.sum(ce) / ops.maximum(ops.sum(validf), 1.0)
+        if self.kind == "ce_dice":
+            probs = y_pred * validf[..., None]
+            axes = tuple(range(len(y_pred.shape) - 1))
+            inter = ops.sum(probs * onehot, axis=axes)
+            denom = ops.sum(probs, axis=axes) + ops.sum(onehot, axis=axes)
+            dice = (2.0 * inter + 1.0) / (denom + 1.0)
+            loss = loss + self.dice_weight * (1.0 - ops.mean(dice))
+        return loss
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            num_classes=self.num_classes, kind=self.kind, class_weights=self.class_weights,
+            dice_weight=self.dice_weight, ignore_label=self.ignore_label,
+        )
+        return config
+
+
+# ----------------------------------------------------------------------------------------
+# Metrics (compiled, per batch) and numpy helpers (per epoch / evaluation)
+# ----------------------------------------------------------------------------------------
+
+
+class _ConfusionMetric(keras.metrics.Metric):
+    """Accumulates a confusion matrix over non-ignored pixels (rows = truth, cols = prediction)."""
+
+    def __init__(self, num_classes: int, ignore_label: int = IGNORE, name: str = "confusion",
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.num_classes = int(num_classes)
+        self.ignore_label = int(ignore_label)
+        self.matrix = self.add_variable(
+            shape=(self.num_classes * self.num_classes,), initializer="zeros",
+            dtype="float32", name="matrix",
+        )
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_true = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        pred = ops.reshape(ops.cast(ops.argmax(y_pred, axis=-1), "int32"), (-1,))
+        valid = ops.not_equal(y_true, self.ignore_label)
+        labels = ops.where(valid, y_true, ops.zeros_like(y_true))
+        index = labels * self.num_classes + pred
+        counts = ops.bincount(index, weights=ops.cast(valid, "float32"),
+                              minlength=self.num_classes * self.num_classes)
+        self.matrix.assign_add(ops.cast(counts[: self.num_classes**2], "float32"))
+
+    def reset_state(self) -> None:
+        self.matrix.assign(ops.zeros_like(self.matrix))
+
+    def confusion(self) -> np.ndarray:
+        """The accumulated confusion matrix as an int64 ``(C, C)`` array."""
+        return np.asarray(self.matrix).reshape(self.num_classes, self.num_classes).astype(np.int64)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"num_classes": self.num_classes, "ignore_label": self.ignore_label,
+                "name": self.name, "dtype": self.dtype}
+
+
+@keras.saving.register_keras_serializable(package="fashionseg")
+class PixelAccuracy(_ConfusionMetric):
+    """Pixel accuracy over non-ignored pixels."""
+
+    def __init__(self, num_classes: int, ignore_label: int = IGNORE, name: str = "acc",
+                 **kwargs: Any) -> None:
+        super().__init__(num_classes, ignore_label, name=name, **kwargs)
+
+    def result(self) -> Any:
+        m = ops.reshape(self.matrix, (self.num_classes, self.num_classes))
+        return ops.sum(ops.diagonal(m)) / ops.maximum(ops.sum(m), 1.0)
+
+
+@keras.saving.register_keras_serializable(package="fashionseg")
+class MeanIoU(_ConfusionMetric):
+    """Mean intersection-over-union over classes present in truth or prediction."""
+
+    def __init__(self, num_classes: int, ignore_label: int = IGNORE, name: str = "miou",
+                 **kwargs: Any) -> None:
+        super().__init__(num_classes, ignore_label, name=name, **kwargs)
+
+    def result(self) -> Any:
+        m = ops.reshape(self.matrix, (self.num_classes, self.num_classes))
+        inter = ops.diagonal(m)
+        union = ops.sum(m, axis=0) + ops.sum(m, axis=1) - inter
+        present = ops.cast(union > 0, "float32")
+        iou = inter / ops.maximum(union, 1.0)
+        return ops.sum(iou * present) / ops.maximum(ops.sum(present), 1.0)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int,
+                     ignore_label: int = IGNORE) -> np.ndarray:
+    """Confusion matrix (rows = truth, columns = prediction) over non-ignored pixels.
+
+    Parameters
+    ----------
+    y_true, y_pred : np.ndarray
+        Integer label maps of the same shape.
+    num_classes : int
+        Number of classes.
+    ignore_label : int
+        Truth value excluded from the count.
+
+    Returns
+    -------
+    np.ndarray
+        int64 ``(num_classes, num_classes)``.
+    """
+    t = np.asarray(y_true).reshape(-1).astype(np.int64)
+    p = np.asarray(y_pred).reshape(-1).astype(np.int64)
+    if t.shape != p.shape:
+        raise ValueError(f"truth and prediction differ in size: {t.size} vs {p.size}")
+    keep = (t != ignore_label) & (t < num_classes) & (p < num_classes)
+    return np.bincount(t[keep] * num_classes + p[keep],
+                       minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def iou_per_class(confusion: np.ndarray) -> list[float | None]:
+    """IoU of each class from a confusion matrix; ``None`` where the class never occurs."""
+    cm = np.asarray(confusion, dtype=np.float64)
+    inter = np.diag(cm)
+    union = cm.sum(0) + cm.sum(1) - inter
+    return [float(i / u) if u > 0 else None for i, u in zip(inter, union, strict=True)]
+
+
+def mean_iou(confusion: np.ndarray) -> float:
+    """Mean IoU over classes present in truth or prediction (0.0 for an empty matrix)."""
+    values = [v for v in iou_per_class(confusion) if v is not None]
+    return float(np.mean(values)) if values else 0.0
+
+
+def pixel_accuracy(confusion: np.ndarray) -> float:
+    """Fraction of correctly classified non-ignored pixels."""
+    cm = np.asarray(confusion, dtype=np.float64)
+    total = cm.sum()
+    return float(np.trace(cm) / total) if total else 0.0
+
+
+def background_baseline_miou(confusion: np.ndarray) -> float:
+    """mIoU of a model that predicts background (class 0) everywhere, for the same truth."""
+    cm = np.asarray(confusion)
+    truth = cm.sum(axis=1)
+    baseline = np.zeros_like(cm)
+    baseline[:, 0] = truth
+    return mean_iou(baseline)
