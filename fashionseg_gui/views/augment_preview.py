@@ -41,9 +41,24 @@ def wait_all(msecs: int = 30000) -> None:
         _ORPHANS.discard(worker)
 
 
+def augment_config(config: Mapping[str, Any]) -> Any:
+    """The ``core.data.AugmentConfig`` that the panel's augmentation switches stand for."""
+    from fashionseg_gui.core.data import AugmentConfig
+
+    default = AugmentConfig()
+    return AugmentConfig(
+        flip=bool(config.get("augment_flip", True)),
+        rotate_deg=default.rotate_deg if config.get("augment_rotate", True) else 0.0,
+        scale_range=default.scale_range if config.get("augment_scale", True) else (1.0, 1.0),
+        color_jitter=default.color_jitter if config.get("augment_color", True) else 0.0,
+    )
+
+
 def run_preview(project: Any, config: Mapping[str, Any], n: int, seed: int, *,
                 cancel_token: CancelToken, on_progress: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     """Augment ``n`` labelled photos of ``project`` as the training with ``config`` would.
+
+    The photos are drawn at random (by ``seed``) among the labelled ones.
 
     Returns
     -------
@@ -51,16 +66,16 @@ def run_preview(project: Any, config: Mapping[str, Any], n: int, seed: int, *,
         uint8 ``(H, W, 3)`` photos and uint8 ``(H, W)`` masks (255 = ignore/padding).
     """
     from fashionseg_gui.core import data
-    from fashionseg_gui.workers.training import config_from_dict
 
     on_progress(0, 2, "reading labelled images")
-    cfg = config_from_dict(config)
-    samples = data.samples_from_project(project, cfg)
-    if not samples:
-        raise ValueError("no labelled images to preview: label or import some masks first")
+    samples = data.samples_from_project(project)
+    order = np.random.default_rng(seed).permutation(len(samples))
+    picked = [samples[k] for k in order[:n]]
     cancel_token.raise_if_cancelled()
     on_progress(1, 2, "augmenting")
-    pairs = data.augmentation_preview(samples, n, seed, config=cfg)
+    target = (int(config.get("input_height", 384)), int(config.get("input_width", 256)))
+    pairs = data.augmentation_preview(picked, n, seed, target_hw=target,
+                                      augment=augment_config(config))
     on_progress(2, 2, "done")
     return [(np.ascontiguousarray(img, np.uint8), np.ascontiguousarray(m, np.uint8))
             for img, m in pairs]
