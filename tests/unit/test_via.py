@@ -1,0 +1,530 @@
+"""VIA import/export: every real file of the corpus, the hostile samples, round trips."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fashionseg_gui.core.project import Project
+from fashionseg_gui.core.via import (
+    ViaError,
+    export_via,
+    guess_class_attribute,
+    import_via,
+    mask_to_shapes,
+    read_via,
+    region_label,
+    region_labels,
+)
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+VIA = SHARED_DATA / "via"
+BAD = SHARED_DATA / "bad_inputs"
+HERE_DATA = Path(__file__).resolve().parents[1] / "data"
+
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared data folder absent")
+
+# (file, version, entries, regions) as counted in via/SOURCES.md
+REAL_FILES = [
+    ("01_rice_leaf_via1/via_region_data.json", "1", 16, 149),
+    ("01_rice_leaf_via1/via_region_data.csv", "csv", 16, 149),
+    ("02_titanium_grains_via1/via_region_data.json", "1", 23, 47),
+    ("03_receipts_via2/via_export_json.json", "2", 6, 18),
+    ("03_receipts_via2/via_export_csv.csv", "csv", 6, 18),
+    ("04_larvae_mixed_via2/via_region_data.json", "2", 12, 124),
+    ("05_craters_circle_via2/via_region_data.json", "2", 229, 4190),
+    ("06_crowd_points_via2/via_export_json.json", "2", 63, 7898),
+    ("07_pollinators_via2project/Centaurea-scabiosa-01-jc-vs.json", "2-project", 1803, 353),
+    ("08_headpose_via2project/EVA_Assignment_16(shiv_vignesh).json", "2-project", 121, 128),
+    ("09_demo_ellipse_via2project/via_project_19Mar2019_16h36m.json", "2-project", 2, 5),
+    ("11_eip4_attributes_csv/via_export_csv.csv", "csv", 103, 104),
+]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    p = Project.create(tmp_path / "proj")
+    yield p
+    p.close()
+
+
+@pytest.mark.parametrize(("rel", "version", "n_entries", "n_regions"), REAL_FILES)
+def test_real_files_import_with_counts(
+    rel: str, version: str, n_entries: int, n_regions: int
+) -> None:
+    via = read_via(VIA / rel)
+    assert via.version == version
+    assert len(via.entries) == n_entries
+    assert via.region_count == n_regions
+    assert via.skipped == []
+
+
+def test_json_and_csv_exports_hold_the_same_shapes() -> None:
+    for folder, a, b in [
+        ("01_rice_leaf_via1", "via_region_data.json", "via_region_data.csv"),
+        ("03_receipts_via2", "via_export_json.json", "via_export_csv.csv"),
+    ]:
+        ja, cb = read_via(VIA / folder / a), read_via(VIA / folder / b)
+        by_name = {e.filename: e for e in cb.entries}
+        for e in ja.entries:
+            other = by_name[e.filename]
+            assert other.size == e.size
+            assert [r.shape for r in e.regions] == [r.shape for r in other.regions]
+            assert [r.attributes for r in e.regions] == [r.attributes for r in other.regions]
+
+
+def test_class_attribute_guess_and_labels() -> None:
+    rice = read_via(VIA / "01_rice_leaf_via1/via_region_data.json")
+    assert guess_class_attribute(rice, ["background"]) == "class_id"
+    assert set(region_labels(rice, "class_id")) == {"bacteria", "brown_spot", "leaf_smut"}
+    grains = read_via(VIA / "02_titanium_grains_via1/via_region_data.json")
+    assert "β matrix grain boundary" in region_labels(grains, guess_class_attribute(grains, []))
+    receipts = read_via(VIA / "03_receipts_via2/via_export_json.json")
+    assert guess_class_attribute(receipts, []) == "Info"
+    assert region_labels(receipts, "Info") == {"Date": 6, "Header": 6, "Total": 6}
+    # a matching class name beats a class-like attribute name
+    demo = read_via(VIA / "09_demo_ellipse_via2project/via_project_19Mar2019_16h36m.json")
+    assert guess_class_attribute(demo, []) == "type"
+    assert guess_class_attribute(demo, ["Swan", "Plato"]) == "name"
+    craters = read_via(VIA / "05_craters_circle_via2/via_region_data.json")
+    assert guess_class_attribute(craters, ["crater"]) is None
+
+
+def test_07_project_attributes() -> None:
+    via = read_via(VIA / "07_pollinators_via2project/Centaurea-scabiosa-01-jc-vs.json")
+    assert via.region_count == 353
+    assert len(via.attribute_options) == 13  # 21 attributes, 8 of them free text
+    assert sum(region_labels(via, "order").values()) == 353
+    assert sum(1 for e in via.entries if not e.regions) == 1469
+
+
+def test_08_option_ids_with_stray_spaces_become_labels() -> None:
+    via = read_via(VIA / "08_headpose_via2project/EVA_Assignment_16(shiv_vignesh).json")
+    labels = region_labels(via, "Label")
+    assert labels["Right"] == 14 and "Right " not in labels
+    assert labels["Up"] == 17  # option label "" falls back to the id
+    assert sum(labels.values()) == 127  # one region has no attributes
+    assert all(lab == lab.strip() for lab in labels)
+    ys = [r.shape["y"] for e in via.entries for r in e.regions]
+    assert ys.count(-1) == 3
+
+
+def test_09_ellipse_and_checkbox_dicts() -> None:
+    via = read_via(VIA / "09_demo_ellipse_via2project/via_project_19Mar2019_16h36m.json")
+    assert via.entries[0].size == -1
+    shapes = [r.shape for e in via.entries for r in e.regions]
+    assert {"kind": "ellipse", "cx": 316, "cy": 180, "rx": 17, "ry": 12, "theta": 0} in shapes
+    quality = region_labels(via, "image_quality")
+    assert quality["Good Illumination"] == 4 and quality["Object in Frontal View"] == 2
+    swan = via.entries[0].regions[0]
+    assert region_label(via, swan, "image_quality") == ("Good Illumination", None)
+    label, why = region_label(via, via.entries[0].regions[1], "image_quality")
+    assert label is None and "several" in why
+
+
+def test_10_video_project_has_no_image_regions(tmp_path: Path, project: Project) -> None:
+    path = VIA / "10_echo_video_via3/01NVb-003-065-3-4CV.json"
+    via = read_via(path)
+    assert via.version == "3" and via.entries == []
+    reasons = [r for _, r in via.skipped]
+    assert reasons.count("video file, not an image") == 1
+    assert reasons.count("temporal segment (video/audio), no spatial region") == 5
+    report = import_via(project, path)
+    assert "no image regions (video/audio project)" in report.lines()
+    assert report.regions_imported == 0 and not project.images
+
+
+def test_11_csv_undefined_cells() -> None:
+    via = read_via(VIA / "11_eip4_attributes_csv/via_export_csv.csv")
+    assert any("17 attribute value(s) were `undefined`" in n for n in via.notes)
+    first = via.entries[0]
+    assert first.filename == "images/Set1/3000_2 (2).jpg" and first.size == -1
+    assert "Emotion" not in first.regions[0].attributes
+    assert first.regions[0].attributes["Accessories"] == {"Nothing": True}
+    assert sum(region_labels(via, "Emotion").values()) == 104 - 17
+
+
+def test_via3_hand_made_image_project() -> None:
+    via = read_via(HERE_DATA / "via3_image_project.json")
+    assert via.version == "3"
+    assert via.skipped == [("base_64x48.png, metadata 1_bad_shape", "unknown VIA 3 shape id 42")]
+    (entry,) = via.entries
+    assert entry.file_attributes == {"scene": "studio"}
+    shapes = [r.shape for r in entry.regions]
+    assert shapes[:4] == [
+        {"kind": "point", "x": 5, "y": 5},
+        {"kind": "rect", "x": 2, "y": 3, "w": 4, "h": 5},
+        {"kind": "circle", "cx": 20, "cy": 20, "r": 8},
+        {"kind": "ellipse", "cx": 45.5, "cy": 30, "rx": 10, "ry": 5, "theta": 0},
+    ]
+    assert shapes[4] == {"kind": "polyline", "points": [[1, 1], [10, 10]]}  # LINE
+    assert shapes[6]["kind"] == "polygon" and len(shapes[6]["points"]) == 4
+    assert shapes[7] == {"kind": "rect", "x": 40, "y": 1, "w": 20, "h": 11}  # extreme rect
+    assert shapes[8] == {"kind": "circle", "cx": 14.0, "cy": 40.0, "r": 4.0}  # extreme circle
+    assert [region_label(via, r, "class")[0] for r in entry.regions[:4]] == [
+        "leaf",
+        "leaf",
+        "stem",
+        "leaf",
+    ]
+    assert region_labels(via, "quality") == {"good": 2, "blurred": 1}
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("via_truncated.json", "not valid JSON"),
+        ("via_not_json.json", "not a VIA JSON file"),
+        ("via_empty.json", "no annotations found"),
+        ("via_zero_bytes.json", "empty file"),
+    ],
+)
+def test_bad_whole_files_raise_one_clear_line(name: str, message: str) -> None:
+    with pytest.raises(ViaError) as info:
+        read_via(BAD / name)
+    text = str(info.value)
+    assert message in text and "\n" not in text
+    if name == "via_truncated.json":
+        assert "line 41, column 6" in text
+
+
+def test_truncated_file_changes_nothing(project: Project) -> None:
+    with pytest.raises(ViaError):
+        import_via(project, BAD / "via_truncated.json")
+    assert not project.images and len(project.classes) == 4
+
+
+@pytest.mark.parametrize("name", ["via_bom.json", "via_utf16.json", "via_valid_v2_project.json"])
+def test_encodings_and_baseline_import_two_regions(project: Project, name: str) -> None:
+    report = import_via(project, BAD / name)
+    assert report.regions_imported == 2 and not report.regions_skipped
+    (image_id,) = project.images
+    mask = project.read_mask(image_id)
+    leaf, stem = project.class_by_name("leaf").id, project.class_by_name("stem").id
+    assert (mask[10:31, 10:31] == leaf).all() and int((mask == leaf).sum()) == 21 * 21
+    assert (mask[25:45, 35:60] == stem).all() and int((mask == stem).sum()) == 25 * 20
+    assert project.images[image_id].status == "labelled"
+    assert [s["kind"] for s in project.read_shapes(image_id)] == ["polygon", "rect"]
+
+
+def test_regions_dict_container(project: Project) -> None:
+    via = read_via(BAD / "via_regions_dict.json")
+    assert via.version == "1" and via.region_count == 2
+    report = import_via(project, BAD / "via_regions_dict.json")
+    assert report.attribute == "name" and report.regions_imported == 2
+
+
+def test_nan_coordinates_skip_only_those_regions(project: Project) -> None:
+    report = import_via(project, BAD / "via_nan_coords.json")
+    assert report.regions_imported == 1
+    reasons = dict(report.regions_skipped)
+    assert "not finite (NaN)" in reasons["base_64x48.png, region 0"]
+    assert "null" in reasons["base_64x48.png, region 1"]
+
+
+def test_degenerate_polygons_are_skipped(project: Project) -> None:
+    report = import_via(project, BAD / "via_two_points_polygon.json")
+    assert report.regions_imported == 1
+    reasons = [r for _, r in report.regions_skipped]
+    assert sum("needs at least 3" in r for r in reasons) == 3
+    assert sum("zero area" in r for r in reasons) == 1
+
+
+def test_points_outside_clipped_and_reported(project: Project) -> None:
+    report = import_via(project, BAD / "via_points_outside.json")
+    assert report.regions_imported == 3
+    assert "entirely outside" in dict(report.regions_skipped)["base_64x48.png, region 1"]
+    assert any("region 3: empty after clipping" in n for n in report.notes)
+    (image_id,) = project.images
+    mask = project.read_mask(image_id)
+    assert mask[0, 0] == project.class_by_name("leaf").id
+    assert mask[47, 63] == project.class_by_name("stem").id
+
+
+def test_missing_shape_parts_are_skipped_with_reasons(project: Project) -> None:
+    report = import_via(project, BAD / "via_missing_shape.json")
+    assert report.regions_imported == 1
+    reasons = [r for _, r in report.regions_skipped]
+    for expected in (
+        "no shape_attributes",
+        "empty shape_attributes",
+        "missing 'all_points_y'",
+        "differ in length",
+        "no 'name'",
+        "entry is null",
+    ):
+        assert any(expected in r for r in reasons), expected
+
+
+def test_unusual_shapes(project: Project) -> None:
+    report = import_via(project, BAD / "via_unusual_shapes.json")
+    assert report.regions_imported == 5  # circle, ellipse, point, polyline, float polygon
+    reasons = dict(report.regions_skipped)
+    assert "unknown shape 'hexagon'" in reasons["base_64x48.png, region 6"]
+    assert "zero width" in reasons["base_64x48.png, region 4"]
+    assert sum("has no area" in n for n in report.notes) == 2
+    (image_id,) = project.images
+    mask = project.read_mask(image_id)
+    leaf = project.class_by_name("leaf").id
+    assert mask[20, 20] == leaf and mask[30, 45] == leaf
+    assert mask[5, 5] == 255  # the point is not drawn
+    kinds = [s["kind"] for s in project.read_shapes(image_id)]
+    assert kinds == ["circle", "ellipse", "point", "polyline", "polygon"]
+
+
+def test_self_intersecting_flagged_vertices_kept(project: Project) -> None:
+    report = import_via(project, BAD / "via_self_intersecting.json")
+    assert sum("self-intersecting" in n for n in report.notes) == 2
+    (image_id,) = project.images
+    ring = project.read_shapes(image_id)[1]["points"]
+    assert ring == [[5, 5], [55, 5], [55, 43], [5, 43], [5, 5], [45, 15], [45, 33], [15, 33]]
+
+
+def test_unknown_labels_never_become_class_0(project: Project) -> None:
+    project.add_class("leaf")
+    report = import_via(project, BAD / "via_labels_unknown.json", create_unknown_classes=False)
+    assert report.regions_imported == 1  # "Leaf " -> class "leaf"
+    assert report.unknown_labels == {"flower": 1}
+    reasons = [r for _, r in report.regions_skipped]
+    assert "unknown label 'flower'" in reasons
+    assert "no 'class' label" in reasons
+    assert any("several 'class' labels" in r for r in reasons)
+    (image_id,) = project.images
+    assert 0 not in np.unique(project.read_mask(image_id))
+
+
+def test_label_map_and_created_classes(project: Project) -> None:
+    report = import_via(
+        project, BAD / "via_labels_unknown.json", label_map={"Leaf": 2, "flower": None}
+    )
+    assert report.regions_imported == 1 and not report.classes_created
+    assert "label 'flower' is mapped to nothing" in [r for _, r in report.regions_skipped]
+    other = Project.create(project.root.parent / "other")
+    try:
+        report = import_via(other, BAD / "via_labels_unknown.json")
+        assert report.classes_created == ["Leaf", "flower"]
+        assert report.unknown_labels == {"Leaf": 1, "flower": 1}
+    finally:
+        other.close()
+
+
+def test_file_matching_nfc_case_paths_urls_and_twins(project: Project) -> None:
+    path = BAD / "via_unknown_files.json"
+    report = import_via(project, path, image_dirs=[BAD, BAD / "dup_a", BAD / "dup_b"])
+    assert len(report.matched) == 3  # NFD name, upper-case name, Windows path
+    assert len(set(report.matched.values())) == 2
+    unmatched = "\n".join(report.unmatched)
+    assert "ef.jpg" in unmatched or "pinimg" in unmatched
+    assert "photo.jpg: ambiguous: 2 images with this name" in report.unmatched
+    assert not any(r.original_name == "photo.jpg" for r in project.images.values())
+
+
+def test_matching_existing_project_images_and_twins(project: Project) -> None:
+    for sub in ("dup_a", "dup_b"):
+        assert project.add_image_file(BAD / sub / "photo.jpg").image_id
+    project.add_image_file(BAD / "base_64x48.png")
+    report = import_via(project, BAD / "via_unknown_files.json", image_dirs=[])
+    assert "photo.jpg: ambiguous: 2 images with this name" in report.unmatched
+    assert len(report.matched) == 2  # upper-case name + Windows path, no NFC file on disk searched
+    for rid in project.images:
+        if project.images[rid].original_name == "photo.jpg":
+            assert not project.has_mask(rid) and project.read_shapes(rid) == []
+
+
+def test_file_names_never_escape_the_chosen_folders(tmp_path: Path, project: Project) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(BAD / "base_64x48.png", outside / "secret.png")
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    region = {
+        "shape_attributes": {"name": "rect", "x": 1, "y": 1, "width": 5, "height": 5},
+        "region_attributes": {"class": "leaf"},
+    }
+    names = [
+        "../outside/secret.png",
+        str(outside / "secret.png"),
+        "file://" + str(outside / "secret.png"),
+        "..\\outside\\secret.png",
+        "..",
+    ]
+    doc = {f"k{i}": {"filename": n, "size": -1, "regions": [region]} for i, n in enumerate(names)}
+    (chosen / "via.json").write_text(json.dumps(doc), encoding="utf-8")
+    report = import_via(project, chosen / "via.json")
+    assert not report.matched and len(report.unmatched) == len(names)
+    assert not project.images
+
+
+def test_exif_image_uses_upright_frame(project: Project) -> None:
+    report = import_via(project, BAD / "via_on_exif_image.json")
+    (image_id,) = project.images
+    rec = project.images[image_id]
+    assert (rec.width, rec.height) == (40, 60)
+    assert report.regions_imported == 1
+    mask = project.read_mask(image_id)
+    assert int((mask != 255).sum()) == 15 * 20
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+def _copy_tree(src: Path, dst: Path, names: list[str]) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        shutil.copy(src / n, dst / n)
+    return dst
+
+
+def test_round_trip_via_project_export_project(tmp_path: Path, project: Project) -> None:
+    import_via(project, VIA / "03_receipts_via2/via_export_json.json")
+    import_via(project, BAD / "via_unusual_shapes.json")
+    import_via(project, HERE_DATA / "via3_image_project.json", image_dirs=[BAD])
+    out = tmp_path / "export" / "via_project.json"
+    notes = export_via(project, out)
+    assert notes == []
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["_via_data_format_version"] == "2.0.10"
+    assert doc["_via_image_id_list"] == list(doc["_via_img_metadata"])
+    assert doc["_via_attributes"]["region"]["class"]["type"] == "dropdown"
+    for key, meta in doc["_via_img_metadata"].items():
+        assert key == f"{meta['filename']}{meta['size']}"
+
+    # the images next to the exported file, as a VIA user would have them
+    folder = out.parent
+    for rid, rec in project.images.items():
+        shutil.copy(project.image_path(rid), folder / rec.original_name)
+    second = Project.create(tmp_path / "second")
+    try:
+        report = import_via(second, out)
+        assert not report.unmatched and not report.regions_skipped
+        assert [c.name for c in second.classes] == [c.name for c in project.classes]
+        by_name = {r.original_name: rid for rid, r in second.images.items()}
+        assert len(by_name) == len(project.images)
+        for rid, rec in project.images.items():
+            other = by_name[rec.original_name]
+            assert np.array_equal(second.read_mask(other), project.read_mask(rid))
+            assert second.read_shapes(other) == project.read_shapes(rid)
+    finally:
+        second.close()
+
+
+def test_export_mask_only_images_as_polygons(tmp_path: Path, project: Project) -> None:
+    image_id = project.add_image_file(BAD / "base_64x48.png").image_id
+    mask = np.full((48, 64), 255, np.uint8)
+    mask[5:20, 5:30] = 1
+    mask[10:15, 10:15] = 2  # inside a hole of class 1
+    mask[30:44, 40:60] = 3
+    mask[33:36, 2:4] = 2
+    mask[40, 10] = 1  # a single pixel
+    project.write_mask(image_id, mask)
+    out = tmp_path / "x" / "mask.json"
+    assert export_via(project, out) == []
+    _copy_tree(BAD, out.parent, ["base_64x48.png"])
+    second = Project.create(tmp_path / "second")
+    try:
+        report = import_via(second, out)
+        assert report.regions_imported == 5
+        (other,) = second.images
+        assert np.array_equal(second.read_mask(other), mask)
+    finally:
+        second.close()
+    shapes = mask_to_shapes(mask)
+    assert [s["class_id"] for s in shapes][:2] == [1, 3]  # largest first
+
+
+def test_export_reports_unlabelled_holes(tmp_path: Path, project: Project) -> None:
+    image_id = project.add_image_file(BAD / "base_64x48.png").image_id
+    mask = np.full((48, 64), 255, np.uint8)
+    mask[5:20, 5:30] = 1
+    mask[10:15, 10:15] = 255
+    project.write_mask(image_id, mask)
+    notes = export_via(project, tmp_path / "holes.json")
+    assert notes == ["base_64x48.png: 25 mask pixels differ after conversion to polygons"]
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(
+        ["polygon", "rect", "circle", "ellipse", "point", "polyline", "name", "regions"]
+    ),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "filename",
+                    "size",
+                    "regions",
+                    "shape_attributes",
+                    "region_attributes",
+                    "name",
+                    "all_points_x",
+                    "all_points_y",
+                    "x",
+                    "y",
+                    "width",
+                    "height",
+                    "cx",
+                    "cy",
+                    "r",
+                    "_via_img_metadata",
+                    "_via_attributes",
+                    "project",
+                    "file",
+                    "metadata",
+                    "view",
+                    "xy",
+                    "z",
+                    "av",
+                    "vid",
+                    "fid_list",
+                    "fname",
+                    "type",
+                    "options",
+                    "a.jpg1",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=40,
+)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(doc=_json, suffix=st.sampled_from(["", "NaN", "]"]))
+def test_random_documents_raise_only_via_error(tmp_path: Path, doc: object, suffix: str) -> None:
+    path = tmp_path / "fuzz.json"
+    text = json.dumps(doc)
+    if suffix and text.endswith("}"):
+        text = text[:-1] + (', "n": NaN}' if suffix == "NaN" else "]}")
+    path.write_text(text, encoding="utf-8")
+    try:
+        via = read_via(path)
+    except ViaError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    for entry in via.entries:
+        for region in entry.regions:
+            for attr in region.attributes:
+                region_label(via, region, attr)
+    guess_class_attribute(via, ["a"])
