@@ -145,7 +145,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             from fashionseg_gui.core.masks import import_mask_folder, load_mapping_json
 
             names, mapping = (load_mapping_json(args.mapping) if args.mapping else (None, None))
-            report = import_mask_folder(project, args.masks, mapping=mapping, class_names=names)
+            report = import_mask_folder(project, args.masks, mapping=mapping, class_names=names,
+                                        on_progress=_Progress("masks"))
             print(f"masks {args.masks}:")
             for line in report.lines():
                 print(f"  {line}")

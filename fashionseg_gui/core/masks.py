@@ -314,6 +314,21 @@ class MaskImportReport:
                 f"{len(self.unmatched)} unmatched, {len(self.skipped)} skipped, "
                 f"{len(self.warnings)} warnings")
 
+    def lines(self, limit: int = 50) -> list[str]:
+        """The summary, then each problem with its reason (at most ``limit`` of each kind)."""
+        out = [self.summary()]
+        if self.classes_added:
+            out.append("classes added: " + ", ".join(self.classes_added))
+        for label, items in (("refused", self.refused), ("unmatched", self.unmatched),
+                             ("skipped", self.skipped)):
+            out += [f"{label}: {Path(p).name}: {why}" for p, why in items[:limit]]
+            if len(items) > limit:
+                out.append(f"... and {len(items) - limit} more {label}")
+        out += [f"warning: {w}" for w in self.warnings[:limit]]
+        if self.cancelled:
+            out.append("cancelled before the end")
+        return out
+
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFC", text)
@@ -421,6 +436,18 @@ def import_mask_folder(
                    if p.is_file() and p.suffix.lower() in MASK_SUFFIXES
                    and not p.name.startswith("."))
     used: dict[str, str] = {}  # image id -> mask file used in this run
+    with project.batch():  # one save of project.json for the whole folder
+        _import_mask_files(project, files, composed, colour_map, num_classes, status, overwrite,
+                           by_stem, by_stem_fold, used, report, on_progress, cancel_token)
+    return report
+
+
+def _import_mask_files(project: Project, files: list[Path], composed: dict[int, int] | None,
+                       colour_map: dict[tuple[int, int, int], int] | None, num_classes: int,
+                       status: str, overwrite: bool, by_stem: dict[str, list[str]],
+                       by_stem_fold: dict[str, list[str]], used: dict[str, str],
+                       report: MaskImportReport, on_progress: ProgressFn | None,
+                       cancel_token: Any) -> None:
     for n, path in enumerate(files, 1):
         if cancel_token is not None and getattr(cancel_token, "cancelled", False):
             report.cancelled = True
@@ -446,7 +473,6 @@ def import_mask_folder(
                 report.warnings.extend(warns)
         if on_progress is not None:
             on_progress(n, len(files), path.name)
-    return report
 
 
 def _match(stem: str, project: Project, by_stem: dict[str, list[str]],

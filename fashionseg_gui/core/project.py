@@ -25,7 +25,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,8 @@ class Project:
         self._lock_owned = False
         self._sha_index: dict[str, str] = {}
         self.open_warnings: list[str] = []
+        self._batch_depth = 0
+        self._save_pending = False
 
     # --- paths -------------------------------------------------------------------------
     @property
@@ -321,9 +323,24 @@ class Project:
             "settings": self.settings,
         }
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group many changes into one save of project.json (at the end, even on error)."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0 and self._save_pending:
+                self.save()
+
     def save(self) -> None:
         """Write project.json atomically, keeping the previous versions as backups."""
         self._check_writable()
+        if self._batch_depth:
+            self._save_pending = True
+            return
+        self._save_pending = False
         data = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
         self._rotate_backups()
         atomic_write_bytes(self.project_file, data.encode("utf-8"))
@@ -518,15 +535,8 @@ class Project:
                              f"({self.images[outcome.duplicate_of].original_name})")
             return outcome
         image_id = uuid.uuid4().hex[:12]
-        if decoded.store_original:
-            file = f"{image_id}{decoded.ext}"
-            data = decoded.raw
-        else:
-            import io
-
-            buf = io.BytesIO()
-            decoded.image.save(buf, format="PNG")
-            file, data = f"{image_id}.png", buf.getvalue()
+        data, ext = decoded.project_copy()
+        file = f"{image_id}{ext}"
         dest = self.root / "images" / file
         try:
             atomic_write_bytes(dest, data)
@@ -552,6 +562,7 @@ class Project:
         paths = list(paths)
         outcomes: list[ImportOutcome] = []
         try:
+            self._batch_depth += 1  # project.json is saved once, below
             for i, p in enumerate(paths):
                 if cancel_token is not None and cancel_token.cancelled:
                     break
@@ -559,6 +570,7 @@ class Project:
                 if on_progress is not None:
                     on_progress(i + 1, len(paths), Path(p).name)
         finally:
+            self._batch_depth -= 1
             added = [o.image_id for o in outcomes if o.image_id]
             if added:
                 self.save()
