@@ -915,6 +915,13 @@ def import_via(
     ViaImportReport
         Matches, skips with reasons, unknown labels, overlaps and notes.
 
+    Raises
+    ------
+    ViaError
+        The file cannot be read at all (nothing in the project is changed).
+    ReadOnlyError
+        The project is read-only (checked before anything is read).
+
     Notes
     -----
     Entries are matched by NFC-normalised base name + file size (when the VIA size is > 0),
@@ -922,6 +929,10 @@ def import_via(
     in file order over the image's existing mask and appended to its existing shapes. A region
     without a label is skipped, never given class 0.
     """
+    from fashionseg_gui.core.project import ReadOnlyError
+
+    if project.read_only:
+        raise ReadOnlyError(f"project is read-only: {project.read_only_reason}")
     via = read_via(path)
     path = Path(path)
     report = ViaImportReport(regions_skipped=list(via.skipped))

@@ -216,6 +216,15 @@ def test_encodings_and_baseline_import_two_regions(project: Project, name: str) 
     assert [s["kind"] for s in project.read_shapes(image_id)] == ["polygon", "rect"]
 
 
+def test_read_only_project_is_refused(tmp_path: Path, project: Project) -> None:
+    from fashionseg_gui.core.project import ReadOnlyError
+
+    viewer = Project.open(project.root, read_only=True)
+    with pytest.raises(ReadOnlyError):
+        import_via(viewer, BAD / "via_valid_v2_project.json")
+    assert not viewer.images
+
+
 def test_regions_dict_container(project: Project) -> None:
     via = read_via(BAD / "via_regions_dict.json")
     assert via.version == "1" and via.region_count == 2
