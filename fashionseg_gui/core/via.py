@@ -960,89 +960,92 @@ def import_via(
         except OSError:
             report.notes.append(f"image folder {d} cannot be read")
 
-    per_image: dict[str, list[tuple[str, ViaRegion]]] = {}
-    added: list[str] = []
-    for entry in via.entries:
-        base = _base_name(entry.filename)
-        label = f"{entry.filename}"
-        if not base:
-            report.unmatched.append(f"{label}: no usable file name")
-            continue
-        rid, why = _match(proj_names, base, entry.size, proj_size)
-        if rid is None and why is None:
-            found, why = _match(disk, base, entry.size, _file_size)
-            if found is not None:
-                outcome = project.add_image_file(found, source=f"VIA {path.name}")
-                if outcome.image_id:
-                    rid = outcome.image_id
-                    added.append(rid)
-                    proj_names.append(
-                        (rid, unicodedata.normalize("NFC", project.images[rid].original_name))
-                    )
-                elif outcome.duplicate_of:
-                    rid = outcome.duplicate_of
-                else:
-                    why = outcome.error or "image could not be imported"
-        if rid is None:
-            report.unmatched.append(f"{label}: {why or 'no image with this name'}")
-            continue
-        report.matched[entry.key] = rid
-        bucket = per_image.setdefault(rid, [])
-        for k, region in enumerate(entry.regions):
-            bucket.append((f"{entry.filename}, region {k}", region))
-    if added:
-        project.save()
-        report.images_added = added
-        project.events.images_changed.emit(added)
+    with project.batch():  # one save of project.json for the whole import
+        per_image: dict[str, list[tuple[str, ViaRegion]]] = {}
+        added: list[str] = []
+        for entry in via.entries:
+            base = _base_name(entry.filename)
+            label = f"{entry.filename}"
+            if not base:
+                report.unmatched.append(f"{label}: no usable file name")
+                continue
+            rid, why = _match(proj_names, base, entry.size, proj_size)
+            if rid is None and why is None:
+                found, why = _match(disk, base, entry.size, _file_size)
+                if found is not None:
+                    outcome = project.add_image_file(found, source=f"VIA {path.name}")
+                    if outcome.image_id:
+                        rid = outcome.image_id
+                        added.append(rid)
+                        proj_names.append(
+                            (rid, unicodedata.normalize("NFC", project.images[rid].original_name))
+                        )
+                    elif outcome.duplicate_of:
+                        rid = outcome.duplicate_of
+                    else:
+                        why = outcome.error or "image could not be imported"
+            if rid is None:
+                report.unmatched.append(f"{label}: {why or 'no image with this name'}")
+                continue
+            report.matched[entry.key] = rid
+            bucket = per_image.setdefault(rid, [])
+            for k, region in enumerate(entry.regions):
+                bucket.append((f"{entry.filename}, region {k}", region))
+        if added:
+            project.save()
+            report.images_added = added
+            project.events.images_changed.emit(added)
 
-    class_cache: dict[str, int | None] = {}
-    for rid, items in per_image.items():
-        rec = project.images[rid]
-        new_shapes: list[dict] = []
-        wheres: list[str] = []
-        for where, region in items:
-            problem = validate_shape(region.shape, rec.width, rec.height)
-            if problem:
-                report.regions_skipped.append((where, problem))
+        class_cache: dict[str, int | None] = {}
+        for rid, items in per_image.items():
+            rec = project.images[rid]
+            new_shapes: list[dict] = []
+            wheres: list[str] = []
+            for where, region in items:
+                problem = validate_shape(region.shape, rec.width, rec.height)
+                if problem:
+                    report.regions_skipped.append((where, problem))
+                    continue
+                if attribute is None:
+                    report.regions_skipped.append((where, "no class attribute in this file"))
+                    continue
+                label, why = region_label(via, region, attribute)
+                if label is None:
+                    report.regions_skipped.append((where, why or "no label"))
+                    continue
+                cid = _class_for(
+                    project, label, label_map, create_unknown_classes, report, class_cache
+                )
+                if isinstance(cid, str):
+                    report.regions_skipped.append((where, cid))
+                    continue
+                new_shapes.append({**region.shape, "class_id": cid})
+                wheres.append(where)
+            if not new_shapes:
                 continue
-            if attribute is None:
-                report.regions_skipped.append((where, "no class attribute in this file"))
-                continue
-            label, why = region_label(via, region, attribute)
-            if label is None:
-                report.regions_skipped.append((where, why or "no label"))
-                continue
-            cid = _class_for(project, label, label_map, create_unknown_classes, report, class_cache)
-            if isinstance(cid, str):
-                report.regions_skipped.append((where, cid))
-                continue
-            new_shapes.append({**region.shape, "class_id": cid})
-            wheres.append(where)
-        if not new_shapes:
-            continue
-        _check_frame(new_shapes, rec.width, rec.height, rec.original_name, report)
-        had_mask = project.has_mask(rid)
-        base_mask = project.read_mask(rid) if had_mask else None
-        if base_mask is None and background_rest:
-            base_mask = np.zeros((rec.height, rec.width), np.uint8)
-        result = rasterize_detailed(new_shapes, rec.height, rec.width, base=base_mask)
-        report.overlaps += result.overlaps
-        for i in result.empty:
-            report.notes.append(
-                f"{wheres[i]}: empty after clipping to the {rec.width}x{rec.height} image"
-            )
-        for i in result.self_intersecting:
-            report.notes.append(
-                f"{wheres[i]}: self-intersecting polygon, filled with the even-odd rule"
-            )
-        for i in result.no_area:
-            report.notes.append(
-                f"{wheres[i]}: {new_shapes[i]['kind']} has no area, kept but not drawn"
-            )
-        project.write_shapes(rid, project.read_shapes(rid) + new_shapes)
-        report.regions_imported += len(new_shapes)
-        if result.drawn or had_mask:
-            project.write_mask(rid, result.mask, status="labelled")
+            _check_frame(new_shapes, rec.width, rec.height, rec.original_name, report)
+            had_mask = project.has_mask(rid)
+            base_mask = project.read_mask(rid) if had_mask else None
+            if base_mask is None and background_rest:
+                base_mask = np.zeros((rec.height, rec.width), np.uint8)
+            result = rasterize_detailed(new_shapes, rec.height, rec.width, base=base_mask)
+            report.overlaps += result.overlaps
+            for i in result.empty:
+                report.notes.append(
+                    f"{wheres[i]}: empty after clipping to the {rec.width}x{rec.height} image"
+                )
+            for i in result.self_intersecting:
+                report.notes.append(
+                    f"{wheres[i]}: self-intersecting polygon, filled with the even-odd rule"
+                )
+            for i in result.no_area:
+                report.notes.append(
+                    f"{wheres[i]}: {new_shapes[i]['kind']} has no area, kept but not drawn"
+                )
+            project.write_shapes(rid, project.read_shapes(rid) + new_shapes)
+            report.regions_imported += len(new_shapes)
+            if result.drawn or had_mask:
+                project.write_mask(rid, result.mask, status="labelled")
     return report
 
 
