@@ -1,0 +1,621 @@
+"""Training: :class:`TrainConfig`, :func:`train` and the SavedModel export.
+
+``train`` runs ``keras.Model.fit`` with one callback that reports progress as plain dicts,
+checks the cancel token after every batch, sets the learning rate (warm-up + cosine over
+epochs or over ``max_minutes``), validates at full letterbox resolution, keeps the best
+checkpoint by validation mIoU and stops early. A run folder holds::
+
+    runs/<run_id>/config.json  history.csv  metrics.json  state.json
+                  checkpoints/best.keras  checkpoints/last.keras  logs/ (TensorBoard)
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import importlib.util
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from fashionseg_gui.core import data as D
+from fashionseg_gui.core import model as M
+from fashionseg_gui.core.atomic import atomic_write_bytes, atomic_write_json
+from fashionseg_gui.core.cancel import CancelToken
+
+STRATEGIES = ("default", "mirrored", "multiworker")
+PRECISIONS = ("off", "bf16", "auto")
+
+
+class TrainError(Exception):
+    """A training problem worded for the user (bad config, no data, unreadable run)."""
+
+
+# ----------------------------------------------------------------------------------------
+# Config and result
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (stored as ``config.json``).
+
+    ``mixed_precision``: ``"off"`` (float32), ``"bf16"`` (mixed bfloat16: fast on CPUs with
+    AMX/AVX512-BF16 and on recent GPUs) or ``"auto"`` (bf16 where the CPU has AMX-BF16).
+    ``max_minutes`` stops after that wall-clock budget; the learning-rate schedule then
+    follows elapsed time. ``resume_from``: a run folder (or ``.keras`` file) whose weights
+    initialise this run (continue or fine-tune after corrections).
+    """
+
+    epochs: int = 30
+    batch_size: int = 8
+    learning_rate: float = 2e-3
+    input_height: int = 384
+    input_width: int = 256
+    depth: int = 4
+    base_width: int = 16
+    batch_norm: bool = True
+    dropout: float = 0.0
+    loss: str = "ce_dice"
+    augment_flip: bool = True
+    augment_rotate: bool = True
+    augment_scale: bool = True
+    augment_color: bool = True
+    val_fraction: float = 0.1
+    seed: int = 0
+    early_stopping_patience: int | None = 8
+    strategy: str = "default"
+    mixed_precision: str = "off"
+    resume_from: str | None = None
+    max_minutes: float | None = None
+    warmup_fraction: float = 0.05
+    weight_decay: float = 1e-4
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`TrainError` with a one-line message for an invalid setting."""
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise TrainError(message)
+
+        need(int(self.epochs) >= 1, f"epochs must be >= 1 (got {self.epochs})")
+        need(int(self.batch_size) >= 1, f"batch size must be >= 1 (got {self.batch_size})")
+        need(0 < float(self.learning_rate) < 10, f"learning rate must be > 0 (got {self.learning_rate})")
+        need(1 <= int(self.depth) <= 6, f"depth must be 1..6 (got {self.depth})")
+        need(int(self.base_width) >= 1, f"base width must be >= 1 (got {self.base_width})")
+        step = 2 ** int(self.depth)
+        need(int(self.input_height) >= step and int(self.input_width) >= step,
+             f"input size {self.input_height}x{self.input_width} is smaller than 2**depth = {step}")
+        need(0.0 <= float(self.dropout) < 1.0, f"dropout must be in [0, 1) (got {self.dropout})")
+        need(self.loss in M.LOSS_KINDS, f"loss must be one of {', '.join(M.LOSS_KINDS)} (got {self.loss!r})")
+        need(0.0 <= float(self.val_fraction) < 1.0,
+             f"validation fraction must be in [0, 1) (got {self.val_fraction})")
+        need(self.strategy in STRATEGIES,
+             f"strategy must be one of {', '.join(STRATEGIES)} (got {self.strategy!r})")
+        need(self.mixed_precision in PRECISIONS,
+             f"mixed precision must be one of {', '.join(PRECISIONS)} (got {self.mixed_precision!r})")
+        need(self.max_minutes is None or float(self.max_minutes) > 0,
+             f"max minutes must be > 0 (got {self.max_minutes})")
+        need(self.early_stopping_patience is None or int(self.early_stopping_patience) >= 1,
+             f"early stopping patience must be >= 1 or None (got {self.early_stopping_patience})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-type dict (JSON-ready)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build from a dict, ignoring unknown keys (older/newer config files)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in dict(values).items() if k in known})
+
+    @property
+    def target_hw(self) -> tuple[int, int]:
+        """Letterbox box ``(height, width)``."""
+        return int(self.input_height), int(self.input_width)
+
+    @property
+    def multiple(self) -> int:
+        """Padding multiple ``2**depth``."""
+        return 2 ** int(self.depth)
+
+    def augment_config(self) -> D.AugmentConfig:
+        """The :class:`core.data.AugmentConfig` these flags select."""
+        return D.AugmentConfig(
+            flip=bool(self.augment_flip),
+            rotate_deg=10.0 if self.augment_rotate else 0.0,
+            scale_range=(0.8, 1.25) if self.augment_scale else (1.0, 1.0),
+            color_jitter=0.2 if self.augment_color else 0.0,
+        )
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns."""
+
+    run_dir: Path
+    best_epoch: int | None = None
+    best_val_miou: float | None = None
+    epochs_run: int = 0
+    cancelled: bool = False
+    stopped: str = "completed"  # completed | early_stopping | time_limit | cancelled
+    history: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class TrainData:
+    """Explicit training data: samples already split, and the class names."""
+
+    train: list[D.Sample]
+    val: list[D.Sample]
+    class_names: list[str]
+
+
+def _cpu_has_amx_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            flags = fh.read(20000)
+    except OSError:
+        return False
+    return "amx_bf16" in flags
+
+
+def resolve_precision(setting: str) -> str | None:
+    """Keras dtype policy name for a ``mixed_precision`` setting (None = float32)."""
+    if setting == "bf16" or (setting == "auto" and _cpu_has_amx_bf16()):
+        return "mixed_bfloat16"
+    return None
+
+
+def _strategy(name: str) -> tf.distribute.Strategy:
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if not os.environ.get("TF_CONFIG"):
+        raise TrainError("strategy 'multiworker' needs the TF_CONFIG environment variable "
+                         "describing the cluster")
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+# ----------------------------------------------------------------------------------------
+# The callback: progress, cancel, LR schedule, validation, checkpoints, early stop
+# ----------------------------------------------------------------------------------------
+
+
+class _RunCallback(keras.callbacks.Callback):
+    def __init__(self, *, config: TrainConfig, val: D.CachedSet, num_classes: int,
+                 loss: M.SegmentationLoss, run_dir: Path, steps_per_epoch: int,
+                 cancel_token: CancelToken | None, emit: Callable[[dict[str, Any]], None],
+                 initial_epoch: int) -> None:
+        super().__init__()
+        self.cfg = config
+        self.val = val
+        self.num_classes = num_classes
+        self.loss_fn = loss
+        self.run_dir = run_dir
+        self.steps = steps_per_epoch
+        self.token = cancel_token
+        self.emit = emit
+        self.initial_epoch = initial_epoch
+        self.total_steps = max(1, steps_per_epoch * (config.epochs - initial_epoch))
+        self.step = 0
+        self.t0 = time.monotonic()
+        self.budget = None if config.max_minutes is None else float(config.max_minutes) * 60
+        self.cancelled = False
+        self.time_up = False
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.history: list[dict[str, Any]] = []
+        self.epoch_t0 = self.t0
+        self.epoch_now = 0
+        self.stopped = "completed"
+
+    # --- learning rate ------------------------------------------------------------------
+    def progress(self) -> float:
+        frac = self.step / self.total_steps
+        if self.budget:
+            frac = max(frac, (time.monotonic() - self.t0) / self.budget)
+        return min(frac, 1.0)
+
+    def lr_at(self, frac: float) -> float:
+        base, warm = float(self.cfg.learning_rate), float(self.cfg.warmup_fraction)
+        if warm > 0 and frac < warm:
+            return base * (0.1 + 0.9 * frac / warm)
+        t = (frac - warm) / max(1e-9, 1 - warm)
+        return base * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.model.optimizer.learning_rate.assign(self.lr_at(self.progress()))
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.epoch_t0 = time.monotonic()
+        self.epoch_now = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.step += 1
+        logs = logs or {}
+        self.emit({"event": "batch", "epoch": self.epoch_now + 1, "batch": batch + 1,
+                   "batches": self.steps, "loss": float(logs.get("loss", float("nan"))),
+                   "acc": float(logs.get("acc", float("nan")))})
+        if self.token is not None and self.token.cancelled:
+            self.cancelled = True
+            self.stopped = "cancelled"
+            self.model.stop_training = True
+        elif self.budget is not None and time.monotonic() - self.t0 >= self.budget:
+            self.time_up = True
+            self.stopped = "time_limit"
+            self.model.stop_training = True
+
+    # --- validation ---------------------------------------------------------------------
+    def validate(self) -> dict[str, Any]:
+        cm = np.zeros((self.num_classes, self.num_classes), np.int64)
+        loss_sum, weight = 0.0, 0.0
+        bs = max(1, int(self.cfg.batch_size))
+        for k in range(0, len(self.val), bs):
+            x = self.val.images[k:k + bs].astype(np.float32)
+            y = self.val.masks[k:k + bs]
+            probs = np.asarray(self.model.predict_on_batch(x), np.float32)
+            n_valid = float((y != M.IGNORE).sum())
+            if n_valid:
+                loss_sum += float(self.loss_fn(y, probs)) * n_valid
+                weight += n_valid
+            cm += M.confusion_matrix(y, probs.argmax(-1), self.num_classes)
+        return {"val_loss": loss_sum / weight if weight else float("nan"),
+                "val_acc": M.pixel_accuracy(cm), "val_miou": M.mean_iou(cm),
+                "per_class_iou": M.iou_per_class(cm), "confusion": cm.tolist(),
+                "baseline_miou": M.background_baseline_miou(cm)}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs if logs is not None else {}
+        if self.cancelled:
+            return
+        train_seconds = time.monotonic() - self.epoch_t0
+        val = self.validate() if len(self.val) else {
+            "val_loss": float("nan"), "val_acc": float("nan"), "val_miou": float("nan"),
+            "per_class_iou": [], "confusion": [], "baseline_miou": float("nan")}
+        logs.update({k: val[k] for k in ("val_loss", "val_acc", "val_miou")})
+        ckpt = self.run_dir / "checkpoints"
+        self.model.save(ckpt / "last.keras")
+        score = val["val_miou"] if len(self.val) else -float(logs.get("loss", 0.0))
+        improved = self.best is None or score > self.best
+        if improved:
+            self.best, self.best_epoch, self.wait = score, epoch + 1, 0
+            self.model.save(ckpt / "best.keras")
+        else:
+            self.wait += 1
+        elapsed = time.monotonic() - self.t0
+        done = epoch + 1 - self.initial_epoch
+        left = self.cfg.epochs - (epoch + 1)
+        eta = elapsed / max(done, 1) * left
+        if self.budget is not None:
+            eta = min(eta, max(0.0, self.budget - elapsed))
+        row = {"event": "epoch", "epoch": epoch + 1, "epochs": self.cfg.epochs,
+               "loss": float(logs.get("loss", float("nan"))), "val_loss": val["val_loss"],
+               "acc": float(logs.get("acc", float("nan"))), "val_acc": val["val_acc"],
+               "miou": float(logs.get("miou", float("nan"))), "val_miou": val["val_miou"],
+               "per_class_iou": val["per_class_iou"], "confusion": val["confusion"],
+               "baseline_miou": val["baseline_miou"], "seconds": train_seconds,
+               "eta_s": eta, "lr": float(self.lr_at(self.progress())),
+               "best": bool(improved)}
+        self.history.append(row)
+        _append_history(self.run_dir / "history.csv", row)
+        atomic_write_json(self.run_dir / "state.json",
+                          {"epoch": epoch + 1, "best_epoch": self.best_epoch,
+                           "best_val_miou": self.best})
+        self.emit(row)
+        patience = self.cfg.early_stopping_patience
+        if patience is not None and self.wait >= int(patience):
+            self.stopped = "early_stopping"
+            self.model.stop_training = True
+
+
+HISTORY_FIELDS = ("epoch", "loss", "val_loss", "acc", "val_acc", "miou", "val_miou",
+                  "baseline_miou", "lr", "seconds")
+
+
+def _append_history(path: Path, row: dict[str, Any]) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        if new:
+            writer.writerow(HISTORY_FIELDS)
+        writer.writerow([row.get(k) for k in HISTORY_FIELDS])
+
+
+# ----------------------------------------------------------------------------------------
+# train()
+# ----------------------------------------------------------------------------------------
+
+
+def _resolve_data(config: TrainConfig, source: Any) -> tuple[list[D.Sample], list[D.Sample],
+                                                             list[str], Any]:
+    if isinstance(source, TrainData):
+        return list(source.train), list(source.val), list(source.class_names), None
+    if hasattr(source, "labelled_ids") and hasattr(source, "classes"):
+        names = [c.name for c in source.classes]
+        samples = D.samples_from_project(source)
+        train, val, _ = D.split_samples(samples, config.val_fraction, config.seed, len(names),
+                                        project=source)
+        return train, val, names, source
+    if isinstance(source, Sequence) and source and isinstance(source[0], D.Sample):
+        samples = list(source)
+        top = max(int(np.max(np.where(m == M.IGNORE, 0, m))) for m in
+                  (s.load_mask() for s in samples))
+        names = ["background"] + [f"class_{k}" for k in range(1, max(top, 1) + 1)]
+        train, val, _ = D.split_samples(samples, config.val_fraction, config.seed, len(names))
+        return train, val, names, None
+    raise TrainError("nothing to train on: give a Project, a TrainData or a list of samples")
+
+
+def _weights_source(path: str | Path) -> Path:
+    p = Path(path)
+    if p.is_file():
+        return p
+    for name in ("checkpoints/last.keras", "checkpoints/best.keras"):
+        if (p / name).is_file():
+            return p / name
+    raise TrainError(f"no checkpoint to resume from in {p}")
+
+
+def new_run_id() -> str:
+    """A sortable run id (local time, with a counter-free microsecond suffix)."""
+    now = _dt.datetime.now()
+    return now.strftime("%Y%m%d-%H%M%S-") + f"{now.microsecond // 1000:03d}"
+
+
+def train(
+    config: TrainConfig,
+    project_or_samples: Any,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    run_dir: str | Path | None = None,
+) -> TrainResult:
+    """Train a U-Net; see the module docstring for the run folder.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The recipe.
+    project_or_samples : Project, TrainData or list of Sample
+        A project (its labelled and corrected images; unassigned splits are assigned and
+        saved), explicit train/val samples, or samples to split.
+    cancel_token : CancelToken, optional
+        Checked after every batch; training stops within one batch and the result has
+        ``cancelled=True``.
+    on_progress : callable, optional
+        Receives plain dicts: ``{"event": "start"|"prepare"|"batch"|"epoch"|"end", ...}``.
+    run_dir : path, optional
+        Output folder; default ``<project>/runs/<run_id>`` (or ``./runs/<run_id>``).
+
+    Returns
+    -------
+    TrainResult
+    """
+    if isinstance(config, dict):
+        config = TrainConfig.from_dict(config)
+    config.validate()
+    emit = on_progress or (lambda event: None)
+    t_start = time.monotonic()
+    train_s, val_s, class_names, project = _resolve_data(config, project_or_samples)
+    num_classes = len(class_names)
+    if run_dir is None:
+        base = Path(project.runs_dir) if project is not None else Path("runs")
+        run_dir = base / new_run_id()
+    run_dir = Path(run_dir)
+    try:
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        atomic_write_json(run_dir / "config.json", config.to_dict())
+    except OSError as exc:
+        raise TrainError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
+
+    def prep(done: int, total: int) -> None:
+        if done == total or done % 16 == 0:
+            emit({"event": "prepare", "done": done, "total": total})
+
+    all_s = train_s + val_s
+    cached = D.cache_samples(all_s, config.target_hw, config.multiple, num_classes,
+                             cancel_token, prep)
+    ntr = len(train_s)
+    train_c = D.CachedSet(cached.ids[:ntr], cached.images[:ntr], cached.masks[:ntr])
+    val_c = D.CachedSet(cached.ids[ntr:], cached.images[ntr:], cached.masks[ntr:])
+    weights = D.class_weights(train_c.masks, num_classes) if config.loss == "weighted_ce" else None
+
+    policy = resolve_precision(config.mixed_precision)
+    strategy = _strategy(config.strategy)
+    with strategy.scope():
+        model = M.build_unet(num_classes, (None, None, 3), config.depth, config.base_width,
+                             config.batch_norm, config.dropout, dtype=policy)
+        if config.resume_from:
+            src = _weights_source(config.resume_from)
+            try:
+                old = keras.saving.load_model(src, compile=False)
+                model.set_weights(old.get_weights())
+            except (ValueError, OSError) as exc:
+                raise TrainError(f"cannot resume from {src}: the checkpoint does not match this "
+                                 f"model ({exc})") from exc
+        loss = M.SegmentationLoss(num_classes, config.loss, weights)
+        optimizer = keras.optimizers.AdamW(config.learning_rate,
+                                           weight_decay=config.weight_decay)
+        model.compile(optimizer=optimizer, loss=loss,
+                      metrics=[M.PixelAccuracy(num_classes), M.MeanIoU(num_classes)])
+
+    batch = min(config.batch_size, len(train_c))
+    ds = D.make_dataset(train_c, batch, True, config.augment_config(), config.seed)
+    steps = len(train_c) // batch
+    atomic_write_json(run_dir / "dataset.json", {
+        "train_ids": train_c.ids, "val_ids": val_c.ids, "class_names": class_names,
+        "class_weights": weights, **D.dataset_stats(train_c.masks, num_classes)})
+    callback = _RunCallback(config=config, val=val_c, num_classes=num_classes, loss=loss,
+                            run_dir=run_dir, steps_per_epoch=steps, cancel_token=cancel_token,
+                            emit=emit, initial_epoch=0)
+    emit({"event": "start", "epochs": config.epochs, "batches": steps,
+          "train_images": len(train_c), "val_images": len(val_c), "num_classes": num_classes,
+          "class_names": class_names, "run_dir": str(run_dir), "precision": policy or "float32",
+          "config": config.to_dict()})
+    callbacks: list[keras.callbacks.Callback] = [callback]
+    if importlib.util.find_spec("tensorboard") is not None:  # optional dependency
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False,
+                                                     update_freq="epoch", profile_batch=0))
+    if cancel_token is not None and cancel_token.cancelled:
+        callback.cancelled, callback.stopped = True, "cancelled"
+    else:
+        model.fit(ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
+                  verbose=0, shuffle=False)
+    seconds = time.monotonic() - t_start
+    best_row = next((r for r in callback.history if r["epoch"] == callback.best_epoch), None)
+    metrics = {
+        "run_id": run_dir.name, "stopped": callback.stopped, "epochs_run": len(callback.history),
+        "best_epoch": callback.best_epoch,
+        "best_val_miou": None if best_row is None else best_row["val_miou"],
+        "num_classes": num_classes, "class_names": class_names,
+        "input_height": config.input_height, "input_width": config.input_width,
+        "multiple": config.multiple, "train_images": len(train_c), "val_images": len(val_c),
+        "seconds": seconds, "precision": policy or "float32",
+    }
+    if best_row is not None:
+        metrics.update({k: best_row[k] for k in ("val_acc", "val_loss", "per_class_iou",
+                                                 "confusion", "baseline_miou")})
+    atomic_write_json(run_dir / "metrics.json", _json_safe(metrics))
+    result = TrainResult(run_dir, callback.best_epoch, metrics["best_val_miou"],
+                         len(callback.history), callback.cancelled, callback.stopped,
+                         callback.history, metrics, seconds)
+    emit({"event": "end", "run_dir": str(run_dir), "best_epoch": callback.best_epoch,
+          "best_val_miou": metrics["best_val_miou"], "stopped": callback.stopped,
+          "cancelled": callback.cancelled, "seconds": seconds})
+    return result
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+# ----------------------------------------------------------------------------------------
+# Loading and export
+# ----------------------------------------------------------------------------------------
+
+
+def load_run(run_dir: str | Path, which: str = "best") -> tuple[keras.Model, dict[str, Any]]:
+    """Load ``checkpoints/<which>.keras`` and the run's ``metrics.json``/``config.json``.
+
+    Returns
+    -------
+    model : keras.Model
+    info : dict
+        ``num_classes``, ``input_height``, ``input_width``, ``multiple``, ``class_names``.
+    """
+    run = Path(run_dir)
+    ckpt = run / "checkpoints" / f"{which}.keras"
+    if not ckpt.is_file():
+        raise TrainError(f"no trained model in {run} (missing checkpoints/{which}.keras)")
+    try:
+        cfg = TrainConfig.from_dict(json.loads((run / "config.json").read_text("utf-8")))
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"cannot read {run / 'config.json'}: {exc}") from exc
+    model = keras.saving.load_model(ckpt, compile=False)
+    info: dict[str, Any] = {"input_height": cfg.input_height, "input_width": cfg.input_width,
+                            "multiple": cfg.multiple,
+                            "num_classes": int(model.output_shape[-1])}
+    try:
+        metrics = json.loads((run / "metrics.json").read_text("utf-8"))
+        info["class_names"] = metrics.get("class_names")
+    except (OSError, ValueError):
+        info["class_names"] = None
+    return model, info
+
+
+def make_serving_function(model: keras.Model, target_hw: tuple[int, int],
+                          multiple: int) -> Callable[[Any], dict[str, Any]]:
+    """The inference graph used by the Predictor and the SavedModel.
+
+    Takes a uint8 batch ``(N, H, W, 3)`` of any size; letterboxes it in-graph, runs the
+    model, crops the padding, resizes the probabilities back to ``(H, W)`` (bilinear) and
+    returns ``{"class_ids": uint8 (N, H, W), "probabilities": float32 (N, H, W, C)}``.
+    """
+    def serve(images: Any) -> dict[str, Any]:
+        hw = tf.shape(images)[1:3]
+        x, scaled = D.letterbox_graph(images, target_hw, multiple)
+        probs = tf.cast(model(x, training=False), tf.float32)
+        probs = probs[:, : scaled[0], : scaled[1], :]
+        probs = tf.image.resize(probs, hw, method="bilinear")
+        return {"class_ids": tf.cast(tf.argmax(probs, axis=-1), tf.uint8),
+                "probabilities": probs}
+
+    return serve
+
+
+def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str | Path,
+                       num_classes: int | None = None, target_hw: tuple[int, int] | None = None,
+                       multiple: int | None = None) -> Path:
+    """Export a SavedModel whose ``serving_default`` takes a uint8 batch of any size.
+
+    Parameters
+    ----------
+    run_dir_or_model : path or keras.Model
+        A run folder (its best checkpoint) or a model.
+    out_dir : path
+        Destination folder (must not exist or be empty).
+    num_classes : int, optional
+        Checked against the model's output when given.
+    target_hw, multiple : optional
+        Letterbox geometry; default from the run's config (required for a bare model).
+
+    Returns
+    -------
+    Path
+        ``out_dir``. Load it with ``tf.saved_model.load(out_dir).serve(images)`` or the
+        ``serving_default`` signature: ``{"class_ids", "probabilities"}``.
+    """
+    if isinstance(run_dir_or_model, keras.Model):
+        model = run_dir_or_model
+        if target_hw is None or multiple is None:
+            raise TrainError("exporting a bare model needs target_hw and multiple")
+    else:
+        model, info = load_run(run_dir_or_model)
+        target_hw = target_hw or (info["input_height"], info["input_width"])
+        multiple = multiple or info["multiple"]
+    if num_classes is not None and int(model.output_shape[-1]) != int(num_classes):
+        raise TrainError(f"the model predicts {model.output_shape[-1]} classes, the project has "
+                         f"{num_classes}: retrain after changing classes")
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise TrainError(f"export folder {out} is not empty")
+    serve = make_serving_function(model, target_hw, int(multiple))
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", serve,
+                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8,
+                                                        name="images")])
+    tmp = out.with_name(f".{out.name}.partial")
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    archive.write_out(str(tmp), verbose=False)
+    atomic_write_bytes(tmp / "fashionseg.json", json.dumps({
+        "target_hw": list(target_hw), "multiple": int(multiple),
+        "num_classes": int(model.output_shape[-1])}).encode())
+    if out.exists():
+        out.rmdir()
+    os.replace(tmp, out)
+    return out
