@@ -81,6 +81,14 @@ def _style_plot(plot: pg.PlotItem, title: str, ylabel: str, legend_bottom: bool 
     legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
 
+def _plot_widget(layout: QVBoxLayout) -> pg.PlotItem:
+    """Add a white ``PlotWidget`` to ``layout``; return its PlotItem."""
+    widget = pg.PlotWidget(background="w")
+    widget.setMinimumHeight(120)
+    layout.addWidget(widget)
+    return widget.getPlotItem()
+
+
 class TrainingCurves(QWidget):
     """Three stacked plots: loss, pixel accuracy and mean IoU (train vs validation).
 
@@ -90,16 +98,12 @@ class TrainingCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
-        self.view.setMinimumHeight(220)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-
-        self.loss_plot = self.view.addPlot(row=0, col=0)
-        self.acc_plot = self.view.addPlot(row=1, col=0)
-        self.iou_plot = self.view.addPlot(row=2, col=0)
+        layout.setSpacing(0)
+        # Separate PlotWidgets (not one GraphicsLayoutWidget, which crashes at interpreter
+        # exit when it outlives the QApplication).
+        self.loss_plot, self.acc_plot, self.iou_plot = (_plot_widget(layout) for _ in range(3))
         _style_plot(self.loss_plot, "Loss", "loss")
         _style_plot(self.acc_plot, "Pixel accuracy", "accuracy", legend_bottom=True)
         _style_plot(self.iou_plot, "Mean IoU", "mIoU", legend_bottom=True)
@@ -205,15 +209,12 @@ class ClassMetrics(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
-        self.view.setMinimumHeight(220)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        layout.setSpacing(0)
 
         # === Per-class IoU ===
-        self.iou_plot = self.view.addPlot(row=0, col=0)
+        self.iou_plot = _plot_widget(layout)
         self.iou_plot.setTitle("Per-class IoU (validation)", color="#222222", size="10pt")
         self.iou_plot.setYRange(0.0, 1.0, padding=0.02)
         self.iou_plot.setMouseEnabled(x=False, y=False)
@@ -222,7 +223,7 @@ class ClassMetrics(QWidget):
         self.iou_plot.addItem(self.bars)
 
         # === Confusion matrix ===
-        self.cm_plot = self.view.addPlot(row=1, col=0)
+        self.cm_plot = _plot_widget(layout)
         self.cm_plot.setTitle("Confusion (rows: true, columns: predicted)", color="#222222",
                               size="10pt")
         self.cm_plot.setAspectLocked(True)

@@ -1,0 +1,165 @@
+"""The Train panel: no TensorFlow at construction, live curves, Stop, failures, runs list."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from fashionseg_gui.core.project import Project  # noqa: E402
+from fashionseg_gui.views.train_panel import TrainPanel, read_history  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = {"epochs": 1, "batch_size": 2, "learning_rate": 5e-3, "input_height": 32,
+        "input_width": 48, "depth": 2, "base_width": 4}
+
+
+def make_tiny_project(root: Path, n: int = 5, labelled: int = 5) -> Project:
+    """``n`` synthetic 32x48 photos (a red and a blue box on grey); the first ``labelled`` have masks."""
+    project = Project.create(root / "tiny", [("background", "#000000"), ("red", "#ff0000"),
+                                             ("blue", "#0000ff")])
+    rng = np.random.default_rng(2)
+    for i in range(n):
+        photo = np.full((32, 48, 3), 90, np.uint8)
+        mask = np.zeros((32, 48), np.uint8)
+        for cls, color in ((1, (230, 20, 20)), (2, (20, 20, 230))):
+            y, x = int(rng.integers(0, 20)), int(rng.integers(0, 34))
+            photo[y:y + 12, x:x + 14] = color
+            mask[y:y + 12, x:x + 14] = cls
+        path = root / f"src{i}.png"
+        Image.fromarray(photo).save(path)
+        image_id = project.add_image_file(path, source="test").image_id
+        if i < labelled:
+            project.write_mask(image_id, mask)
+    project.save()
+    return project
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = TrainPanel()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path):
+    project = make_tiny_project(tmp_path)
+    yield project
+    project.close()
+
+
+def test_constructing_the_panel_does_not_import_tensorflow():
+    code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
+            "from fashionseg_gui.views.train_panel import TrainPanel\n"
+            "p = TrainPanel(); p.show(); app.processEvents()\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=REPO, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_without_a_project_nothing_can_start(panel):
+    assert not panel.train_button.isEnabled()
+    assert not panel.start_training()
+    assert "project" in panel.message.text().lower()
+
+
+def test_settings_round_trip_and_are_saved_with_the_project(panel, tiny_project):
+    panel.set_project(tiny_project)
+    panel.set_config(dict(TINY, loss="weighted_ce", augment_color=False))
+    cfg = panel.config_dict()
+    assert cfg["loss"] == "weighted_ce" and cfg["augment_color"] is False
+    assert cfg["input_height"] == 32 and cfg["depth"] == 2
+    panel.set_config({"epochs": 7})
+    assert panel.config_dict()["epochs"] == 7
+
+
+def test_a_tiny_training_fills_the_curves_and_the_runs_list(qtbot, panel, tiny_project):
+    panel.set_project(tiny_project)
+    panel.set_config(dict(TINY, epochs=2))
+    finished: list[str] = []
+    panel.sigRunFinished.connect(finished.append)
+    assert panel.start_training()
+    assert not panel.train_button.isEnabled() and panel.stop_button.isEnabled()
+    assert not panel.settings_box.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
+    assert not panel.message.isVisible(), panel.message.text()
+    x, y = panel.curves.curve_data("val_miou")
+    assert list(x) == [1.0, 2.0] and np.all((y >= 0) & (y <= 1))
+    assert panel.curves.curve_data("batch_loss")[0].size >= 2
+    bx, by = panel.curves.curve_data("baseline_miou")
+    assert by.size == 2 and by[0] == by[1]
+    assert panel.class_metrics.iou.size == 3
+    assert panel.class_metrics.confusion.shape == (3, 3)
+    assert panel.runs.rowCount() == 1
+    assert finished and Path(finished[0]).is_dir()
+    assert panel.predict_button.isEnabled()
+    # The settings went into the project and come back on reopen.
+    assert tiny_project.settings["train"]["epochs"] == 2
+    # Selecting the run shows its history.
+    panel.curves.reset()
+    panel.runs.selectRow(0)
+    assert panel.curves.curve_data("loss")[0].size == 2
+    assert len(read_history(Path(finished[0]))) == 2
+
+
+def test_stop_button_stops_the_training(qtbot, panel, tiny_project):
+    panel.set_project(tiny_project)
+    panel.set_config(dict(TINY, epochs=500, batch_size=1))
+    assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000)
+    qtbot.mouseClick(panel.stop_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)
+    assert "stopped" in panel.progress.format().lower()
+    assert panel.curves.curve_data("loss")[0].size < 500
+    assert panel.train_button.isEnabled()
+
+
+def test_a_failing_training_shows_the_message_and_the_panel_survives(qtbot, panel, tmp_path):
+    project = make_tiny_project(tmp_path, n=2, labelled=0)
+    panel.set_project(project)
+    panel.set_config(TINY)
+    assert panel.start_training()
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
+    assert panel.message.isVisible()
+    assert panel.message.text().startswith("Training failed:")
+    assert "labelled" in panel.message.text()
+    assert panel.train_button.isEnabled()  # ready for another try
+    project.close()
+
+
+def test_read_only_project_cannot_train(qtbot, panel, tiny_project):
+    other = Project.open(tiny_project.root)  # the lock is held: read-only
+    assert other.read_only
+    panel.set_project(other)
+    assert not panel.train_button.isEnabled()
+    assert not panel.start_training()
+    assert "read-only" in panel.message.text()
+
+
+def test_runs_list_reads_metrics_json(panel, tiny_project):
+    run = tiny_project.runs_dir / "20260101-000000"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"best_val_miou": 0.61, "baseline_miou": 0.2,
+                                                  "epochs_done": 3}))
+    (run / "history.csv").write_text("epoch,loss,val_loss,val_miou\n0,1.0,1.1,0.3\n"
+                                     "1,0.8,0.9,0.5\n2,0.7,0.8,0.61\n")
+    panel.set_project(tiny_project)
+    assert panel.runs.rowCount() == 1
+    texts = [panel.runs.item(0, c).text() for c in range(panel.runs.columnCount())]
+    assert texts[0] == run.name and "0.610" in texts and "0.200" in texts
+    assert "no model" in texts[-1]
+    assert not panel.predict_button.isEnabled()
+    panel.runs.selectRow(0)
+    assert list(panel.curves.curve_data("val_miou")[0]) == [1.0, 2.0, 3.0]
