@@ -68,3 +68,50 @@ def test_import_into_locked_project_is_refused(tmp_path: Path,
     assert out.returncode == 2 and "read-only" in out.stderr
     assert holder.images == {} and len(Project.open(proj, read_only=True).images) == 0
     holder.close()
+
+
+def test_via_import_and_every_export(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     shared_data: Path) -> None:
+    import json
+
+    proj = tmp_path / "p"
+    assert main(["new", str(proj)]) == 0
+    via = shared_data / "via" / "03_receipts_via2" / "via_export_json.json"
+    assert main(["import", str(proj), "--via", str(via)]) == 0
+    out = capsys.readouterr().out
+    assert "18 regions imported, 0 skipped" in out
+    for fmt in ("label-png", "colour-png", "overlay", "coco", "via"):
+        assert main(["export", str(proj), "--format", fmt, "--out", str(tmp_path / fmt)]) == 0
+    assert len(list((tmp_path / "label-png").glob("*.png"))) == 6
+    assert len(list((tmp_path / "overlay").glob("*.jpg"))) == 6
+    coco = json.loads(next((tmp_path / "coco").glob("*.json")).read_text())
+    assert len(coco["images"]) == 6 and len(coco["annotations"]) >= 18
+    # The exported VIA project re-imports into a fresh project with the same regions.
+    proj2 = tmp_path / "p2"
+    assert main(["new", str(proj2)]) == 0
+    exported = next((tmp_path / "via").glob("*.json"))
+    assert main(["import", str(proj2), "--via", str(exported), "--images", str(via.parent)]) == 0
+    assert "18 regions imported, 0 skipped" in capsys.readouterr().out
+
+
+def test_mask_folder_import_with_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         shared_data: Path) -> None:
+    import shutil
+
+    ccp = shared_data / "ccp"
+    (tmp_path / "img").mkdir()
+    (tmp_path / "msk").mkdir()
+    for n in ("0001", "0002", "0003"):
+        shutil.copy(ccp / "images" / f"{n}.jpg", tmp_path / "img")
+        shutil.copy(ccp / "masks" / f"{n}.png", tmp_path / "msk")
+    proj = tmp_path / "p"
+    assert main(["new", str(proj), "--classes", "skin_hair"]) == 0
+    assert main(["import", str(proj), str(tmp_path / "img"), "--masks", str(tmp_path / "msk"),
+                 "--mapping", str(ccp / "ccp5.json")]) == 0
+    assert "3 masks imported" in capsys.readouterr().out
+    project = Project.open(proj, read_only=True)
+    assert [c.name for c in project.classes][:2] == ["background", "skin_hair"]
+    assert len(project.classes) == 5
+    for image_id in project.images:
+        assert project.images[image_id].status == "labelled"
+        assert int(project.read_mask(image_id).max()) <= 4
