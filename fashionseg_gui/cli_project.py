@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--images", type=Path, action="append", default=[],
                    help="folder with the images a VIA file refers to")
     p.add_argument("--attribute", help="VIA region attribute that holds the class (default: guessed)")
+    p.add_argument("--unlabelled-class", metavar="CLASS",
+                   help="class name for VIA regions that carry no label (default: skip them)")
     p.add_argument("--masks", type=Path, help="folder of label PNGs named like the photos")
     p.add_argument("--mapping", type=Path,
                    help='JSON {"classes": [...], "map": {"value": class_id}} for --masks')
@@ -137,7 +139,14 @@ def cmd_import(args: argparse.Namespace) -> int:
             from fashionseg_gui.core.via import import_via
 
             dirs = args.images or [via_path.parent]
-            report = import_via(project, via_path, attribute=args.attribute, image_dirs=dirs)
+            unlabelled = None
+            if args.unlabelled_class:
+                info = project.class_by_name(args.unlabelled_class)
+                if info is None:
+                    raise UserError(f"no class named {args.unlabelled_class!r} in the project")
+                unlabelled = info.id
+            report = import_via(project, via_path, attribute=args.attribute, image_dirs=dirs,
+                                unlabelled_class=unlabelled)
             print(f"VIA {via_path.name}:")
             for line in report.lines():
                 print(f"  {line}")

@@ -887,6 +887,7 @@ def import_via(
     image_dirs: list[Path] | None = None,
     create_unknown_classes: bool = True,
     background_rest: bool = False,
+    unlabelled_class: int | None = None,
 ) -> ViaImportReport:
     """Import a VIA file into a project: masks (rasterised) and shapes per image.
 
@@ -909,6 +910,9 @@ def import_via(
         Labels that are not class names become new classes; otherwise those regions are skipped.
     background_rest : bool
         Pixels of a newly labelled image that no region covers become class 0 instead of 255.
+    unlabelled_class : int or None
+        Class id given to regions that carry no label (e.g. files whose regions have no
+        attributes at all); None skips them with a reason.
 
     Returns
     -------
@@ -933,6 +937,8 @@ def import_via(
 
     if project.read_only:
         raise ReadOnlyError(f"project is read-only: {project.read_only_reason}")
+    if unlabelled_class is not None and not 0 <= unlabelled_class < len(project.classes):
+        raise ViaError(f"no class with id {unlabelled_class} for unlabelled regions")
     via = read_via(path)
     path = Path(path)
     report = ViaImportReport(regions_skipped=list(via.skipped))
@@ -1007,15 +1013,18 @@ def import_via(
                     report.regions_skipped.append((where, problem))
                     continue
                 if attribute is None:
-                    report.regions_skipped.append((where, "no class attribute in this file"))
-                    continue
-                label, why = region_label(via, region, attribute)
+                    label, why = None, "no class attribute in this file"
+                else:
+                    label, why = region_label(via, region, attribute)
                 if label is None:
-                    report.regions_skipped.append((where, why or "no label"))
-                    continue
-                cid = _class_for(
-                    project, label, label_map, create_unknown_classes, report, class_cache
-                )
+                    if unlabelled_class is None:
+                        report.regions_skipped.append((where, why or "no label"))
+                        continue
+                    cid: int | str = unlabelled_class
+                else:
+                    cid = _class_for(
+                        project, label, label_map, create_unknown_classes, report, class_cache
+                    )
                 if isinstance(cid, str):
                     report.regions_skipped.append((where, cid))
                     continue

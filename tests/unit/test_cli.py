@@ -115,3 +115,20 @@ def test_mask_folder_import_with_mapping(tmp_path: Path, capsys: pytest.CaptureF
     for image_id in project.images:
         assert project.images[image_id].status == "labelled"
         assert int(project.read_mask(image_id).max()) <= 4
+
+
+def test_via_regions_without_labels_get_the_chosen_class(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str],
+                                                         shared_data: Path) -> None:
+    proj = tmp_path / "p"
+    assert main(["new", str(proj), "--classes", "crater"]) == 0
+    via = shared_data / "via" / "05_craters_circle_via2" / "via_region_data.json"
+    assert main(["import", str(proj), "--via", str(via)]) == 0
+    out = capsys.readouterr().out
+    assert "0 regions imported" in out  # no attribute: skipped with a reason, never class 0
+    assert main(["import", str(proj), "--via", str(via), "--unlabelled-class", "crater"]) == 0
+    out = capsys.readouterr().out
+    assert "0 regions imported" not in out
+    project = Project.open(proj, read_only=True)
+    labelled = [i for i in project.images if project.has_mask(i)]
+    assert labelled and all(set(np.unique(project.read_mask(i))) <= {1, 255} for i in labelled)
