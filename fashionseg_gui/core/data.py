@@ -156,8 +156,12 @@ def samples_from_folder(
     return samples
 
 
-def samples_from_project(project: Any) -> list[Sample]:
-    """Samples of a project's labelled and corrected images (``Project.labelled_ids()``)."""
+def samples_from_project(project: Any, config: Any = None) -> list[Sample]:
+    """Samples of a project's labelled and corrected images (``Project.labelled_ids()``).
+
+    ``config`` (a ``TrainConfig``) is accepted for symmetry with the training call and
+    does not change which images are used.
+    """
     samples = []
     for image_id in project.labelled_ids():
         record = project.images[image_id]
@@ -277,9 +281,10 @@ def split_samples(
     unassigned = [s for s in samples if s.split not in SPLITS]
     strata = {s.id: dominant_class(s.load_mask(), num_classes) for s in unassigned}
     splits = assign_splits([s.id for s in samples], strata, val_fraction, seed, existing)
-    if project is not None:
+    if project is not None and unassigned:
         for s in unassigned:
-            project.set_split(s.id, splits[s.id])
+            project.set_split(s.id, splits[s.id], save=False)
+        project.save()
     train = [s for s in samples if splits[s.id] == "train"]
     val = [s for s in samples if splits[s.id] == "val"]
     if not train:
@@ -554,12 +559,20 @@ def make_dataset(
 
 def augmentation_preview(samples: Sequence[Sample], n: int, seed: int = 0,
                          target_hw: tuple[int, int] = (384, 256),
-                         augment: AugmentConfig | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``n`` augmented (photo uint8, mask uint8) pairs, cycling over ``samples`` (for the GUI)."""
+                         augment: AugmentConfig | None = None, config: Any = None,
+                         ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n`` augmented (photo uint8, mask uint8) pairs, cycling over ``samples`` (for the GUI).
+
+    ``config`` (a ``TrainConfig``) overrides ``target_hw`` and ``augment`` with its
+    ``target_hw``, ``multiple`` and ``augment_config()``.
+    """
     if not samples or n <= 0:
         return []
+    multiple = 16
+    if config is not None:
+        target_hw, multiple, augment = config.target_hw, config.multiple, config.augment_config()
     picked = [samples[k % len(samples)] for k in range(n)]
-    cached = cache_samples(picked, target_hw)
+    cached = cache_samples(picked, target_hw, multiple)
     photo, mask = _augment_batch(tf.constant(cached.images), tf.constant(cached.masks),
                                  augment or AugmentConfig(), tf.constant([seed, 0], tf.int64))
     photos = tf.cast(tf.round(photo), tf.uint8).numpy()

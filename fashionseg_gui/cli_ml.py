@@ -1,0 +1,246 @@
+"""ML commands: ``build``, ``train``, ``predict``, ``export-model``.
+
+TensorFlow is imported inside the handlers only, so ``fashionseg --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ML sub-commands to the ``fashionseg`` parser."""
+    p = sub.add_parser("build", help="split the labelled images, print dataset statistics, "
+                       "optionally write sharded TFRecords")
+    p.add_argument("project", type=Path)
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tfrecords", type=Path, help="write sharded TFRecords into this folder")
+    p.add_argument("--shards", type=int, default=4)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("train", help="train a U-Net on the project's labelled images")
+    p.add_argument("project", type=Path)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--input-size", help="HEIGHTxWIDTH letterbox box, e.g. 384x256")
+    p.add_argument("--depth", type=int)
+    p.add_argument("--base-width", type=int)
+    p.add_argument("--no-batch-norm", action="store_true")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
+    p.add_argument("--no-augment", action="store_true", help="no flips/rotation/scale/colour")
+    p.add_argument("--val-fraction", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--patience", type=int, help="early-stopping patience in epochs")
+    p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"))
+    p.add_argument("--mixed-precision", choices=("off", "bf16", "auto"))
+    p.add_argument("--resume", help="run id or run folder whose weights start this run")
+    p.add_argument("--max-minutes", type=float, help="stop after this wall-clock budget")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict masks with a trained run")
+    p.add_argument("project", type=Path)
+    p.add_argument("--run", help="run id or folder (default: the newest run)")
+    p.add_argument("--ids", nargs="+", help="image ids (default: all images)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("export-model", help="export a run's best model as a TensorFlow SavedModel")
+    p.add_argument("project", type=Path)
+    p.add_argument("--run", required=True, help="run id or folder")
+    p.add_argument("--out", type=Path, required=True, help="output folder (new or empty)")
+    p.set_defaults(func=cmd_export_model)
+
+
+def _open(path: Path, read_only: bool = False) -> Any:
+    from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core.project import Project
+
+    project = Project.open(path, read_only=read_only)
+    if project.read_only and not read_only:
+        project.close()
+        raise UserError(f"{path} is opened elsewhere or read-only; close the other instance")
+    return project
+
+
+def _run_dir(project: Any, run: str) -> Path:
+    from fashionseg_gui.cli import UserError
+
+    candidate = Path(run)
+    if not candidate.is_dir():
+        candidate = Path(project.runs_dir) / run
+    if not candidate.is_dir():
+        raise UserError(f"no run {run!r} (looked in {project.runs_dir})")
+    return candidate
+
+
+def _ml_errors() -> tuple[type[BaseException], ...]:
+    from fashionseg_gui.core.data import DataError
+    from fashionseg_gui.core.predict import PredictError
+    from fashionseg_gui.core.train import TrainError
+
+    return DataError, TrainError, PredictError
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Assign splits, print per-split statistics, optionally write TFRecords."""
+    from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core import data as D
+
+    project = _open(args.project)
+    try:
+        samples = D.samples_from_project(project)
+        names = [c.name for c in project.classes]
+        train, val, splits = D.split_samples(samples, args.val_fraction, args.seed, len(names),
+                                             project=project)
+        project.save()
+        print(f"labelled images: {len(samples)}  train: {len(train)}  val: {len(val)}")
+        for label, part in (("train", train), ("val", val)):
+            counts = _pixel_counts(part, len(names))
+            total = max(counts.sum(), 1)
+            shares = "  ".join(f"{n}={c / total:.1%}" for n, c in zip(names, counts, strict=True))
+            print(f"{label} pixels: {shares}")
+        if args.tfrecords:
+            labelled = [D.Sample(s.id, s.load_image, s.load_mask, splits[s.id]) for s in samples]
+            paths = D.write_tfrecords(labelled, args.tfrecords, args.shards)
+            print(f"wrote {len(paths)} TFRecord shards to {args.tfrecords}")
+    except _ml_errors() as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        project.close()
+    return 0
+
+
+def _pixel_counts(samples: list[Any], num_classes: int) -> Any:
+    import numpy
+
+    counts = numpy.zeros(num_classes, numpy.int64)
+    for s in samples:
+        counts += numpy.bincount(s.load_mask().reshape(-1), minlength=256)[:num_classes]
+    return counts
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / max(total, 1))
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train with a text progress bar; Ctrl+C cancels after the current batch."""
+    from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core.cancel import CancelSource
+    from fashionseg_gui.core.train import TrainConfig, TrainError, train
+
+    project = _open(args.project)
+    try:
+        values: dict[str, Any] = dict(project.settings.get("train", {}) or {})
+        for key in ("epochs", "batch_size", "learning_rate", "depth", "base_width", "dropout",
+                    "loss", "val_fraction", "seed", "strategy", "mixed_precision",
+                    "max_minutes"):
+            if getattr(args, key, None) is not None:
+                values[key] = getattr(args, key)
+        if args.patience is not None:
+            values["early_stopping_patience"] = args.patience
+        if args.no_batch_norm:
+            values["batch_norm"] = False
+        if args.no_augment:
+            values.update(augment_flip=False, augment_rotate=False, augment_scale=False,
+                          augment_color=False)
+        if args.input_size:
+            try:
+                h, w = (int(v) for v in args.input_size.lower().split("x"))
+            except ValueError:
+                raise UserError(
+                    f"--input-size must look like 384x256, got {args.input_size!r}") from None
+            values.update(input_height=h, input_width=w)
+        if args.resume:
+            values["resume_from"] = str(_run_dir(project, args.resume))
+        try:
+            config = TrainConfig.from_dict(values)
+        except TypeError as exc:
+            raise UserError(f"invalid training settings: {exc}") from exc
+        source = CancelSource()
+        t0 = time.monotonic()
+
+        def show(event: dict[str, Any]) -> None:
+            kind = event["event"]
+            if kind == "prepare":
+                print(f"\rpreparing {_bar(event['done'], event['total'])} "
+                      f"{event['done']}/{event['total']}", end="", flush=True)
+            elif kind == "start":
+                print(f"\ntraining on {event['train_images']} images, validating on "
+                      f"{event['val_images']}; run {event['run_dir']} ({event['precision']})")
+            elif kind == "batch":
+                print(f"\repoch {event['epoch']}/{config.epochs} "
+                      f"{_bar(event['batch'], event['batches'])} loss {event['loss']:.4f} "
+                      f"acc {event['acc']:.3f}  {time.monotonic() - t0:6.0f}s", end="",
+                      flush=True)
+            elif kind == "epoch":
+                print(f"\repoch {event['epoch']}/{event['epochs']} loss {event['loss']:.4f} "
+                      f"val_loss {event['val_loss']:.4f} val_acc {event['val_acc']:.3f} "
+                      f"val_mIoU {event['val_miou']:.3f} (all-background "
+                      f"{event['baseline_miou']:.3f}){' *' if event.get('best') else ''}"
+                      f"  eta {event['eta_s']:.0f}s" + " " * 10)
+
+        try:
+            result = train(config, project, source.token, show)
+        except KeyboardInterrupt:
+            source.cancel()
+            raise
+        except (TrainError, *_ml_errors()) as exc:
+            raise UserError(str(exc)) from exc
+        print(f"\n{result.stopped}: best epoch {result.best_epoch}, val mIoU "
+              f"{result.best_val_miou if result.best_val_miou is None else round(result.best_val_miou, 4)}"
+              f", run {result.run_dir}")
+        project.save()
+    finally:
+        project.close()
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Predict images and write predictions/<id>.npz."""
+    from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core.predict import predict_project
+
+    project = _open(args.project)
+    try:
+        run = _run_dir(project, args.run) if args.run else None
+
+        def show(done: int, total: int, text: str) -> None:
+            print(f"\r{_bar(done, total)} {done}/{total} {text}" + " " * 10, end="",
+                  file=sys.stdout, flush=True)
+
+        try:
+            ids = predict_project(project, args.ids, on_progress=show, run_dir=run)
+        except _ml_errors() as exc:
+            raise UserError(str(exc)) from exc
+        print(f"\npredicted {len(ids)} images")
+        project.save()
+    finally:
+        project.close()
+    return 0
+
+
+def cmd_export_model(args: argparse.Namespace) -> int:
+    """Export a run's best checkpoint as a SavedModel."""
+    from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core.train import export_saved_model
+
+    project = _open(args.project, read_only=True)
+    try:
+        run = _run_dir(project, args.run)
+        try:
+            out = export_saved_model(run, args.out, len(project.classes))
+        except _ml_errors() as exc:
+            raise UserError(str(exc)) from exc
+        print(f"SavedModel written to {out} (signature serving_default: uint8 images "
+              f"[N, H, W, 3] -> class_ids, probabilities)")
+    finally:
+        project.close()
+    return 0
