@@ -1,0 +1,685 @@
+"""The annotation editor: tool bar + canvas + autosave + undo + assisted outline.
+
+``EditorWidget`` edits one image of a :class:`~fashionseg_gui.core.project.Project` at a time
+through an :class:`~fashionseg_gui.core.annotation.AnnotationDocument`. Edits autosave about
+1.5 s after the last change, when another image is opened and on :meth:`EditorWidget.save_now`.
+A failed save keeps the edit in memory (the image stays unsaved, even after switching images)
+and emits ``sigSaveFailed(image_id, message)``.
+
+Run standalone: ``python -m fashionseg_gui.views.editor [PROJECT]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashionseg_gui.core.annotation import AnnotationDocument
+from fashionseg_gui.core.project import ProjectError
+from fashionseg_gui.views.canvas import TOOLS, CanvasView
+from fashionseg_gui.views.icons import icon
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.grabcut import GrabCutResult
+    from fashionseg_gui.core.project import Project
+    from fashionseg_gui.workers.base import JobWorker
+
+AUTOSAVE_MS = 1500
+CACHE_SIZE = 8  # open documents kept (with their undo history) when switching images
+
+# name, label, shortcut, hint
+TOOL_INFO: dict[str, tuple[str, str, str]] = {
+    "select": ("Select / edit", "V", "Click a shape to select it; drag a vertex; double-click or "
+               "Ctrl+click an edge to insert a vertex; right-click or Delete removes a vertex"),
+    "polygon": ("Polygon", "P", "Click vertices; click the first vertex or press Enter to close; "
+                "Backspace removes the last vertex; Esc cancels"),
+    "rect": ("Rectangle", "R", "Drag a rectangle"),
+    "brush": ("Brush", "B", "Paint the current class; [ and ] change the size"),
+    "eraser": ("Eraser", "E", "Erase to unlabelled; [ and ] change the size"),
+    "fill": ("Fill", "F", "Click a region to fill it with the current class"),
+    "grabcut": ("Assisted outline", "G", "Drag a box around an outfit (Shift+drag: free lasso); "
+                "then paint strokes: left = keep, right = remove; Enter accepts, Esc rejects"),
+}
+EDIT_TOOLS = ("polygon", "rect", "brush", "eraser", "fill", "grabcut")
+
+
+class _EventBridge(QObject):
+    """Turns psygnal project events (any thread) into queued Qt signals on the GUI thread."""
+
+    sigMaskChanged = Signal(str)
+    sigClassesChanged = Signal()
+    sigImagesChanged = Signal(list)
+
+
+def _swatch(color: str, size: int = 14) -> QIcon:
+    pm = QPixmap(size, size)
+    pm.fill(QColor(color))
+    return QIcon(pm)
+
+
+class EditorWidget(QWidget):
+    """Canvas and tool bar for annotating the images of a project.
+
+    Signals
+    -------
+    sigCursorInfo(str)
+        ``"x 120, y 45 — preppy"``; empty when the cursor leaves the photo.
+    sigImageSaved(str image_id), sigSaveFailed(str image_id, str message)
+    sigCurrentClassChanged(int class_id), sigDirtyChanged(bool has_unsaved)
+    sigMessage(str)
+        Hints and refusals for a status bar.
+    """
+
+    sigCursorInfo = Signal(str)
+    sigImageSaved = Signal(str)
+    sigSaveFailed = Signal(str, str)
+    sigCurrentClassChanged = Signal(int)
+    sigDirtyChanged = Signal(bool)
+    sigMessage = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.doc: AnnotationDocument | None = None
+        self._photo: np.ndarray | None = None
+        self._docs: OrderedDict[str, AnnotationDocument] = OrderedDict()
+        self._current_class = 1
+        self._saving: str | None = None
+        self._last_dirty = False
+        self._gc_worker: JobWorker | None = None
+        self._gc_result: GrabCutResult | None = None
+        self._gc_generation = 0
+        self._old_workers: list[JobWorker] = []
+
+        self.canvas = CanvasView(self)
+        self._bridge = _EventBridge(self)
+        self._bridge.sigMaskChanged.connect(self._on_mask_changed)
+        self._bridge.sigClassesChanged.connect(self._on_classes_changed)
+        self._bridge.sigImagesChanged.connect(self._on_images_changed)
+
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.save_now)
+
+        self._build_actions()
+        self._build_ui()
+        self._connect_canvas()
+        self.set_tool("brush")
+        self._update_enabled()
+
+    # --- construction --------------------------------------------------------------------
+    def _action(self, text: str, icon_name: str | None, shortcuts: list[str],
+                slot: Any = None, checkable: bool = False,
+                context: Qt.ShortcutContext = Qt.ShortcutContext.WidgetWithChildrenShortcut,
+                ) -> QAction:
+        act = QAction(text, self)
+        if icon_name:
+            act.setIcon(icon(icon_name))
+        act.setShortcuts([QKeySequence(s) for s in shortcuts])
+        act.setShortcutContext(context)
+        keys = " or ".join(shortcuts)
+        act.setToolTip(f"{text} ({keys})" if keys else text)
+        act.setCheckable(checkable)
+        if slot is not None:
+            act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        self._tool_group = QActionGroup(self)
+        self._tool_group.setExclusive(True)
+        self._tool_actions: dict[str, QAction] = {}
+        for name in TOOLS:
+            label, key, hint = TOOL_INFO[name]
+            act = self._action(label, name, [key], checkable=True)
+            act.setToolTip(f"<b>{label}</b> ({key})<br>{hint}")
+            act.setStatusTip(hint)
+            act.setData(name)
+            act.triggered.connect(lambda _c=False, n=name: self.set_tool(n))
+            self._tool_group.addAction(act)
+            self._tool_actions[name] = act
+        win = Qt.ShortcutContext.WindowShortcut
+        self.undo_action = self._action("Undo", "undo", ["Ctrl+Z"], self.undo, context=win)
+        self.redo_action = self._action("Redo", "redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo,
+                                        context=win)
+        self.save_action = self._action("Save", "save", ["Ctrl+S"], self.save_now, context=win)
+        self.fit_action = self._action("Fit to window", "fit", ["Ctrl+0", "Shift+F"],
+                                       self.canvas.fit)
+        self.zoom100_action = self._action("Zoom 100 %", "zoom100", ["Ctrl+1"],
+                                           self.canvas.zoom_100)
+        self.outline_action = self._action("Outline only", "outline", ["O"],
+                                           self._toggle_outline, checkable=True)
+        self.smaller_action = self._action("Smaller brush", None, ["["],
+                                           lambda: self._step_brush(-1))
+        self.larger_action = self._action("Larger brush", None, ["]"],
+                                          lambda: self._step_brush(+1))
+
+    def _build_ui(self) -> None:
+        bar = QToolBar("Annotation tools", self)
+        bar.setIconSize(QSize(22, 22))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for act in self._tool_actions.values():
+            bar.addAction(act)
+        bar.addSeparator()
+        bar.addAction(self.undo_action)
+        bar.addAction(self.redo_action)
+        bar.addSeparator()
+        self.class_combo = QComboBox(bar)
+        self.class_combo.setToolTip("Current class (keys 1..9, 0 = background)")
+        self.class_combo.setMinimumWidth(130)
+        self.class_combo.currentIndexChanged.connect(self._on_class_combo)
+        bar.addWidget(self.class_combo)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Size ", bar))
+        self.brush_spin = QSpinBox(bar)
+        self.brush_spin.setRange(1, 500)
+        self.brush_spin.setValue(self.canvas.brush_size)
+        self.brush_spin.setSuffix(" px")
+        self.brush_spin.setToolTip("Brush and eraser size ([ smaller, ] larger)")
+        self.brush_spin.valueChanged.connect(self.canvas.set_brush_size)
+        bar.addWidget(self.brush_spin)
+        bar.addWidget(QLabel(" Opacity ", bar))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, bar)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(round(self.canvas.opacity * 100))
+        self.opacity_slider.setFixedWidth(90)
+        self.opacity_slider.setToolTip("Overlay opacity")
+        self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_opacity(v / 100))
+        bar.addWidget(self.opacity_slider)
+        bar.addAction(self.outline_action)
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(self.fit_action)
+        bar.addAction(self.zoom100_action)
+        self.toolbar = bar
+
+        self.hint_label = QLabel(self)
+        self.hint_label.setStyleSheet("color: palette(mid); padding: 2px 6px;")
+        self.info_label = QLabel(self)
+        self.info_label.setStyleSheet("padding: 2px 6px;")
+        self.info_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        status = QHBoxLayout()
+        status.setContentsMargins(0, 0, 0, 0)
+        status.addWidget(self.hint_label, 1)
+        status.addWidget(self.info_label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(bar)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(status)
+
+    def _connect_canvas(self) -> None:
+        c = self.canvas
+        c.sigEdited.connect(self._on_edited)
+        c.sigCursorMoved.connect(self._on_cursor)
+        c.sigMessage.connect(self._message)
+        c.sigToolRequested.connect(self.set_tool)
+        c.sigClassKey.connect(self._on_class_key)
+        c.sigBrushSizeChanged.connect(self.brush_spin.setValue)
+        c.sigZoomChanged.connect(lambda _z: self._show_info(""))
+        c.sigGrabCutRequested.connect(self._on_grabcut_requested)
+        c.sigGrabCutAccepted.connect(self._accept_grabcut)
+        c.sigGrabCutRejected.connect(self._reject_grabcut)
+
+    # --- public API ----------------------------------------------------------------------
+    def set_project(self, project: Project | None) -> None:
+        """Show ``project`` (None: nothing). Saves the previous project's edits first."""
+        if self.project is not None:
+            self.save_now()
+            ev = self.project.events
+            for sig, slot in ((ev.mask_changed, self._bridge.sigMaskChanged.emit),
+                              (ev.classes_changed, self._bridge.sigClassesChanged.emit),
+                              (ev.images_changed, self._bridge.sigImagesChanged.emit)):
+                try:
+                    sig.disconnect(slot)
+                except (ValueError, RuntimeError):
+                    pass
+        self.open_image(None)
+        self._docs.clear()
+        self.project = project
+        if project is not None:
+            project.events.mask_changed.connect(self._bridge.sigMaskChanged.emit)
+            project.events.classes_changed.connect(self._bridge.sigClassesChanged.emit)
+            project.events.images_changed.connect(self._bridge.sigImagesChanged.emit)
+            self._on_classes_changed()
+        self._update_enabled()
+        self._emit_dirty()
+
+    def open_image(self, image_id: str | None) -> None:
+        """Edit ``image_id`` (None: show nothing); the previous image is saved first."""
+        if self.doc is not None and image_id == self.doc.image_id:
+            return
+        self._reject_grabcut()
+        if self.doc is not None and self.doc.dirty:
+            self._save_doc(self.doc)
+        self.doc, self._photo = None, None
+        if image_id is None or self.project is None:
+            self.canvas.set_document(None, None)
+            self._update_enabled()
+            return
+        try:
+            doc = self._docs.pop(image_id, None) or AnnotationDocument(self.project, image_id)
+            photo = self.project.read_image(image_id)
+        except (ProjectError, OSError, KeyError, ValueError) as exc:
+            self.canvas.set_document(None, None)
+            self._message(f"cannot open this image: {exc}")
+            self._update_enabled()
+            return
+        self._docs[image_id] = doc
+        self._trim_cache()
+        self.doc, self._photo = doc, photo
+        self.canvas.set_document(doc, photo)
+        self._update_enabled()
+        self._emit_dirty()
+
+    def current_image_id(self) -> str | None:
+        return self.doc.image_id if self.doc is not None else None
+
+    def set_current_class(self, class_id: int) -> None:
+        class_id = int(class_id)
+        n = len(self.project.classes) if self.project is not None else 256
+        if not 0 <= class_id < n:
+            return
+        changed = class_id != self._current_class
+        self._current_class = class_id
+        self.canvas.current_class = class_id
+        idx = self.class_combo.findData(class_id)
+        if idx >= 0 and idx != self.class_combo.currentIndex():
+            self.class_combo.setCurrentIndex(idx)
+        if self._gc_result is not None and self.canvas.grabcut_state == "proposal":
+            self.canvas.set_grabcut_preview(self._gc_result.mask)
+        if changed:
+            self.sigCurrentClassChanged.emit(class_id)
+
+    def current_class(self) -> int:
+        return self._current_class
+
+    def set_class_visible(self, class_id: int, visible: bool) -> None:
+        self.canvas.set_class_visible(class_id, visible)
+
+    def set_tool(self, name: str) -> None:
+        """Switch tool: select, polygon, rect, brush, eraser, fill, grabcut."""
+        if name not in TOOLS:
+            raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
+        if self._read_only() and name in EDIT_TOOLS:
+            name = "select"
+        self.canvas.set_tool(name)
+        self._tool_actions[name].setChecked(True)
+        label, key, hint = TOOL_INFO[name]
+        self.hint_label.setText(f"{label} ({key}): {hint}")
+
+    def tool(self) -> str:
+        return self.canvas.tool
+
+    def save_now(self) -> bool:
+        """Save every image with unsaved edits; True when nothing is left unsaved."""
+        self._autosave.stop()
+        ok = True
+        for doc in list(self._docs.values()):
+            if doc.dirty:
+                ok = self._save_doc(doc) and ok
+        self._trim_cache()
+        self._emit_dirty()
+        return ok
+
+    def has_unsaved(self) -> bool:
+        return any(d.dirty for d in self._docs.values())
+
+    def unsaved_ids(self) -> list[str]:
+        return [i for i, d in self._docs.items() if d.dirty]
+
+    def tool_actions(self) -> list[QAction]:
+        return list(self._tool_actions.values())
+
+    def view_actions(self) -> list[QAction]:
+        """Fit, 100 %, outline toggle, brush size steps, save (for a View menu)."""
+        return [self.fit_action, self.zoom100_action, self.outline_action,
+                self.smaller_action, self.larger_action, self.save_action]
+
+    def undo(self) -> None:
+        if self.doc is None or self._busy_drawing():
+            return
+        if self.doc.can_undo:
+            self.canvas.refresh(self.doc.undo())
+            self._on_edited()
+
+    def redo(self) -> None:
+        if self.doc is None or self._busy_drawing():
+            return
+        if self.doc.can_redo:
+            self.canvas.refresh(self.doc.redo())
+            self._on_edited()
+
+    def shutdown(self) -> None:
+        """Save and stop background work (call before the window closes)."""
+        self._reject_grabcut()
+        for worker in [self._gc_worker, *self._old_workers]:
+            if worker is not None:
+                worker.stop(5000)
+        self._old_workers.clear()
+        self.save_now()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.shutdown()
+        super().closeEvent(event)
+
+    # --- internals -----------------------------------------------------------------------
+    def _read_only(self) -> bool:
+        return self.project is not None and self.project.read_only
+
+    def _busy_drawing(self) -> bool:
+        return self.canvas._painting
+
+    def _trim_cache(self) -> None:
+        current = self.current_image_id()
+        for key in list(self._docs):
+            if len(self._docs) <= CACHE_SIZE:
+                break
+            if key != current and not self._docs[key].dirty:
+                del self._docs[key]
+
+    def _save_doc(self, doc: AnnotationDocument) -> bool:
+        self._saving = doc.image_id
+        try:
+            doc.save()
+        except (OSError, ProjectError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            rec = self.project.images.get(doc.image_id) if self.project else None
+            name = rec.original_name if rec is not None and rec.original_name else doc.image_id
+            message = f"could not save the mask of {name}: {reason}"
+            self.sigSaveFailed.emit(doc.image_id, message)
+            self._message(message)
+            return False
+        finally:
+            self._saving = None
+        self.sigImageSaved.emit(doc.image_id)
+        return True
+
+    def _emit_dirty(self) -> None:
+        dirty = self.has_unsaved()
+        if dirty != self._last_dirty:
+            self._last_dirty = dirty
+            self.sigDirtyChanged.emit(dirty)
+
+    def _on_edited(self) -> None:
+        self._autosave.start()
+        self._update_enabled()
+        self._emit_dirty()
+
+    def _update_enabled(self) -> None:
+        has_doc = self.doc is not None
+        editable = has_doc and not self._read_only()
+        self.canvas.read_only = self._read_only()
+        for name, act in self._tool_actions.items():
+            act.setEnabled(has_doc and (editable or name not in EDIT_TOOLS))
+        self.undo_action.setEnabled(editable and self.doc is not None and self.doc.can_undo)
+        self.redo_action.setEnabled(editable and self.doc is not None and self.doc.can_redo)
+        if self.doc is not None:
+            self.undo_action.setToolTip(f"Undo {self.doc.undo_label} (Ctrl+Z)".replace("  ", " "))
+            self.redo_action.setToolTip(f"Redo {self.doc.redo_label} (Ctrl+Shift+Z or Ctrl+Y)")
+        self.save_action.setEnabled(editable)
+        for act in (self.fit_action, self.zoom100_action):
+            act.setEnabled(has_doc)
+
+    def _message(self, text: str) -> None:
+        self.hint_label.setText(text)
+        self.sigMessage.emit(text)
+
+    def _show_info(self, text: str) -> None:
+        zoom = f"{self.canvas.zoom * 100:.0f} %" if self.doc is not None else ""
+        self.info_label.setText(f"{text}    {zoom}" if text else zoom)
+
+    def _class_name(self, class_id: int) -> str:
+        if class_id == 255:
+            return "unlabelled"
+        if self.project is not None and 0 <= class_id < len(self.project.classes):
+            return self.project.classes[class_id].name
+        return f"class {class_id} (unknown)"
+
+    def _on_cursor(self, x: int, y: int, class_id: int) -> None:
+        text = "" if x < 0 else f"x {x}, y {y} \u2014 {self._class_name(class_id)}"
+        self._show_info(text)
+        self.sigCursorInfo.emit(text)
+
+    def _on_class_key(self, n: int) -> None:
+        if self.project is not None and n < len(self.project.classes):
+            self.set_current_class(n)
+
+    def _on_class_combo(self, index: int) -> None:
+        data = self.class_combo.itemData(index)
+        if data is not None:
+            self.set_current_class(int(data))
+
+    def _toggle_outline(self, checked: bool) -> None:
+        self.canvas.set_outline(checked)
+
+    def _step_brush(self, direction: int) -> None:
+        size = self.canvas.brush_size
+        step = max(1, round(size * 0.15))
+        self.canvas.set_brush_size(size + direction * step)
+
+    # project events (already on the GUI thread through the bridge)
+    def _on_classes_changed(self) -> None:
+        if self.project is None:
+            return
+        classes = self.project.classes
+        self.canvas.set_classes(classes)
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        for c in classes:
+            key = f"  ({c.shortcut})" if c.shortcut else ""
+            self.class_combo.addItem(_swatch(c.color), f"{c.name}{key}", c.id)
+        self.class_combo.blockSignals(False)
+        current = self._current_class if self._current_class < len(classes) else \
+            min(1, len(classes) - 1)
+        self._current_class = -1
+        self.set_current_class(current)
+
+    def _on_mask_changed(self, image_id: str) -> None:
+        if image_id == self._saving:
+            return
+        doc = self._docs.get(image_id)
+        if doc is None or doc.dirty:
+            return  # unsaved edits win; the next save writes them
+        del self._docs[image_id]
+        if self.doc is doc:
+            self.doc = None
+            transform = self.canvas.transform()
+            self.open_image(image_id)
+            self.canvas.setTransform(transform)
+
+    def _on_images_changed(self, ids: list[str]) -> None:
+        if self.project is None:
+            return
+        for image_id in ids:
+            if image_id not in self.project.images:
+                self._docs.pop(image_id, None)
+                if self.doc is not None and self.doc.image_id == image_id:
+                    self.doc = None
+                    self.open_image(None)
+        self._emit_dirty()
+
+    # assisted outline
+    def _on_grabcut_requested(self, request: dict[str, Any]) -> None:
+        from fashionseg_gui.core import grabcut
+        from fashionseg_gui.workers.base import JobWorker
+
+        if self._photo is None or self.doc is None:
+            return
+        mode = request["mode"]
+        if mode == "rect":
+            self._gc_result = None
+            worker = JobWorker(grabcut.propose_from_rect, self._photo, request["rect"],
+                               name="grabcut")
+        elif mode == "lasso":
+            self._gc_result = None
+            worker = JobWorker(grabcut.propose_from_lasso, self._photo, request["points"],
+                               name="grabcut")
+        elif self._gc_result is not None:
+            worker = JobWorker(grabcut.refine, self._photo, self._gc_result.state,
+                               request.get("fg"), request.get("bg"), name="grabcut")
+        else:
+            return
+        self._gc_generation += 1
+        generation = self._gc_generation
+        worker.finished.connect(lambda res, g=generation: self._grabcut_done(g, res))
+        worker.failed.connect(lambda msg, g=generation: self._grabcut_failed(g, msg))
+        worker.cancelled.connect(lambda g=generation: self._grabcut_failed(g, ""))
+        self._retire_worker()
+        self._gc_worker = worker
+        self.canvas.set_grabcut_preview(None, busy=True)
+        self._message("Assisted outline: computing\u2026")
+        worker.start()
+
+    def _retire_worker(self) -> None:
+        if self._gc_worker is not None:
+            self._gc_worker.cancel()
+            self._old_workers.append(self._gc_worker)
+            self._gc_worker = None
+        self._old_workers = [w for w in self._old_workers if w.is_running()]
+
+    def _grabcut_done(self, generation: int, result: GrabCutResult) -> None:
+        if generation != self._gc_generation or self.doc is None:
+            return
+        self._gc_result = result
+        self.canvas.set_grabcut_preview(result.mask)
+        self._message("Assisted outline: Enter accepts into the current class, Esc rejects; "
+                      "paint strokes to refine (left = keep, right = remove)")
+
+    def _grabcut_failed(self, generation: int, message: str) -> None:
+        if generation != self._gc_generation:
+            return
+        if self._gc_result is not None:
+            self.canvas.set_grabcut_preview(self._gc_result.mask)
+        else:
+            self.canvas.set_grabcut_preview(None)
+        if message:
+            self._message(f"Assisted outline: {message}")
+
+    def _accept_grabcut(self) -> None:
+        if self._gc_result is None or self.doc is None or self._read_only():
+            return
+        region = self.doc.set_region(self._gc_result.mask, self._current_class,
+                                     label="assisted outline")
+        self._reject_grabcut()
+        self.canvas.refresh(region)
+        self._on_edited()
+
+    def _reject_grabcut(self) -> None:
+        self._gc_generation += 1
+        self._gc_result = None
+        self._retire_worker()
+        if self.canvas.grabcut_state != "idle":
+            self.canvas.set_grabcut_preview(None)
+            self.canvas.grabcut_state = "idle"
+
+
+# --- standalone ------------------------------------------------------------------------------
+def synthetic_photo(width: int = 832, height: int = 550, seed: int = 0) -> np.ndarray:
+    """A photo-like test image: a soft gradient, noise and a dressed figure (uint8 RGB)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.empty((height, width, 3), np.float32)
+    img[..., 0] = 180 + 40 * xx / width
+    img[..., 1] = 190 + 30 * yy / height
+    img[..., 2] = 205 - 20 * xx / width
+    cx = width / 2
+    body = ((xx - cx) / (width * 0.12)) ** 2 + ((yy - height * 0.55) / (height * 0.33)) ** 2 < 1
+    head = (xx - cx) ** 2 + (yy - height * 0.15) ** 2 < (height * 0.08) ** 2
+    skirt = body & (yy > height * 0.6)
+    img[body] = (60, 80, 150)
+    img[skirt] = (200, 90, 70)
+    img[head] = (225, 180, 150)
+    img += rng.normal(0, 6, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def demo_project(folder: Path) -> Project:
+    """A new project in ``folder`` holding one synthetic photo."""
+    from PIL import Image
+
+    from fashionseg_gui.core.project import Project
+
+    project = Project.create(folder / "demo")
+    path = folder / "outfit.png"
+    Image.fromarray(synthetic_photo()).save(path)
+    outcome = project.add_image_file(path, source="synthetic")
+    if not outcome.ok:
+        raise ProjectError(outcome.error or "cannot add the demo photo")
+    project.save()
+    return project
+
+
+def main(argv: list[str] | None = None) -> int:
+    import tempfile
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.core.project import Project
+
+    parser = argparse.ArgumentParser(prog="python -m fashionseg_gui.views.editor",
+                                     description="The FashionSeg annotation editor on its own.")
+    parser.add_argument("project", nargs="?", help="project folder (default: a temporary demo)")
+    parser.add_argument("--image", help="image id to open (default: the first)")
+    parser.add_argument("--quit-after-shown", action="store_true",
+                        help="print seconds from start to the shown window, then quit")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    tmp = None
+    try:
+        if args.project:
+            project = Project.open(args.project)
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="fashionseg-editor-")
+            project = demo_project(Path(tmp.name))
+    except ProjectError as exc:
+        print(f"editor: error: {exc}", file=sys.stderr)
+        return 2
+    editor = EditorWidget()
+    editor.setWindowTitle(f"FashionSeg editor \u2014 {project.name}")
+    editor.resize(1100, 760)
+    editor.set_project(project)
+    first = args.image or next(iter(project.images), None)
+    editor.open_image(first)
+    editor.sigSaveFailed.connect(lambda _i, m: print(m, file=sys.stderr))
+    editor.show()
+    if args.quit_after_shown:
+        def done() -> None:
+            print(f"shown after {time.perf_counter() - t0:.3f} s")
+            editor.close()
+            app.quit()
+        QTimer.singleShot(0, done)
+    rc = app.exec()
+    editor.shutdown()
+    project.close()
+    if tmp is not None:
+        tmp.cleanup()
+    return int(rc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
