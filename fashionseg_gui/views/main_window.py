@@ -92,9 +92,9 @@ class MainWindow(QMainWindow):
     sigProjectOpened = Signal(object)
     sigJobFinished = Signal(str)
 
-    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None,
+                 editor: QWidget | None = None) -> None:
         super().__init__(parent)
-        from fashionseg_gui.views.editor import EditorWidget
 
         self.settings = settings if settings is not None else QSettings()
         self.project: Project | None = None
@@ -110,7 +110,11 @@ class MainWindow(QMainWindow):
                             | QMainWindow.DockOption.AllowTabbedDocks)
 
         # --- centre: read-only banner above the editor ------------------------------------
-        self.editor = EditorWidget(self)
+        if editor is None:
+            from fashionseg_gui.views.editor import EditorWidget
+
+            editor = EditorWidget(self)
+        self.editor: Any = editor
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -188,8 +192,10 @@ class MainWindow(QMainWindow):
                                      QKeySequence.StandardKey.New, icon_name="new"),
             open_project=self._action("&Open project…", self.open_project_dialog,
                                       QKeySequence.StandardKey.Open, icon_name="open"),
-            save=self._action("&Save", self.save_now, QKeySequence.StandardKey.Save,
-                              "Save the current mask now", "save"),
+            save=self._action("&Save", self.save_now,
+                              None if hasattr(self.editor, "save_action")
+                              else QKeySequence.StandardKey.Save,  # the editor's owns Ctrl+S
+                              "Save the current mask now (Ctrl+S)", "save"),
             import_images=self._action("Import &images…", self.import_images_dialog,
                                        "Ctrl+I", "Import photos into the project", "import"),
             import_folder=self._action("Import &folder…", self.import_folder_dialog,
@@ -238,6 +244,11 @@ class MainWindow(QMainWindow):
 
         view_menu = mb.addMenu("&View")
         view_menu.addActions([a.prev_image, a.next_image])
+        view_actions = [act for act in getattr(self.editor, "view_actions", list)()
+                        if act is not getattr(self.editor, "save_action", None)]
+        if view_actions:
+            view_menu.addSeparator()
+            view_menu.addActions(view_actions)
         view_menu.addSeparator()
         for dock in (self.docks.browser, self.docks.classes, self.docks.train):
             view_menu.addAction(dock.toggleViewAction())
@@ -249,16 +260,8 @@ class MainWindow(QMainWindow):
         main_bar.addActions([a.open_project, a.save, a.import_images])
         main_bar.addSeparator()
         main_bar.addActions([a.prev_image, a.next_image])
-        for act in (getattr(self.editor, "undo_action", None),
-                    getattr(self.editor, "redo_action", None)):
-            if act is not None:
-                main_bar.addAction(act)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, main_bar)
-        if tools:
-            tool_bar = QToolBar("Tools", self)
-            tool_bar.setObjectName("toolbar_tools")
-            tool_bar.addActions(tools)
-            self.addToolBar(Qt.ToolBarArea.RightToolBarArea, tool_bar)
+        # The editing tools sit in the editor's own tool bar, above the canvas.
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
