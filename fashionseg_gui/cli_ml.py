@@ -162,7 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             values["resume_from"] = str(_run_dir(project, args.resume))
         try:
             config = TrainConfig.from_dict(values)
-        except TypeError as exc:
+        except (TypeError, TrainError) as exc:
             raise UserError(f"invalid training settings: {exc}") from exc
         source = CancelSource()
         t0 = time.monotonic()

@@ -411,6 +411,7 @@ def train(
     config.validate()
     emit = on_progress or (lambda event: None)
     t_start = time.monotonic()
+    strategy = _strategy(config.strategy)
     train_s, val_s, class_names, project = _resolve_data(config, project_or_samples)
     num_classes = len(class_names)
     if run_dir is None:
@@ -436,7 +437,6 @@ def train(
     weights = D.class_weights(train_c.masks, num_classes) if config.loss == "weighted_ce" else None
 
     policy = resolve_precision(config.mixed_precision)
-    strategy = _strategy(config.strategy)
     with strategy.scope():
         model = M.build_unet(num_classes, (None, None, 3), config.depth, config.base_width,
                              config.batch_norm, config.dropout, dtype=policy)
