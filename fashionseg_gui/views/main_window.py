@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.report_dialog: ImportReportDialog | None = None
         self._job: JobWorker | None = None
         self._job_kind = ""
+        self._stale_jobs: list[JobWorker] = []
         self.train_panel: Any = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -615,9 +616,13 @@ class MainWindow(QMainWindow):
 
     def _end_job(self) -> str:
         kind = self._job_kind
-        if self._job is not None:
-            self._job.wait(5000)
-        self._job = None
+        job, self._job = self._job, None
+        if job is not None and job.thread is not None:
+            # The job's signals reach us queued, before its own thread.quit(): end it here
+            # (the thread body has returned) so no running QThread is ever destroyed.
+            job.thread.quit()
+            if not job.wait(10000):
+                self._stale_jobs.append(job)
         self.progress.hide()
         self.cancel_button.hide()
         self.statusBar().clearMessage()

@@ -1,0 +1,175 @@
+"""Drag and drop onto the window: files, folders and VIA files imported in a worker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl, Signal  # noqa: E402
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
+
+from fashionseg_gui.core.project import Project  # noqa: E402
+from fashionseg_gui.views import import_dialogs  # noqa: E402
+from fashionseg_gui.views.main_window import MainWindow  # noqa: E402
+from fashionseg_gui.workers.importer import expand_paths  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+BAD = SHARED_DATA / "bad_inputs"
+
+
+class StubEditor(QWidget):
+    """The EditorWidget API, without a canvas (the import path does not need one)."""
+
+    sigCursorInfo = Signal(str)
+    sigImageSaved = Signal(str)
+    sigSaveFailed = Signal(str, str)
+    sigCurrentClassChanged = Signal(int)
+    sigDirtyChanged = Signal(bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image_id = None
+        self.undo_action = QAction("Undo", self)
+        self.redo_action = QAction("Redo", self)
+
+    def set_project(self, project): self.image_id = None
+    def open_image(self, image_id): self.image_id = image_id
+    def current_image_id(self): return self.image_id
+    def set_current_class(self, class_id): pass
+    def set_class_visible(self, class_id, visible): pass
+    def save_now(self): return True
+    def tool_actions(self): return []
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    if not BAD.is_dir():
+        pytest.skip("../shared/data is not present")
+    w = MainWindow(QSettings(), editor=StubEditor())
+    qtbot.addWidget(w)
+    assert w.create_project(tmp_path / "proj")
+    w.show()
+    yield w
+    w.close()
+
+
+def drop(window: MainWindow, paths: list[Path]) -> None:
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, md,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, ev)
+    assert ev.isAccepted()
+
+
+def test_drop_files_imports_good_and_reports_refused(qtbot, window):
+    files = [BAD / "base_64x48.png", BAD / "not_an_image.jpg", BAD / "gray8.png"]
+    with qtbot.waitSignal(window.sigJobFinished, timeout=30000) as b:
+        drop(window, files)
+    assert b.args == ["import"]
+    project = window.project
+    assert sorted(r.original_name for r in project.images.values()) == ["base_64x48.png",
+                                                                           "gray8.png"]
+    report = "\n".join(window.last_report_lines)
+    assert "Imported: 2" in report and "Refused: 1" in report
+    refused = [ln for ln in window.last_report_lines if "not_an_image.jpg" in ln]
+    assert refused and "not an image" in refused[0].lower()
+    assert window.report_dialog is not None and window.report_dialog.isVisible()
+    assert window.browser.model.rowCount() == 2  # the browser followed the worker's events
+    assert not window.progress.isVisible()
+    assert Project.open(project.root, read_only=True).images.keys() == project.images.keys()
+
+
+def test_drop_folder_recursive_and_duplicates(qtbot, window, tmp_path):
+    folder = tmp_path / "drop"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(BAD / "base_64x48.png", folder / "a.png")
+    shutil.copy(BAD / "base_64x48.png", folder / "sub" / "same_bytes.png")
+    shutil.copy(BAD / "rgba.png", folder / "sub" / "b.png")
+    (folder / "notes.txt").write_text("not an image")
+    with qtbot.waitSignal(window.sigJobFinished, timeout=30000):
+        drop(window, [folder])
+    assert len(window.project.images) == 2
+    report = "\n".join(window.last_report_lines)
+    assert "Duplicates (already in the project): 1" in report
+    assert "notes.txt" not in report
+
+
+def test_drop_via_asks_attribute_and_imports(qtbot, window, monkeypatch):
+    via_json = SHARED_DATA / "via" / "01_rice_leaf_via1" / "via_region_data.json"
+    if not via_json.is_file():
+        pytest.skip("VIA sample missing")
+    seen = {}
+
+    def fake_exec(dlg):
+        seen["attrs"] = [dlg.attr_combo.itemData(i) for i in range(dlg.attr_combo.count())]
+        seen["rows"] = dlg.table.rowCount()
+        dlg.set_choice("bacteria", import_dialogs.SKIP)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(import_dialogs.ViaImportDialog, "exec", fake_exec)
+    with qtbot.waitSignal(window.sigJobFinished, timeout=120000):
+        drop(window, [via_json])
+    assert seen == {"attrs": ["class_id"], "rows": 3}
+    names = [c.name for c in window.project.classes]
+    assert "brown_spot" in names and "leaf_smut" in names and "bacteria" not in names
+    assert window.project.images  # the photos next to the VIA file came with it
+    assert any("VIA annotations" in ln for ln in window.last_report_lines)
+
+
+def test_via_dialog_label_map(qtbot):
+    from collections import Counter
+
+    dlg = import_dialogs.ViaImportDialog(
+        "x.json", {"type": Counter({"Preppy": 3, "denim": 2, "junk": 1})}, "type",
+        ["background", "bohemian", "preppy"])
+    qtbot.addWidget(dlg)
+    assert dlg.attribute() == "type"
+    assert dlg.choice("Preppy") == 2  # matched to the class by name, case-insensitively
+    assert dlg.choice("denim") == import_dialogs.NEW_CLASS
+    dlg.set_choice("junk", import_dialogs.SKIP)
+    assert dlg.label_map() == {"Preppy": 2, "junk": None}
+
+
+def test_unreadable_via_is_reported_not_fatal(qtbot, window):
+    drop(window, [BAD / "via_not_json.json"])
+    qtbot.waitUntil(lambda: bool(window.last_report_lines), timeout=5000)
+    assert any("via_not_json.json" in ln for ln in window.last_report_lines)
+    assert window.project.images == {}
+
+
+def test_cancel_stops_between_files(qtbot, window, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    from PIL import Image
+
+    for i in range(40):
+        Image.new("RGB", (64, 48), (i * 5, 0, 0)).save(folder / f"{i:02d}.png")
+    worker = window.import_paths([folder])
+    assert worker is not None and window.job_running()
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.job_running(), timeout=30000)
+    assert len(window.project.images) <= 40
+
+
+def test_expand_paths_sorts_kinds(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.JPG").write_bytes(b"")
+    (tmp_path / "d" / "readme.md").write_text("")
+    (tmp_path / "a.json").write_text("{}")
+    plan = expand_paths([tmp_path / "d", tmp_path / "a.json", tmp_path / "missing.png"])
+    assert [p.name for p in plan.images] == ["x.JPG"]
+    assert [p.name for p in plan.via] == ["a.json"]
+    assert plan.ignored and "missing.png" in plan.ignored[0]
