@@ -481,6 +481,7 @@ class AugmentConfig:
     rotate_deg: float = 10.0
     scale_range: tuple[float, float] = (0.8, 1.25)
     color_jitter: float = 0.2
+    joint: bool = True  # False: photo only (reproduces the seed project's bug)
 
     def enabled(self) -> bool:
         """Whether any augmentation is on."""
@@ -514,10 +515,13 @@ def _augment_batch(images: Any, masks: Any, cfg: AugmentConfig, seed: Any) -> tu
     photo = tf.raw_ops.ImageProjectiveTransformV3(
         images=tf.cast(images, tf.float32), transforms=transforms, output_shape=out_shape,
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
-    label = tf.raw_ops.ImageProjectiveTransformV3(
-        images=tf.cast(masks[..., None], tf.float32), transforms=transforms,
-        output_shape=out_shape, fill_value=float(IGNORE), interpolation="NEAREST",
-        fill_mode="CONSTANT")
+    if not cfg.joint:
+        label = tf.cast(masks[..., None], tf.float32)
+    else:
+        label = tf.raw_ops.ImageProjectiveTransformV3(
+            images=tf.cast(masks[..., None], tf.float32), transforms=transforms,
+            output_shape=out_shape, fill_value=float(IGNORE), interpolation="NEAREST",
+            fill_mode="CONSTANT")
     label = tf.cast(label[..., 0], tf.uint8)
     if cfg.color_jitter:
         j = cfg.color_jitter

@@ -54,6 +54,9 @@ class TrainConfig:
     ``max_minutes`` stops after that wall-clock budget; the learning-rate schedule then
     follows elapsed time. ``resume_from``: a run folder (or ``.keras`` file) whose weights
     initialise this run (continue or fine-tune after corrections).
+    ``lr_schedule``: ``"cosine"`` (warm-up then cosine decay over the epochs or over
+    ``max_minutes``) or ``"constant"``. ``augment_mask=False`` transforms the photo but not
+    its mask: the seed project's bug, kept only to reproduce it in the benchmark.
     """
 
     epochs: int = 30
@@ -63,6 +66,7 @@ class TrainConfig:
     input_width: int = 256
     depth: int = 4
     base_width: int = 16
+    max_width: int = 256
     batch_norm: bool = True
     dropout: float = 0.0
     loss: str = "ce_dice"
@@ -79,6 +83,8 @@ class TrainConfig:
     max_minutes: float | None = None
     warmup_fraction: float = 0.05
     weight_decay: float = 1e-4
+    lr_schedule: str = "cosine"
+    augment_mask: bool = True
 
     def __post_init__(self) -> None:
         self.validate()
@@ -105,6 +111,8 @@ class TrainConfig:
              f"strategy must be one of {', '.join(STRATEGIES)} (got {self.strategy!r})")
         need(self.mixed_precision in PRECISIONS,
              f"mixed precision must be one of {', '.join(PRECISIONS)} (got {self.mixed_precision!r})")
+        need(self.lr_schedule in ("cosine", "constant"),
+             f"lr schedule must be cosine or constant (got {self.lr_schedule!r})")
         need(self.max_minutes is None or float(self.max_minutes) > 0,
              f"max minutes must be > 0 (got {self.max_minutes})")
         need(self.early_stopping_patience is None or int(self.early_stopping_patience) >= 1,
@@ -137,6 +145,7 @@ class TrainConfig:
             rotate_deg=10.0 if self.augment_rotate else 0.0,
             scale_range=(0.8, 1.25) if self.augment_scale else (1.0, 1.0),
             color_jitter=0.2 if self.augment_color else 0.0,
+            joint=bool(self.augment_mask),
         )
 
 
@@ -234,6 +243,8 @@ class _RunCallback(keras.callbacks.Callback):
 
     def lr_at(self, frac: float) -> float:
         base, warm = float(self.cfg.learning_rate), float(self.cfg.warmup_fraction)
+        if self.cfg.lr_schedule == "constant":
+            return base
         if warm > 0 and frac < warm:
             return base * (0.1 + 0.9 * frac / warm)
         t = (frac - warm) / max(1e-9, 1 - warm)
@@ -439,7 +450,8 @@ def train(
     policy = resolve_precision(config.mixed_precision)
     with strategy.scope():
         model = M.build_unet(num_classes, (None, None, 3), config.depth, config.base_width,
-                             config.batch_norm, config.dropout, dtype=policy)
+                             config.batch_norm, config.dropout, dtype=policy,
+                             max_width=max(config.max_width, config.base_width))
         if config.resume_from:
             src = _weights_source(config.resume_from)
             try:

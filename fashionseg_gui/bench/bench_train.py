@@ -1,0 +1,194 @@
+"""Train a U-Net for a wall-clock budget on CCP photos and print speed and quality figures.
+
+Trains on photos 0001-0800 (a hashed 5 % of them validate for the best checkpoint), then
+evaluates the best checkpoint on 0801-0880 at full resolution (letterboxed prediction,
+un-letterboxed to the original size). ``--recipe seed`` reproduces the seed notebook
+(750x500 input, two-level 64/128 encoder-decoder, Adam 1e-4, batch 1, flips and rotation on
+the photo only) for a side-by-side. Figures only; no pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ccp"
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the benchmark's options."""
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="CCP folder with images/ and masks/")
+    parser.add_argument("--mapping", type=Path, help="value->class JSON (default DATA/ccp5.json)")
+    parser.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
+    parser.add_argument("--recipe", choices=("default", "seed"), default="default")
+    parser.add_argument("--train-range", default="1-800", help="photo numbers to train on")
+    parser.add_argument("--eval-range", default="801-880", help="photo numbers to evaluate on")
+    parser.add_argument("--holdout", action="store_true",
+                        help="for tuning: evaluate on the last 80 photos of --train-range "
+                        "and train on the rest (never look at --eval-range)")
+    parser.add_argument("--input-size", help="HEIGHTxWIDTH (default recipe: 384x256)")
+    parser.add_argument("--base-width", type=int)
+    parser.add_argument("--depth", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--precision", choices=("off", "bf16", "auto"))
+    parser.add_argument("--run-dir", type=Path, help="keep the run here (default: a temp dir)")
+
+
+def _range(text: str) -> list[str]:
+    lo, _, hi = text.partition("-")
+    return [f"{k:04d}" for k in range(int(lo), int(hi or lo) + 1)]
+
+
+def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = None) -> Any:
+    """The ``TrainConfig`` of a benchmark recipe (``default`` or ``seed``)."""
+    from fashionseg_gui.core.train import TrainConfig
+
+    if name == "seed":
+        cfg: dict[str, Any] = dict(
+            epochs=1000, batch_size=1, learning_rate=1e-4, input_height=752, input_width=500,
+            depth=2, base_width=64, max_width=128, batch_norm=False, loss="ce",
+            augment_flip=True, augment_rotate=True, augment_scale=False, augment_color=False,
+            augment_mask=False, mixed_precision="off", lr_schedule="constant",
+            weight_decay=0.0, warmup_fraction=0.0, early_stopping_patience=None)
+    else:
+        cfg = dict(
+            epochs=1000, batch_size=8, learning_rate=3e-3, input_height=384, input_width=256,
+            depth=4, base_width=16, batch_norm=True, loss="ce_dice", mixed_precision="bf16",
+            early_stopping_patience=None, warmup_fraction=0.03)
+    cfg.update(max_minutes=minutes, val_fraction=0.05, seed=0)
+    if args is not None:
+        if args.input_size:
+            h, w = (int(v) for v in args.input_size.lower().split("x"))
+            cfg.update(input_height=h, input_width=w)
+        for key, attr in (("base_width", "base_width"), ("depth", "depth"),
+                          ("batch_size", "batch_size"), ("learning_rate", "learning_rate"),
+                          ("mixed_precision", "precision")):
+            if getattr(args, attr, None) is not None:
+                cfg[key] = getattr(args, attr)
+    return TrainConfig.from_dict(cfg)
+
+
+def matmul_rate(n: int = 2048, seconds: float = 3.0) -> float:
+    """Measured fp32 ``tf.matmul`` rate of this machine in FLOP/s."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    tf.matmul(a, b).numpy()
+    reps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        c = tf.matmul(a, b)
+        reps += 1
+    c.numpy()
+    return 2.0 * n**3 * reps / (time.perf_counter() - t0)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark and print its figures."""
+    import tempfile
+
+    import numpy as np
+
+    from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core import data as D
+    from fashionseg_gui.core import model as M
+    from fashionseg_gui.core.predict import Predictor
+    from fashionseg_gui.core.train import TrainData, train
+
+    data = Path(args.data)
+    mapping = args.mapping or data / "ccp5.json"
+    if not (data / "images").is_dir() or not Path(mapping).is_file():
+        raise UserError(f"no CCP data at {data} (images/, masks/ and {Path(mapping).name} needed)")
+    class_names, _ = D.load_mapping(mapping)
+    train_ids, eval_ids = _range(args.train_range), _range(args.eval_range)
+    if args.holdout:
+        train_ids, eval_ids = train_ids[:-80], train_ids[-80:]
+    samples = D.samples_from_folder(data / "images", data / "masks", mapping, train_ids)
+    cfg = recipe_config(args.recipe, args.minutes, args)
+    tr, va, _ = D.split_samples(samples, cfg.val_fraction, cfg.seed, len(class_names))
+    run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="fashionseg-bench-")) / "run"
+
+    stamps: list[tuple[float, int, int]] = []  # (time, epoch, photos in the batch)
+    epoch_ends: list[float] = []
+    prep_t0 = time.monotonic()
+    start_t: list[float] = []
+
+    def on_progress(event: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if event["event"] == "batch":
+            stamps.append((now, event["epoch"], cfg.batch_size))
+        elif event["event"] == "epoch":
+            epoch_ends.append(now)
+            print(f"  epoch {event['epoch']}: loss {event['loss']:.4f} val mIoU "
+                  f"{event['val_miou']:.3f} ({event['seconds']:.0f} s)", flush=True)
+        elif event["event"] == "start":
+            start_t.append(now)
+            print(f"recipe {args.recipe}: {event['train_images']} train + "
+                  f"{event['val_images']} checkpoint-val photos, {event['precision']}, "
+                  f"{cfg.input_height}x{cfg.input_width}, budget {args.minutes} min "
+                  f"(prepared in {now - prep_t0:.1f} s)", flush=True)
+
+    result = train(cfg, TrainData(tr, va, class_names), on_progress=on_progress,
+                   run_dir=run_dir)
+
+    # --- throughput: batches after the first epoch, stalls between batches ---------------
+    gaps = [(b[0] - a[0], b[1], a[1] != b[1]) for a, b in zip(stamps, stamps[1:], strict=False)]
+    steady = [(g, e) for g, e, boundary in gaps if e >= 2 and not boundary]
+    photos_s = (len(steady) * cfg.batch_size / sum(g for g, _ in steady)) if steady else float("nan")
+    if not steady and len(gaps) > 1:  # a single epoch: skip its first 5 batches as warm-up
+        tail = [g for g, _, b in gaps[5:] if not b]
+        photos_s = len(tail) * cfg.batch_size / sum(tail) if tail else float("nan")
+    within = sorted((g for g, _, boundary in gaps if not boundary), reverse=True)
+    stalls = [g for g in within if g > 2.0]
+    boundary = [g for g, _, b in gaps if b]
+
+    # --- evaluation at full resolution ---------------------------------------------------
+    predictor = Predictor(result.run_dir)
+    evals = D.samples_from_folder(data / "images", data / "masks", mapping, eval_ids)
+    cm = np.zeros((len(class_names),) * 2, np.int64)
+    times = []
+    for k, s in enumerate(evals):
+        photo, mask = s.load_image(), s.load_mask()
+        t0 = time.perf_counter()
+        ids, _conf = predictor.predict(photo)
+        if k >= 2:
+            times.append(time.perf_counter() - t0)
+        cm += M.confusion_matrix(mask, ids, len(class_names))
+    while len(times) < 20:
+        t0 = time.perf_counter()
+        predictor.predict(photo)
+        times.append(time.perf_counter() - t0)
+    flops = M.model_flops(predictor.model, cfg.input_height, cfg.input_width)
+    rate = matmul_rate()
+    train_flops = 3.0 * flops * photos_s
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ious = M.iou_per_class(cm)
+
+    print(f"\n=== bench train ({args.recipe}) — note: other jobs may share this machine's CPUs ===")
+    print(f"run: {result.run_dir}  stopped: {result.stopped}  epochs: {result.epochs_run} "
+          f"(best {result.best_epoch})  train time: {result.seconds:.0f} s")
+    print(f"training photos/s (steady state, epochs >= 2, validation excluded): {photos_s:.2f}")
+    print(f"stalls > 2 s between batches within an epoch: {len(stalls)}"
+          + (f" (longest {stalls[0]:.1f} s)" if stalls else "")
+          + "; epoch-boundary gaps (validation + checkpoint): median "
+          + (f"{statistics.median(boundary):.1f} s, max {max(boundary):.1f} s" if boundary else "n/a"))
+    print(f"evaluation on {len(evals)} photos ({args.eval_range if not args.holdout else 'holdout'}),"
+          f" full resolution:")
+    print(f"  pixel accuracy {M.pixel_accuracy(cm):.4f}   mIoU {M.mean_iou(cm):.4f}   "
+          f"all-background mIoU {M.background_baseline_miou(cm):.4f}")
+    print("  per-class IoU: " + "  ".join(
+        f"{n}={'n/a' if v is None else f'{v:.3f}'}" for n, v in zip(class_names, ious, strict=True)))
+    print(f"model: {flops / 1e9:.2f} GFLOPs per photo (forward, {cfg.input_height}x"
+          f"{cfg.input_width}), {predictor.model.count_params():,} parameters")
+    print(f"fp32 matmul rate: {rate / 1e9:.0f} GFLOP/s; training {train_flops / 1e9:.0f} GFLOP/s "
+          f"(3x forward) = {train_flops / rate:.0%} of it")
+    print(f"inference per full-size photo (batch 1, median of {len(times)}, pre/post included): "
+          f"{statistics.median(times) * 1000:.1f} ms")
+    print(f"peak RSS: {rss_mb:.0f} MB")
+    return 0
