@@ -282,3 +282,23 @@ def test_real_editor_follows_browser(qtbot, demo_root):
     assert w.editor.current_class() == 2
     w.close()
     assert w.project is None
+
+
+def test_demo_project_path_copies_read_only_demo(tmp_path, monkeypatch):
+    from fashionseg_gui.core import settings
+
+    src = tmp_path / "shipped" / "demo"
+    src.mkdir(parents=True)
+    (src / "project.json").write_text("{}")
+    (src / ".fashionseg.lock").write_text("{}")
+    data = tmp_path / "data"
+    assert settings.demo_project_path([src], data) == src  # writable checkout: in place
+    monkeypatch.setattr(settings, "_writable_tree", lambda path: False)  # root writes anywhere
+    copy = settings.demo_project_path([tmp_path / "missing", src], data)
+    assert copy == data / "demo"
+    assert (copy / "project.json").is_file() and not (copy / ".fashionseg.lock").exists()
+    (copy / "marker").write_text("user edit")
+    assert settings.demo_project_path([src], data) == copy  # copied once, then reused
+    assert (copy / "marker").exists()
+    assert settings.demo_project_path([], data) is None
+    assert settings.push_recent(["/a", str(tmp_path)], tmp_path) == [str(tmp_path.resolve()), "/a"]
