@@ -1,0 +1,106 @@
+"""core.model: U-Net construction, losses that ignore 255, segmentation metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashionseg_gui.core import model as M
+
+
+def test_unet_shapes_names_and_dtypes() -> None:
+    model = M.build_unet(4, (32, 48, 3), depth=2, base_width=4)
+    x = np.random.default_rng(0).integers(0, 256, (2, 32, 48, 3)).astype(np.uint8)
+    y = np.asarray(model(x.astype(np.float32)))
+    assert y.shape == (2, 32, 48, 4)
+    np.testing.assert_allclose(y.sum(-1), 1.0, atol=1e-5)
+    names = {layer.name for layer in model.layers}
+    assert {"normalize", "enc1_conv1", "enc2_pool", "bottleneck_conv2", "dec1_up",
+            "logits", "probabilities"} <= names
+    any_size = M.build_unet(3, depth=2, base_width=4, batch_norm=False, dropout=0.2)
+    assert any_size(np.zeros((1, 20, 12, 3), np.float32)).shape == (1, 20, 12, 3)
+
+
+def test_unet_mixed_bfloat16_outputs_float32() -> None:
+    model = M.build_unet(3, depth=2, base_width=4, dtype="mixed_bfloat16")
+    out = model(np.zeros((1, 16, 16, 3), np.float32))
+    assert "float32" in str(out.dtype)
+    assert model.get_layer("enc1_conv1").compute_dtype == "bfloat16"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_classes": 1}, "num_classes"),
+    ({"num_classes": 3, "depth": 0}, "depth"),
+    ({"num_classes": 3, "base_width": 2.5}, "base_width"),
+    ({"num_classes": 3, "dropout": 1.0}, "dropout"),
+    ({"num_classes": 3, "input_shape": (30, 32, 3), "depth": 2}, "multiple of 2\\*\\*depth"),
+    ({"num_classes": 3, "input_shape": (32, 32)}, "input_shape"),
+])
+def test_unet_validates_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        M.build_unet(**kwargs)
+
+
+def test_model_flops_counts_convolutions() -> None:
+    model = M.build_unet(2, depth=1, base_width=4, batch_norm=False)
+    # enc1: 3->4, 4->4 at 8x8; bottleneck 4->8, 8->8 at 4x4; up 8->4 (2x2 s2); dec1: 8->4, 4->4;
+    # logits 4->2 (1x1)
+    expected = 2 * (64 * 9 * 3 * 4 + 64 * 9 * 16 + 16 * 9 * 4 * 8 + 16 * 9 * 64
+                    + 16 * 4 * 8 * 4 + 64 * 9 * 8 * 4 + 64 * 9 * 16 + 64 * 4 * 2)
+    assert M.model_flops(model, 8, 8) == expected
+
+
+@pytest.mark.parametrize("kind", ["ce_dice", "weighted_ce", "ce"])
+def test_loss_ignores_255(kind: str) -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, (2, 8, 8)).astype(np.uint8)
+    y[:, :3] = 255
+    p = rng.dirichlet(np.ones(3), (2, 8, 8)).astype(np.float32)
+    loss = M.SegmentationLoss(3, kind, class_weights=[0.5, 1.0, 2.0] if kind == "weighted_ce" else None)
+    base = float(loss(y, p))
+    p2 = p.copy()
+    p2[:, :3] = rng.dirichlet(np.ones(3), (2, 3, 8))
+    assert float(loss(y, p2)) == pytest.approx(base, rel=1e-6)
+    perfect = np.eye(3, dtype=np.float32)[np.where(y == 255, 0, y)]
+    assert float(loss(y, perfect)) < base
+    assert float(loss(y, perfect)) == pytest.approx(0.0, abs=1e-3)
+
+
+def test_loss_config_roundtrip_and_validation() -> None:
+    loss = M.SegmentationLoss(3, "weighted_ce", [1, 2, 3])
+    again = M.SegmentationLoss.from_config(loss.get_config())
+    assert again.class_weights == [1.0, 2.0, 3.0] and again.kind == "weighted_ce"
+    with pytest.raises(ValueError, match="kind"):
+        M.SegmentationLoss(3, "focal")
+    with pytest.raises(ValueError, match="class_weights"):
+        M.SegmentationLoss(3, "weighted_ce", [1, 2])
+
+
+def test_numpy_metrics_and_baseline() -> None:
+    truth = np.array([[0, 0, 1, 1], [2, 2, 255, 255]], np.uint8)
+    pred = np.array([[0, 1, 1, 1], [2, 0, 2, 2]], np.uint8)
+    cm = M.confusion_matrix(truth, pred, 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert M.pixel_accuracy(cm) == pytest.approx(4 / 6)
+    ious = M.iou_per_class(cm)
+    assert ious == pytest.approx([1 / 3, 2 / 3, 1 / 2])
+    assert M.mean_iou(cm) == pytest.approx(np.mean(ious))
+    # all background: IoU_bg = 2/6, others 0
+    assert M.background_baseline_miou(cm) == pytest.approx((2 / 6) / 3)
+    assert M.iou_per_class(np.zeros((2, 2)))[1] is None
+
+
+def test_compiled_metrics_match_numpy() -> None:
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, (2, 6, 6)).astype(np.uint8)
+    y[0, 0] = 255
+    p = rng.dirichlet(np.ones(4), (2, 6, 6)).astype(np.float32)
+    cm = M.confusion_matrix(y, p.argmax(-1), 4)
+    acc, miou = M.PixelAccuracy(4), M.MeanIoU(4)
+    for metric in (acc, miou):
+        metric.update_state(y, p)
+    assert float(acc.result()) == pytest.approx(M.pixel_accuracy(cm), rel=1e-5)
+    assert float(miou.result()) == pytest.approx(M.mean_iou(cm), rel=1e-5)
+    np.testing.assert_array_equal(miou.confusion(), cm)
+    miou.reset_state()
+    assert float(miou.result()) == 0.0
