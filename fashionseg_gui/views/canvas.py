@@ -248,6 +248,14 @@ class CanvasView(QGraphicsView):
     sigZoomChanged = Signal(float)
     sigBrushSizeChanged = Signal(int)
 
+    def _on_zoom(self) -> None:
+        # Zoomed in, annotators want to see the real pixels (and nearest is cheaper to repaint);
+        # zoomed out, smoothing avoids aliasing.
+        mode = (Qt.TransformationMode.FastTransformation if self.zoom >= 1.0
+                else Qt.TransformationMode.SmoothTransformation)
+        if self.photo_item.transformationMode() != mode:
+            self.photo_item.setTransformationMode(mode)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
@@ -301,6 +309,7 @@ class CanvasView(QGraphicsView):
         for item in (self.photo_item, self.overlay_item, self.preview_item, self.shapes_item,
                      self.draft_item, self.cursor_item):
             self.scene().addItem(item)
+        self.sigZoomChanged.connect(self._on_zoom)
 
         self._preview_buf: np.ndarray | None = None
         self.grabcut_state = "idle"  # idle | box | lasso | busy | proposal | stroke
