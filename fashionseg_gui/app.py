@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("project_pos", nargs="?", metavar="PROJECT",
                         help="project folder to open (default: the last one, or the demo)")
     parser.add_argument("--project", type=Path, help="project folder to open")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the bundled demo project (a copy in the user data folder)")
     parser.add_argument("--read-only", action="store_true", help="open the project read-only")
     parser.add_argument("--new", type=Path, metavar="FOLDER",
                         help="create a new project in FOLDER and open it")
@@ -52,7 +54,7 @@ def _initial_project(args: argparse.Namespace, recent: list[str]) -> Path | None
         return args.project
     if args.project_pos:
         return Path(args.project_pos)
-    if recent:
+    if recent and not args.demo:
         return Path(recent[0])
     from fashionseg_gui.core.settings import SettingsError, demo_project_path
 

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -203,6 +204,9 @@ class Project:
         self.open_warnings: list[str] = []
         self._batch_depth = 0
         self._save_pending = False
+        # Import jobs add records on a worker thread while the GUI thread may save: every
+        # change of ``images`` and every save holds this lock.
+        self._mutex = threading.RLock()
 
     # --- paths -------------------------------------------------------------------------
     @property
@@ -315,6 +319,10 @@ class Project:
         self._sha_index = {r.sha256: r.id for r in self.images.values() if r.sha256}
 
     def to_dict(self) -> dict[str, Any]:
+        with self._mutex:
+            return self._to_dict()
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
             "app": "FashionSeg Studio",
@@ -326,24 +334,28 @@ class Project:
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """Group many changes into one save of project.json (at the end, even on error)."""
-        self._batch_depth += 1
+        with self._mutex:
+            self._batch_depth += 1
         try:
             yield
         finally:
-            self._batch_depth -= 1
-            if self._batch_depth == 0 and self._save_pending:
+            with self._mutex:
+                self._batch_depth -= 1
+                flush = self._batch_depth == 0 and self._save_pending
+            if flush:
                 self.save()
 
     def save(self) -> None:
         """Write project.json atomically, keeping the previous versions as backups."""
         self._check_writable()
-        if self._batch_depth:
-            self._save_pending = True
-            return
-        self._save_pending = False
-        data = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
-        self._rotate_backups()
-        atomic_write_bytes(self.project_file, data.encode("utf-8"))
+        with self._mutex:
+            if self._batch_depth:
+                self._save_pending = True
+                return
+            self._save_pending = False
+            data = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
+            self._rotate_backups()
+            atomic_write_bytes(self.project_file, data.encode("utf-8"))
         self.events.saved.emit()
 
     def _rotate_backups(self) -> None:
@@ -550,8 +562,9 @@ class Project:
         rec = ImageRecord(id=image_id, file=file, width=width, height=height,
                           source=source or str(Path(path).parent), sha256=decoded.sha256,
                           original_name=Path(path).name, warnings=list(decoded.warnings))
-        self.images[image_id] = rec
-        self._sha_index[rec.sha256] = image_id
+        with self._mutex:
+            self.images[image_id] = rec
+            self._sha_index[rec.sha256] = image_id
         outcome.image_id = image_id
         outcome.warnings = list(decoded.warnings)
         return outcome
@@ -582,7 +595,8 @@ class Project:
         self._check_writable()
         removed = []
         for image_id in list(ids):
-            rec = self.images.pop(image_id, None)
+            with self._mutex:
+                rec = self.images.pop(image_id, None)
             if rec is None:
                 continue
             self._sha_index.pop(rec.sha256, None)

@@ -61,18 +61,14 @@ def _is_project(path: Path) -> bool:
     return (path / "project.json").is_file()
 
 
-def _writable_tree(path: Path) -> bool:
-    return all(os.access(p, os.W_OK) for p in (path, path / "project.json"))
-
-
 def demo_project_path(candidates: Iterable[Path] | None = None,
                       data_dir: Path | None = None) -> Path | None:
     """The demo project to open on the first launch, copied somewhere writable if needed.
 
-    A demo in a source checkout (``projects/demo``) that is writable is used in place. The
-    copy shipped inside the package (or any read-only one) is copied once into
-    ``<user data dir>/demo`` and that copy is returned, so that the installed package is
-    never modified.
+    The bundled demo (``projects/demo`` in a source checkout, or the copy shipped inside the
+    package) is copied once into ``<user data dir>/demo`` and that copy is returned, so the
+    bundled demo is never modified (a source checkout stays clean, and deleting the user copy
+    resets the demo).
 
     Parameters
     ----------
@@ -97,9 +93,6 @@ def demo_project_path(candidates: Iterable[Path] | None = None,
         cand = Path(cand)
         if not _is_project(cand):
             continue
-        in_package = PACKAGE_DIR in cand.resolve().parents
-        if not in_package and _writable_tree(cand):
-            return cand
         if _is_project(user_copy):
             return user_copy
         try:

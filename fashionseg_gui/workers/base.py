@@ -22,6 +22,38 @@ from fashionseg_gui.core.cancel import CancelSource
 log = logging.getLogger(__name__)
 
 
+class _Keeper(QObject):
+    """Holds running jobs until their thread has really ended.
+
+    ``finished`` reaches the GUI before the thread's event loop has quit; a caller that drops
+    its last reference to the job at that moment would destroy a running ``QThread`` (Qt
+    aborts the process). The keeper lives in the GUI thread and lets go of a job only when
+    ``QThread.finished`` has been delivered there.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._jobs: set[JobWorker] = set()
+
+    def hold(self, job: JobWorker) -> None:
+        self._jobs.add(job)
+
+    @Slot()
+    def release(self) -> None:
+        for job in [j for j in self._jobs if j.thread is not None and j.thread.isFinished()]:
+            self._jobs.discard(job)
+
+
+_keeper: _Keeper | None = None
+
+
+def _get_keeper() -> _Keeper:
+    global _keeper
+    if _keeper is None:
+        _keeper = _Keeper()
+    return _keeper
+
+
 class JobWorker(QObject):
     """Runs ``fn`` once on its own QThread.
 
@@ -62,6 +94,9 @@ class JobWorker(QObject):
         for sig in (self.finished, self.failed, self.cancelled):
             sig.connect(thread.quit)
         self.thread = thread
+        keeper = _get_keeper()
+        keeper.hold(self)
+        thread.finished.connect(keeper.release)
         thread.start()
 
     def cancel(self) -> None:

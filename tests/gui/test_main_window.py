@@ -284,7 +284,7 @@ def test_real_editor_follows_browser(qtbot, demo_root):
     assert w.project is None
 
 
-def test_demo_project_path_copies_read_only_demo(tmp_path, monkeypatch):
+def test_demo_project_path_copies_the_bundled_demo(tmp_path):
     from fashionseg_gui.core import settings
 
     src = tmp_path / "shipped" / "demo"
@@ -292,9 +292,7 @@ def test_demo_project_path_copies_read_only_demo(tmp_path, monkeypatch):
     (src / "project.json").write_text("{}")
     (src / ".fashionseg.lock").write_text("{}")
     data = tmp_path / "data"
-    assert settings.demo_project_path([src], data) == src  # writable checkout: in place
-    monkeypatch.setattr(settings, "_writable_tree", lambda path: False)  # root writes anywhere
-    copy = settings.demo_project_path([tmp_path / "missing", src], data)
+    copy = settings.demo_project_path([tmp_path / "missing", src], data)  # never in place
     assert copy == data / "demo"
     assert (copy / "project.json").is_file() and not (copy / ".fashionseg.lock").exists()
     (copy / "marker").write_text("user edit")
