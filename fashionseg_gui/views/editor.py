@@ -107,7 +107,6 @@ class EditorWidget(QWidget):
         self._last_dirty = False
         self._gc_worker: JobWorker | None = None
         self._gc_result: GrabCutResult | None = None
-        self._gc_generation = 0
         self._old_workers: list[JobWorker] = []
 
         self.canvas = CanvasView(self)
@@ -543,11 +542,11 @@ class EditorWidget(QWidget):
                                request.get("fg"), request.get("bg"), name="grabcut")
         else:
             return
-        self._gc_generation += 1
-        generation = self._gc_generation
-        worker.finished.connect(lambda res, g=generation: self._grabcut_done(g, res))
-        worker.failed.connect(lambda msg, g=generation: self._grabcut_failed(g, msg))
-        worker.cancelled.connect(lambda g=generation: self._grabcut_failed(g, ""))
+        # Bound methods of this widget: Qt queues them to the GUI thread (a lambda would run
+        # in the worker thread). The sender tells which job answered.
+        worker.finished.connect(self._grabcut_done)
+        worker.failed.connect(self._grabcut_failed)
+        worker.cancelled.connect(self._grabcut_cancelled)
         self._retire_worker()
         self._gc_worker = worker
         self.canvas.set_grabcut_preview(None, busy=True)
@@ -561,16 +560,20 @@ class EditorWidget(QWidget):
             self._gc_worker = None
         self._old_workers = [w for w in self._old_workers if w.is_running()]
 
-    def _grabcut_done(self, generation: int, result: GrabCutResult) -> None:
-        if generation != self._gc_generation or self.doc is None:
+    def _current_job(self) -> bool:
+        sender = self.sender()
+        return sender is not None and sender is self._gc_worker and self.doc is not None
+
+    def _grabcut_done(self, result: GrabCutResult) -> None:
+        if not self._current_job():
             return
         self._gc_result = result
         self.canvas.set_grabcut_preview(result.mask)
         self._message("Assisted outline: Enter accepts into the current class, Esc rejects; "
                       "paint strokes to refine (left = keep, right = remove)")
 
-    def _grabcut_failed(self, generation: int, message: str) -> None:
-        if generation != self._gc_generation:
+    def _grabcut_failed(self, message: str) -> None:
+        if not self._current_job():
             return
         if self._gc_result is not None:
             self.canvas.set_grabcut_preview(self._gc_result.mask)
@@ -578,6 +581,9 @@ class EditorWidget(QWidget):
             self.canvas.set_grabcut_preview(None)
         if message:
             self._message(f"Assisted outline: {message}")
+
+    def _grabcut_cancelled(self) -> None:
+        self._grabcut_failed("")
 
     def _accept_grabcut(self) -> None:
         if self._gc_result is None or self.doc is None or self._read_only():
@@ -589,7 +595,6 @@ class EditorWidget(QWidget):
         self._on_edited()
 
     def _reject_grabcut(self) -> None:
-        self._gc_generation += 1
         self._gc_result = None
         self._retire_worker()
         if self.canvas.grabcut_state != "idle":
