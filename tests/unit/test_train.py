@@ -1,0 +1,145 @@
+"""core.train: learning on a tiny synthetic set, cancel, resume, config, project source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashionseg_gui.core import data as D
+from fashionseg_gui.core.cancel import Cancelled, CancelSource
+from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, train
+
+TINY = dict(batch_size=2, input_height=32, input_width=48, depth=2, base_width=8,
+            learning_rate=1e-2, warmup_fraction=0.0, augment_rotate=False, augment_scale=False,
+            augment_color=False, early_stopping_patience=None)
+CLASSES = ["background", "red", "green"]
+
+
+def _synthetic(n: int, seed: int = 0) -> list[D.Sample]:
+    """Photos with a red and a green rectangle on grey noise; the mask follows the colours."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        mask = np.zeros((32, 48), np.uint8)
+        for cls in (1, 2):
+            y, x = rng.integers(0, 20), rng.integers(0, 34)
+            mask[y:y + 12, x:x + 14] = cls
+        photo = rng.integers(90, 140, (32, 48, 3)).astype(np.uint8)
+        photo[mask == 1] = (220, 30, 30)
+        photo[mask == 2] = (30, 220, 30)
+        out.append(D.Sample(f"syn{k}", lambda p=photo: p, lambda m=mask: m))
+    return out
+
+
+def _data(n_train: int = 8, n_val: int = 2) -> TrainData:
+    s = _synthetic(n_train + n_val)
+    return TrainData(s[:n_train], s[n_train:], CLASSES)
+
+
+def test_loss_falls_and_run_folder(tmp_path: Path) -> None:
+    events: list[dict] = []
+    result = train(TrainConfig(epochs=2, **TINY), _data(), on_progress=events.append,
+                   run_dir=tmp_path / "run")
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert epochs[1]["loss"] < epochs[0]["loss"]
+    assert events[0]["event"] == "prepare" and events[-1]["event"] == "end"
+    batches = [e for e in events if e["event"] == "batch"]
+    assert len(batches) == 8 and batches[0]["batches"] == 4
+    e = epochs[-1]
+    assert len(e["per_class_iou"]) == 3 and np.array(e["confusion"]).shape == (3, 3)
+    assert 0.0 <= e["baseline_miou"] <= 1.0 and e["eta_s"] == 0.0
+    assert result.stopped == "completed" and not result.cancelled and result.epochs_run == 2
+    for name in ("config.json", "history.csv", "metrics.json", "state.json", "dataset.json",
+                 "checkpoints/best.keras", "checkpoints/last.keras"):
+        assert (tmp_path / "run" / name).is_file(), name
+    assert (tmp_path / "run" / "history.csv").read_text().count("\n") == 3
+
+
+def test_cancel_stops_within_one_batch(tmp_path: Path) -> None:
+    source = CancelSource()
+    events: list[dict] = []
+
+    def on_progress(event: dict) -> None:
+        events.append(event)
+        if event["event"] == "batch":
+            source.cancel()
+
+    result = train(TrainConfig(epochs=3, **TINY), _data(), source.token, on_progress,
+                   tmp_path / "run")
+    assert sum(e["event"] == "batch" for e in events) == 1
+    assert not any(e["event"] == "epoch" for e in events)
+    assert result.cancelled and result.stopped == "cancelled"
+
+
+def test_cancel_before_start_raises_during_preparation(tmp_path: Path) -> None:
+    source = CancelSource()
+    source.cancel()
+    with pytest.raises(Cancelled):
+        train(TrainConfig(epochs=1, **TINY), _data(), source.token, None, tmp_path / "run")
+
+
+def test_resume_starts_from_checkpoint(tmp_path: Path) -> None:
+    import keras
+
+    first = train(TrainConfig(epochs=2, **TINY), _data(), run_dir=tmp_path / "a")
+    before = keras.saving.load_model(first.run_dir / "checkpoints" / "last.keras", compile=False)
+    events: list[dict] = []
+    cfg = TrainConfig(epochs=1, resume_from=str(first.run_dir), **{**TINY, "learning_rate": 1e-9})
+    train(cfg, _data(), on_progress=events.append, run_dir=tmp_path / "b")
+    after = keras.saving.load_model(tmp_path / "b" / "checkpoints" / "last.keras", compile=False)
+    # with a negligible learning rate the resumed trainable weights are the checkpoint's
+    fresh = keras.saving.load_model(tmp_path / "a" / "checkpoints" / "best.keras", compile=False)
+    for w0, w1 in zip(before.trainable_weights, after.trainable_weights, strict=True):
+        np.testing.assert_allclose(np.asarray(w0), np.asarray(w1), atol=1e-5)
+    assert any(not np.allclose(np.asarray(a), np.asarray(b)) for a, b in
+               zip(fresh.trainable_weights, keras.models.clone_model(fresh).trainable_weights,
+                   strict=True))
+    with pytest.raises(TrainError, match="no checkpoint"):
+        train(TrainConfig(epochs=1, resume_from=str(tmp_path / "none"), **TINY), _data(),
+              run_dir=tmp_path / "c")
+    bad = TrainConfig(epochs=1, resume_from=str(first.run_dir), **{**TINY, "base_width": 4})
+    with pytest.raises(TrainError, match="does not match"):
+        train(bad, _data(), run_dir=tmp_path / "d")
+
+
+def test_config_dict_roundtrip_and_validation() -> None:
+    cfg = TrainConfig(epochs=3, loss="weighted_ce", mixed_precision="bf16")
+    again = TrainConfig.from_dict({**cfg.to_dict(), "unknown_key": 1})
+    assert again == cfg
+    for bad in ({"epochs": 0}, {"loss": "focal"}, {"strategy": "tpu"}, {"depth": 9},
+                {"input_height": 8, "depth": 4}, {"mixed_precision": "fp8"}):
+        with pytest.raises(TrainError):
+            TrainConfig(**bad)
+
+
+def test_multiworker_without_tf_config_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(TrainError, match="TF_CONFIG"):
+        train(TrainConfig(epochs=1, strategy="multiworker", **TINY), _data(),
+              run_dir=tmp_path / "r")
+
+
+def test_train_on_project_writes_splits(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from fashionseg_gui.core.project import Project
+
+    project = Project.create(tmp_path / "proj", [("background", "#000000"), ("red", "#ff0000"),
+                                                 ("green", "#00ff00")])
+    for k, s in enumerate(_synthetic(6, seed=4)):
+        path = tmp_path / f"p{k}.png"
+        Image.fromarray(s.load_image()).save(path)
+        image_id = project.add_image_file(path).image_id
+        project.write_mask(image_id, s.load_mask())
+    events: list[dict] = []
+    result = train(TrainConfig(epochs=1, weight_decay=0.0, **{**TINY, "loss": "weighted_ce"}),
+                   project, on_progress=events.append)
+    assert result.run_dir.parent == project.runs_dir
+    splits = [r.split for r in project.images.values()]
+    assert set(splits) == {"train", "val"}
+    reopened = Project.open(tmp_path / "proj", read_only=True)
+    assert [r.split for r in reopened.images.values()] == splits
+    assert events[1]["event"] == "start" or any(e["event"] == "start" for e in events)
