@@ -13,7 +13,6 @@ Polygon vertices are pixel indices (the clicked pixel), drawn at the pixel centr
 from __future__ import annotations
 
 import math
-import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,28 +48,6 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.annotation import AnnotationDocument, Region
     from fashionseg_gui.core.project import ClassInfo
 
-
-def guard_none_refcount() -> None:
-    """Keep ``None``, ``True`` and ``False`` alive under PySide6 6.12.0 on CPython 3.11.
-
-    PySide6/shiboken6 6.12.0 drops one reference to ``None`` on each call of a C++ method that
-    returns void (``QObject.setObjectName``, ``QAction.setToolTip``...) and one to ``True`` on
-    each ``Signal.emit``. On CPython < 3.12, where these objects are not immortal, a few
-    thousand calls bring a count to zero and the process aborts ("none_dealloc: deallocating
-    None"). 6.11.3 does not do this. Giving the three singletons a huge reference count (what
-    CPython 3.12+ does for immortal objects) makes the abort unreachable. No-op on 3.12+.
-    """
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
-        return
-    import ctypes
-
-    for obj in (None, True, False):
-        refcnt = ctypes.c_ssize_t.from_address(id(obj))  # ob_refcnt: PyObject's first field
-        if refcnt.value < 1 << 40:
-            refcnt.value += 1 << 42
-
-
-guard_none_refcount()
 
 TOOLS = ("select", "polygon", "rect", "brush", "eraser", "fill", "grabcut")
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
