@@ -1,0 +1,94 @@
+"""SavedModel export agrees with the Predictor; predict_project writes predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashionseg_gui.core import data as D
+from fashionseg_gui.core.predict import PredictError, Predictor, predict_project, read_prediction
+from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, export_saved_model, train
+
+TINY = dict(batch_size=2, input_height=32, input_width=48, depth=2, base_width=8,
+            learning_rate=1e-2, early_stopping_patience=None)
+CLASSES = ["background", "red", "green"]
+
+
+def _synthetic(n: int, seed: int = 0) -> list[D.Sample]:
+    """Photos with red/green rectangles on grey noise; the mask follows the colours."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        mask = np.zeros((32, 48), np.uint8)
+        for cls in (1, 2):
+            y, x = rng.integers(0, 20), rng.integers(0, 34)
+            mask[y:y + 12, x:x + 14] = cls
+        photo = rng.integers(90, 140, (32, 48, 3)).astype(np.uint8)
+        photo[mask == 1] = (220, 30, 30)
+        photo[mask == 2] = (30, 220, 30)
+        out.append(D.Sample(f"syn{k}", lambda p=photo: p, lambda m=mask: m))
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    s = _synthetic(6, seed=1)
+    out = tmp_path_factory.mktemp("export") / "run"
+    train(TrainConfig(epochs=1, **TINY), TrainData(s[:4], s[4:], CLASSES), run_dir=out)
+    return out
+
+
+def test_saved_model_agrees_with_predictor(run_dir: Path, tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    out = export_saved_model(run_dir, tmp_path / "sm", num_classes=3)
+    loaded = tf.saved_model.load(str(out))
+    photo = np.random.default_rng(5).integers(0, 256, (57, 91, 3), dtype=np.uint8)
+    result = loaded.signatures["serving_default"](images=tf.constant(photo[None]))
+    ids_sm = result["class_ids"].numpy()[0]
+    probs_sm = result["probabilities"].numpy()[0]
+    assert ids_sm.shape == (57, 91) and probs_sm.shape == (57, 91, 3)
+    predictor = Predictor(run_dir)
+    ids, conf = predictor.predict(photo)
+    assert ids.dtype == np.uint8 and conf.dtype == np.float32 and ids.shape == (57, 91)
+    np.testing.assert_array_equal(ids, ids_sm)
+    np.testing.assert_allclose(conf, probs_sm.max(-1), atol=1e-5)
+    # a batch of two photos of the same size through the plain endpoint
+    batch = loaded.serve(tf.constant(np.stack([photo, photo[::-1]])))
+    assert batch["class_ids"].shape == (2, 57, 91)
+    with pytest.raises(TrainError, match="not empty"):
+        export_saved_model(run_dir, out)
+    with pytest.raises(TrainError, match="classes"):
+        export_saved_model(run_dir, tmp_path / "sm2", num_classes=5)
+
+
+def test_predictor_rejects_bad_input_and_missing_run(run_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(PredictError, match="uint8"):
+        Predictor(run_dir).predict(np.zeros((10, 10), np.uint8))
+    with pytest.raises(TrainError, match="no trained model"):
+        Predictor(tmp_path)
+
+
+def test_predict_project_writes_npz_and_status(run_dir: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from fashionseg_gui.core.project import Project
+
+    project = Project.create(tmp_path / "p", [(c, "#123456") for c in CLASSES])
+    ids = []
+    for k, s in enumerate(_synthetic(2, seed=9)):
+        path = tmp_path / f"{k}.png"
+        Image.fromarray(s.load_image()).save(path)
+        ids.append(project.add_image_file(path).image_id)
+    project.write_mask(ids[0], _synthetic(2, seed=9)[0].load_mask())
+    seen: list[tuple] = []
+    done = predict_project(project, ids, on_progress=lambda *a: seen.append(a), run_dir=run_dir)
+    assert done == ids and seen[-1][:2] == (2, 2)
+    class_ids, conf = read_prediction(project.prediction_path(ids[1]))
+    assert class_ids.dtype == np.uint8 and conf.dtype == np.float16 and class_ids.shape == (32, 48)
+    assert project.images[ids[0]].status == "labelled"
+    assert project.images[ids[1]].status == "predicted"
+    with pytest.raises(PredictError, match="no image"):
+        predict_project(project, ["missing"], run_dir=run_dir)
