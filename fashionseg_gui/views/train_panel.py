@@ -176,6 +176,7 @@ class TrainPanel(QWidget):
         self.loss.setToolTip("Both counter the dominance of background pixels")
         self.mixed_precision = QComboBox()
         self.mixed_precision.addItem("Off (float32)", "off")
+        self.mixed_precision.addItem("Auto (bfloat16 on AMX CPUs)", "auto")
         self.mixed_precision.addItem("bfloat16", "bf16")
         self.mixed_precision.setToolTip("bfloat16 is faster on CPUs with AMX/AVX512-BF16")
         form_r.addRow("Depth", self.depth)
@@ -603,8 +604,8 @@ class TrainPanel(QWidget):
                 row = self.runs.rowCount()
                 self.runs.insertRow(row)
                 started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.stat().st_mtime))
-                epochs = m.get("epochs_done", m.get("epochs", "–"))
-                state = m.get("state") or ("stopped" if m.get("cancelled") else "finished")
+                epochs = m.get("epochs_run", m.get("epochs_done", "–"))
+                state = str(m.get("stopped") or m.get("state") or "–").replace("_", " ")
                 if not (run / "checkpoints" / "best.keras").is_file():
                     state = f"{state} (no model)"
                 values = (run.name, started, str(epochs),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fashionseg_gui.core.cancel import CancelToken
-from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.training import ThreadJobWorker
 
 
 def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
@@ -55,7 +55,7 @@ def run_export(run_dir: str | Path, out_dir: str | Path, num_classes: int, *,
     return str(out or out_dir)
 
 
-class PredictionWorker(JobWorker):
+class PredictionWorker(ThreadJobWorker):
     """Predict images of a project on a QThread.
 
     Parameters
@@ -72,7 +72,7 @@ class PredictionWorker(JobWorker):
         super().__init__(run_prediction, project, list(ids), Path(run_dir), name="prediction")
 
 
-class ExportWorker(JobWorker):
+class ExportWorker(ThreadJobWorker):
     """Export a run's model as a TensorFlow SavedModel on a QThread."""
 
     def __init__(self, run_dir: str | Path, out_dir: str | Path, num_classes: int) -> None:

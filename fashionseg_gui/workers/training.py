@@ -11,7 +11,7 @@ order start -> batch... -> epoch -> ... -> end always holds.
 Signals (inherited from :class:`JobWorker`)
 -------------------------------------------
 progress(int done_batches, int total_batches, str text)
-metrics(dict)   ``{"event": "start" | "batch" | "epoch" | "end", ...}`` plain data only
+metrics(dict)   ``{"event": "prepare" | "start" | "batch" | "epoch" | "end", ...}``, plain data
 finished(object)  the ``TrainResult``
 failed(str)     one line for the user
 cancelled()
@@ -26,11 +26,31 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
+
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
 
 #: Minimum seconds between two coalesced batch signals (10 Hz).
 BATCH_INTERVAL = 0.1
+
+
+class ThreadJobWorker(JobWorker):
+    """A :class:`JobWorker` whose thread ends as soon as the job does.
+
+    ``JobWorker`` quits its thread through a queued call into the GUI thread; while the GUI
+    thread blocks in :meth:`JobWorker.wait` (window closing, tests) that call cannot run
+    and the wait times out although the job has ended. Quitting from the worker thread
+    itself removes that dead-lock.
+    """
+
+    def start(self) -> None:
+        """Start on a fresh QThread that quits from inside when the job ends."""
+        super().start()
+        thread = self.thread
+        if thread is not None:
+            for sig in (self.finished, self.failed, self.cancelled):
+                sig.connect(thread.quit, Qt.ConnectionType.DirectConnection)
 
 
 def config_from_dict(values: Mapping[str, Any]) -> Any:
@@ -86,7 +106,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class TrainingWorker(JobWorker):
+class TrainingWorker(ThreadJobWorker):
     """Runs one training on its own QThread and reports it with rate-limited signals.
 
     Parameters
@@ -133,7 +153,10 @@ class TrainingWorker(JobWorker):
             self._t0 = time.monotonic()
             self._epochs = int(event.get("epochs", self._epochs) or self._epochs)
         self.metrics.emit(_plain(dict(event)))
-        if kind == "epoch":
+        if kind == "prepare":  # decoding and letterboxing the photos, before the first batch
+            done, total = int(event.get("done", 0)), int(event.get("total", 0))
+            self.progress.emit(done, max(total, done), f"preparing images {done}/{total}")
+        elif kind == "epoch":
             epoch, epochs = int(event.get("epoch", 0)), int(event.get("epochs", self._epochs))
             self._epochs = epochs or self._epochs
             eta = event.get("eta_s")

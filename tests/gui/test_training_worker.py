@@ -12,12 +12,15 @@ from PIL import Image
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import QObject, QThread, Slot  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
 from fashionseg_gui.core.project import Project  # noqa: E402
 from fashionseg_gui.workers.training import TrainingWorker  # noqa: E402
 
 #: A 2-level U-Net on 32x48 photos: seconds per epoch on a laptop CPU.
 TINY = {"epochs": 2, "batch_size": 2, "learning_rate": 5e-3, "input_height": 32,
-        "input_width": 48, "depth": 2, "base_width": 4, "early_stopping_patience": 0}
+        "input_width": 48, "depth": 2, "base_width": 4, "early_stopping_patience": None}
 
 
 def make_tiny_project(root: Path, n: int = 5, labelled: int = 5) -> Project:
@@ -48,10 +51,66 @@ def tiny_project(tmp_path: Path):
     project.close()
 
 
-def _collect(worker: TrainingWorker) -> list[dict]:
-    events: list[dict] = []
-    worker.metrics.connect(events.append)
-    return events
+class Recorder(QObject):
+    """Receives a worker's signals in the GUI thread (queued, in emission order).
+
+    A QObject slot is what the panel uses; plain Python callables would run on the
+    emitting (training) thread instead.
+    """
+
+    def __init__(self, worker: TrainingWorker) -> None:
+        super().__init__()
+        self.log: list[tuple[str, object]] = []
+        self.off_gui_thread = 0
+        worker.metrics.connect(self.on_metrics)
+        worker.progress.connect(self.on_progress)
+        worker.finished.connect(self.on_finished)
+        worker.failed.connect(self.on_failed)
+        worker.cancelled.connect(self.on_cancelled)
+
+    def _add(self, name: str, value: object) -> None:
+        if QThread.currentThread() is not QApplication.instance().thread():
+            self.off_gui_thread += 1
+        self.log.append((name, value))
+
+    @Slot(dict)
+    def on_metrics(self, m: dict) -> None:
+        self._add("metrics", m)
+
+    @Slot(int, int, str)
+    def on_progress(self, done: int, total: int, text: str) -> None:
+        self._add("progress", (done, total, text))
+
+    @Slot(object)
+    def on_finished(self, result: object) -> None:
+        self._add("finished", result)
+
+    @Slot(str)
+    def on_failed(self, message: str) -> None:
+        self._add("failed", message)
+
+    @Slot()
+    def on_cancelled(self) -> None:
+        self._add("cancelled", None)
+
+    def has(self, name: str) -> bool:
+        return any(n == name for n, _ in self.log)
+
+    def values(self, name: str) -> list:
+        return [v for n, v in self.log if n == name]
+
+    def events(self) -> list[dict]:
+        return self.values("metrics")
+
+
+def _run(qtbot, worker: TrainingWorker, until: str, timeout: int = 180_000) -> Recorder:
+    rec = Recorder(worker)
+    worker.start()
+    qtbot.waitUntil(lambda: rec.has(until) or rec.has("failed"), timeout=timeout)
+    assert worker.wait(30_000), "the worker thread did not end"
+    QApplication.processEvents()  # deliver what was queued last
+    assert rec.off_gui_thread == 0
+    return rec
 
 
 def test_batch_events_are_coalesced_to_the_rate_limit(tiny_project):
@@ -76,30 +135,32 @@ def test_batch_events_are_coalesced_to_the_rate_limit(tiny_project):
 
 def test_signals_arrive_in_order(qtbot, tiny_project):
     worker = TrainingWorker(TINY, tiny_project)
-    events = _collect(worker)
-    progress: list[tuple[int, int, str]] = []
-    worker.progress.connect(lambda d, t, s: progress.append((d, t, s)))
-    failures: list[str] = []
-    worker.failed.connect(failures.append)
-    with qtbot.waitSignal(worker.finished, timeout=180_000) as blocker:
-        worker.start()
-    assert worker.wait(10_000)
-    assert not failures
-    kinds = [e["event"] for e in events]
-    assert kinds[0] == "start" and kinds[-1] == "end", kinds
-    epochs = [e for e in events if e["event"] == "epoch"]
+    rec = _run(qtbot, worker, "finished")
+    assert not rec.has("failed"), rec.values("failed")
+    names = [n for n, _ in rec.log]
+    assert names[-1] == "finished" and names.count("finished") == 1
+    kinds = [e["event"] for e in rec.events()]
+    # Photo preparation reports come first, then start, batches, epochs, end.
+    first_start = kinds.index("start")
+    assert set(kinds[:first_start]) <= {"prepare"}
+    kinds = kinds[first_start:]
+    assert kinds.count("start") == 1 and kinds[-1] == "end", kinds
+    epochs = [e for e in rec.events() if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2]
     # Batches of epoch k come after the start and before epoch k's summary.
-    first_epoch = kinds.index("epoch")
-    assert "batch" in kinds[1:first_epoch]
+    for k in (1, 2):
+        i_epoch = kinds.index("epoch") if k == 1 else len(kinds) - 1 - kinds[::-1].index("epoch")
+        batches = [e for e in rec.events()[first_start:][:i_epoch] if e["event"] == "batch"]
+        assert batches and batches[-1]["epoch"] == k
     for e in epochs:
         assert {"loss", "val_loss", "val_miou", "baseline_miou", "per_class_iou",
                 "confusion"} <= set(e)
         assert len(e["per_class_iou"]) == 3
         assert np.asarray(e["confusion"]).shape == (3, 3)
+    progress = rec.values("progress")
     assert progress and progress[-1][0] == worker.steps
-    result = blocker.args[0]
-    assert not getattr(result, "cancelled", False)
+    result = rec.values("finished")[0]
+    assert not result.cancelled
     run_dir = Path(result.run_dir)
     assert (run_dir / "metrics.json").is_file() and (run_dir / "history.csv").is_file()
 
@@ -118,36 +179,35 @@ class _CancelAtSecondBatch(TrainingWorker):
 def test_cancel_stops_within_one_batch(qtbot, tiny_project):
     cfg = dict(TINY, epochs=50, batch_size=1)
     worker = _CancelAtSecondBatch(cfg, tiny_project)
-    events = _collect(worker)
     t0 = time.monotonic()
-    with qtbot.waitSignal(worker.cancelled, timeout=180_000):
-        worker.start()
-    assert worker.wait(30_000)
+    rec = _run(qtbot, worker, "cancelled")
+    assert rec.has("cancelled") and not rec.has("failed")
     assert worker.steps - worker.steps_at_cancel <= 1
-    assert sum(e["event"] == "epoch" for e in events) <= 1
+    assert not any(e["event"] == "epoch" for e in rec.events())
+    assert rec.values("finished")[0].cancelled  # the partial run is reported too
     assert time.monotonic() - t0 < 120
 
 
 def test_gui_stop_cancels_a_running_training(qtbot, tiny_project):
     """Stop from the GUI thread while batches run: the worker ends soon, cancelled."""
     worker = TrainingWorker(dict(TINY, epochs=500, batch_size=1), tiny_project)
-    events = _collect(worker)
+    rec = Recorder(worker)
     worker.start()
-    qtbot.waitUntil(lambda: any(e["event"] == "batch" for e in events), timeout=180_000)
-    with qtbot.waitSignal(worker.cancelled, timeout=30_000):
-        worker.cancel()
+    qtbot.waitUntil(lambda: any(e["event"] == "batch" for e in rec.events()), timeout=180_000)
+    worker.cancel()
+    t_cancel = time.monotonic()
+    qtbot.waitUntil(lambda: rec.has("cancelled"), timeout=30_000)
+    assert time.monotonic() - t_cancel < 10
     assert worker.wait(30_000)
-    assert sum(e["event"] == "epoch" for e in events) < 500
+    assert sum(e["event"] == "epoch" for e in rec.events()) < 500
 
 
 def test_training_without_labelled_images_fails_with_a_message(qtbot, tmp_path):
     project = make_tiny_project(tmp_path, n=2, labelled=0)
-    worker = TrainingWorker(TINY, project)
-    with qtbot.waitSignal(worker.failed, timeout=180_000) as blocker:
-        worker.start()
-    assert worker.wait(10_000)
-    message = blocker.args[0]
+    rec = _run(qtbot, TrainingWorker(TINY, project), "failed")
+    message = rec.values("failed")[0]
     assert "labelled" in message and "\n" not in message
+    assert not rec.has("finished")
     project.close()
 
 
@@ -155,8 +215,16 @@ def test_unwritable_runs_folder_fails_with_a_message(qtbot, tiny_project):
     runs = tiny_project.runs_dir
     runs.rmdir()
     runs.write_text("not a folder")  # blocks the run folder even for root
-    worker = TrainingWorker(TINY, tiny_project)
-    with qtbot.waitSignal(worker.failed, timeout=180_000) as blocker:
-        worker.start()
-    assert worker.wait(10_000)
-    assert blocker.args[0]
+    rec = _run(qtbot, TrainingWorker(TINY, tiny_project), "failed")
+    assert "run folder" in rec.values("failed")[0]
+
+
+def test_wait_returns_when_the_job_ends_while_the_gui_thread_blocks(tmp_path):
+    """Closing the window blocks the GUI thread in stop(); the thread must still end."""
+    project = make_tiny_project(tmp_path, n=2, labelled=0)  # fails quickly (no labels)
+    worker = TrainingWorker(TINY, project)
+    worker.start()
+    t0 = time.monotonic()
+    assert worker.stop(120_000)  # no event processing while waiting
+    assert time.monotonic() - t0 < 100
+    project.close()
