@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         while time.perf_counter() < deadline and panel.is_busy():
             app.processEvents()
             time.sleep(0.0005)
-        failed = panel.message.isVisible() and not panel.is_busy()
+        failed = not panel.message.isHidden() and not panel.is_busy()
         marks["stop"] = time.perf_counter()
         panel.stop()
         while panel.is_busy() and time.perf_counter() - marks["stop"] < 120:

@@ -94,7 +94,7 @@ def test_a_tiny_training_fills_the_curves_and_the_runs_list(qtbot, panel, tiny_p
     assert not panel.train_button.isEnabled() and panel.stop_button.isEnabled()
     assert not panel.settings_box.isEnabled()
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
-    assert not panel.message.isVisible(), panel.message.text()
+    assert panel.message.isHidden(), panel.message.text()
     x, y = panel.curves.curve_data("val_miou")
     assert list(x) == [1.0, 2.0] and np.all((y >= 0) & (y <= 1))
     assert panel.curves.curve_data("batch_loss")[0].size >= 2
@@ -132,7 +132,7 @@ def test_a_failing_training_shows_the_message_and_the_panel_survives(qtbot, pane
     panel.set_config(TINY)
     assert panel.start_training()
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
-    assert panel.message.isVisible()
+    assert not panel.message.isHidden()
     assert panel.message.text().startswith("Training failed:")
     assert "labelled" in panel.message.text()
     assert panel.train_button.isEnabled()  # ready for another try
@@ -152,14 +152,14 @@ def test_runs_list_reads_metrics_json(panel, tiny_project):
     run = tiny_project.runs_dir / "20260101-000000"
     (run / "checkpoints").mkdir(parents=True)
     (run / "metrics.json").write_text(json.dumps({"best_val_miou": 0.61, "baseline_miou": 0.2,
-                                                  "epochs_done": 3}))
-    (run / "history.csv").write_text("epoch,loss,val_loss,val_miou\n0,1.0,1.1,0.3\n"
-                                     "1,0.8,0.9,0.5\n2,0.7,0.8,0.61\n")
+                                                  "epochs_run": 3, "stopped": "completed"}))
+    (run / "history.csv").write_text("epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n"
+                                     "2,0.8,0.9,0.5\n3,0.7,0.8,0.61\n")
     panel.set_project(tiny_project)
     assert panel.runs.rowCount() == 1
     texts = [panel.runs.item(0, c).text() for c in range(panel.runs.columnCount())]
     assert texts[0] == run.name and "0.610" in texts and "0.200" in texts
-    assert "no model" in texts[-1]
+    assert texts[2] == "3" and texts[-1] == "completed (no model)"
     assert not panel.predict_button.isEnabled()
     panel.runs.selectRow(0)
     assert list(panel.curves.curve_data("val_miou")[0]) == [1.0, 2.0, 3.0]
