@@ -508,10 +508,6 @@ class TrainPanel(QWidget):
             ids = [str(i) for i in (result or [])]
             self._done(f"Predicted {len(ids)} images: review them (status \u201cpredicted\u201d) "
                        "and correct the masks.")
-            if self.project is not None:  # views refresh on the GUI thread
-                for image_id in ids:
-                    if image_id in self.project.images:
-                        self.project.events.image_changed.emit(image_id)
             self.sigPredictionsReady.emit(ids)
         elif kind == "export":
             self._done(f"SavedModel written to {result}")

@@ -1,0 +1,133 @@
+"""Prediction from the Train panel: writes predictions, statuses, sigPredictionsReady; export."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from fashionseg_gui.core.project import Project  # noqa: E402
+from fashionseg_gui.views.train_panel import TrainPanel  # noqa: E402
+
+TINY = {"epochs": 1, "batch_size": 2, "learning_rate": 5e-3, "input_height": 32,
+        "input_width": 48, "depth": 2, "base_width": 4}
+
+
+def make_tiny_project(root: Path, n: int = 7, labelled: int = 5) -> Project:
+    """``n`` synthetic photos of 32x48 or 40x30 (odd sizes); the first ``labelled`` have masks."""
+    project = Project.create(root / "tiny", [("background", "#000000"), ("red", "#ff0000"),
+                                             ("blue", "#0000ff")])
+    rng = np.random.default_rng(3)
+    for i in range(n):
+        h, w = (32, 48) if i % 2 == 0 else (40, 30)
+        photo = np.full((h, w, 3), 90, np.uint8)
+        mask = np.zeros((h, w), np.uint8)
+        for cls, color in ((1, (230, 20, 20)), (2, (20, 20, 230))):
+            y, x = int(rng.integers(0, h - 12)), int(rng.integers(0, w - 12))
+            photo[y:y + 10, x:x + 10] = color
+            mask[y:y + 10, x:x + 10] = cls
+        path = root / f"src{i}.png"
+        Image.fromarray(photo).save(path)
+        image_id = project.add_image_file(path, source="test").image_id
+        if i < labelled:
+            project.write_mask(image_id, mask)
+    project.save()
+    return project
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny project with one trained run (trained once for the module)."""
+    from fashionseg_gui.core.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("trained")
+    project = make_tiny_project(root)
+    train(TrainConfig.from_dict(TINY), project)
+    project.close()
+    return project.root
+
+
+@pytest.fixture
+def project(trained: Path, tmp_path: Path):
+    dest = tmp_path / "copy"
+    shutil.copytree(trained, dest, ignore=shutil.ignore_patterns(".fashionseg.lock"))
+    opened = Project.open(dest)
+    assert not opened.read_only
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = TrainPanel()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+def test_predict_unlabelled_writes_predictions_and_signals(qtbot, panel, project):
+    unlabelled = [i for i, r in project.images.items() if r.status == "unlabelled"]
+    labelled = project.labelled_ids()
+    assert len(unlabelled) == 2
+    panel.set_project(project)
+    assert panel.runs.rowCount() == 1 and panel.predict_button.isEnabled()
+    with qtbot.waitSignal(panel.sigPredictionsReady, timeout=180_000) as blocker:
+        qtbot.mouseClick(panel.predict_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    assert blocker.args[0] == unlabelled
+    for image_id in unlabelled:
+        rec = project.images[image_id]
+        assert rec.status == "predicted"
+        class_ids, confidence = project.read_prediction(image_id)
+        assert class_ids.shape == (rec.height, rec.width) and class_ids.dtype == np.uint8
+        assert confidence.dtype == np.float16 and class_ids.max() < 3
+    for image_id in labelled:
+        assert project.images[image_id].status == "labelled"
+        assert not project.prediction_path(image_id).exists()
+    # The statuses were saved: a reopened project sees them.
+    reopened = Project.open(project.root, read_only=True)
+    assert all(reopened.images[i].status == "predicted" for i in unlabelled)
+    assert not panel.is_busy() and "Predicted 2 images" in panel.progress.format()
+
+
+def test_predicting_again_after_correction_skips_corrected_images(qtbot, panel, project):
+    first = next(i for i, r in project.images.items() if r.status == "unlabelled")
+    rec = project.images[first]
+    project.write_mask(first, np.zeros((rec.height, rec.width), np.uint8), status="corrected")
+    panel.set_project(project)
+    with qtbot.waitSignal(panel.sigPredictionsReady, timeout=180_000) as blocker:
+        assert panel.predict_unlabelled()
+    assert first not in blocker.args[0] and len(blocker.args[0]) == 1
+    assert project.images[first].status == "corrected"
+
+
+def test_prediction_without_a_model_explains_why(panel, tmp_path):
+    fresh = make_tiny_project(tmp_path / "fresh")
+    panel.set_project(fresh)
+    assert not panel.predict_button.isEnabled()
+    assert not panel.predict_unlabelled()
+    assert "train first" in panel.message.text().lower()
+    fresh.close()
+
+
+def test_prediction_failure_is_shown(qtbot, panel, project):
+    project.add_class("green", "#00ff00")  # the model now predicts one class too few
+    panel.set_project(project)
+    assert panel.predict_unlabelled()
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
+    assert panel.message.text().startswith("Prediction failed:")
+    assert "retrain" in panel.message.text()
+
+
+def test_export_saved_model(qtbot, panel, project, tmp_path):
+    panel.set_project(project)
+    out = tmp_path / "exported"
+    assert panel.export_saved_model(out_dir=out)
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
+    assert panel.message.isHidden(), panel.message.text()
+    assert (out / "saved_model.pb").is_file()
