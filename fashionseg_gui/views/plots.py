@@ -20,8 +20,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-#: Smoothing factor of the per-batch loss EMA (weight of the newest batch).
+#: Smoothing factor of the per-batch loss EMA (weight of the newest batch) by default.
 EMA_ALPHA = 0.1
+
+
+def ema_alpha(batches_per_epoch: int) -> float:
+    """EMA weight spanning about half an epoch (1 = no smoothing for tiny epochs), <= 50 batches."""
+    span = min(max(int(batches_per_epoch) // 2, 1), 50)
+    return 2.0 / (span + 1)
 
 _TRAIN_PEN = "#1f77b4"
 _VAL_PEN = "#d62728"
@@ -147,15 +153,20 @@ class TrainingCurves(QWidget):
         self._ema = None
         self._baseline = math.nan
 
-    def add_batch_losses(self, points: Iterable[Sequence[float]]) -> None:
-        """Append per-batch losses ``[(x_in_epochs, loss), ...]`` and update the EMA curve."""
+    def add_batch_losses(self, points: Iterable[Sequence[float]],
+                         batches_per_epoch: int | None = None) -> None:
+        """Append per-batch losses ``[(x_in_epochs, loss), ...]`` and update the EMA curve.
+
+        The EMA spans about half an epoch when ``batches_per_epoch`` is given.
+        """
+        alpha = EMA_ALPHA if not batches_per_epoch else ema_alpha(batches_per_epoch)
         xs, ys, emas = [], [], []
         ema = self._ema
         for x, loss in points:
             loss = _finite(loss)
             if math.isnan(loss):
                 continue
-            ema = loss if ema is None else (1.0 - EMA_ALPHA) * ema + EMA_ALPHA * loss
+            ema = loss if ema is None else (1.0 - alpha) * ema + alpha * loss
             xs.append(float(x))
             ys.append(loss)
             emas.append(ema)

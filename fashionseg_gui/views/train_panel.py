@@ -478,7 +478,7 @@ class TrainPanel(QWidget):
             return
         kind = m.get("event")
         if kind == "batch":
-            self.curves.add_batch_losses(m.get("losses", ()))
+            self.curves.add_batch_losses(m.get("losses", ()), int(m.get("batches") or 0))
         elif kind == "epoch":
             self.curves.add_epoch(m)
             self.class_metrics.set_metrics(m.get("per_class_iou", ()), m.get("confusion", ()))

@@ -163,3 +163,22 @@ def test_runs_list_reads_metrics_json(panel, tiny_project):
     assert not panel.predict_button.isEnabled()
     panel.runs.selectRow(0)
     assert list(panel.curves.curve_data("val_miou")[0]) == [1.0, 2.0, 3.0]
+
+
+def test_curves_smooth_batch_losses_and_draw_the_baseline(qtbot):
+    from fashionseg_gui.views.plots import TrainingCurves, ema_alpha
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    losses = [(b / 40, 1.0 if b % 2 else 3.0) for b in range(1, 41)]  # noisy: 1, 3, 1, 3...
+    curves.add_batch_losses(losses[:5], batches_per_epoch=40)
+    curves.add_batch_losses(losses[5:], batches_per_epoch=40)  # arrives in two chunks
+    x, raw = curves.curve_data("batch_loss_raw")
+    _, ema = curves.curve_data("batch_loss")
+    assert x.size == 40 and list(raw[:2]) == [1.0, 3.0]
+    assert abs(ema[-1] - 2.0) < 0.3 and np.ptp(ema[20:]) < 0.5  # smoothed around the mean
+    assert ema_alpha(3) == 1.0  # tiny epochs: no smoothing
+    curves.add_epoch({"epoch": 1, "loss": 2.0, "val_miou": float("nan"), "baseline_miou": 0.25})
+    _, base = curves.curve_data("baseline_miou")
+    assert list(base) == [0.25, 0.25]
+    assert np.isnan(curves.curve_data("val_miou")[1][0])  # a missing value stays a gap
