@@ -546,11 +546,16 @@ def make_dataset(
     """
     if len(cached) == 0:
         raise DataError("no images in this part of the dataset")
-    ds = tf.data.Dataset.from_tensor_slices((cached.images, cached.masks))
+    # One in-graph copy of the arrays; batches are gathered by index, so neither the
+    # shuffle buffer nor the batching copies photos (peak memory stays ~1x the cache).
+    images = tf.constant(cached.images)
+    masks = tf.constant(cached.masks)
+    ds = tf.data.Dataset.range(len(cached))
     if training:
         ds = ds.shuffle(len(cached), seed=seed, reshuffle_each_iteration=True)
     drop = training and len(cached) >= batch_size if drop_remainder is None else drop_remainder
     ds = ds.batch(batch_size, drop_remainder=drop)
+    ds = ds.map(lambda idx: (tf.gather(images, idx), tf.gather(masks, idx)))
     if training and augment is not None and augment.enabled():
         seeds = tf.data.Dataset.random(seed=seed).batch(2)
         ds = tf.data.Dataset.zip((ds, seeds)).map(

@@ -64,8 +64,8 @@ class TrainConfig:
     learning_rate: float = 2e-3
     input_height: int = 384
     input_width: int = 256
-    depth: int = 4
-    base_width: int = 16
+    depth: int = 5
+    base_width: int = 8
     max_width: int = 256
     batch_norm: bool = True
     dropout: float = 0.0
@@ -78,7 +78,7 @@ class TrainConfig:
     seed: int = 0
     early_stopping_patience: int | None = 8
     strategy: str = "default"
-    mixed_precision: str = "off"
+    mixed_precision: str = "auto"
     resume_from: str | None = None
     max_minutes: float | None = None
     warmup_fraction: float = 0.05
@@ -444,7 +444,8 @@ def train(
                              cancel_token, prep)
     ntr = len(train_s)
     train_c = D.CachedSet(cached.ids[:ntr], cached.images[:ntr], cached.masks[:ntr])
-    val_c = D.CachedSet(cached.ids[ntr:], cached.images[ntr:], cached.masks[ntr:])
+    val_c = D.CachedSet(cached.ids[ntr:], cached.images[ntr:].copy(), cached.masks[ntr:].copy())
+    del cached
     weights = D.class_weights(train_c.masks, num_classes) if config.loss == "weighted_ce" else None
 
     policy = resolve_precision(config.mixed_precision)
@@ -472,11 +473,13 @@ def train(
     atomic_write_json(run_dir / "dataset.json", {
         "train_ids": train_c.ids, "val_ids": val_c.ids, "class_names": class_names,
         "class_weights": weights, **D.dataset_stats(train_c.masks, num_classes)})
+    n_train = len(train_c)
+    del train_c  # the dataset holds its own copy; free the numpy one
     callback = _RunCallback(config=config, val=val_c, num_classes=num_classes, loss=loss,
                             run_dir=run_dir, steps_per_epoch=steps, cancel_token=cancel_token,
                             emit=emit, initial_epoch=0)
     emit({"event": "start", "epochs": config.epochs, "batches": steps,
-          "train_images": len(train_c), "val_images": len(val_c), "num_classes": num_classes,
+          "train_images": n_train, "val_images": len(val_c), "num_classes": num_classes,
           "class_names": class_names, "run_dir": str(run_dir), "precision": policy or "float32",
           "config": config.to_dict()})
     callbacks: list[keras.callbacks.Callback] = [callback]
@@ -496,7 +499,7 @@ def train(
         "best_val_miou": None if best_row is None else best_row["val_miou"],
         "num_classes": num_classes, "class_names": class_names,
         "input_height": config.input_height, "input_width": config.input_width,
-        "multiple": config.multiple, "train_images": len(train_c), "val_images": len(val_c),
+        "multiple": config.multiple, "train_images": n_train, "val_images": len(val_c),
         "seconds": seconds, "precision": policy or "float32",
     }
     if best_row is not None:
