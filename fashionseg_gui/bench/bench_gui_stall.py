@@ -132,13 +132,15 @@ def run(args: argparse.Namespace) -> int:
 
         beats: list[float] = []
         marks: dict[str, float] = {}
+        epoch_ends: list[float] = []
         timer = QTimer()
         timer.setInterval(HEARTBEAT_MS)
         timer.timeout.connect(lambda: beats.append(time.perf_counter()))
 
         def on_metrics(m: dict) -> None:
-            if m.get("event") == "epoch" and "first_epoch" not in marks:
-                marks["first_epoch"] = time.perf_counter()
+            if m.get("event") == "epoch":
+                epoch_ends.append(time.perf_counter())
+                marks.setdefault("first_epoch", epoch_ends[-1])
             if m.get("event") == "batch" and "first_batch" not in marks:
                 marks["first_batch"] = time.perf_counter()
 
@@ -182,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         worst = np.argsort(gaps)[-5:][::-1] if gaps.size else []
         print("largest stalls (ms at s after start): " + ", ".join(
             f"{gaps[i]:.0f} @ {t_beats[i] - marks['start']:.1f}" for i in worst))
+        print("epochs ended at (s): " + ", ".join(f"{t - marks['start']:.1f}" for t in epoch_ends))
         print(f"batches trained: {getattr(panel._finished_jobs[-1], 'steps', '?') if panel._finished_jobs else '?'}"  # noqa: SLF001
               f"; stop took {marks['stopped'] - marks['stop']:.2f} s")
         if failed:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
-from fashionseg_gui.workers.training import ThreadJobWorker
+from fashionseg_gui.workers.training import ThreadJobWorker, preload_tensorflow_libraries
 
 IGNORE_RGB = (150, 150, 150)
 TILE_HEIGHT = 220
@@ -66,6 +66,7 @@ def run_preview(project: Any, config: Mapping[str, Any], n: int, seed: int, *,
     list of (image, mask)
         uint8 ``(H, W, 3)`` photos and uint8 ``(H, W)`` masks (255 = ignore/padding).
     """
+    preload_tensorflow_libraries()
     from fashionseg_gui.core import data
 
     on_progress(0, 2, "reading labelled images")

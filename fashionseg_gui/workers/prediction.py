@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fashionseg_gui.core.cancel import CancelToken
-from fashionseg_gui.workers.training import ThreadJobWorker
+from fashionseg_gui.workers.training import ThreadJobWorker, preload_tensorflow_libraries
 
 
 def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
@@ -25,6 +25,7 @@ def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
     list of str
         The ids that received a prediction file.
     """
+    preload_tensorflow_libraries()
     from fashionseg_gui.core.predict import predict_project
 
     result = predict_project(project, list(ids), cancel_token=cancel_token,
@@ -46,6 +47,7 @@ def _predicted_ids(project: Any, ids: Sequence[str], result: Any) -> list[str]:
 def run_export(run_dir: str | Path, out_dir: str | Path, num_classes: int, *,
                cancel_token: CancelToken, on_progress: Any) -> str:
     """Export the best model of ``run_dir`` as a SavedModel into ``out_dir``; returns the path."""
+    preload_tensorflow_libraries()
     from fashionseg_gui.core.train import export_saved_model
 
     cancel_token.raise_if_cancelled()

@@ -53,6 +53,42 @@ class ThreadJobWorker(JobWorker):
                 sig.connect(thread.quit, Qt.ConnectionType.DirectConnection)
 
 
+_PRELOAD_LIBS = ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2",
+                 "python/_pywrap_tensorflow_internal.so")
+
+
+def preload_tensorflow_libraries() -> None:
+    """Load TensorFlow's big shared libraries without holding the GIL (Linux).
+
+    ``import tensorflow`` loads a ~1 GB extension with ``dlopen`` while holding the GIL,
+    which froze the GUI thread for 0.25-1 s. Calling libc's ``dlopen`` through ctypes
+    releases the GIL during the load; the import then finds the libraries already mapped.
+    Call it on the worker thread before the first TensorFlow import; a no-op elsewhere.
+    """
+    import ctypes
+    import importlib.util
+    import os
+    import sys
+
+    if "tensorflow" in sys.modules or not sys.platform.startswith("linux"):
+        return
+    try:
+        spec = importlib.util.find_spec("tensorflow")
+        if spec is None or not spec.origin:
+            return
+        root = os.path.dirname(spec.origin)
+        libc = ctypes.CDLL(None)
+        dlopen = libc.dlopen
+        dlopen.restype = ctypes.c_void_p
+        dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+        for name in _PRELOAD_LIBS:
+            path = os.path.join(root, name)
+            if os.path.exists(path):
+                dlopen(path.encode(), sys.getdlopenflags())  # same flags as the import
+    except (OSError, AttributeError, ValueError):  # only an optimisation
+        return
+
+
 def config_from_dict(values: Mapping[str, Any]) -> Any:
     """Build a ``core.train.TrainConfig`` from a dict, ignoring keys it does not know.
 
@@ -82,6 +118,7 @@ def run_training(config: Any, project: Any, run_dir: str | Path | None = None, *
     -------
     TrainResult
     """
+    preload_tensorflow_libraries()
     from fashionseg_gui.core.train import train
 
     if isinstance(config, Mapping):
