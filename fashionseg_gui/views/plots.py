@@ -74,7 +74,8 @@ def _finite(value: Any) -> float:
     return v if math.isfinite(v) else math.nan
 
 
-def _style_plot(plot: pg.PlotItem, title: str, ylabel: str, legend_bottom: bool = False) -> None:
+def _style_plot(plot: pg.PlotItem, title: str, ylabel: str,
+                legend_offset: tuple[int, int] = (-5, 5)) -> None:
     plot.setTitle(title, color="#222222", size="10pt")
     plot.showGrid(x=True, y=True, alpha=0.25)
     for name in ("left", "bottom"):
@@ -83,7 +84,7 @@ def _style_plot(plot: pg.PlotItem, title: str, ylabel: str, legend_bottom: bool 
         axis.setTextPen("#222222")
     plot.setLabel("left", ylabel)
     plot.setLabel("bottom", "epoch")
-    legend = plot.addLegend(offset=(-5, -5 if legend_bottom else 5), labelTextColor="#222222", labelTextSize="8pt")
+    legend = plot.addLegend(offset=legend_offset, labelTextColor="#222222", labelTextSize="8pt")
     legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
 
@@ -111,8 +112,10 @@ class TrainingCurves(QWidget):
         # exit when it outlives the QApplication).
         self.loss_plot, self.acc_plot, self.iou_plot = (_plot_widget(layout) for _ in range(3))
         _style_plot(self.loss_plot, "Loss", "loss")
-        _style_plot(self.acc_plot, "Pixel accuracy", "accuracy", legend_bottom=True)
-        _style_plot(self.iou_plot, "Mean IoU", "mIoU", legend_bottom=True)
+        # Legends go where the curves rarely are: accuracy rises to the top right,
+        # mean IoU starts low on the left and rises.
+        _style_plot(self.acc_plot, "Pixel accuracy", "accuracy", legend_offset=(-5, -5))
+        _style_plot(self.iou_plot, "Mean IoU", "mIoU", legend_offset=(5, 5))
         for plot in (self.acc_plot, self.iou_plot):
             plot.setXLink(self.loss_plot)
             plot.setYRange(0.0, 1.0, padding=0.02)

@@ -516,8 +516,12 @@ class TrainPanel(QWidget):
     def _report_training(self, result: Any, stopped: bool) -> None:
         run_dir = str(getattr(result, "run_dir", "") or self._run_dir or "")
         best = getattr(result, "best_val_miou", None)
-        text = ("Training stopped" if stopped else "Training finished") + (
-            f": best val mIoU {_fmt(best)}" if best is not None else "")
+        how = "cancelled" if stopped else str(getattr(result, "stopped", "completed"))
+        text = {"cancelled": "Training stopped",
+                "early_stopping": "Training stopped early (validation mIoU no longer improved)",
+                "time_limit": "Training reached its time limit"}.get(how, "Training finished")
+        if best is not None:
+            text += f": best val mIoU {_fmt(best)}"
         self._done(text)
         self.refresh_runs()
         if run_dir:
