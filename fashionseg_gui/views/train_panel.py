@@ -276,7 +276,10 @@ class TrainPanel(QWidget):
 
     # --- project -----------------------------------------------------------------------
     def set_project(self, project: Any) -> None:
-        """Show ``project`` (or nothing); a running job keeps its own reference."""
+        """Show ``project`` (or nothing); a job running on another project is cancelled."""
+        if self._job is not None and project is not self.project:
+            self._job.cancel()  # it ends at its next batch/image; its signals still arrive
+            self.status.setText("Stopping the job of the previous project…")
         self.project = project
         settings = dict(DEFAULTS)
         if project is not None:
@@ -681,6 +684,8 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     panel.show()
     app.aboutToQuit.connect(panel.shutdown)
     code = app.exec()
+    panel.deleteLater()
+    del panel
     project.close()
     return code
 

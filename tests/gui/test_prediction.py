@@ -131,3 +131,33 @@ def test_export_saved_model(qtbot, panel, project, tmp_path):
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
     assert panel.message.isHidden(), panel.message.text()
     assert (out / "saved_model.pb").is_file()
+
+
+def test_fine_tune_from_selected_run_resumes_its_weights(qtbot, panel, project):
+    import json
+
+    panel.set_project(project)
+    panel.set_config(TINY)
+    first = panel.runs.item(0, 0).text()
+    panel.runs.selectRow(0)
+    assert panel.finetune_button.isEnabled()
+    qtbot.mouseClick(panel.finetune_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
+    assert panel.message.isHidden(), panel.message.text()
+    assert panel.runs.rowCount() == 2
+    runs = {panel.runs.item(r, 0).text() for r in range(2)}
+    new = (runs - {first}).pop()
+    config = json.loads((project.runs_dir / new / "config.json").read_text())
+    assert config["resume_from"] == str(project.runs_dir / first)
+    # The one-off resume path is not remembered as a setting.
+    assert "resume_from" not in project.settings["train"]
+
+
+def test_closing_the_project_cancels_a_running_job(qtbot, panel, project):
+    panel.set_project(project)
+    panel.set_config(dict(TINY, epochs=500, batch_size=1))
+    assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000)
+    panel.set_project(None)
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)
+    assert not panel.train_button.isEnabled()  # no project now
