@@ -58,7 +58,7 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
             weight_decay=0.0, warmup_fraction=0.0, early_stopping_patience=None)
     else:
         cfg = dict(
-            epochs=1000, batch_size=8, learning_rate=2e-3, input_height=384, input_width=256,
+            epochs=1000, batch_size=8, learning_rate=5e-3, input_height=384, input_width=256,
             depth=5, base_width=8, batch_norm=True, loss="ce_dice", mixed_precision="bf16",
             early_stopping_patience=None, warmup_fraction=0.03)
     cfg.update(max_minutes=minutes, val_fraction=0.05, seed=0)
