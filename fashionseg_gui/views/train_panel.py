@@ -50,12 +50,13 @@ from fashionseg_gui.workers.training import TrainingWorker
 
 log = logging.getLogger(__name__)
 
-#: Defaults of the settings the panel edits (the names of ``core.train.TrainConfig``).
+#: Defaults of the settings the panel edits: those of ``core.train.TrainConfig`` (copied,
+#: since importing it loads TensorFlow; a test keeps them equal).
 DEFAULTS: dict[str, Any] = {
-    "epochs": 30, "batch_size": 8, "learning_rate": 2e-3, "input_height": 384,
-    "input_width": 256, "depth": 4, "base_width": 16, "batch_norm": True, "dropout": 0.0,
+    "epochs": 30, "batch_size": 8, "learning_rate": 5e-3, "input_height": 384,
+    "input_width": 256, "depth": 5, "base_width": 8, "batch_norm": True, "dropout": 0.0,
     "loss": "ce_dice", "augment_flip": True, "augment_rotate": True, "augment_scale": True,
-    "augment_color": True, "mixed_precision": "off", "early_stopping_patience": 8,
+    "augment_color": True, "mixed_precision": "auto", "early_stopping_patience": 8,
 }
 AUGMENTATIONS = (("augment_flip", "flip"), ("augment_rotate", "rotate ±10°"),
                  ("augment_scale", "scale/crop"), ("augment_color", "colour jitter"))
@@ -659,9 +660,11 @@ class TrainPanel(QWidget):
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     """Show the panel on its own for ``PROJECT`` (default: a temporary copy of the demo)."""
     import shutil
+    import signal
     import sys
     import tempfile
 
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from fashionseg_gui.core.project import Project
@@ -683,10 +686,16 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     panel.resize(900, 900)
     panel.show()
     app.aboutToQuit.connect(panel.shutdown)
+    signal.signal(signal.SIGINT, lambda *_: app.quit())  # Ctrl+C in the terminal
+    timer = QTimer()  # let Python see the signal while Qt's loop runs
+    timer.start(200)
+    timer.timeout.connect(lambda: None)
     code = app.exec()
     panel.deleteLater()
     del panel
     project.close()
+    if not args:
+        shutil.rmtree(tmp, ignore_errors=True)
     return code
 
 

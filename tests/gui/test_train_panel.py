@@ -182,3 +182,11 @@ def test_curves_smooth_batch_losses_and_draw_the_baseline(qtbot):
     _, base = curves.curve_data("baseline_miou")
     assert list(base) == [0.25, 0.25]
     assert np.isnan(curves.curve_data("val_miou")[1][0])  # a missing value stays a gap
+
+
+def test_panel_defaults_are_the_core_defaults():
+    from fashionseg_gui.core.train import TrainConfig
+    from fashionseg_gui.views.train_panel import DEFAULTS
+
+    core = TrainConfig().to_dict()
+    assert {k: core[k] for k in DEFAULTS} == DEFAULTS
