@@ -143,3 +143,9 @@ def test_train_on_project_writes_splits(tmp_path: Path) -> None:
     reopened = Project.open(tmp_path / "proj", read_only=True)
     assert [r.split for r in reopened.images.values()] == splits
     assert events[1]["event"] == "start" or any(e["event"] == "start" for e in events)
+
+
+def test_mirrored_strategy_single_device(tmp_path: Path) -> None:
+    result = train(TrainConfig(epochs=1, strategy="mirrored", mixed_precision="off", **TINY),
+                   _data(4, 2), run_dir=tmp_path / "m")
+    assert result.stopped == "completed" and result.best_epoch == 1
