@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
-from fashionseg_gui.workers.training import ThreadJobWorker, preload_tensorflow_libraries
+from fashionseg_gui.workers.training import preload_tensorflow_libraries
 
 IGNORE_RGB = (150, 150, 150)
 TILE_HEIGHT = 220
@@ -151,7 +151,7 @@ class AugmentPreviewDialog(QDialog):
         if self.worker is not None:
             return
         self.shuffle_button.setEnabled(False)
-        worker = ThreadJobWorker(run_preview, self.project, self.config, self.n, self.seed,
+        worker = JobWorker(run_preview, self.project, self.config, self.n, self.seed,
                            name="augment-preview")
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)

@@ -38,7 +38,7 @@ QListView, QListWidget, QTreeView, QTableWidget {{
     selection-background-color: #dbe7fb; selection-color: {TEXT}; }}
 QListWidget::item {{ padding: 4px 2px; }}
 QListWidget::item:selected {{ background: #dbe7fb; border-left: 3px solid {ACCENT}; }}
-QLineEdit, QComboBox, QSpinBox {{ padding: 3px 6px; border: 1px solid {BORDER};
+QLineEdit, QComboBox {{ padding: 3px 6px; border: 1px solid {BORDER};
     border-radius: 4px; background: {PANEL_BG}; min-height: 20px; }}
 QLineEdit:focus, QComboBox:focus {{ border: 1px solid {ACCENT}; }}
 QPushButton, QToolButton {{ padding: 4px 10px; border: 1px solid {BORDER}; border-radius: 4px;

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from fashionseg_gui.core.cancel import CancelSource
 
@@ -64,6 +64,11 @@ class JobWorker(QObject):
     finished(object result)
     failed(str message)
     cancelled()
+
+    A job that was cancelled but still returned a (partial) result emits ``cancelled`` and
+    then ``finished(result)``; one that raised ``Cancelled`` emits only ``cancelled``.
+    Connect these signals to QObject slots (methods of a widget), not to plain functions or
+    lambdas: a plain callable runs in the worker thread.
     """
 
     progress = Signal(int, int, str)
@@ -91,8 +96,11 @@ class JobWorker(QObject):
         thread.setObjectName(f"fashionseg-{self.name}")
         self.moveToThread(thread)
         thread.started.connect(self._run)
+        # Quit from the worker thread itself (a direct connection; QThread.quit is
+        # thread-safe): a queued quit would need the GUI thread, which may be blocked in
+        # wait() while the window closes.
         for sig in (self.finished, self.failed, self.cancelled):
-            sig.connect(thread.quit)
+            sig.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self.thread = thread
         keeper = _get_keeper()
         keeper.hold(self)

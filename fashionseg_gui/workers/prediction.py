@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from fashionseg_gui.core.cancel import CancelToken
-from fashionseg_gui.workers.training import ThreadJobWorker, preload_tensorflow_libraries
+from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.training import preload_tensorflow_libraries
 
 
 def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
@@ -57,7 +58,7 @@ def run_export(run_dir: str | Path, out_dir: str | Path, num_classes: int, *,
     return str(out or out_dir)
 
 
-class PredictionWorker(ThreadJobWorker):
+class PredictionWorker(JobWorker):
     """Predict images of a project on a QThread.
 
     Parameters
@@ -74,7 +75,7 @@ class PredictionWorker(ThreadJobWorker):
         super().__init__(run_prediction, project, list(ids), Path(run_dir), name="prediction")
 
 
-class ExportWorker(ThreadJobWorker):
+class ExportWorker(JobWorker):
     """Export a run's model as a TensorFlow SavedModel on a QThread."""
 
     def __init__(self, run_dir: str | Path, out_dir: str | Path, num_classes: int) -> None:

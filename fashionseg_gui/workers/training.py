@@ -26,31 +26,11 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
 
 #: Minimum seconds between two coalesced batch signals (10 Hz).
 BATCH_INTERVAL = 0.1
-
-
-class ThreadJobWorker(JobWorker):
-    """A :class:`JobWorker` whose thread ends as soon as the job does.
-
-    ``JobWorker`` quits its thread through a queued call into the GUI thread; while the GUI
-    thread blocks in :meth:`JobWorker.wait` (window closing, tests) that call cannot run
-    and the wait times out although the job has ended. Quitting from the worker thread
-    itself removes that dead-lock.
-    """
-
-    def start(self) -> None:
-        """Start on a fresh QThread that quits from inside when the job ends."""
-        super().start()
-        thread = self.thread
-        if thread is not None:
-            for sig in (self.finished, self.failed, self.cancelled):
-                sig.connect(thread.quit, Qt.ConnectionType.DirectConnection)
 
 
 _PRELOAD_LIBS = ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2",
@@ -143,7 +123,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class TrainingWorker(ThreadJobWorker):
+class TrainingWorker(JobWorker):
     """Runs one training on its own QThread and reports it with rate-limited signals.
 
     Parameters
