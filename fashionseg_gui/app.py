@@ -68,6 +68,7 @@ def _initial_project(args: argparse.Namespace, recent: list[str]) -> Path | None
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the GUI; returns the process exit status."""
     args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
