@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QObject, QThread, Slot  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from tiny_project import make_tiny_project  # noqa: E402
 
-from fashionseg_gui.core.project import Project  # noqa: E402
 from fashionseg_gui.workers.training import TrainingWorker  # noqa: E402
 
 #: A 2-level U-Net on 32x48 photos: seconds per epoch on a laptop CPU.
@@ -23,30 +22,9 @@ TINY = {"epochs": 2, "batch_size": 2, "learning_rate": 5e-3, "input_height": 32,
         "input_width": 48, "depth": 2, "base_width": 4, "early_stopping_patience": None}
 
 
-def make_tiny_project(root: Path, n: int = 5, labelled: int = 5) -> Project:
-    """``n`` synthetic 32x48 photos (a red and a blue box on grey); the first ``labelled`` have masks."""
-    project = Project.create(root / "tiny", [("background", "#000000"), ("red", "#ff0000"),
-                                             ("blue", "#0000ff")])
-    rng = np.random.default_rng(1)
-    for i in range(n):
-        photo = np.full((32, 48, 3), 90, np.uint8)
-        mask = np.zeros((32, 48), np.uint8)
-        for cls, color in ((1, (230, 20, 20)), (2, (20, 20, 230))):
-            y, x = int(rng.integers(0, 20)), int(rng.integers(0, 34))
-            photo[y:y + 12, x:x + 14] = color
-            mask[y:y + 12, x:x + 14] = cls
-        path = root / f"src{i}.png"
-        Image.fromarray(photo).save(path)
-        image_id = project.add_image_file(path, source="test").image_id
-        if i < labelled:
-            project.write_mask(image_id, mask)
-    project.save()
-    return project
-
-
 @pytest.fixture
 def tiny_project(tmp_path: Path):
-    project = make_tiny_project(tmp_path)
+    project = make_tiny_project(tmp_path, n=5, labelled=5)
     yield project
     project.close()
 
