@@ -31,12 +31,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--holdout", action="store_true",
                         help="for tuning: evaluate on the last 80 photos of --train-range "
                         "and train on the rest (never look at --eval-range)")
-    parser.add_argument("--input-size", help="HEIGHTxWIDTH (default recipe: 384x256)")
+    parser.add_argument("--input-size", help="HEIGHTxWIDTH (default: the app's default)")
     parser.add_argument("--base-width", type=int)
     parser.add_argument("--depth", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--precision", choices=("off", "bf16", "auto"))
+    parser.add_argument("--stem-stride", type=int, choices=(1, 2, 4))
+    parser.add_argument("--max-width", type=int)
+    parser.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
+    parser.add_argument("--warmup", type=float, help="warm-up fraction of the schedule")
     parser.add_argument("--run-dir", type=Path, help="keep the run here (default: a temp dir)")
 
 
@@ -57,10 +61,8 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
             augment_mask=False, mixed_precision="off", lr_schedule="constant",
             weight_decay=0.0, warmup_fraction=0.0, early_stopping_patience=None)
     else:
-        cfg = dict(
-            epochs=1000, batch_size=8, learning_rate=5e-3, input_height=384, input_width=256,
-            depth=5, base_width=8, batch_norm=True, loss="ce_dice", mixed_precision="bf16",
-            early_stopping_patience=None, warmup_fraction=0.03)
+        # the app's default recipe (TrainConfig's defaults), run for the time budget
+        cfg = dict(epochs=1000, mixed_precision="bf16", early_stopping_patience=None)
     cfg.update(max_minutes=minutes, val_fraction=0.05, seed=0)
     if args is not None:
         if args.input_size:
@@ -68,7 +70,9 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
             cfg.update(input_height=h, input_width=w)
         for key, attr in (("base_width", "base_width"), ("depth", "depth"),
                           ("batch_size", "batch_size"), ("learning_rate", "learning_rate"),
-                          ("mixed_precision", "precision")):
+                          ("mixed_precision", "precision"), ("stem_stride", "stem_stride"),
+                          ("max_width", "max_width"), ("loss", "loss"),
+                          ("warmup_fraction", "warmup")):
             if getattr(args, attr, None) is not None:
                 cfg[key] = getattr(args, attr)
     return TrainConfig.from_dict(cfg)

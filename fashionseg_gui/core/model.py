@@ -52,6 +52,7 @@ def build_unet(
     name: str = "unet",
     dtype: str | keras.DTypePolicy | None = None,
     max_width: int = 256,
+    stem_stride: int = 1,
 ) -> keras.Model:
     """Build a U-Net for semantic segmentation.
 
@@ -61,9 +62,9 @@ def build_unet(
         Number of classes including background (>= 2).
     input_shape : sequence of 3 ints or None
         ``(height, width, 3)``; ``None`` for any size. Fixed sizes must be multiples of
-        ``2**depth``.
+        ``stem_stride * 2**depth``.
     depth : int
-        Number of 2x down-sampling steps (1..6).
+        Number of 2x down-sampling steps (1..6) after the stem.
     base_width : int
         Filters of the first level; each level doubles them, up to ``max_width``.
     batch_norm : bool
@@ -76,6 +77,11 @@ def build_unet(
         Layer dtype policy, e.g. ``"mixed_bfloat16"``; the output stays float32.
     max_width : int
         Cap on the number of filters of any level.
+    stem_stride : int
+        1: the first level runs at the input resolution. 2 or 4: a strided 3x3 stem
+        convolution first reduces the resolution by this factor, the U-Net runs below it,
+        and the logits are upsampled (bilinear) back to the input size. Much cheaper, and
+        wider channels at lower resolution use the CPU's matrix units far better.
 
     Returns
     -------
@@ -88,6 +94,9 @@ def build_unet(
     depth = _check_int("depth", depth, 1, 6)
     base_width = _check_int("base_width", base_width, 1, 1024)
     max_width = _check_int("max_width", max_width, base_width)
+    stem_stride = _check_int("stem_stride", stem_stride, 1, 4)
+    if stem_stride == 3:
+        raise ValueError("`stem_stride` must be 1, 2 or 4; received instead 3")
     if not isinstance(dropout, (int, float)) or not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"`dropout` must be a float in [0, 1); received instead {dropout!r}")
     shape = tuple(input_shape)
@@ -95,11 +104,12 @@ def build_unet(
         raise ValueError(
             f"`input_shape` must be (height, width, 3) with None for any size; received instead {shape}"
         )
-    step = 2**depth
+    step = stem_stride * 2**depth
     for axis, size in zip(("height", "width"), shape[:2], strict=True):
         if size is not None and (int(size) <= 0 or int(size) % step):
             raise ValueError(
-                f"input {axis} must be a positive multiple of 2**depth = {step}; received {size}"
+                f"input {axis} must be a positive multiple of 2**depth x stem_stride = {step}; "
+                f"received {size}"
             )
     if keras.config.image_data_format() != "channels_last":
         raise ValueError("build_unet needs keras.config.image_data_format() == 'channels_last'")
@@ -124,6 +134,14 @@ def build_unet(
     # === Functional Model ===
     inputs = keras.Input(shape=shape, name="image")
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="normalize", dtype=policy)(inputs)
+    if stem_stride > 1:
+        x = keras.layers.Conv2D(
+            widths[0], 3, strides=stem_stride, padding="same", use_bias=not batch_norm,
+            kernel_initializer="he_normal", name="stem_conv", dtype=policy,
+        )(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(momentum=0.9, name="stem_bn", dtype=policy)(x)
+        x = keras.layers.ReLU(name="stem_relu", dtype=policy)(x)
     skips = []
     for level in range(depth):
         x = conv_block(x, widths[level], f"enc{level + 1}")
@@ -140,6 +158,10 @@ def build_unet(
         x = keras.layers.Concatenate(name=f"{prefix}_concat", dtype=policy)([x, skips[level]])
         x = conv_block(x, widths[level], prefix)
     logits = keras.layers.Conv2D(num_classes, 1, name="logits", dtype=policy)(x)
+    if stem_stride > 1:
+        # the loss sees full-resolution labels; resize the (few-channel) logits in float32
+        logits = keras.layers.UpSampling2D(stem_stride, interpolation="bilinear",
+                                           name="logits_up", dtype="float32")(logits)
     outputs = keras.layers.Softmax(name="probabilities", dtype="float32")(logits)
     return keras.Model(inputs, outputs, name=name)
 

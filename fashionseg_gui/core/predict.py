@@ -35,7 +35,7 @@ class Predictor:
     def __init__(self, run_dir: str | Path, which: str = "best") -> None:
         import tensorflow as tf
 
-        from fashionseg_gui.core.train import load_run, make_serving_function
+        from fashionseg_gui.core.train import load_run, make_label_function
 
         self.run_dir = Path(run_dir)
         self.model, info = load_run(self.run_dir, which)
@@ -43,8 +43,9 @@ class Predictor:
         self.class_names: list[str] | None = info.get("class_names")
         self.target_hw = (int(info["input_height"]), int(info["input_width"]))
         self.multiple = int(info["multiple"])
-        serve = make_serving_function(self.model, self.target_hw, self.multiple)
-        self._fn = tf.function(serve, input_signature=[
+        label = make_label_function(self.model, self.target_hw, self.multiple)
+        # one trace for any photo size (the model itself always sees the letterbox size)
+        self._fn = tf.function(label, input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.uint8)], reduce_retracing=True)
 
     def predict(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +68,7 @@ class Predictor:
             raise PredictError(f"expected a uint8 (H, W, 3) RGB photo; got {image.dtype} "
                                f"{image.shape}")
         out = self._fn(image[None])
-        probs = out["probabilities"].numpy()[0]
-        return out["class_ids"].numpy()[0], probs.max(axis=-1).astype(np.float32)
+        return out["class_ids"].numpy()[0], out["confidence"].numpy()[0]
 
 
 def predict_project(

@@ -57,6 +57,8 @@ class TrainConfig:
     ``lr_schedule``: ``"cosine"`` (warm-up then cosine decay over the epochs or over
     ``max_minutes``) or ``"constant"``. ``augment_mask=False`` transforms the photo but not
     its mask: the seed project's bug, kept only to reproduce it in the benchmark.
+    ``stem_stride``: 1, 2 or 4; the U-Net runs at the input size divided by it (a strided
+    stem convolution) and its logits are upsampled back (see ``core.model.build_unet``).
     """
 
     epochs: int = 30
@@ -85,6 +87,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     lr_schedule: str = "cosine"
     augment_mask: bool = True
+    stem_stride: int = 1
 
     def __post_init__(self) -> None:
         self.validate()
@@ -100,9 +103,11 @@ class TrainConfig:
         need(0 < float(self.learning_rate) < 10, f"learning rate must be > 0 (got {self.learning_rate})")
         need(1 <= int(self.depth) <= 6, f"depth must be 1..6 (got {self.depth})")
         need(int(self.base_width) >= 1, f"base width must be >= 1 (got {self.base_width})")
-        step = 2 ** int(self.depth)
+        need(int(self.stem_stride) in (1, 2, 4), f"stem stride must be 1, 2 or 4 (got {self.stem_stride})")
+        step = 2 ** int(self.depth) * int(self.stem_stride)
         need(int(self.input_height) >= step and int(self.input_width) >= step,
-             f"input size {self.input_height}x{self.input_width} is smaller than 2**depth = {step}")
+             f"input size {self.input_height}x{self.input_width} is smaller than "
+             f"stem stride x 2**depth = {step}")
         need(0.0 <= float(self.dropout) < 1.0, f"dropout must be in [0, 1) (got {self.dropout})")
         need(self.loss in M.LOSS_KINDS, f"loss must be one of {', '.join(M.LOSS_KINDS)} (got {self.loss!r})")
         need(0.0 <= float(self.val_fraction) < 1.0,
@@ -135,8 +140,8 @@ class TrainConfig:
 
     @property
     def multiple(self) -> int:
-        """Padding multiple ``2**depth``."""
-        return 2 ** int(self.depth)
+        """Padding multiple ``stem_stride * 2**depth``."""
+        return 2 ** int(self.depth) * int(self.stem_stride)
 
     def augment_config(self) -> D.AugmentConfig:
         """The :class:`core.data.AugmentConfig` these flags select."""
@@ -233,6 +238,7 @@ class _RunCallback(keras.callbacks.Callback):
         self.epoch_t0 = self.t0
         self.epoch_now = 0
         self.stopped = "completed"
+        self._val_fn: Any = None
 
     # --- learning rate ------------------------------------------------------------------
     def progress(self) -> float:
@@ -273,19 +279,33 @@ class _RunCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
     # --- validation ---------------------------------------------------------------------
+    def _val_step(self, x: Any, y: Any) -> tuple[Any, Any, Any]:
+        """(loss x valid pixels, valid pixels, confusion counts) of one batch, in-graph."""
+        probs = tf.cast(self.model(tf.cast(x, tf.float32), training=False), tf.float32)
+        y32 = tf.cast(y, tf.int32)
+        valid = tf.not_equal(y32, M.IGNORE)
+        n_valid = tf.reduce_sum(tf.cast(valid, tf.float32))
+        loss = tf.cast(self.loss_fn(y, probs), tf.float32) * n_valid
+        pred = tf.argmax(probs, axis=-1, output_type=tf.int32)
+        c = self.num_classes
+        index = tf.boolean_mask(tf.clip_by_value(y32, 0, c - 1) * c + pred, valid)
+        counts = tf.math.bincount(index, minlength=c * c, maxlength=c * c, dtype=tf.int64)
+        return loss, n_valid, counts
+
     def validate(self) -> dict[str, Any]:
-        cm = np.zeros((self.num_classes, self.num_classes), np.int64)
+        c = self.num_classes
+        cm = np.zeros((c, c), np.int64)
         loss_sum, weight = 0.0, 0.0
         bs = max(1, int(self.cfg.batch_size))
+        if self._val_fn is None:  # traced once per run (the letterbox size is fixed)
+            self._val_fn = tf.function(self._val_step, reduce_retracing=True)
         for k in range(0, len(self.val), bs):
-            x = self.val.images[k:k + bs].astype(np.float32)
-            y = self.val.masks[k:k + bs]
-            probs = np.asarray(self.model.predict_on_batch(x), np.float32)
-            n_valid = float((y != M.IGNORE).sum())
-            if n_valid:
-                loss_sum += float(self.loss_fn(y, probs)) * n_valid
-                weight += n_valid
-            cm += M.confusion_matrix(y, probs.argmax(-1), self.num_classes)
+            loss, n_valid, counts = self._val_fn(self.val.images[k:k + bs],
+                                                 self.val.masks[k:k + bs])
+            if float(n_valid):
+                loss_sum += float(loss)
+                weight += float(n_valid)
+            cm += counts.numpy().reshape(c, c)
         return {"val_loss": loss_sum / weight if weight else float("nan"),
                 "val_acc": M.pixel_accuracy(cm), "val_miou": M.mean_iou(cm),
                 "per_class_iou": M.iou_per_class(cm), "confusion": cm.tolist(),
@@ -306,7 +326,8 @@ class _RunCallback(keras.callbacks.Callback):
         improved = self.best is None or score > self.best
         if improved:
             self.best, self.best_epoch, self.wait = score, epoch + 1, 0
-            self.model.save(ckpt / "best.keras")
+            # the same weights: copy the file instead of serialising the model again
+            atomic_write_bytes(ckpt / "best.keras", (ckpt / "last.keras").read_bytes())
         else:
             self.wait += 1
         elapsed = time.monotonic() - self.t0
@@ -452,7 +473,8 @@ def train(
     with strategy.scope():
         model = M.build_unet(num_classes, (None, None, 3), config.depth, config.base_width,
                              config.batch_norm, config.dropout, dtype=policy,
-                             max_width=max(config.max_width, config.base_width))
+                             max_width=max(config.max_width, config.base_width),
+                             stem_stride=int(config.stem_stride))
         if config.resume_from:
             src = _weights_source(config.resume_from)
             try:
@@ -544,8 +566,11 @@ def load_run(run_dir: str | Path, which: str = "best") -> tuple[keras.Model, dic
     if not ckpt.is_file():
         raise TrainError(f"no trained model in {run} (missing checkpoints/{which}.keras)")
     try:
-        cfg = TrainConfig.from_dict(json.loads((run / "config.json").read_text("utf-8")))
-    except (OSError, ValueError) as exc:
+        raw = json.loads((run / "config.json").read_text("utf-8"))
+        if isinstance(raw, dict):
+            raw.setdefault("stem_stride", 1)  # runs written before the stem existed had none
+        cfg = TrainConfig.from_dict(raw)
+    except (OSError, ValueError, TypeError, TrainError) as exc:
         raise TrainError(f"cannot read {run / 'config.json'}: {exc}") from exc
     model = keras.saving.load_model(ckpt, compile=False)
     info: dict[str, Any] = {"input_height": cfg.input_height, "input_width": cfg.input_width,
@@ -568,15 +593,35 @@ def make_serving_function(model: keras.Model, target_hw: tuple[int, int],
     returns ``{"class_ids": uint8 (N, H, W), "probabilities": float32 (N, H, W, C)}``.
     """
     def serve(images: Any) -> dict[str, Any]:
-        hw = tf.shape(images)[1:3]
-        x, scaled = D.letterbox_graph(images, target_hw, multiple)
-        probs = tf.cast(model(x, training=False), tf.float32)
-        probs = probs[:, : scaled[0], : scaled[1], :]
-        probs = tf.image.resize(probs, hw, method="bilinear")
+        probs = _full_size_probabilities(model, images, target_hw, multiple)
         return {"class_ids": tf.cast(tf.argmax(probs, axis=-1), tf.uint8),
                 "probabilities": probs}
 
     return serve
+
+
+def make_label_function(model: keras.Model, target_hw: tuple[int, int],
+                        multiple: int) -> Callable[[Any], dict[str, Any]]:
+    """Like :func:`make_serving_function` (same class ids) but returns the confidence.
+
+    Returns ``{"class_ids": uint8 (N, H, W), "confidence": float32 (N, H, W)}``, the
+    probability of the predicted class, so the full probability stack never leaves the graph.
+    """
+    def label(images: Any) -> dict[str, Any]:
+        probs = _full_size_probabilities(model, images, target_hw, multiple)
+        return {"class_ids": tf.cast(tf.argmax(probs, axis=-1), tf.uint8),
+                "confidence": tf.reduce_max(probs, axis=-1)}
+
+    return label
+
+
+def _full_size_probabilities(model: keras.Model, images: Any, target_hw: tuple[int, int],
+                             multiple: int) -> Any:
+    hw = tf.shape(images)[1:3]
+    x, scaled = D.letterbox_graph(images, target_hw, multiple)
+    probs = tf.cast(model(x, training=False), tf.float32)
+    probs = probs[:, : scaled[0], : scaled[1], :]
+    return tf.image.resize(probs, hw, method="bilinear")
 
 
 def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str | Path,

@@ -104,3 +104,19 @@ def test_compiled_metrics_match_numpy() -> None:
     np.testing.assert_array_equal(miou.confusion(), cm)
     miou.reset_state()
     assert float(miou.result()) == 0.0
+
+
+@pytest.mark.parametrize("stem", [2, 4])
+def test_unet_stem_runs_below_input_resolution(stem: int) -> None:
+    model = M.build_unet(3, (64, 32, 3), depth=2, base_width=4, stem_stride=stem)
+    assert model.get_layer("stem_conv").strides == (stem, stem)
+    assert model.get_layer("enc1_conv1").output.shape[1:3] == (64 // stem, 32 // stem)
+    y = np.asarray(model(np.zeros((1, 64, 32, 3), np.float32)))
+    assert y.shape == (1, 64, 32, 3)  # logits upsampled back to the input size
+    np.testing.assert_allclose(y.sum(-1), 1.0, atol=1e-5)
+    plain = M.build_unet(3, (64, 32, 3), depth=2, base_width=4)
+    assert M.model_flops(model, 64, 32) < M.model_flops(plain, 64, 32) / 3
+    with pytest.raises(ValueError, match="multiple of 2\\*\\*depth x stem_stride = 16"):
+        M.build_unet(3, (40, 32, 3), depth=2, stem_stride=4)
+    with pytest.raises(ValueError, match="stem_stride"):
+        M.build_unet(3, depth=2, stem_stride=3)
