@@ -731,6 +731,7 @@ class MainWindow(QMainWindow):
         if self.train_panel is not None:
             self.train_panel.shutdown()
         self.browser.thumbs.shutdown()
+        self.editor.shutdown()  # edits were saved by _confirm_saved; this stops GrabCut jobs
         if self.project is not None:
             self.editor.set_project(None)
             self.project_signals.set_project(None)

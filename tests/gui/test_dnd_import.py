@@ -46,6 +46,7 @@ class StubEditor(QWidget):
     def set_current_class(self, class_id): pass
     def set_class_visible(self, class_id, visible): pass
     def save_now(self): return True
+    def shutdown(self): pass
     def tool_actions(self): return []
 
 

@@ -73,6 +73,9 @@ class FakeEditor(QWidget):
     def set_tool(self, name):
         pass
 
+    def shutdown(self):
+        pass
+
     def save_now(self):
         self.saves += 1
         if not self.save_ok:
