@@ -51,6 +51,22 @@ def _xdotool(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
+def _main_window(env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The app's visible main window (the largest visible window named like the project)."""
+    best: tuple[int, str, dict[str, str]] | None = None
+    for win in _xdotool(env, "search", "--sync", "--onlyvisible", "--name", "proj").split():
+        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", win], env=env,
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:  # gone already (a short-lived native window)
+            continue
+        geo = dict(line.split("=", 1) for line in out.stdout.split())
+        area = int(geo["WIDTH"]) * int(geo["HEIGHT"])
+        if best is None or area > best[0]:
+            best = (area, win, geo)
+    assert best is not None, "no visible app window"
+    return best[1], best[2]
+
+
 def test_paint_with_mouse_and_quit_saves_mask(xserver, tmp_path):
     photo = SHARED_DATA / "ccp" / "images" / "0002.jpg"
     if not photo.is_file():
@@ -66,10 +82,9 @@ def test_paint_with_mouse_and_quit_saves_mask(xserver, tmp_path):
                             str(tmp_path / "proj")], env=env, cwd=tmp_path,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        win = _xdotool(env, "search", "--sync", "--onlyvisible", "--name", "proj").split()[0]
+        _xdotool(env, "search", "--sync", "--onlyvisible", "--name", "proj")
         time.sleep(1.0)  # let the first image load and the layout settle
-        geo = dict(line.split("=", 1)
-                   for line in _xdotool(env, "getwindowgeometry", "--shell", win).split())
+        win, geo = _main_window(env)
         x0, y0 = int(geo["X"]), int(geo["Y"])
         w, h = int(geo["WIDTH"]), int(geo["HEIGHT"])
         cx, cy = x0 + w // 2, y0 + h // 2  # the canvas (and the photo) fill the centre
@@ -80,7 +95,11 @@ def test_paint_with_mouse_and_quit_saves_mask(xserver, tmp_path):
             _xdotool(env, "mousemove", "--sync", str(cx + dx), str(cy + dx // 4))
         _xdotool(env, "mouseup", "1")
         time.sleep(0.3)
-        _xdotool(env, "key", "--window", win, "ctrl+q")
+        # Look the window up again: a window found earlier may have been a short-lived one
+        # (the main window's native window can be re-created while docks settle).
+        win, _geo = _main_window(env)
+        _xdotool(env, "windowfocus", "--sync", win)
+        _xdotool(env, "key", "ctrl+q")
         out, _ = app.communicate(timeout=60)
     finally:
         if app.poll() is None:
