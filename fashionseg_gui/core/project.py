@@ -156,6 +156,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def displayable(text: str) -> str:
+    """A file name or path as valid Unicode (undecodable bytes become U+FFFD).
+
+    On Linux a name may hold any bytes; Python gives them to us as lone surrogates, which
+    cannot be written as UTF-8 JSON.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
     """Bring a project.json dict from an older schema to :data:`SCHEMA_VERSION`.
 
@@ -539,7 +548,7 @@ class Project:
         try:
             decoded = decode_for_import(path)
         except ImageRejected as exc:
-            outcome.error = str(exc)
+            outcome.error = displayable(str(exc))
             return outcome
         if decoded.sha256 in self._sha_index:
             outcome.duplicate_of = self._sha_index[decoded.sha256]
@@ -560,8 +569,9 @@ class Project:
             raise
         width, height = decoded.image.size
         rec = ImageRecord(id=image_id, file=file, width=width, height=height,
-                          source=source or str(Path(path).parent), sha256=decoded.sha256,
-                          original_name=Path(path).name, warnings=list(decoded.warnings))
+                          source=displayable(source or str(Path(path).parent)),
+                          sha256=decoded.sha256, original_name=displayable(Path(path).name),
+                          warnings=[displayable(w) for w in decoded.warnings])
         with self._mutex:
             self.images[image_id] = rec
             self._sha_index[rec.sha256] = image_id

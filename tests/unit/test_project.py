@@ -302,3 +302,23 @@ def test_no_pickle_in_the_package() -> None:
         if "import pickle" in text or "allow_pickle=True" in text:
             offenders.append(str(f))
     assert offenders == []
+
+
+def test_non_utf8_file_name_imports_and_project_still_saves(tmp_path: Path) -> None:
+    """Linux allows any bytes in a name; a surrogate-escaped str must not poison project.json."""
+    from PIL import Image
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    raw = os.path.join(os.fsencode(folder), b"\xff photo.png")
+    Image.new("RGB", (32, 24), (200, 10, 10)).save(raw, format="PNG")
+    p = Project.create(tmp_path / "p")
+    (outcome,) = p.import_images([os.fsdecode(raw)])
+    assert outcome.ok, outcome.error
+    rec = p.images[outcome.image_id]
+    assert rec.original_name == "\ufffd photo.png"
+    p.set_setting("after", 1)  # saving still works
+    p.close()
+    q = Project.open(tmp_path / "p")
+    assert q.images[outcome.image_id].original_name == "\ufffd photo.png"
+    q.close()
