@@ -39,6 +39,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=("off", "bf16", "auto"))
     parser.add_argument("--stem-stride", type=int, choices=(1, 2, 4))
     parser.add_argument("--max-width", type=int)
+    parser.add_argument("--decoder", choices=("unet", "light"))
     parser.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
     parser.add_argument("--warmup", type=float, help="warm-up fraction of the schedule")
     parser.add_argument("--run-dir", type=Path, help="keep the run here (default: a temp dir)")
@@ -72,7 +73,7 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
                           ("batch_size", "batch_size"), ("learning_rate", "learning_rate"),
                           ("mixed_precision", "precision"), ("stem_stride", "stem_stride"),
                           ("max_width", "max_width"), ("loss", "loss"),
-                          ("warmup_fraction", "warmup")):
+                          ("warmup_fraction", "warmup"), ("decoder", "decoder")):
             if getattr(args, attr, None) is not None:
                 cfg[key] = getattr(args, attr)
     return TrainConfig.from_dict(cfg)

@@ -539,10 +539,13 @@ def make_dataset(
     augment: AugmentConfig | None = None,
     seed: int = 0,
     drop_remainder: bool | None = None,
+    repeat: bool = False,
 ) -> tf.data.Dataset:
     """tf.data pipeline over a :class:`CachedSet`: shuffle, batch, augment (train), prefetch.
 
-    Yields ``(photos float32 (B, H, W, 3) 0..255, masks uint8 (B, H, W))``.
+    Yields ``(photos float32 (B, H, W, 3) 0..255, masks uint8 (B, H, W))``. With
+    ``repeat=True`` the dataset never ends (reshuffled every pass), so one iterator serves
+    a whole training: no pipeline rebuild and refill stall at each epoch boundary.
     """
     if len(cached) == 0:
         raise DataError("no images in this part of the dataset")
@@ -553,6 +556,8 @@ def make_dataset(
     ds = tf.data.Dataset.range(len(cached))
     if training:
         ds = ds.shuffle(len(cached), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
     drop = training and len(cached) >= batch_size if drop_remainder is None else drop_remainder
     ds = ds.batch(batch_size, drop_remainder=drop)
     ds = ds.map(lambda idx: (tf.gather(images, idx), tf.gather(masks, idx)))

@@ -24,6 +24,7 @@ from keras import ops
 
 IGNORE = 255
 LOSS_KINDS = ("ce_dice", "weighted_ce", "ce")
+DECODERS = ("unet", "light")
 
 
 # ----------------------------------------------------------------------------------------
@@ -53,6 +54,7 @@ def build_unet(
     dtype: str | keras.DTypePolicy | None = None,
     max_width: int = 256,
     stem_stride: int = 1,
+    decoder: str = "unet",
 ) -> keras.Model:
     """Build a U-Net for semantic segmentation.
 
@@ -82,6 +84,10 @@ def build_unet(
         convolution first reduces the resolution by this factor, the U-Net runs below it,
         and the logits are upsampled (bilinear) back to the input size. Much cheaper, and
         wider channels at lower resolution use the CPU's matrix units far better.
+    decoder : str
+        ``"unet"``: up-convolution, concatenation with the skip, two 3x3 convolutions per
+        level. ``"light"``: up-convolution added to the skip, one 3x3 convolution per level
+        (about a third of the decoder's cost).
 
     Returns
     -------
@@ -95,6 +101,8 @@ def build_unet(
     base_width = _check_int("base_width", base_width, 1, 1024)
     max_width = _check_int("max_width", max_width, base_width)
     stem_stride = _check_int("stem_stride", stem_stride, 1, 4)
+    if decoder not in DECODERS:
+        raise ValueError(f"`decoder` must be one of {DECODERS}; received instead {decoder!r}")
     if stem_stride == 3:
         raise ValueError("`stem_stride` must be 1, 2 or 4; received instead 3")
     if not isinstance(dropout, (int, float)) or not 0.0 <= float(dropout) < 1.0:
@@ -115,8 +123,8 @@ def build_unet(
         raise ValueError("build_unet needs keras.config.image_data_format() == 'channels_last'")
     policy = dtype
 
-    def conv_block(x: Any, filters: int, prefix: str) -> Any:
-        for i in (1, 2):
+    def conv_block(x: Any, filters: int, prefix: str, convs: int = 2) -> Any:
+        for i in range(1, convs + 1):
             x = keras.layers.Conv2D(
                 filters, 3, padding="same", use_bias=not batch_norm,
                 kernel_initializer="he_normal", name=f"{prefix}_conv{i}", dtype=policy,
@@ -155,8 +163,12 @@ def build_unet(
         x = keras.layers.Conv2DTranspose(
             widths[level], 2, strides=2, name=f"{prefix}_up", dtype=policy
         )(x)
-        x = keras.layers.Concatenate(name=f"{prefix}_concat", dtype=policy)([x, skips[level]])
-        x = conv_block(x, widths[level], prefix)
+        if decoder == "light":
+            x = keras.layers.Add(name=f"{prefix}_add", dtype=policy)([x, skips[level]])
+            x = conv_block(x, widths[level], prefix, convs=1)
+        else:
+            x = keras.layers.Concatenate(name=f"{prefix}_concat", dtype=policy)([x, skips[level]])
+            x = conv_block(x, widths[level], prefix)
     logits = keras.layers.Conv2D(num_classes, 1, name="logits", dtype=policy)(x)
     if stem_stride > 1:
         # the loss sees full-resolution labels; resize the (few-channel) logits in float32
@@ -411,3 +423,103 @@ def background_baseline_miou(confusion: np.ndarray) -> float:
     baseline = np.zeros_like(cm)
     baseline[:, 0] = truth
     return mean_iou(baseline)
+
+
+# ----------------------------------------------------------------------------------------
+# Inference graph
+# ----------------------------------------------------------------------------------------
+
+
+def fold_batch_norm(model: keras.Model) -> keras.Model:
+    """A copy of a functional model with each ``Conv2D -> BatchNormalization`` pair folded.
+
+    In inference the normalisation is an affine map per channel, so it merges into the
+    convolution's kernel and bias: one layer instead of two (the normalisation's float32
+    round trip at full feature-map size disappears). Layers keep their names; a model
+    without such pairs is returned as a copy with the same weights.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A functional model, e.g. from :func:`build_unet`.
+
+    Returns
+    -------
+    keras.Model
+        The folded model (same inputs and outputs, for inference only).
+    """
+    config = model.get_config()
+    layers = {entry["config"]["name"]: entry for entry in config["layers"]}
+
+    def history(arg: Any) -> list[Any] | None:
+        if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+            return arg["config"]["keras_history"]
+        return None
+
+    folds: dict[str, str] = {}  # batch-norm name -> conv name
+    for name, entry in layers.items():
+        if entry["class_name"] != "BatchNormalization":
+            continue
+        nodes = entry.get("inbound_nodes") or []
+        if len(nodes) != 1 or not nodes[0]["args"]:
+            continue
+        src = history(nodes[0]["args"][0])
+        if src is None or layers[src[0]]["class_name"] != "Conv2D":
+            continue
+        consumers = [e for e in config["layers"] for node in e.get("inbound_nodes") or []
+                     for a in node["args"] if history(a) and history(a)[0] == src[0]]
+        if len(consumers) == 1:  # the convolution feeds only this normalisation
+            folds[name] = src[0]
+    if not folds:
+        return _copy_model(model)
+
+    def rewire(value: Any) -> Any:
+        if isinstance(value, dict):
+            h = history(value)
+            if h is not None and h[0] in folds:
+                value = {**value, "config": {**value["config"],
+                                             "keras_history": [folds[h[0]], h[1], h[2]]}}
+                return value
+            return {k: rewire(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            if len(value) == 3 and isinstance(value[0], str) and value[0] in folds:
+                return type(value)([folds[value[0]], value[1], value[2]])
+            return type(value)(rewire(v) for v in value)
+        return value
+
+    new_layers = []
+    for entry in config["layers"]:
+        if entry["config"]["name"] in folds:
+            continue
+        entry = rewire(entry)
+        if entry["config"]["name"] in folds.values():
+            entry = {**entry, "config": {**entry["config"], "use_bias": True}}
+        new_layers.append(entry)
+    new_config = {**config, "layers": new_layers,
+                  "input_layers": rewire(config["input_layers"]),
+                  "output_layers": rewire(config["output_layers"])}
+    folded = keras.Model.from_config(new_config)
+    conv_of = {conv: bn for bn, conv in folds.items()}
+    for layer in folded.layers:
+        if not layer.weights:
+            continue
+        source = model.get_layer(layer.name)
+        if layer.name in conv_of:
+            bn = model.get_layer(conv_of[layer.name])
+            kernel = np.asarray(source.kernel, np.float32)
+            bias = (np.asarray(source.bias, np.float32) if source.use_bias
+                    else np.zeros(kernel.shape[-1], np.float32))
+            gamma = np.asarray(bn.gamma, np.float32) if bn.scale else 1.0
+            beta = np.asarray(bn.beta, np.float32) if bn.center else 0.0
+            scale = gamma / np.sqrt(np.asarray(bn.moving_variance, np.float32) + bn.epsilon)
+            mean = np.asarray(bn.moving_mean, np.float32)
+            layer.set_weights([kernel * scale, (bias - mean) * scale + beta])
+        else:
+            layer.set_weights(source.get_weights())
+    return folded
+
+
+def _copy_model(model: keras.Model) -> keras.Model:
+    copy = keras.Model.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy

@@ -35,10 +35,13 @@ class Predictor:
     def __init__(self, run_dir: str | Path, which: str = "best") -> None:
         import tensorflow as tf
 
+        from fashionseg_gui.core.model import fold_batch_norm
         from fashionseg_gui.core.train import load_run, make_label_function
 
         self.run_dir = Path(run_dir)
-        self.model, info = load_run(self.run_dir, which)
+        model, info = load_run(self.run_dir, which)
+        # inference graph: batch normalisation folded into the convolutions (as exported)
+        self.model = fold_batch_norm(model)
         self.num_classes: int = info["num_classes"]
         self.class_names: list[str] | None = info.get("class_names")
         self.target_hw = (int(info["input_height"]), int(info["input_width"]))

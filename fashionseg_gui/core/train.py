@@ -59,6 +59,8 @@ class TrainConfig:
     its mask: the seed project's bug, kept only to reproduce it in the benchmark.
     ``stem_stride``: 1, 2 or 4; the U-Net runs at the input size divided by it (a strided
     stem convolution) and its logits are upsampled back (see ``core.model.build_unet``).
+    ``decoder``: ``"unet"`` (concatenate skips, two convolutions per level) or ``"light"``
+    (add skips, one convolution per level).
     """
 
     epochs: int = 30
@@ -66,8 +68,8 @@ class TrainConfig:
     learning_rate: float = 5e-3
     input_height: int = 384
     input_width: int = 256
-    depth: int = 5
-    base_width: int = 8
+    depth: int = 4
+    base_width: int = 16
     max_width: int = 256
     batch_norm: bool = True
     dropout: float = 0.0
@@ -87,7 +89,8 @@ class TrainConfig:
     weight_decay: float = 1e-4
     lr_schedule: str = "cosine"
     augment_mask: bool = True
-    stem_stride: int = 1
+    stem_stride: int = 2
+    decoder: str = "light"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -104,6 +107,8 @@ class TrainConfig:
         need(1 <= int(self.depth) <= 6, f"depth must be 1..6 (got {self.depth})")
         need(int(self.base_width) >= 1, f"base width must be >= 1 (got {self.base_width})")
         need(int(self.stem_stride) in (1, 2, 4), f"stem stride must be 1, 2 or 4 (got {self.stem_stride})")
+        need(self.decoder in M.DECODERS,
+             f"decoder must be one of {', '.join(M.DECODERS)} (got {self.decoder!r})")
         step = 2 ** int(self.depth) * int(self.stem_stride)
         need(int(self.input_height) >= step and int(self.input_width) >= step,
              f"input size {self.input_height}x{self.input_width} is smaller than "
@@ -279,26 +284,13 @@ class _RunCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
     # --- validation ---------------------------------------------------------------------
-    def _val_step(self, x: Any, y: Any) -> tuple[Any, Any, Any]:
-        """(loss x valid pixels, valid pixels, confusion counts) of one batch, in-graph."""
-        probs = tf.cast(self.model(tf.cast(x, tf.float32), training=False), tf.float32)
-        y32 = tf.cast(y, tf.int32)
-        valid = tf.not_equal(y32, M.IGNORE)
-        n_valid = tf.reduce_sum(tf.cast(valid, tf.float32))
-        loss = tf.cast(self.loss_fn(y, probs), tf.float32) * n_valid
-        pred = tf.argmax(probs, axis=-1, output_type=tf.int32)
-        c = self.num_classes
-        index = tf.boolean_mask(tf.clip_by_value(y32, 0, c - 1) * c + pred, valid)
-        counts = tf.math.bincount(index, minlength=c * c, maxlength=c * c, dtype=tf.int64)
-        return loss, n_valid, counts
-
     def validate(self) -> dict[str, Any]:
         c = self.num_classes
         cm = np.zeros((c, c), np.int64)
         loss_sum, weight = 0.0, 0.0
         bs = max(1, int(self.cfg.batch_size))
-        if self._val_fn is None:  # traced once per run (the letterbox size is fixed)
-            self._val_fn = tf.function(self._val_step, reduce_retracing=True)
+        if self._val_fn is None:  # traced once per batch shape (the letterbox size is fixed)
+            self._val_fn = _make_val_step(self.model, self.loss_fn, c)
         for k in range(0, len(self.val), bs):
             loss, n_valid, counts = self._val_fn(self.val.images[k:k + bs],
                                                  self.val.masks[k:k + bs])
@@ -354,6 +346,25 @@ class _RunCallback(keras.callbacks.Callback):
         if patience is not None and self.wait >= int(patience):
             self.stopped = "early_stopping"
             self.model.stop_training = True
+
+
+def _make_val_step(model: keras.Model, loss_fn: M.SegmentationLoss,
+                   num_classes: int) -> Callable[[Any, Any], tuple[Any, Any, Any]]:
+    """Compiled ``(photos, masks) -> (loss x valid pixels, valid pixels, confusion counts)``."""
+    c = int(num_classes)
+
+    def step(x: Any, y: Any) -> tuple[Any, Any, Any]:
+        probs = tf.cast(model(tf.cast(x, tf.float32), training=False), tf.float32)
+        y32 = tf.cast(y, tf.int32)
+        valid = tf.not_equal(y32, M.IGNORE)
+        n_valid = tf.reduce_sum(tf.cast(valid, tf.float32))
+        loss = tf.cast(loss_fn(y, probs), tf.float32) * n_valid
+        pred = tf.argmax(probs, axis=-1, output_type=tf.int32)
+        index = tf.boolean_mask(tf.clip_by_value(y32, 0, c - 1) * c + pred, valid)
+        counts = tf.math.bincount(index, minlength=c * c, maxlength=c * c, dtype=tf.int64)
+        return loss, n_valid, counts
+
+    return tf.function(step, autograph=False, reduce_retracing=True)
 
 
 HISTORY_FIELDS = ("epoch", "loss", "val_loss", "acc", "val_acc", "miou", "val_miou",
@@ -474,7 +485,7 @@ def train(
         model = M.build_unet(num_classes, (None, None, 3), config.depth, config.base_width,
                              config.batch_norm, config.dropout, dtype=policy,
                              max_width=max(config.max_width, config.base_width),
-                             stem_stride=int(config.stem_stride))
+                             stem_stride=int(config.stem_stride), decoder=config.decoder)
         if config.resume_from:
             src = _weights_source(config.resume_from)
             try:
@@ -490,7 +501,7 @@ def train(
                       metrics=[M.PixelAccuracy(num_classes), M.MeanIoU(num_classes)])
 
     batch = min(config.batch_size, len(train_c))
-    ds = D.make_dataset(train_c, batch, True, config.augment_config(), config.seed)
+    ds = D.make_dataset(train_c, batch, True, config.augment_config(), config.seed, repeat=True)
     steps = len(train_c) // batch
     atomic_write_json(run_dir / "dataset.json", {
         "train_ids": train_c.ids, "val_ids": val_c.ids, "class_names": class_names,
@@ -660,6 +671,7 @@ def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str 
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise TrainError(f"export folder {out} is not empty")
+    model = M.fold_batch_norm(model)  # the inference graph the Predictor runs too
     serve = make_serving_function(model, target_hw, int(multiple))
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -120,3 +120,34 @@ def test_unet_stem_runs_below_input_resolution(stem: int) -> None:
         M.build_unet(3, (40, 32, 3), depth=2, stem_stride=4)
     with pytest.raises(ValueError, match="stem_stride"):
         M.build_unet(3, depth=2, stem_stride=3)
+
+
+def test_light_decoder_adds_skips_with_one_conv_per_level() -> None:
+    light = M.build_unet(3, (32, 32, 3), depth=2, base_width=8, stem_stride=2, decoder="light")
+    full = M.build_unet(3, (32, 32, 3), depth=2, base_width=8, stem_stride=2)
+    names = {layer.name for layer in light.layers}
+    assert {"dec1_add", "dec1_conv1"} <= names and "dec1_conv2" not in names
+    assert light(np.zeros((2, 32, 32, 3), np.float32)).shape == (2, 32, 32, 3)
+    assert M.model_flops(light, 32, 32) < M.model_flops(full, 32, 32)
+    with pytest.raises(ValueError, match="decoder"):
+        M.build_unet(3, decoder="fpn")
+
+
+def test_fold_batch_norm_matches_the_trained_model() -> None:
+    import keras
+
+    model = M.build_unet(3, depth=2, base_width=4, stem_stride=2, decoder="light")
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=M.SegmentationLoss(3))
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (4, 32, 32, 3)).astype(np.float32)
+    y = rng.integers(0, 3, (4, 32, 32)).astype(np.uint8)
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)  # moving statistics away from 0/1
+    folded = M.fold_batch_norm(model)
+    kinds = {type(layer).__name__ for layer in folded.layers}
+    assert "BatchNormalization" not in kinds
+    assert folded.get_layer("enc1_conv1").use_bias
+    np.testing.assert_allclose(np.asarray(folded(x)), np.asarray(model(x, training=False)),
+                               atol=1e-5)
+    plain = M.build_unet(3, depth=1, base_width=4, batch_norm=False)
+    copy = M.fold_batch_norm(plain)
+    np.testing.assert_allclose(np.asarray(copy(x)), np.asarray(plain(x)), atol=1e-6)

@@ -110,7 +110,9 @@ def test_config_dict_roundtrip_and_validation() -> None:
     again = TrainConfig.from_dict({**cfg.to_dict(), "unknown_key": 1})
     assert again == cfg
     for bad in ({"epochs": 0}, {"loss": "focal"}, {"strategy": "tpu"}, {"depth": 9},
-                {"input_height": 8, "depth": 4}, {"mixed_precision": "fp8"}):
+                {"input_height": 8, "depth": 4}, {"mixed_precision": "fp8"},
+                {"stem_stride": 3}, {"decoder": "fpn"},
+                {"input_height": 16, "depth": 2, "stem_stride": 8}):
         with pytest.raises(TrainError):
             TrainConfig(**bad)
 
