@@ -215,6 +215,9 @@ def _strategy(name: str) -> tf.distribute.Strategy:
 # ----------------------------------------------------------------------------------------
 
 
+CHECKPOINT_INTERVAL_S = 30.0
+
+
 class _RunCallback(keras.callbacks.Callback):
     def __init__(self, *, config: TrainConfig, val: D.CachedSet, num_classes: int,
                  loss: M.SegmentationLoss, run_dir: Path, steps_per_epoch: int,
@@ -244,6 +247,41 @@ class _RunCallback(keras.callbacks.Callback):
         self.epoch_now = 0
         self.stopped = "completed"
         self._val_fn: Any = None
+        self._best_weights: list[Any] | None = None  # in memory until the next checkpoint write
+        self._best_dirty = False
+        self._best_is_current = False  # True while no batch has run since the best epoch
+        self._last_write = time.monotonic()
+
+    # --- checkpoints ----------------------------------------------------------------------
+    def _save(self, name: str) -> None:
+        """``model.save`` to a temp file, then an atomic rename (a crash never tears it)."""
+        ckpt = self.run_dir / "checkpoints"
+        tmp = ckpt / f".{name}.partial.keras"
+        self.model.save(tmp)
+        os.replace(tmp, ckpt / name)
+
+    def write_checkpoints(self) -> None:
+        """Write ``last.keras`` (current weights) and, if it changed, ``best.keras``.
+
+        Serialising a model holds the GIL for ~0.1 s; doing it every epoch of a small
+        dataset stalled the GUI thread. Epochs write at most every
+        ``CHECKPOINT_INTERVAL_S`` seconds (best weights wait in memory) and ``train`` writes
+        once more at the end, so a crash loses at most that interval.
+        """
+        self._save("last.keras")
+        if self._best_dirty and self._best_weights is not None:
+            if self._best_is_current:
+                ckpt = self.run_dir / "checkpoints"  # the current weights are the best
+                atomic_write_bytes(ckpt / "best.keras", (ckpt / "last.keras").read_bytes())
+            else:
+                current = self.model.get_weights()
+                self.model.set_weights(self._best_weights)
+                try:
+                    self._save("best.keras")
+                finally:
+                    self.model.set_weights(current)
+        self._best_dirty = False
+        self._last_write = time.monotonic()
 
     # --- learning rate ------------------------------------------------------------------
     def progress(self) -> float:
@@ -270,6 +308,7 @@ class _RunCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.step += 1
+        self._best_is_current = False
         logs = logs or {}
         self.emit({"event": "batch", "epoch": self.epoch_now + 1, "batch": batch + 1,
                    "batches": self.steps, "loss": float(logs.get("loss", float("nan"))),
@@ -312,14 +351,12 @@ class _RunCallback(keras.callbacks.Callback):
             "val_loss": float("nan"), "val_acc": float("nan"), "val_miou": float("nan"),
             "per_class_iou": [], "confusion": [], "baseline_miou": float("nan")}
         logs.update({k: val[k] for k in ("val_loss", "val_acc", "val_miou")})
-        ckpt = self.run_dir / "checkpoints"
-        self.model.save(ckpt / "last.keras")
         score = val["val_miou"] if len(self.val) else -float(logs.get("loss", 0.0))
         improved = self.best is None or score > self.best
         if improved:
             self.best, self.best_epoch, self.wait = score, epoch + 1, 0
-            # the same weights: copy the file instead of serialising the model again
-            atomic_write_bytes(ckpt / "best.keras", (ckpt / "last.keras").read_bytes())
+            self._best_weights, self._best_dirty = self.model.get_weights(), True
+            self._best_is_current = True
         else:
             self.wait += 1
         elapsed = time.monotonic() - self.t0
@@ -337,6 +374,8 @@ class _RunCallback(keras.callbacks.Callback):
                "eta_s": eta, "lr": float(self.lr_at(self.progress())),
                "best": bool(improved)}
         self.history.append(row)
+        if time.monotonic() - self._last_write >= CHECKPOINT_INTERVAL_S:
+            self.write_checkpoints()
         _append_history(self.run_dir / "history.csv", row)
         atomic_write_json(self.run_dir / "state.json",
                           {"epoch": epoch + 1, "best_epoch": self.best_epoch,
@@ -524,6 +563,8 @@ def train(
     else:
         model.fit(ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
                   verbose=0, shuffle=False)
+        if callback.history:
+            callback.write_checkpoints()  # the final state, whatever the interval
     seconds = time.monotonic() - t_start
     best_row = next((r for r in callback.history if r["epoch"] == callback.best_epoch), None)
     metrics = {

@@ -151,3 +151,23 @@ def test_mirrored_strategy_single_device(tmp_path: Path) -> None:
     result = train(TrainConfig(epochs=1, strategy="mirrored", mixed_precision="off", **TINY),
                    _data(4, 2), run_dir=tmp_path / "m")
     assert result.stopped == "completed" and result.best_epoch == 1
+
+
+def test_checkpoints_are_atomic_and_best_keeps_the_best_epoch(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    import fashionseg_gui.core.train as T
+
+    monkeypatch.setattr(T, "CHECKPOINT_INTERVAL_S", 0.0)  # write at every epoch
+    result = train(TrainConfig(epochs=3, **TINY), _data(), None, None, tmp_path / "run")
+    ckpt = tmp_path / "run" / "checkpoints"
+    assert (ckpt / "best.keras").is_file() and (ckpt / "last.keras").is_file()
+    assert not list(ckpt.glob(".*partial*"))
+    best = keras.saving.load_model(ckpt / "best.keras", compile=False)
+    epochs_val = [row["val_miou"] for row in result.history]
+    assert result.best_epoch == 1 + int(np.argmax(epochs_val))
+    if result.best_epoch == len(epochs_val):  # best is the last epoch: both files agree
+        last = keras.saving.load_model(ckpt / "last.keras", compile=False)
+        for a, b in zip(best.get_weights(), last.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
