@@ -10,6 +10,9 @@ touches a widget, and an exception becomes ``failed(message)``, never a crash.
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -20,6 +23,25 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from fashionseg_gui.core.cancel import CancelSource
 
 log = logging.getLogger(__name__)
+
+
+BACKGROUND_NICE = 10
+
+
+def _lower_thread_priority() -> None:
+    """Give this worker thread (and the threads it creates: TensorFlow's pools) a lower
+    CPU priority than the GUI thread, so that a busy CPU never starves the event loop.
+
+    Linux keeps a nice value per thread and new threads inherit it; elsewhere this is a no-op.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, max(current, BACKGROUND_NICE))
+    except OSError as exc:  # not permitted in some sandboxes: keep the normal priority
+        log.debug("could not lower the worker thread priority: %s", exc)
 
 
 class _Keeper(QObject):
@@ -149,6 +171,7 @@ class JobWorker(QObject):
     def _run(self) -> None:
         from fashionseg_gui.core.cancel import Cancelled
 
+        _lower_thread_priority()
         try:
             result = self._fn(*self._args, cancel_token=self._source.token,
                               on_progress=self._on_progress, **self._kwargs)
