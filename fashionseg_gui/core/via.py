@@ -1175,33 +1175,25 @@ def mask_to_shapes(mask: np.ndarray, ignore_value: int = 255) -> list[dict]:
         for c in contours:
             pts = c.reshape(-1, 2)
             if len(pts) < 3:  # a 1- or 2-pixel blob: its contour is a line; outline it as a box
-                x0, y0 = pts.min(axis=0)
-                x1, y1 = pts.max(axis=0)
-                shape = {
-                    "kind": "rect",
-                    "x": int(x0),
-                    "y": int(y0),
-                    "w": int(x1 - x0 + 1),
-                    "h": int(y1 - y0 + 1),
-                }
+                shape = _bounding_rect(pts)
                 area = float(shape["w"] * shape["h"])
             else:
                 shape = {"kind": "polygon", "points": pts.astype(int).tolist()}
                 area = float(cv2.contourArea(c)) + len(pts)  # outline pixels count too
                 if validate_shape(shape) is not None:  # a straight line of pixels
-                    x0, y0 = pts.min(axis=0)
-                    x1, y1 = pts.max(axis=0)
-                    shape = {
-                        "kind": "rect",
-                        "x": int(x0),
-                        "y": int(y0),
-                        "w": int(x1 - x0 + 1),
-                        "h": int(y1 - y0 + 1),
-                    }
+                    shape = _bounding_rect(pts)
             shape["class_id"] = int(value)
             polys.append((area, shape))
     polys.sort(key=lambda t: -t[0])
     return [s for _, s in polys]
+
+
+def _bounding_rect(pts: np.ndarray) -> dict:
+    """The rect shape covering every pixel of ``pts`` (an (N, 2) array of x, y)."""
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    return {"kind": "rect", "x": int(x0), "y": int(y0), "w": int(x1 - x0 + 1),
+            "h": int(y1 - y0 + 1)}
 
 
 def export_via(project: Project, out_path: str | Path, ids: list[str] | None = None) -> list[str]:

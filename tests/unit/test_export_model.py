@@ -6,35 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic import CLASSES, synthetic_samples
 
-from fashionseg_gui.core import data as D
 from fashionseg_gui.core.predict import PredictError, Predictor, predict_project, read_prediction
 from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, export_saved_model, train
 
 TINY = dict(batch_size=2, input_height=32, input_width=48, depth=2, base_width=8,
             learning_rate=1e-2, early_stopping_patience=None)
-CLASSES = ["background", "red", "green"]
 
 
-def _synthetic(n: int, seed: int = 0) -> list[D.Sample]:
-    """Photos with red/green rectangles on grey noise; the mask follows the colours."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in range(n):
-        mask = np.zeros((32, 48), np.uint8)
-        for cls in (1, 2):
-            y, x = rng.integers(0, 20), rng.integers(0, 34)
-            mask[y:y + 12, x:x + 14] = cls
-        photo = rng.integers(90, 140, (32, 48, 3)).astype(np.uint8)
-        photo[mask == 1] = (220, 30, 30)
-        photo[mask == 2] = (30, 220, 30)
-        out.append(D.Sample(f"syn{k}", lambda p=photo: p, lambda m=mask: m))
-    return out
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    s = _synthetic(6, seed=1)
+    s = synthetic_samples(6, seed=1)
     out = tmp_path_factory.mktemp("export") / "run"
     train(TrainConfig(epochs=1, **TINY), TrainData(s[:4], s[4:], CLASSES), run_dir=out)
     return out
@@ -78,11 +63,11 @@ def test_predict_project_writes_npz_and_status(run_dir: Path, tmp_path: Path) ->
 
     project = Project.create(tmp_path / "p", [(c, "#123456") for c in CLASSES])
     ids = []
-    for k, s in enumerate(_synthetic(2, seed=9)):
+    for k, s in enumerate(synthetic_samples(2, seed=9)):
         path = tmp_path / f"{k}.png"
         Image.fromarray(s.load_image()).save(path)
         ids.append(project.add_image_file(path).image_id)
-    project.write_mask(ids[0], _synthetic(2, seed=9)[0].load_mask())
+    project.write_mask(ids[0], synthetic_samples(2, seed=9)[0].load_mask())
     seen: list[tuple] = []
     done = predict_project(project, ids, on_progress=lambda *a: seen.append(a), run_dir=run_dir)
     assert done == ids and seen[-1][:2] == (2, 2)

@@ -6,35 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic import CLASSES, synthetic_samples
 
-from fashionseg_gui.core import data as D
 from fashionseg_gui.core.cancel import Cancelled, CancelSource
 from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, train
 
 TINY = dict(batch_size=2, input_height=32, input_width=48, depth=2, base_width=8,
             learning_rate=1e-2, warmup_fraction=0.0, augment_rotate=False, augment_scale=False,
             augment_color=False, early_stopping_patience=None)
-CLASSES = ["background", "red", "green"]
 
 
-def _synthetic(n: int, seed: int = 0) -> list[D.Sample]:
-    """Photos with a red and a green rectangle on grey noise; the mask follows the colours."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in range(n):
-        mask = np.zeros((32, 48), np.uint8)
-        for cls in (1, 2):
-            y, x = rng.integers(0, 20), rng.integers(0, 34)
-            mask[y:y + 12, x:x + 14] = cls
-        photo = rng.integers(90, 140, (32, 48, 3)).astype(np.uint8)
-        photo[mask == 1] = (220, 30, 30)
-        photo[mask == 2] = (30, 220, 30)
-        out.append(D.Sample(f"syn{k}", lambda p=photo: p, lambda m=mask: m))
-    return out
 
 
 def _data(n_train: int = 8, n_val: int = 2) -> TrainData:
-    s = _synthetic(n_train + n_val)
+    s = synthetic_samples(n_train + n_val)
     return TrainData(s[:n_train], s[n_train:], CLASSES)
 
 
@@ -131,7 +116,7 @@ def test_train_on_project_writes_splits(tmp_path: Path) -> None:
 
     project = Project.create(tmp_path / "proj", [("background", "#000000"), ("red", "#ff0000"),
                                                  ("green", "#00ff00")])
-    for k, s in enumerate(_synthetic(6, seed=4)):
+    for k, s in enumerate(synthetic_samples(6, seed=4)):
         path = tmp_path / f"p{k}.png"
         Image.fromarray(s.load_image()).save(path)
         image_id = project.add_image_file(path).image_id
