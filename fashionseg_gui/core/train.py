@@ -61,6 +61,8 @@ class TrainConfig:
     stem convolution) and its logits are upsampled back (see ``core.model.build_unet``).
     ``decoder``: ``"unet"`` (concatenate skips, two convolutions per level) or ``"light"``
     (add skips, one convolution per level).
+    ``min_steps_per_epoch``: an epoch is at least this many batches; a small project (a dozen
+    labelled photos) is repeated, with fresh augmentation, so that 30 epochs really train.
     """
 
     epochs: int = 30
@@ -91,6 +93,7 @@ class TrainConfig:
     augment_mask: bool = True
     stem_stride: int = 2
     decoder: str = "light"
+    min_steps_per_epoch: int = 20
 
     def __post_init__(self) -> None:
         self.validate()
@@ -103,6 +106,8 @@ class TrainConfig:
 
         need(int(self.epochs) >= 1, f"epochs must be >= 1 (got {self.epochs})")
         need(int(self.batch_size) >= 1, f"batch size must be >= 1 (got {self.batch_size})")
+        need(int(self.min_steps_per_epoch) >= 1,
+             f"min steps per epoch must be >= 1 (got {self.min_steps_per_epoch})")
         need(0 < float(self.learning_rate) < 10, f"learning rate must be > 0 (got {self.learning_rate})")
         need(1 <= int(self.depth) <= 6, f"depth must be 1..6 (got {self.depth})")
         need(int(self.base_width) >= 1, f"base width must be >= 1 (got {self.base_width})")
@@ -541,7 +546,7 @@ def train(
 
     batch = min(config.batch_size, len(train_c))
     ds = D.make_dataset(train_c, batch, True, config.augment_config(), config.seed, repeat=True)
-    steps = len(train_c) // batch
+    steps = max(len(train_c) // batch, int(config.min_steps_per_epoch))  # ds repeats
     atomic_write_json(run_dir / "dataset.json", {
         "train_ids": train_c.ids, "val_ids": val_c.ids, "class_names": class_names,
         "class_weights": weights, **D.dataset_stats(train_c.masks, num_classes)})

@@ -23,10 +23,20 @@ def _data(n_train: int = 8, n_val: int = 2) -> TrainData:
     return TrainData(s[:n_train], s[n_train:], CLASSES)
 
 
+def test_small_dataset_is_repeated_to_the_minimum_steps_per_epoch(tmp_path: Path) -> None:
+    events: list[dict] = []
+    train(TrainConfig(epochs=1, min_steps_per_epoch=7, **TINY), _data(), on_progress=events.append,
+          run_dir=tmp_path / "run")  # 8 photos, batch 2: 4 steps, raised to 7
+    batches = [e for e in events if e["event"] == "batch"]
+    assert len(batches) == 7 and batches[0]["batches"] == 7
+    with pytest.raises(TrainError, match="min steps per epoch"):
+        TrainConfig(min_steps_per_epoch=0)
+
+
 def test_loss_falls_and_run_folder(tmp_path: Path) -> None:
     events: list[dict] = []
-    result = train(TrainConfig(epochs=2, **TINY), _data(), on_progress=events.append,
-                   run_dir=tmp_path / "run")
+    result = train(TrainConfig(epochs=2, min_steps_per_epoch=1, **TINY), _data(),
+                   on_progress=events.append, run_dir=tmp_path / "run")
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2]
     assert epochs[1]["loss"] < epochs[0]["loss"]
