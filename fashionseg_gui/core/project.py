@@ -584,8 +584,7 @@ class Project:
         """Import many photos; one bad file never stops the batch. Saves once at the end."""
         paths = list(paths)
         outcomes: list[ImportOutcome] = []
-        try:
-            self._batch_depth += 1  # project.json is saved once, below
+        try:  # add_image_file does not save: project.json is written once, below
             for i, p in enumerate(paths):
                 if cancel_token is not None and cancel_token.cancelled:
                     break
@@ -593,7 +592,6 @@ class Project:
                 if on_progress is not None:
                     on_progress(i + 1, len(paths), Path(p).name)
         finally:
-            self._batch_depth -= 1
             added = [o.image_id for o in outcomes if o.image_id]
             if added:
                 self.save()
