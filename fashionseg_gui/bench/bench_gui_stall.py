@@ -35,8 +35,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=int, default=24, help="photos in the project (24)")
     parser.add_argument("--input", default="384x256", help="training input HxW (384x256)")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--base-width", type=int, default=16)
+    parser.add_argument("--depth", type=int, help="U-Net depth (default: the app's default)")
+    parser.add_argument("--base-width", type=int, help="first-level filters (default: the app's)")
     parser.add_argument("--show", action="store_true", help="show the panel on the display")
     parser.add_argument("--workdir", type=Path, help="where to build the project (default: tmp)")
 
@@ -124,9 +124,11 @@ def run(args: argparse.Namespace) -> int:
               f"built in {time.perf_counter() - t:.1f} s")
         panel = TrainPanel()
         panel.set_project(project)
-        panel.set_config({"epochs": 10000, "batch_size": args.batch_size, "input_height": height,
-                          "input_width": width, "depth": args.depth,
-                          "base_width": args.base_width})
+        settings = {"epochs": 10000, "batch_size": args.batch_size, "input_height": height,
+                    "input_width": width}
+        settings.update({k: v for k, v in (("depth", args.depth), ("base_width", args.base_width))
+                         if v is not None})
+        panel.set_config(settings)
         panel.resize(900, 900)
         panel.show()
 

@@ -104,6 +104,11 @@ def test_compiled_metrics_match_numpy() -> None:
     np.testing.assert_array_equal(miou.confusion(), cm)
     miou.reset_state()
     assert float(miou.result()) == 0.0
+    sampled = M.MeanIoU(4, pixel_stride=2)  # every 2nd pixel of every 2nd row
+    sampled.update_state(y, p)
+    np.testing.assert_array_equal(
+        sampled.confusion(), M.confusion_matrix(y[:, ::2, ::2], p[:, ::2, ::2].argmax(-1), 4))
+    assert M.MeanIoU.from_config(sampled.get_config()).pixel_stride == 2
 
 
 @pytest.mark.parametrize("stem", [2, 4])
@@ -151,3 +156,38 @@ def test_fold_batch_norm_matches_the_trained_model() -> None:
     plain = M.build_unet(3, depth=1, base_width=4, batch_norm=False)
     copy = M.fold_batch_norm(plain)
     np.testing.assert_allclose(np.asarray(copy(x)), np.asarray(plain(x)), atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "mixed_bfloat16"])
+def test_fused_batch_norm_matches_keras_batch_norm(dtype: str) -> None:
+    """Same outputs, same gradients and same running statistics as Keras' own layer."""
+    import keras
+    import tensorflow as tf
+
+    x = np.random.default_rng(1).normal(2.0, 3.0, (4, 6, 5, 8)).astype(np.float32)
+    fused = M.FusedBatchNormalization(momentum=0.9, dtype=dtype)
+    plain = keras.layers.BatchNormalization(momentum=0.9, dtype=dtype)
+    for layer in (fused, plain):
+        layer.build(x.shape)
+        layer.set_weights([np.linspace(0.5, 2, 8, dtype=np.float32), np.linspace(-1, 1, 8, dtype=np.float32),
+                           np.zeros(8, np.float32), np.ones(8, np.float32)])
+    tol = 1e-4 if dtype == "float32" else 5e-2
+    results = []
+    for layer in (fused, plain):
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = layer(xt, training=True)
+            loss = tf.reduce_sum(tf.cast(y, tf.float32) * tf.range(8, dtype=tf.float32))
+        grads = tape.gradient(loss, [xt, layer.gamma.value, layer.beta.value])
+        results.append((np.asarray(tf.cast(y, tf.float32)), [np.asarray(g) for g in grads],
+                        [np.asarray(w) for w in layer.get_weights()],
+                        np.asarray(tf.cast(layer(xt, training=False), tf.float32))))
+    (y1, g1, w1, i1), (y2, g2, w2, i2) = results
+    np.testing.assert_allclose(y1, y2, atol=tol)
+    for a, b in zip(g1, g2, strict=True):
+        np.testing.assert_allclose(a, b, atol=tol * max(1.0, float(np.abs(b).max())))
+    for a, b in zip(w1, w2, strict=True):  # moving mean/variance updated the same way
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(i1, i2, atol=tol)
+    assert not np.allclose(w1[2], 0.0)  # the statistics did move
