@@ -3,7 +3,10 @@
 The widgets are passive views fed with plain dicts (the ``on_progress`` events of
 ``fashionseg_gui.core.train.train``). Every curve is created once and then updated with
 ``setData()`` on the accumulated arrays; per-batch losses arrive already coalesced (a few
-updates per second) and are smoothed with an exponential moving average here.
+updates per second), are smoothed with an exponential moving average here and redrawn at
+most ``BATCH_REFRESH_MS`` apart. The shared x axis grows a whole epoch at a time, so a batch
+update repaints one curve, not three re-laid-out plots (that kept the GUI busy for 30-60 ms
+per batch while training competed for the CPU).
 
 Run standalone for a demo with fake metrics: ``python -m fashionseg_gui.views.plots``.
 """
@@ -16,12 +19,14 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 #: Smoothing factor of the per-batch loss EMA (weight of the newest batch) by default.
 EMA_ALPHA = 0.1
+#: Minimum milliseconds between two redraws of the per-batch loss curves.
+BATCH_REFRESH_MS = 250
 
 
 def ema_alpha(batches_per_epoch: int) -> float:
@@ -119,6 +124,18 @@ class TrainingCurves(QWidget):
         for plot in (self.acc_plot, self.iou_plot):
             plot.setXLink(self.loss_plot)
             plot.setYRange(0.0, 1.0, padding=0.02)
+        # x follows the training in whole epochs (see the module docstring) until the user
+        # zooms or pans; pyqtgraph's "A" button or a new run gives it back
+        self.loss_plot.enableAutoRange(x=False)
+        self._x_end = 1.0
+        self._follow_x = True
+        self.loss_plot.setXRange(0.0, self._x_end, padding=0.02)
+        for plot in (self.loss_plot, self.acc_plot, self.iou_plot):
+            plot.getViewBox().sigRangeChangedManually.connect(self._user_moved_view)
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(BATCH_REFRESH_MS)
+        self._refresh.timeout.connect(self._redraw_batches)
 
         def curve(plot: pg.PlotItem, name: str, pen: Any, symbol: str | None = None,
                   **kw: Any) -> pg.PlotDataItem:
@@ -150,11 +167,32 @@ class TrainingCurves(QWidget):
     # --- updates ------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget all data (a new run starts)."""
+        self._refresh.stop()
         for name, series in self._series.items():
             series.clear()
             self.items[name].setData([], [])
         self._ema = None
         self._baseline = math.nan
+        self._x_end, self._follow_x = 1.0, True
+        self.loss_plot.enableAutoRange(x=False)
+        self.loss_plot.setXRange(0.0, self._x_end, padding=0.02)
+
+    def _user_moved_view(self, *_: Any) -> None:
+        self._follow_x = False
+
+    def _extend_x(self, x: float) -> None:
+        """Grow the shared x range to the next whole epoch past ``x`` (if we follow it)."""
+        if x <= self._x_end:
+            return
+        self._x_end = float(math.ceil(x))
+        view = self.loss_plot.getViewBox()
+        if self._follow_x and not view.state["autoRange"][0]:
+            self.loss_plot.setXRange(0.0, self._x_end, padding=0.02)
+
+    def _redraw_batches(self) -> None:
+        for name in ("batch_loss_raw", "batch_loss"):
+            series = self._series[name]
+            self.items[name].setData(series.x, series.y)
 
     def add_batch_losses(self, points: Iterable[Sequence[float]],
                          batches_per_epoch: int | None = None) -> None:
@@ -176,8 +214,11 @@ class TrainingCurves(QWidget):
         if not xs:
             return
         self._ema = ema
-        self._append("batch_loss_raw", xs, ys)
-        self._append("batch_loss", xs, emas)
+        self._series["batch_loss_raw"].extend(xs, ys)
+        self._series["batch_loss"].extend(xs, emas)
+        self._extend_x(xs[-1])
+        if not self._refresh.isActive():
+            self._refresh.start()
 
     def add_epoch(self, m: Mapping[str, Any]) -> None:
         """Append the epoch-level metrics of one ``{"event": "epoch", ...}`` dict."""
@@ -207,6 +248,8 @@ class TrainingCurves(QWidget):
         series = self._series[name]
         series.extend(xs, ys)
         self.items[name].setData(series.x, series.y)
+        if xs:
+            self._extend_x(max(xs))
 
     def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The (x, y) arrays of a curve, e.g. ``"val_miou"`` (copies; for tests and export)."""

@@ -19,9 +19,11 @@ cancelled()
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -98,13 +100,59 @@ def run_training(config: Any, project: Any, run_dir: str | Path | None = None, *
     -------
     TrainResult
     """
-    preload_tensorflow_libraries()
-    from fashionseg_gui.core.train import train
+    with _startup_without_gc() as started:
+        preload_tensorflow_libraries()
+        from fashionseg_gui.core.train import train
 
-    if isinstance(config, Mapping):
-        config = config_from_dict(config)
-    return train(config, project, cancel_token=cancel_token, on_progress=on_progress,
-                 run_dir=None if run_dir is None else Path(run_dir))
+        if isinstance(config, Mapping):
+            config = config_from_dict(config)
+
+        def progress(*args: Any) -> None:
+            if args and isinstance(args[0], Mapping) and args[0].get("event") == "batch":
+                started()
+            on_progress(*args)
+
+        return train(config, project, cancel_token=cancel_token, on_progress=progress,
+                     run_dir=None if run_dir is None else Path(run_dir))
+
+
+_gc_lock = threading.Lock()
+_gc_users = 0
+
+
+@contextlib.contextmanager
+def _startup_without_gc() -> Iterator[Callable[[], None]]:
+    """No cyclic garbage collection while TensorFlow starts and the model is built.
+
+    Importing TensorFlow and tracing the model create millions of objects; Python's
+    full collections then ran on this thread for 90-165 ms each with the GIL held, and the
+    GUI froze as long. Collection is paused until the first batch (the ``started``
+    callback), the objects made so far are moved out of the collector's sight
+    (``gc.freeze``: they live as long as the training), and everything is handed back to
+    the collector (``gc.unfreeze``) when the training ends.
+    """
+    global _gc_users
+    state = {"paused": True}
+    with _gc_lock:
+        _gc_users += 1
+        gc.disable()
+
+    def started() -> None:
+        if state["paused"]:
+            state["paused"] = False
+            with _gc_lock:
+                gc.freeze()
+                if _gc_users == 1:
+                    gc.enable()
+
+    try:
+        yield started
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0:
+                gc.unfreeze()
+                gc.enable()
 
 
 def _plain(value: Any) -> Any:
