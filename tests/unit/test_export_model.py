@@ -77,3 +77,18 @@ def test_predict_project_writes_npz_and_status(run_dir: Path, tmp_path: Path) ->
     assert project.images[ids[1]].status == "predicted"
     with pytest.raises(PredictError, match="no image"):
         predict_project(project, ["missing"], run_dir=run_dir)
+
+
+@pytest.mark.parametrize("shape", [(1, 37, 23, 4), (2, 300, 229, 5)])
+def test_full_size_arg_max_matches_numpy(shape: tuple[int, ...]) -> None:
+    """The XLA arg-max pads the pixels to a bucket of rows; the padding never leaks out."""
+    import tensorflow as tf
+
+    from fashionseg_gui.core.train import _ids_and_confidence
+
+    probs = np.random.default_rng(sum(shape)).random(shape, dtype=np.float32)
+    probs[0, 0, 0] = 0.5  # a tie: the first class wins, as in numpy
+    ids, confidence = (t.numpy() for t in tf.function(_ids_and_confidence)(tf.constant(probs)))
+    np.testing.assert_array_equal(ids, probs.argmax(-1).astype(np.uint8))
+    np.testing.assert_array_equal(confidence, probs.max(-1))
+    assert ids.dtype == np.uint8 and ids.shape == shape[:-1]
