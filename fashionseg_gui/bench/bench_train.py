@@ -42,6 +42,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decoder", choices=("unet", "light"))
     parser.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
     parser.add_argument("--warmup", type=float, help="warm-up fraction of the schedule")
+    parser.add_argument("--augment", help="comma-separated augmentations to use, of flip, rotate, "
+                        "scale, color; 'none' for none (default: the recipe's)")
     parser.add_argument("--run-dir", type=Path, help="keep the run here (default: a temp dir)")
 
 
@@ -76,6 +78,12 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
                           ("warmup_fraction", "warmup"), ("decoder", "decoder")):
             if getattr(args, attr, None) is not None:
                 cfg[key] = getattr(args, attr)
+        if getattr(args, "augment", None):
+            chosen = {a.strip() for a in args.augment.lower().split(",")} - {"none", ""}
+            unknown = chosen - {"flip", "rotate", "scale", "color"}
+            if unknown:
+                raise ValueError(f"unknown augmentation {sorted(unknown)[0]!r} in --augment")
+            cfg.update({f"augment_{a}": a in chosen for a in ("flip", "rotate", "scale", "color")})
     return TrainConfig.from_dict(cfg)
 
 

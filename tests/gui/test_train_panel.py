@@ -164,6 +164,33 @@ def test_curves_smooth_batch_losses_and_draw_the_baseline(qtbot):
     assert np.isnan(curves.curve_data("val_miou")[1][0])  # a missing value stays a gap
 
 
+def test_curves_follow_training_by_whole_epochs_and_coalesce_batch_redraws(qtbot):
+    from fashionseg_gui.views.plots import BATCH_REFRESH_MS, TrainingCurves
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    view_x = lambda: curves.loss_plot.getViewBox().viewRange()[0]  # noqa: E731
+    curves.add_batch_losses([(0.25, 2.0), (0.5, 1.8)], batches_per_epoch=4)
+    x0, x1 = view_x()
+    assert x0 <= 0.0 and 1.0 <= x1 < 1.1  # the first epoch, not the data's extent
+    raw = curves.items["batch_loss_raw"]
+    assert raw.getData()[0] is None or len(raw.getData()[0]) == 0  # not redrawn per batch
+    qtbot.waitUntil(lambda: raw.getData()[0] is not None and len(raw.getData()[0]) == 2,
+                    timeout=BATCH_REFRESH_MS * 8)
+    curves.add_batch_losses([(1.25, 1.5)], batches_per_epoch=4)
+    assert 2.0 <= view_x()[1] < 2.1  # grown by one whole epoch
+    curves.add_epoch({"epoch": 2, "loss": 1.5, "val_miou": 0.4})
+    assert 2.0 <= view_x()[1] < 2.1
+    # a user who zooms keeps the view
+    curves.loss_plot.getViewBox().sigRangeChangedManually.emit([True, True])
+    curves.loss_plot.setXRange(0.5, 1.0, padding=0)
+    curves.add_batch_losses([(3.5, 1.2)], batches_per_epoch=4)
+    assert view_x()[1] < 1.1
+    curves.reset()  # a new run follows again
+    curves.add_batch_losses([(0.5, 1.0)], batches_per_epoch=4)
+    assert 1.0 <= view_x()[1] < 1.1
+
+
 def test_panel_defaults_are_the_core_defaults():
     from fashionseg_gui.core.train import TrainConfig
     from fashionseg_gui.views.train_panel import DEFAULTS
