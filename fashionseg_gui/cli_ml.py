@@ -177,7 +177,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       f"{event['val_images']}; run {event['run_dir']} ({event['precision']})")
             elif kind == "batch":
                 print(f"\repoch {event['epoch']}/{config.epochs} "
-                      f"{_bar(event['batch'], event['batches'])} loss {event['loss']:.4f} "
+                      f"{_bar(event['batch'], event['batches'])} loss {event['mean_loss']:.4f} "
                       f"acc {event['acc']:.3f}  {time.monotonic() - t0:6.0f}s", end="",
                       flush=True)
             elif kind == "epoch":

@@ -250,6 +250,7 @@ class _RunCallback(keras.callbacks.Callback):
         self.history: list[dict[str, Any]] = []
         self.epoch_t0 = self.t0
         self.epoch_now = 0
+        self._mean_loss = 0.0
         self.stopped = "completed"
         self._val_fn: Any = None
         self._best_weights: list[Any] | None = None  # in memory until the next checkpoint write
@@ -310,13 +311,19 @@ class _RunCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch_t0 = time.monotonic()
         self.epoch_now = epoch
+        self._mean_loss = 0.0
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.step += 1
         self._best_is_current = False
         logs = logs or {}
+        # Keras reports the mean loss of the epoch so far; the batch's own loss is the
+        # difference of two running sums (a curve of running means jumps at each epoch)
+        mean = float(logs.get("loss", float("nan")))
+        loss = (batch + 1) * mean - batch * self._mean_loss if batch else mean
+        self._mean_loss = mean
         self.emit({"event": "batch", "epoch": self.epoch_now + 1, "batch": batch + 1,
-                   "batches": self.steps, "loss": float(logs.get("loss", float("nan"))),
+                   "batches": self.steps, "loss": loss, "mean_loss": mean,
                    "acc": float(logs.get("acc", float("nan")))})
         if self.token is not None and self.token.cancelled:
             self.cancelled = True

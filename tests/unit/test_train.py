@@ -43,6 +43,10 @@ def test_loss_falls_and_run_folder(tmp_path: Path) -> None:
     assert events[0]["event"] == "prepare" and events[-1]["event"] == "end"
     batches = [e for e in events if e["event"] == "batch"]
     assert len(batches) == 8 and batches[0]["batches"] == 4
+    for k, epoch in enumerate(epochs):  # each batch's own loss; they average to the epoch's
+        own = [b["loss"] for b in batches[4 * k:4 * k + 4]]
+        assert np.mean(own) == pytest.approx(epoch["loss"], rel=1e-3)
+        assert batches[4 * k + 3]["mean_loss"] == pytest.approx(epoch["loss"], rel=1e-5)
     e = epochs[-1]
     assert len(e["per_class_iou"]) == 3 and np.array(e["confusion"]).shape == (3, 3)
     assert 0.0 <= e["baseline_miou"] <= 1.0 and e["eta_s"] == 0.0
