@@ -90,7 +90,7 @@ def _frozen(concrete: Any) -> Callable[[Any], dict[str, Any]]:
         )
         frozen = convert_variables_to_constants_v2(concrete)
     except (ImportError, ValueError):  # an API move in a future TensorFlow
-        return concrete
+        return lambda images: concrete(tf.convert_to_tensor(images))
     structure = concrete.structured_outputs
 
     def call(images: Any) -> dict[str, Any]:

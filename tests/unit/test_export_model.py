@@ -92,3 +92,19 @@ def test_full_size_arg_max_matches_numpy(shape: tuple[int, ...]) -> None:
     np.testing.assert_array_equal(ids, probs.argmax(-1).astype(np.uint8))
     np.testing.assert_array_equal(confidence, probs.max(-1))
     assert ids.dtype == np.uint8 and ids.shape == shape[:-1]
+
+
+def test_frozen_prediction_falls_back_to_the_traced_function(run_dir: Path, monkeypatch) -> None:
+    """Without the constant-folding API the Predictor runs the plain graph, same answers."""
+    import tensorflow.python.framework.convert_to_constants as c2c
+
+    photo = np.random.default_rng(2).integers(0, 256, (40, 30, 3), dtype=np.uint8)
+    ids, conf = Predictor(run_dir).predict(photo)
+
+    def unavailable(*_args, **_kwargs):
+        raise ValueError("not available")
+
+    monkeypatch.setattr(c2c, "convert_variables_to_constants_v2", unavailable)
+    ids2, conf2 = Predictor(run_dir).predict(photo)
+    np.testing.assert_array_equal(ids, ids2)
+    np.testing.assert_allclose(conf, conf2, atol=1e-6)
