@@ -36,6 +36,7 @@ move by one pixel).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ _SCALE = 1 << _SHIFT
 _MARGIN = 4096.0  # pixels beyond the image that cv2 clips on its own
 
 
-def _num(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
     """Return ``value`` as a finite float, or None (bools and strings are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -74,6 +75,24 @@ def _num(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def number_fields(mapping: dict, names: tuple[str, ...],
+                  problem: Callable[[str, Any], str] | None = None) -> dict[str, float] | str:
+    """The finite numbers ``mapping[name]`` for each of ``names``, or why not (one line).
+
+    ``problem(name, value)`` words a value that is not a finite number (default: a generic
+    sentence); a missing name is reported as such.
+    """
+    out: dict[str, float] = {}
+    for name in names:
+        if name not in mapping:
+            return f"missing '{name}'"
+        v = finite_number(mapping[name])
+        if v is None:
+            return problem(name, mapping[name]) if problem else f"'{name}' is not a finite number"
+        out[name] = v
+    return out
+
+
 def _points(value: Any) -> list[tuple[float, float]] | str:
     """Parse ``[[x, y], ...]``; return the points or a reason string."""
     if not isinstance(value, list | tuple):
@@ -82,22 +101,10 @@ def _points(value: Any) -> list[tuple[float, float]] | str:
     for i, p in enumerate(value):
         if not isinstance(p, list | tuple) or len(p) != 2:
             return f"point {i} is not an [x, y] pair"
-        x, y = _num(p[0]), _num(p[1])
+        x, y = finite_number(p[0]), finite_number(p[1])
         if x is None or y is None:
             return f"point {i} has a non-numeric or non-finite coordinate"
         out.append((x, y))
-    return out
-
-
-def _fields(shape: dict, names: tuple[str, ...]) -> dict[str, float] | str:
-    out: dict[str, float] = {}
-    for name in names:
-        if name not in shape:
-            return f"missing '{name}'"
-        v = _num(shape[name])
-        if v is None:
-            return f"'{name}' is not a finite number"
-        out[name] = v
     return out
 
 
@@ -114,20 +121,20 @@ def _parse(shape: Any) -> tuple[str, Any] | str:
             return pts
         return kind, pts
     if kind == "rect":
-        return kind, _fields(shape, ("x", "y", "w", "h"))
+        return kind, number_fields(shape, ("x", "y", "w", "h"))
     if kind == "circle":
-        return kind, _fields(shape, ("cx", "cy", "r"))
+        return kind, number_fields(shape, ("cx", "cy", "r"))
     if kind == "ellipse":
-        geo = _fields(shape, ("cx", "cy", "rx", "ry"))
+        geo = number_fields(shape, ("cx", "cy", "rx", "ry"))
         if isinstance(geo, str):
             return geo
-        theta = _num(shape.get("theta", 0.0))
+        theta = finite_number(shape.get("theta", 0.0))
         if theta is None:
             return "'theta' is not a finite number"
         geo["theta"] = theta
         return kind, geo
     if kind == "point":
-        return kind, _fields(shape, ("x", "y"))
+        return kind, number_fields(shape, ("x", "y"))
     return f"unknown shape kind '{kind}'"
 
 

@@ -38,7 +38,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fashionseg_gui.core.atomic import atomic_write_json
-from fashionseg_gui.core.shapes import rasterize_detailed, validate_shape
+from fashionseg_gui.core.shapes import (
+    finite_number,
+    number_fields,
+    rasterize_detailed,
+    validate_shape,
+)
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
@@ -176,16 +181,6 @@ def _decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        out = float(value)
-    except OverflowError:
-        return None
-    return out if math.isfinite(out) else None
-
-
 def _coord_problem(name: str, value: Any) -> str:
     if isinstance(value, _NonFinite):
         return f"'{name}' is not finite ({value.text})"
@@ -194,18 +189,6 @@ def _coord_problem(name: str, value: Any) -> str:
     if isinstance(value, str):
         return f"'{name}' is text ({value[:20]!r}), not a number"
     return f"'{name}' is not a finite number"
-
-
-def _scalars(sa: dict, names: tuple[str, ...]) -> dict[str, float] | str:
-    out: dict[str, float] = {}
-    for name in names:
-        if name not in sa:
-            return f"missing '{name}'"
-        v = _num(sa[name])
-        if v is None:
-            return _coord_problem(name, sa[name])
-        out[name] = v
-    return out
 
 
 def _xy_lists(sa: dict) -> list[list[float]] | str:
@@ -220,7 +203,7 @@ def _xy_lists(sa: dict) -> list[list[float]] | str:
         return f"all_points_x and all_points_y differ in length ({len(xs)} vs {len(ys)})"
     pts: list[list[float]] = []
     for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        fx, fy = _num(x), _num(y)
+        fx, fy = finite_number(x), finite_number(y)
         if fx is None:
             return _coord_problem(f"all_points_x[{i}]", x)
         if fy is None:
@@ -249,7 +232,7 @@ def _shape_v2(sa: Any) -> dict | str:
             return pts
         shape: dict = {"kind": name, "points": pts}
     elif name == "rect":
-        geo = _scalars(sa, ("x", "y", "width", "height"))
+        geo = number_fields(sa, ("x", "y", "width", "height"), _coord_problem)
         if isinstance(geo, str):
             return geo
         shape = {
@@ -260,22 +243,22 @@ def _shape_v2(sa: Any) -> dict | str:
             "h": _keep(sa["height"], geo["height"]),
         }
     elif name == "circle":
-        geo = _scalars(sa, ("cx", "cy", "r"))
+        geo = number_fields(sa, ("cx", "cy", "r"), _coord_problem)
         if isinstance(geo, str):
             return geo
         shape = {"kind": "circle", **{k: _keep(sa[k], geo[k]) for k in ("cx", "cy", "r")}}
     elif name == "ellipse":
-        geo = _scalars(sa, ("cx", "cy", "rx", "ry"))
+        geo = number_fields(sa, ("cx", "cy", "rx", "ry"), _coord_problem)
         if isinstance(geo, str):
             return geo
         shape = {"kind": "ellipse", **{k: _keep(sa[k], geo[k]) for k in ("cx", "cy", "rx", "ry")}}
         theta = sa.get("theta", 0)
-        t = _num(theta)
+        t = finite_number(theta)
         if t is None:
             return _coord_problem("theta", theta)
         shape["theta"] = _keep(theta, t)
     elif name == "point":
-        geo = _scalars(sa, ("cx", "cy"))
+        geo = number_fields(sa, ("cx", "cy"), _coord_problem)
         if isinstance(geo, str):
             return geo
         shape = {"kind": "point", "x": _keep(sa["cx"], geo["cx"]), "y": _keep(sa["cy"], geo["cy"])}
@@ -469,7 +452,7 @@ def _shape_v3(xy: list) -> dict | str:
     kind = _V3_SHAPES[sid]
     vals: list[float] = []
     for i, v in enumerate(xy[1:]):
-        f = _num(v)
+        f = finite_number(v)
         if f is None:
             return _coord_problem(f"xy[{i + 1}]", v)
         vals.append(_keep(v, f))
