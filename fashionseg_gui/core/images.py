@@ -417,23 +417,27 @@ def _decode(raw: bytes, name: str, *, shape_rules: bool,
     return rgb, facts
 
 
-def _read(path: str | Path) -> tuple[Path, bytes]:
+def read_input_bytes(path: str | Path, error: type[Exception] = ImageRejected) -> bytes:
+    """The bytes of a file the user chose to import, or ``error`` with a one-line reason.
+
+    Reasons: file not found, not a file, empty file, cannot read (with the OS's words).
+    """
     p = Path(path)
     name = p.name
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise ImageRejected(f"{name}: file not found") from None
+        raise error(f"{name}: file not found") from None
     except OSError as exc:
-        raise ImageRejected(f"{name}: cannot read ({exc.strerror or exc})") from None
+        raise error(f"{name}: cannot read ({exc.strerror or exc})") from None
     if not p.is_file():
-        raise ImageRejected(f"{name}: not a file")
+        raise error(f"{name}: not a file")
     if st.st_size == 0:
-        raise ImageRejected(f"{name}: empty file")
+        raise error(f"{name}: empty file")
     try:
-        return p, p.read_bytes()
+        return p.read_bytes()
     except OSError as exc:
-        raise ImageRejected(f"{name}: cannot read ({exc.strerror or exc})") from None
+        raise error(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
 def decode_for_import(path: str | Path) -> DecodedImage:
@@ -455,7 +459,7 @@ def decode_for_import(path: str | Path) -> DecodedImage:
         With a one-line message naming the file: empty, not an image (HTML/text), HEIC,
         too large / too small / extreme aspect ratio, damaged or truncated, unsupported.
     """
-    p, raw = _read(path)
+    p, raw = Path(path), read_input_bytes(path)
     rgb, facts = _decode(raw, p.name, shape_rules=True)
     fmt = facts["format"]
     store_original = (
@@ -490,7 +494,7 @@ def load_rgb(path: str | Path) -> np.ndarray:
     ImageRejected
         If the stored file is missing, damaged or unreadable.
     """
-    p, raw = _read(path)
+    p, raw = Path(path), read_input_bytes(path)
     rgb, _facts = _decode(raw, p.name, shape_rules=False)
     return np.array(rgb, dtype=np.uint8)
 
@@ -515,7 +519,7 @@ def make_thumbnail(path: str | Path, size: int | tuple[int, int]) -> np.ndarray:
     box = (int(size), int(size)) if isinstance(size, int | np.integer) else (int(size[0]), int(size[1]))
     if box[0] < 1 or box[1] < 1:
         raise ValueError(f"thumbnail size must be positive, got {size!r}")
-    p, raw = _read(path)
+    p, raw = Path(path), read_input_bytes(path)
     rgb, _facts = _decode(raw, p.name, shape_rules=False, draft_box=box)
     rgb.thumbnail(box, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.array(rgb, dtype=np.uint8)

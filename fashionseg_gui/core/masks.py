@@ -46,6 +46,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from fashionseg_gui.core.atomic import atomic_save_png, atomic_write_bytes, atomic_write_json
+from fashionseg_gui.core.images import read_input_bytes
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.project import ClassInfo, Project
@@ -161,14 +162,7 @@ def read_label_mask(
     """
     p = Path(path)
     name = p.name
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise MaskRejected(f"{name}: file not found") from None
-    except OSError as exc:
-        raise MaskRejected(f"{name}: cannot read ({exc.strerror or exc})") from None
-    if not raw:
-        raise MaskRejected(f"{name}: empty file")
+    raw = read_input_bytes(p, MaskRejected)
     warnings: list[str] = []
     try:
         im = Image.open(io.BytesIO(raw))
