@@ -23,11 +23,29 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _shared(sub: str = "") -> Path:
+    folder = SHARED_DATA / sub
+    if not folder.is_dir():
+        pytest.skip(f"../shared/data/{sub} is not present")
+    return folder
+
+
 @pytest.fixture
 def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip("../shared/data is not present")
-    return SHARED_DATA
+    """``../shared/data`` (the test is skipped where it is absent)."""
+    return _shared()
+
+
+@pytest.fixture
+def bad() -> Path:
+    """``../shared/data/bad_inputs``: hostile files and what a robust tool does with each."""
+    return _shared("bad_inputs")
+
+
+@pytest.fixture
+def ccp() -> Path:
+    """``../shared/data/ccp``: Clothing Co-Parsing photos, masks and ``ccp5.json``."""
+    return _shared("ccp")
 
 
 @pytest.fixture

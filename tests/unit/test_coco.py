@@ -29,7 +29,6 @@ from fashionseg_gui.core.masks import (
 )
 from fashionseg_gui.core.project import Project
 
-SHARED_DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
 IOU_MIN = 0.98
 
 
@@ -124,10 +123,7 @@ def test_export_coco_structure_and_synthetic_round_trip(project: Project, tmp_pa
     assert (back[mask == 255] == 0).all()        # ignore is not exported
 
 
-def test_ccp_round_trip(tmp_path: Path) -> None:
-    ccp = SHARED_DATA / "ccp"
-    if not ccp.is_dir():
-        pytest.skip("../shared/data/ccp is not present")
+def test_ccp_round_trip(tmp_path: Path, ccp: Path) -> None:
     names, mapping = load_mapping_json(ccp / "ccp5.json")
     proj = Project.create(tmp_path / "ccp", classes=[(n, "#808080") for n in names])
     try:

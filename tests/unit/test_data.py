@@ -9,7 +9,6 @@ import pytest
 
 from fashionseg_gui.core import data as D
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 PALETTE = np.array([[20, 20, 20], [230, 40, 40], [40, 230, 40], [40, 40, 230]], np.uint8)
 
 
@@ -161,10 +160,7 @@ def test_tfrecords_roundtrip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got["s1"]["image"].numpy(), samples[1].load_image())
 
 
-def test_folder_source_with_ccp_mapping() -> None:
-    ccp = SHARED_DATA / "ccp"
-    if not ccp.is_dir():
-        pytest.skip("shared CCP data not available")
+def test_folder_source_with_ccp_mapping(ccp: Path) -> None:
     samples = D.samples_from_folder(ccp / "images", ccp / "masks", ccp / "ccp5.json",
                                     ids=["0001", "0002"])
     mask = samples[0].load_mask()

@@ -20,17 +20,6 @@ from fashionseg_gui.core.images import (
     make_thumbnail,
 )
 
-SHARED_DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
-
-
-@pytest.fixture
-def bad() -> Path:
-    folder = SHARED_DATA / "bad_inputs"
-    if not folder.is_dir():
-        pytest.skip("../shared/data/bad_inputs is not present")
-    return folder
-
-
 # file -> (size (w, h), store_original, required warning fragment or None)
 ACCEPTED = {
     "base_64x48.png": ((64, 48), True, None),

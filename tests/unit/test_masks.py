@@ -24,24 +24,7 @@ from fashionseg_gui.core.masks import (
 )
 from fashionseg_gui.core.project import ClassInfo, Project
 
-SHARED_DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
 COLOURS = {(0, 0, 0): 0, (128, 0, 0): 1, (0, 128, 0): 2}
-
-
-@pytest.fixture
-def bad() -> Path:
-    folder = SHARED_DATA / "bad_inputs"
-    if not folder.is_dir():
-        pytest.skip("../shared/data/bad_inputs is not present")
-    return folder
-
-
-@pytest.fixture
-def ccp() -> Path:
-    folder = SHARED_DATA / "ccp"
-    if not folder.is_dir():
-        pytest.skip("../shared/data/ccp is not present")
-    return folder
 
 
 def _reference(bad: Path) -> np.ndarray:
