@@ -16,3 +16,14 @@ def _close_leftover_windows(qapp):
         if w.isVisible():
             w.close()
     QApplication.processEvents()
+
+
+@pytest.fixture
+def train_panel(qtbot):
+    """A Train panel, shut down (its workers stopped) after the test."""
+    from fashionseg_gui.views.train_panel import TrainPanel
+
+    widget = TrainPanel()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()

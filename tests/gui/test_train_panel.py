@@ -1,4 +1,4 @@
-"""The Train panel: no TensorFlow at construction, live curves, Stop, failures, runs list."""
+"""The Train train_panel: no TensorFlow at construction, live curves, Stop, failures, runs list."""
 
 from __future__ import annotations
 
@@ -16,19 +16,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from tiny_project import make_tiny_project  # noqa: E402
 
 from fashionseg_gui.core.project import Project  # noqa: E402
-from fashionseg_gui.views.train_panel import TrainPanel, read_history  # noqa: E402
+from fashionseg_gui.views.train_panel import read_history  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = {"epochs": 1, "batch_size": 2, "learning_rate": 5e-3, "input_height": 32,
         "input_width": 48, "depth": 2, "base_width": 4}
-
-
-@pytest.fixture
-def panel(qtbot):
-    widget = TrainPanel()
-    qtbot.addWidget(widget)
-    yield widget
-    widget.shutdown()
 
 
 @pytest.fixture
@@ -49,100 +41,100 @@ def test_constructing_the_panel_does_not_import_tensorflow():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_without_a_project_nothing_can_start(panel):
-    assert not panel.train_button.isEnabled()
-    assert not panel.start_training()
-    assert "project" in panel.message.text().lower()
+def test_without_a_project_nothing_can_start(train_panel):
+    assert not train_panel.train_button.isEnabled()
+    assert not train_panel.start_training()
+    assert "project" in train_panel.message.text().lower()
 
 
-def test_settings_round_trip_and_are_saved_with_the_project(panel, tiny_project):
-    panel.set_project(tiny_project)
-    panel.set_config(dict(TINY, loss="weighted_ce", augment_color=False))
-    cfg = panel.config_dict()
+def test_settings_round_trip_and_are_saved_with_the_project(train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    train_panel.set_config(dict(TINY, loss="weighted_ce", augment_color=False))
+    cfg = train_panel.config_dict()
     assert cfg["loss"] == "weighted_ce" and cfg["augment_color"] is False
     assert cfg["input_height"] == 32 and cfg["depth"] == 2
-    panel.set_config({"epochs": 7})
-    assert panel.config_dict()["epochs"] == 7
+    train_panel.set_config({"epochs": 7})
+    assert train_panel.config_dict()["epochs"] == 7
 
 
-def test_a_tiny_training_fills_the_curves_and_the_runs_list(qtbot, panel, tiny_project):
-    panel.set_project(tiny_project)
-    panel.set_config(dict(TINY, epochs=2))
+def test_a_tiny_training_fills_the_curves_and_the_runs_list(qtbot, train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    train_panel.set_config(dict(TINY, epochs=2))
     finished: list[str] = []
-    panel.sigRunFinished.connect(finished.append)
-    assert panel.start_training()
-    assert not panel.train_button.isEnabled() and panel.stop_button.isEnabled()
-    assert not panel.settings_box.isEnabled()
-    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
-    assert panel.message.isHidden(), panel.message.text()
-    x, y = panel.curves.curve_data("val_miou")
+    train_panel.sigRunFinished.connect(finished.append)
+    assert train_panel.start_training()
+    assert not train_panel.train_button.isEnabled() and train_panel.stop_button.isEnabled()
+    assert not train_panel.settings_box.isEnabled()
+    qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=180_000)
+    assert train_panel.message.isHidden(), train_panel.message.text()
+    x, y = train_panel.curves.curve_data("val_miou")
     assert list(x) == [1.0, 2.0] and np.all((y >= 0) & (y <= 1))
-    assert panel.curves.curve_data("batch_loss")[0].size >= 2
-    bx, by = panel.curves.curve_data("baseline_miou")
+    assert train_panel.curves.curve_data("batch_loss")[0].size >= 2
+    bx, by = train_panel.curves.curve_data("baseline_miou")
     assert by.size == 2 and by[0] == by[1]
-    assert panel.class_metrics.iou.size == 3
-    assert panel.class_metrics.confusion.shape == (3, 3)
-    assert panel.runs.rowCount() == 1
+    assert train_panel.class_metrics.iou.size == 3
+    assert train_panel.class_metrics.confusion.shape == (3, 3)
+    assert train_panel.runs.rowCount() == 1
     assert finished and Path(finished[0]).is_dir()
-    assert panel.predict_button.isEnabled()
+    assert train_panel.predict_button.isEnabled()
     # The settings went into the project and come back on reopen.
     assert tiny_project.settings["train"]["epochs"] == 2
     # Selecting the run shows its history.
-    panel.curves.reset()
-    panel.runs.selectRow(0)
-    assert panel.curves.curve_data("loss")[0].size == 2
+    train_panel.curves.reset()
+    train_panel.runs.selectRow(0)
+    assert train_panel.curves.curve_data("loss")[0].size == 2
     assert len(read_history(Path(finished[0]))) == 2
 
 
-def test_stop_button_stops_the_training(qtbot, panel, tiny_project):
-    panel.set_project(tiny_project)
-    panel.set_config(dict(TINY, epochs=500, batch_size=1))
-    assert panel.start_training()
-    qtbot.waitUntil(lambda: panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000)
-    qtbot.mouseClick(panel.stop_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)
-    assert "stopped" in panel.progress.format().lower()
-    assert panel.curves.curve_data("loss")[0].size < 500
-    assert panel.train_button.isEnabled()
+def test_stop_button_stops_the_training(qtbot, train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    train_panel.set_config(dict(TINY, epochs=500, batch_size=1))
+    assert train_panel.start_training()
+    qtbot.waitUntil(lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000)
+    qtbot.mouseClick(train_panel.stop_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=60_000)
+    assert "stopped" in train_panel.progress.format().lower()
+    assert train_panel.curves.curve_data("loss")[0].size < 500
+    assert train_panel.train_button.isEnabled()
 
 
-def test_a_failing_training_shows_the_message_and_the_panel_survives(qtbot, panel, tmp_path):
+def test_a_failing_training_shows_the_message_and_the_panel_survives(qtbot, train_panel, tmp_path):
     project = make_tiny_project(tmp_path, n=2, labelled=0)
-    panel.set_project(project)
-    panel.set_config(TINY)
-    assert panel.start_training()
-    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=180_000)
-    assert not panel.message.isHidden()
-    assert panel.message.text().startswith("Training failed:")
-    assert "labelled" in panel.message.text()
-    assert panel.train_button.isEnabled()  # ready for another try
+    train_panel.set_project(project)
+    train_panel.set_config(TINY)
+    assert train_panel.start_training()
+    qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=180_000)
+    assert not train_panel.message.isHidden()
+    assert train_panel.message.text().startswith("Training failed:")
+    assert "labelled" in train_panel.message.text()
+    assert train_panel.train_button.isEnabled()  # ready for another try
     project.close()
 
 
-def test_read_only_project_cannot_train(qtbot, panel, tiny_project):
+def test_read_only_project_cannot_train(qtbot, train_panel, tiny_project):
     other = Project.open(tiny_project.root)  # the lock is held: read-only
     assert other.read_only
-    panel.set_project(other)
-    assert not panel.train_button.isEnabled()
-    assert not panel.start_training()
-    assert "read-only" in panel.message.text()
+    train_panel.set_project(other)
+    assert not train_panel.train_button.isEnabled()
+    assert not train_panel.start_training()
+    assert "read-only" in train_panel.message.text()
 
 
-def test_runs_list_reads_metrics_json(panel, tiny_project):
+def test_runs_list_reads_metrics_json(train_panel, tiny_project):
     run = tiny_project.runs_dir / "20260101-000000"
     (run / "checkpoints").mkdir(parents=True)
     (run / "metrics.json").write_text(json.dumps({"best_val_miou": 0.61, "baseline_miou": 0.2,
                                                   "epochs_run": 3, "stopped": "completed"}))
     (run / "history.csv").write_text("epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n"
                                      "2,0.8,0.9,0.5\n3,0.7,0.8,0.61\n")
-    panel.set_project(tiny_project)
-    assert panel.runs.rowCount() == 1
-    texts = [panel.runs.item(0, c).text() for c in range(panel.runs.columnCount())]
+    train_panel.set_project(tiny_project)
+    assert train_panel.runs.rowCount() == 1
+    texts = [train_panel.runs.item(0, c).text() for c in range(train_panel.runs.columnCount())]
     assert texts[0] == run.name and "0.610" in texts and "0.200" in texts
     assert texts[2] == "3" and texts[-1] == "completed (no model)"
-    assert not panel.predict_button.isEnabled()
-    panel.runs.selectRow(0)
-    assert list(panel.curves.curve_data("val_miou")[0]) == [1.0, 2.0, 3.0]
+    assert not train_panel.predict_button.isEnabled()
+    train_panel.runs.selectRow(0)
+    assert list(train_panel.curves.curve_data("val_miou")[0]) == [1.0, 2.0, 3.0]
 
 
 def test_curves_smooth_batch_losses_and_draw_the_baseline(qtbot):
