@@ -403,17 +403,6 @@ class ImageBrowser(QWidget):
 
 
 if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.browser PROJECT
-    import sys
+    from fashionseg_gui.views.style import run_panel_demo
 
-    from PySide6.QtWidgets import QApplication
-
-    from fashionseg_gui.views.style import apply_style
-
-    app = QApplication(sys.argv)
-    apply_style(app)
-    w = ImageBrowser()
-    if len(sys.argv) > 1:
-        w.set_project(Project.open(sys.argv[1], read_only=True))
-    w.resize(320, 700)
-    w.show()
-    sys.exit(app.exec())
+    raise SystemExit(run_panel_demo(ImageBrowser, 320, 700))

@@ -304,17 +304,6 @@ class ClassesPanel(QWidget):
 
 
 if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.classes_panel PROJECT
-    import sys
+    from fashionseg_gui.views.style import run_panel_demo
 
-    from PySide6.QtWidgets import QApplication
-
-    from fashionseg_gui.views.style import apply_style
-
-    app = QApplication(sys.argv)
-    apply_style(app)
-    w = ClassesPanel()
-    if len(sys.argv) > 1:
-        w.set_project(Project.open(sys.argv[1], read_only=True))
-    w.resize(280, 400)
-    w.show()
-    sys.exit(app.exec())
+    raise SystemExit(run_panel_demo(ClassesPanel, 280, 400))

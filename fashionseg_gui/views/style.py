@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QWidget
@@ -81,6 +83,25 @@ def apply_style(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(TEXT))
     app.setPalette(pal)
     app.setStyleSheet(STYLESHEET)
+
+
+def run_panel_demo(make_panel: Callable[[], QWidget], width: int, height: int) -> int:
+    """Show one project panel on its own: ``python -m fashionseg_gui.views.<module> [PROJECT]``.
+
+    The project (if given) opens read-only; returns the event loop's exit code.
+    """
+    import sys
+
+    from fashionseg_gui.core.project import Project
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
+    panel = make_panel()
+    if len(sys.argv) > 1:
+        panel.set_project(Project.open(sys.argv[1], read_only=True))
+    panel.resize(width, height)
+    panel.show()
+    return app.exec()
 
 
 def swatch_icon(color: str, size: int = 16, checked_ring: bool = False) -> QIcon:
