@@ -10,9 +10,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl, Signal  # noqa: E402
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
+from fake_editor import FakeEditor  # noqa: E402
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QDialog  # noqa: E402
 
 from fashionseg_gui.core.project import Project  # noqa: E402
 from fashionseg_gui.views import import_dialogs  # noqa: E402
@@ -25,36 +26,11 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 BAD = SHARED_DATA / "bad_inputs"
 
 
-class StubEditor(QWidget):
-    """The EditorWidget API, without a canvas (the import path does not need one)."""
-
-    sigCursorInfo = Signal(str)
-    sigImageSaved = Signal(str)
-    sigSaveFailed = Signal(str, str)
-    sigCurrentClassChanged = Signal(int)
-    sigDirtyChanged = Signal(bool)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.image_id = None
-        self.undo_action = QAction("Undo", self)
-        self.redo_action = QAction("Redo", self)
-
-    def set_project(self, project): self.image_id = None
-    def open_image(self, image_id): self.image_id = image_id
-    def current_image_id(self): return self.image_id
-    def set_current_class(self, class_id): pass
-    def set_class_visible(self, class_id, visible): pass
-    def save_now(self): return True
-    def shutdown(self): pass
-    def tool_actions(self): return []
-
-
 @pytest.fixture
 def window(qtbot, tmp_path):
     if not BAD.is_dir():
         pytest.skip("../shared/data is not present")
-    w = MainWindow(QSettings(), editor=StubEditor())
+    w = MainWindow(QSettings(), editor=FakeEditor())
     qtbot.addWidget(w)
     assert w.create_project(tmp_path / "proj")
     w.show()
