@@ -25,6 +25,7 @@ from keras import ops
 IGNORE = 255
 LOSS_KINDS = ("ce_dice", "weighted_ce", "ce")
 DECODERS = ("unet", "light")
+LOW_RES_OUTPUT = "probabilities_low"
 
 
 # ----------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def build_unet(
     stem_stride : int
         1: the first level runs at the input resolution. 2 or 4: a strided 3x3 stem
         convolution first reduces the resolution by this factor, the U-Net runs below it,
-        and the logits are upsampled (bilinear) back to the input size. Much cheaper, and
+        and its probabilities are upsampled (bilinear) back to the input size. Much cheaper, and
         wider channels at lower resolution use the CPU's matrix units far better.
     decoder : str
         ``"unet"``: up-convolution, concatenation with the skip, two 3x3 convolutions per
@@ -210,12 +211,45 @@ def build_unet(
             x = keras.layers.Concatenate(name=f"{prefix}_concat", dtype=policy)([x, skips[level]])
             x = conv_block(x, widths[level], prefix)
     logits = keras.layers.Conv2D(num_classes, 1, name="logits", dtype=policy)(x)
-    if stem_stride > 1:
-        # the loss sees full-resolution labels; resize the (few-channel) logits in float32
-        logits = keras.layers.UpSampling2D(stem_stride, interpolation="bilinear",
-                                           name="logits_up", dtype="float32")(logits)
-    outputs = keras.layers.Softmax(name="probabilities", dtype="float32")(logits)
+    if stem_stride == 1:
+        outputs = keras.layers.Softmax(name="probabilities", dtype="float32")(logits)
+    else:
+        # probabilities at the network's resolution, then resized (bilinear: each output
+        # pixel is a convex mix of its neighbours' distributions, so it still sums to 1).
+        # Training fits the low-resolution output (see `training_view`).
+        low = keras.layers.Softmax(name=LOW_RES_OUTPUT, dtype="float32")(logits)
+        outputs = keras.layers.UpSampling2D(stem_stride, interpolation="bilinear",
+                                            name="probabilities", dtype="float32")(low)
     return keras.Model(inputs, outputs, name=name)
+
+
+def training_view(model: keras.Model) -> tuple[keras.Model, int]:
+    """The model to fit and the label stride that matches its output.
+
+    A U-Net with a strided stem computes its probabilities at 1/stride of the input size and
+    resizes them. Fitting those low-resolution probabilities to every ``stride``-th label
+    (the pixel nearest each output's centre) gives the same supervision for the network's
+    weights without resizing, soft-maxing and scoring ``stride**2`` times as many pixels in
+    every step. The view shares the model's layers and weights; validation and prediction
+    use the full-resolution model.
+
+    Returns ``(view, stride)``; ``(model, 1)`` for a model without a low-resolution output
+    (no stem, or one saved before the output existed).
+    """
+    try:
+        low = model.get_layer(LOW_RES_OUTPUT)
+    except ValueError:
+        return model, 1
+    view = keras.Model(model.input, low.output, name=f"{model.name}_training")
+    return view, int(model.get_layer("probabilities").size[0])
+
+
+def subsample_labels(masks: Any, stride: int) -> Any:
+    """Every ``stride``-th label of ``(N, H, W)`` masks, the one nearest each output's centre."""
+    if stride == 1:
+        return masks
+    first = (stride - 1) // 2
+    return masks[:, first::stride, first::stride]
 
 
 def model_flops(model: keras.Model, height: int, width: int) -> float:

@@ -58,7 +58,8 @@ class TrainConfig:
     ``max_minutes``) or ``"constant"``. ``augment_mask=False`` transforms the photo but not
     its mask: the seed project's bug, kept only to reproduce it in the benchmark.
     ``stem_stride``: 1, 2 or 4; the U-Net runs at the input size divided by it (a strided
-    stem convolution) and its logits are upsampled back (see ``core.model.build_unet``).
+    stem convolution) and its probabilities are upsampled back (see ``core.model.build_unet``);
+    training fits them at that lower resolution (``core.model.training_view``).
     ``decoder``: ``"unet"`` (concatenate skips, two convolutions per level) or ``"light"``
     (add skips, one convolution per level).
     ``min_steps_per_epoch``: an epoch is at least this many batches; a small project (a dozen
@@ -224,11 +225,15 @@ CHECKPOINT_INTERVAL_S = 30.0
 
 
 class _RunCallback(keras.callbacks.Callback):
-    def __init__(self, *, config: TrainConfig, val: D.CachedSet, num_classes: int,
-                 loss: M.SegmentationLoss, run_dir: Path, steps_per_epoch: int,
-                 cancel_token: CancelToken | None, emit: Callable[[dict[str, Any]], None],
-                 initial_epoch: int) -> None:
+    """``net`` is the full-resolution model: validated and saved. Keras' ``self.model`` is
+    the model being fitted (``net`` or its low-resolution training view, same weights)."""
+
+    def __init__(self, *, net: keras.Model, config: TrainConfig, val: D.CachedSet,
+                 num_classes: int, loss: M.SegmentationLoss, run_dir: Path,
+                 steps_per_epoch: int, cancel_token: CancelToken | None,
+                 emit: Callable[[dict[str, Any]], None], initial_epoch: int) -> None:
         super().__init__()
+        self.net = net
         self.cfg = config
         self.val = val
         self.num_classes = num_classes
@@ -263,7 +268,7 @@ class _RunCallback(keras.callbacks.Callback):
         """``model.save`` to a temp file, then an atomic rename (a crash never tears it)."""
         ckpt = self.run_dir / "checkpoints"
         tmp = ckpt / f".{name}.partial.keras"
-        self.model.save(tmp)
+        self.net.save(tmp)
         os.replace(tmp, ckpt / name)
 
     def write_checkpoints(self) -> None:
@@ -280,12 +285,12 @@ class _RunCallback(keras.callbacks.Callback):
                 ckpt = self.run_dir / "checkpoints"  # the current weights are the best
                 atomic_write_bytes(ckpt / "best.keras", (ckpt / "last.keras").read_bytes())
             else:
-                current = self.model.get_weights()
-                self.model.set_weights(self._best_weights)
+                current = self.net.get_weights()
+                self.net.set_weights(self._best_weights)
                 try:
                     self._save("best.keras")
                 finally:
-                    self.model.set_weights(current)
+                    self.net.set_weights(current)
         self._best_dirty = False
         self._last_write = time.monotonic()
 
@@ -341,7 +346,7 @@ class _RunCallback(keras.callbacks.Callback):
         loss_sum, weight = 0.0, 0.0
         bs = max(1, int(self.cfg.batch_size))
         if self._val_fn is None:  # traced once per batch shape (the letterbox size is fixed)
-            self._val_fn = _make_val_step(self.model, self.loss_fn, c)
+            self._val_fn = _make_val_step(self.net, self.loss_fn, c)
         for k in range(0, len(self.val), bs):
             loss, n_valid, counts = self._val_fn(self.val.images[k:k + bs],
                                                  self.val.masks[k:k + bs])
@@ -367,7 +372,7 @@ class _RunCallback(keras.callbacks.Callback):
         improved = self.best is None or score > self.best
         if improved:
             self.best, self.best_epoch, self.wait = score, epoch + 1, 0
-            self._best_weights, self._best_dirty = self.model.get_weights(), True
+            self._best_weights, self._best_dirty = self.net.get_weights(), True
             self._best_is_current = True
         else:
             self.wait += 1
@@ -548,22 +553,27 @@ def train(
         loss = M.SegmentationLoss(num_classes, config.loss, weights)
         optimizer = keras.optimizers.AdamW(config.learning_rate,
                                            weight_decay=config.weight_decay)
-        model.compile(optimizer=optimizer, loss=loss,
-                      # the running training curves sample every 2nd pixel and row (4x cheaper)
-                      metrics=[M.PixelAccuracy(num_classes, pixel_stride=2),
-                               M.MeanIoU(num_classes, pixel_stride=2)])
+        # fit the network's own (low) output resolution; validation runs the full model
+        fit_model, label_stride = M.training_view(model)
+        # the running training curves sample every 2nd pixel and row of the full resolution
+        metric_stride = 1 if label_stride > 1 else 2
+        fit_model.compile(optimizer=optimizer, loss=loss,
+                          metrics=[M.PixelAccuracy(num_classes, pixel_stride=metric_stride),
+                                   M.MeanIoU(num_classes, pixel_stride=metric_stride)])
 
     batch = min(config.batch_size, len(train_c))
     ds = D.make_dataset(train_c, batch, True, config.augment_config(), config.seed, repeat=True)
+    if label_stride > 1:
+        ds = ds.map(lambda x, y: (x, M.subsample_labels(y, label_stride)))
     steps = max(len(train_c) // batch, int(config.min_steps_per_epoch))  # ds repeats
     atomic_write_json(run_dir / "dataset.json", {
         "train_ids": train_c.ids, "val_ids": val_c.ids, "class_names": class_names,
         "class_weights": weights, **D.dataset_stats(train_c.masks, num_classes)})
     n_train = len(train_c)
     del train_c  # the dataset holds its own copy; free the numpy one
-    callback = _RunCallback(config=config, val=val_c, num_classes=num_classes, loss=loss,
-                            run_dir=run_dir, steps_per_epoch=steps, cancel_token=cancel_token,
-                            emit=emit, initial_epoch=0)
+    callback = _RunCallback(net=model, config=config, val=val_c, num_classes=num_classes,
+                            loss=loss, run_dir=run_dir, steps_per_epoch=steps,
+                            cancel_token=cancel_token, emit=emit, initial_epoch=0)
     emit({"event": "start", "epochs": config.epochs, "batches": steps,
           "train_images": n_train, "val_images": len(val_c), "num_classes": num_classes,
           "class_names": class_names, "run_dir": str(run_dir), "precision": policy or "float32",
@@ -575,8 +585,8 @@ def train(
     if cancel_token is not None and cancel_token.cancelled:
         callback.cancelled, callback.stopped = True, "cancelled"
     else:
-        model.fit(ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
-                  verbose=0, shuffle=False)
+        fit_model.fit(ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
+                      verbose=0, shuffle=False)
         if callback.history:
             callback.write_checkpoints()  # the final state, whatever the interval
     seconds = time.monotonic() - t_start

@@ -127,6 +127,33 @@ def test_unet_stem_runs_below_input_resolution(stem: int) -> None:
         M.build_unet(3, depth=2, stem_stride=3)
 
 
+def test_training_view_fits_the_low_resolution_output_of_the_same_weights() -> None:
+    import tensorflow as tf
+
+    model = M.build_unet(3, depth=2, base_width=8, stem_stride=2, decoder="light")
+    view, stride = M.training_view(model)
+    assert stride == 2 and view.output_shape == (None, None, None, 3)
+    photo = np.random.default_rng(0).integers(0, 256, (1, 32, 48, 3)).astype(np.float32)
+    low = np.asarray(view(photo))
+    assert low.shape == (1, 16, 24, 3)
+    np.testing.assert_allclose(low.sum(-1), 1.0, atol=1e-5)
+    # the full model is the view's output resized; both read the same weights
+    full = np.asarray(model(photo))
+    np.testing.assert_allclose(full, tf.image.resize(low, (32, 48), "bilinear"), atol=1e-6)
+    assert {id(w) for w in view.weights} == {id(w) for w in model.weights}
+    kernel = model.get_layer("logits").kernel
+    kernel.assign(kernel * 0.0)
+    np.testing.assert_allclose(np.asarray(view(photo)), 1 / 3, atol=1e-6)
+    # a model without a stem (or saved before the low-resolution output) is fitted as is
+    plain = M.build_unet(3, depth=2, base_width=8)
+    assert M.training_view(plain) == (plain, 1)
+    # the label nearest each output's centre: rows/columns 0, 2, 4... for stride 2
+    masks = np.arange(2 * 8 * 8).reshape(2, 8, 8)
+    np.testing.assert_array_equal(M.subsample_labels(masks, 2), masks[:, ::2, ::2])
+    np.testing.assert_array_equal(M.subsample_labels(masks, 4), masks[:, 1::4, 1::4])
+    assert M.subsample_labels(masks, 1) is masks
+
+
 def test_light_decoder_adds_skips_with_one_conv_per_level() -> None:
     light = M.build_unet(3, (32, 32, 3), depth=2, base_width=8, stem_stride=2, decoder="light")
     full = M.build_unet(3, (32, 32, 3), depth=2, base_width=8, stem_stride=2)
