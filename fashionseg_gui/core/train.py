@@ -68,7 +68,7 @@ class TrainConfig:
 
     epochs: int = 30
     batch_size: int = 8
-    learning_rate: float = 5e-3
+    learning_rate: float = 2.5e-3
     input_height: int = 384
     input_width: int = 256
     depth: int = 4

@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 #: Defaults of the settings the panel edits: those of ``core.train.TrainConfig`` (copied,
 #: since importing it loads TensorFlow; a test keeps them equal).
 DEFAULTS: dict[str, Any] = {
-    "epochs": 30, "batch_size": 8, "learning_rate": 5e-3, "input_height": 384,
+    "epochs": 30, "batch_size": 8, "learning_rate": 2.5e-3, "input_height": 384,
     "input_width": 256, "depth": 4, "base_width": 32, "batch_norm": True, "dropout": 0.0,
     "loss": "ce_dice", "augment_flip": True, "augment_rotate": True, "augment_scale": True,
     "augment_color": True, "mixed_precision": "auto", "early_stopping_patience": 8,
