@@ -555,8 +555,9 @@ def train(
                                            weight_decay=config.weight_decay)
         # fit the network's own (low) output resolution; validation runs the full model
         fit_model, label_stride = M.training_view(model)
-        # the running training curves sample every 2nd pixel and row of the full resolution
-        metric_stride = 1 if label_stride > 1 else 2
+        # the running training curves count about every 2nd pixel and row of the full
+        # resolution; a view's output already holds only every label_stride-th
+        metric_stride = max(1, 2 // label_stride)
         fit_model.compile(optimizer=optimizer, loss=loss,
                           metrics=[M.PixelAccuracy(num_classes, pixel_stride=metric_stride),
                                    M.MeanIoU(num_classes, pixel_stride=metric_stride)])
