@@ -42,6 +42,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decoder", choices=("unet", "light"))
     parser.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
     parser.add_argument("--warmup", type=float, help="warm-up fraction of the schedule")
+    parser.add_argument("--weight-decay", type=float, help="AdamW weight decay")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the split and the augmentation order (0)")
     parser.add_argument("--augment", help="comma-separated augmentations to use, of flip, rotate, "
                         "scale, color; 'none' for none (default: the recipe's)")
     parser.add_argument("--run-dir", type=Path, help="keep the run here (default: a temp dir)")
@@ -66,7 +69,7 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
     else:
         # the app's default recipe (TrainConfig's defaults), run for the time budget
         cfg = dict(epochs=1000, mixed_precision="bf16", early_stopping_patience=None)
-    cfg.update(max_minutes=minutes, val_fraction=0.05, seed=0)
+    cfg.update(max_minutes=minutes, val_fraction=0.05, seed=getattr(args, "seed", 0) or 0)
     if args is not None:
         if args.input_size:
             h, w = (int(v) for v in args.input_size.lower().split("x"))
@@ -75,7 +78,8 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
                           ("batch_size", "batch_size"), ("learning_rate", "learning_rate"),
                           ("mixed_precision", "precision"), ("stem_stride", "stem_stride"),
                           ("max_width", "max_width"), ("loss", "loss"),
-                          ("warmup_fraction", "warmup"), ("decoder", "decoder")):
+                          ("warmup_fraction", "warmup"), ("decoder", "decoder"),
+                          ("weight_decay", "weight_decay")):
             if getattr(args, attr, None) is not None:
                 cfg[key] = getattr(args, attr)
         if getattr(args, "augment", None):
