@@ -63,6 +63,7 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
         cfg: dict[str, Any] = dict(
             epochs=1000, batch_size=1, learning_rate=1e-4, input_height=752, input_width=500,
             depth=2, base_width=64, max_width=128, batch_norm=False, loss="ce",
+            stem_stride=1, decoder="unet",  # full resolution, skips concatenated
             augment_flip=True, augment_rotate=True, augment_scale=False, augment_color=False,
             augment_mask=False, mixed_precision="off", lr_schedule="constant",
             weight_decay=0.0, warmup_fraction=0.0, early_stopping_patience=None)
@@ -181,7 +182,10 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         predictor.predict(photo)
         times.append(time.perf_counter() - t0)
-    flops = M.model_flops(predictor.model, cfg.input_height, cfg.input_width)
+    # at the letterboxed size the network really runs on (padded to its multiple)
+    pad = cfg.multiple
+    flops = M.model_flops(predictor.model, -(-cfg.input_height // pad) * pad,
+                          -(-cfg.input_width // pad) * pad)
     rate = matmul_rate()
     train_flops = 3.0 * flops * photos_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,39 @@
+"""The benchmark recipes: the seed's must not follow the app's defaults."""
+
+from __future__ import annotations
+
+import argparse
+
+from fashionseg_gui.bench.bench_train import recipe_config, register
+from fashionseg_gui.core import model as M
+from fashionseg_gui.core.train import TrainConfig
+
+
+def test_seed_recipe_is_the_seed_network_whatever_the_app_defaults() -> None:
+    """Two-level 64/128 encoder-decoder at full resolution, concatenated skips, no BN."""
+    cfg = recipe_config("seed", 10.0)
+    assert (cfg.depth, cfg.base_width, cfg.max_width, cfg.batch_norm) == (2, 64, 128, False)
+    assert (cfg.stem_stride, cfg.decoder) == (1, "unet")
+    assert (cfg.batch_size, cfg.learning_rate, cfg.mixed_precision) == (1, 1e-4, "off")
+    assert cfg.augment_mask is False and cfg.max_minutes == 10.0
+    model = M.build_unet(3, (None, None, 3), cfg.depth, cfg.base_width, cfg.batch_norm,
+                         max_width=cfg.max_width, stem_stride=cfg.stem_stride,
+                         decoder=cfg.decoder)
+    names = {layer.name for layer in model.layers}
+    assert {"enc2_conv2", "bottleneck_conv2", "dec1_concat"} <= names and "stem_conv" not in names
+    assert cfg.multiple == 4 and cfg.input_width % cfg.multiple == 0
+
+
+def test_default_recipe_is_the_app_default_with_the_command_line_overrides() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser)
+    args = parser.parse_args(["--input-size", "256x192", "--loss", "ce",
+                              "--augment", "flip,scale", "--seed", "3"])
+    cfg = recipe_config("default", args.minutes, args)
+    app = TrainConfig()
+    assert (cfg.input_height, cfg.input_width, cfg.loss, cfg.seed) == (256, 192, "ce", 3)
+    assert cfg.max_minutes == args.minutes
+    assert (cfg.depth, cfg.base_width, cfg.stem_stride, cfg.decoder) == (
+        app.depth, app.base_width, app.stem_stride, app.decoder)
+    assert cfg.augment_flip and cfg.augment_scale
+    assert not cfg.augment_rotate and not cfg.augment_color
