@@ -70,7 +70,7 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
     else:
         # the app's default recipe (TrainConfig's defaults), run for the time budget
         cfg = dict(epochs=1000, mixed_precision="bf16", early_stopping_patience=None)
-    cfg.update(max_minutes=minutes, val_fraction=0.05, seed=getattr(args, "seed", 0) or 0)
+    cfg.update(max_minutes=minutes, val_fraction=0.05, seed=getattr(args, "seed", 0))
     if args is not None:
         if args.input_size:
             h, w = (int(v) for v in args.input_size.lower().split("x"))
@@ -182,10 +182,8 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         predictor.predict(photo)
         times.append(time.perf_counter() - t0)
-    # at the letterboxed size the network really runs on (padded to its multiple)
-    pad = cfg.multiple
-    flops = M.model_flops(predictor.model, -(-cfg.input_height // pad) * pad,
-                          -(-cfg.input_width // pad) * pad)
+    box = D.letterbox_geometry(cfg.target_hw, cfg.target_hw, cfg.multiple)  # the padded input
+    flops = M.model_flops(predictor.model, box.out_h, box.out_w)
     rate = matmul_rate()
     train_flops = 3.0 * flops * photos_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
