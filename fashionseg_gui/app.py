@@ -76,11 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("FashionSeg")
     app.setApplicationName("FashionSeg Studio")
     app.setApplicationDisplayName("FashionSeg Studio")
+    app.setDesktopFileName("fashionseg-studio")  # resources/fashionseg-studio.desktop
 
     from fashionseg_gui.views.main_window import MainWindow
     from fashionseg_gui.views.style import apply_style
 
-    apply_style(app)
+    apply_style(app)  # palette, resources/style.qss and the window icon
     window = MainWindow()
     if args.new is not None:
         window.create_project(args.new)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashionseg_gui.core.project import IGNORE, Project, ProjectError
-from fashionseg_gui.views.style import icon, swatch_icon
+from fashionseg_gui.views.icons import icon, swatch_icon
 
 STYLES = ("none", "bohemian", "preppy", "streetwear")
 CUSTOM_STYLE = "custom…"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from fashionseg_gui.core.annotation import AnnotationDocument
 from fashionseg_gui.core.project import ProjectError
 from fashionseg_gui.views.canvas import TOOLS, CanvasView
-from fashionseg_gui.views.icons import icon
+from fashionseg_gui.views.icons import icon, swatch_icon
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.grabcut import GrabCutResult
@@ -68,12 +68,6 @@ class _EventBridge(QObject):
     sigMaskChanged = Signal(str)
     sigClassesChanged = Signal()
     sigImagesChanged = Signal(list)
-
-
-def _swatch(color: str, size: int = 14) -> QIcon:
-    pm = QPixmap(size, size)
-    pm.fill(QColor(color))
-    return QIcon(pm)
 
 
 class EditorWidget(QWidget):
@@ -490,7 +484,7 @@ class EditorWidget(QWidget):
         self.class_combo.clear()
         for c in classes:
             key = f"  ({c.shortcut})" if c.shortcut else ""
-            self.class_combo.addItem(_swatch(c.color), f"{c.name}{key}", c.id)
+            self.class_combo.addItem(swatch_icon(c.color, 14), f"{c.name}{key}", c.id)
         self.class_combo.blockSignals(False)
         current = self._current_class if self._current_class < len(classes) else \
             min(1, len(classes) - 1)

@@ -33,8 +33,9 @@ from fashionseg_gui.core.project import Project, ProjectError
 from fashionseg_gui.core.settings import existing_recent, push_recent
 from fashionseg_gui.views.browser import ImageBrowser
 from fashionseg_gui.views.classes_panel import ClassesPanel
+from fashionseg_gui.views.icons import icon
 from fashionseg_gui.views.import_dialogs import ImportReportDialog, ask_via_job, report_lines
-from fashionseg_gui.views.style import STATUS_LABELS, icon
+from fashionseg_gui.views.style import STATUS_LABELS
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.importer import (
     EXPORT_FORMATS,

@@ -1,12 +1,28 @@
-"""The look of FashionSeg Studio: one light palette, a stylesheet, status colours and icons."""
+"""The look of FashionSeg Studio: one light palette, the style sheet, status colours.
+
+The style sheet itself is ``resources/style.qss``; icons and swatches are in
+:mod:`fashionseg_gui.views.icons`.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from string import Template
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QApplication, QStyle, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
+
+from fashionseg_gui.views.icons import app_icon, resource_path
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.project import Project
+
+#: Set to a number of milliseconds, makes every view's ``__main__`` demo quit after that long
+#: (the demos' smoke test, tests/gui/test_view_demos.py).
+DEMO_QUIT_ENV = "FASHIONSEG_DEMO_QUIT_MS"
 
 ACCENT = "#2f6fde"
 WINDOW_BG = "#f3f4f6"
@@ -30,40 +46,15 @@ STATUS_LABELS: dict[str, str] = {
 }
 SPLIT_LABELS: dict[str | None, str] = {"train": "train", "val": "val", "test": "test", None: ""}
 
-STYLESHEET = f"""
-QMainWindow, QDialog {{ background: {WINDOW_BG}; }}
-QDockWidget {{ font-weight: 600; }}
-QDockWidget::title {{ background: {WINDOW_BG}; padding: 6px 8px; border-bottom: 1px solid {BORDER}; }}
-QDockWidget > QWidget {{ background: {PANEL_BG}; }}
-QListView, QListWidget, QTreeView, QTableWidget {{
-    background: {PANEL_BG}; border: 1px solid {BORDER}; border-radius: 4px;
-    selection-background-color: #dbe7fb; selection-color: {TEXT}; }}
-QListWidget::item {{ padding: 4px 2px; }}
-QListWidget::item:selected {{ background: #dbe7fb; border-left: 3px solid {ACCENT}; }}
-QLineEdit, QComboBox {{ padding: 3px 6px; border: 1px solid {BORDER};
-    border-radius: 4px; background: {PANEL_BG}; min-height: 20px; }}
-QLineEdit:focus, QComboBox:focus {{ border: 1px solid {ACCENT}; }}
-QPushButton, QToolButton {{ padding: 4px 10px; border: 1px solid {BORDER}; border-radius: 4px;
-    background: {PANEL_BG}; }}
-QPushButton:hover, QToolButton:hover {{ background: #eef3fd; border-color: {ACCENT}; }}
-QPushButton:pressed, QToolButton:pressed, QToolButton:checked {{ background: #dbe7fb; }}
-QPushButton:default {{ border: 1px solid {ACCENT}; }}
-QToolBar {{ background: {WINDOW_BG}; border: none; border-bottom: 1px solid {BORDER};
-    spacing: 2px; padding: 2px; }}
-QToolBar QToolButton {{ border: 1px solid transparent; padding: 4px; }}
-QStatusBar {{ background: {WINDOW_BG}; border-top: 1px solid {BORDER}; color: {TEXT}; }}
-QStatusBar QLabel {{ padding: 0 6px; }}
-QProgressBar {{ border: 1px solid {BORDER}; border-radius: 4px; text-align: center;
-    background: {PANEL_BG}; max-height: 16px; }}
-QProgressBar::chunk {{ background: {ACCENT}; border-radius: 3px; }}
-QLabel#banner {{ background: #fff4ce; color: #5c4400; border-bottom: 1px solid #e8d48b;
-    padding: 6px 10px; font-weight: 600; }}
-QLabel#muted {{ color: {MUTED}; }}
-QLabel#currentClass {{ font-weight: 600; }}
-QGroupBox {{ font-weight: 600; border: 1px solid {BORDER}; border-radius: 4px;
-    margin-top: 10px; padding-top: 6px; }}
-QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
-"""
+#: The placeholders ``${NAME}`` of ``resources/style.qss`` and their values.
+STYLE_COLORS: dict[str, str] = {"ACCENT": ACCENT, "WINDOW_BG": WINDOW_BG, "PANEL_BG": PANEL_BG,
+                                "BORDER": BORDER, "TEXT": TEXT, "MUTED": MUTED}
+
+
+def stylesheet() -> str:
+    """The app's Qt style sheet: ``resources/style.qss`` with its colours filled in."""
+    text = resource_path("style.qss").read_text(encoding="utf-8")
+    return Template(text).substitute(STYLE_COLORS)
 
 
 def apply_style(app: QApplication) -> None:
@@ -82,13 +73,33 @@ def apply_style(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffe8"))
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(TEXT))
     app.setPalette(pal)
-    app.setStyleSheet(STYLESHEET)
+    app.setStyleSheet(stylesheet())
+    app.setWindowIcon(app_icon())
+
+
+def exec_demo(app: QApplication) -> int:
+    """Run a view demo's event loop; it quits by itself after ``$FASHIONSEG_DEMO_QUIT_MS``."""
+    quit_ms = os.environ.get(DEMO_QUIT_ENV)
+    if quit_ms:
+        QTimer.singleShot(int(quit_ms), app.quit)
+    return int(app.exec())
+
+
+def open_demo_project(read_only: bool = True) -> Project:
+    """The bundled demo project (``projects/demo``), opened read-only, for the view demos."""
+    from fashionseg_gui.core.project import Project
+    from fashionseg_gui.core.settings import demo_candidates
+
+    for folder in demo_candidates():
+        if (folder / "project.json").is_file():
+            return Project.open(folder, read_only=read_only)
+    raise FileNotFoundError("the bundled demo project is missing")
 
 
 def run_panel_demo(make_panel: Callable[[], QWidget], width: int, height: int) -> int:
     """Show one project panel on its own: ``python -m fashionseg_gui.views.<module> [PROJECT]``.
 
-    The project (if given) opens read-only; returns the event loop's exit code.
+    The project (default: the bundled demo) opens read-only; returns the event loop's exit code.
     """
     import sys
 
@@ -97,96 +108,11 @@ def run_panel_demo(make_panel: Callable[[], QWidget], width: int, height: int) -
     app = QApplication.instance() or QApplication(sys.argv)
     apply_style(app)
     panel = make_panel()
-    if len(sys.argv) > 1:
-        panel.set_project(Project.open(sys.argv[1], read_only=True))
+    project = (Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1
+               else open_demo_project())
+    panel.set_project(project)
     panel.resize(width, height)
     panel.show()
-    return app.exec()
-
-
-def swatch_icon(color: str, size: int = 16, checked_ring: bool = False) -> QIcon:
-    """A rounded colour square (class swatches)."""
-    pm = QPixmap(size, size)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setBrush(QColor(color))
-    p.setPen(QPen(QColor("#00000060" if not checked_ring else ACCENT), 1.5 if checked_ring else 1))
-    p.drawRoundedRect(QRectF(1, 1, size - 2, size - 2), 3, 3)
-    p.end()
-    return QIcon(pm)
-
-
-def _draw_icon(kind: str, size: int = 24) -> QIcon:
-    """Small line icons drawn in code (no image files to ship, crisp at any scale)."""
-    pm = QPixmap(size, size)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(QColor(TEXT), 1.8)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    p.setPen(pen)
-    s = size
-    if kind == "import":
-        p.drawRect(QRectF(s * .2, s * .45, s * .6, s * .38))
-        p.drawLine(int(s * .5), int(s * .1), int(s * .5), int(s * .6))
-        p.drawLine(int(s * .35), int(s * .45), int(s * .5), int(s * .6))
-        p.drawLine(int(s * .65), int(s * .45), int(s * .5), int(s * .6))
-    elif kind == "export":
-        p.drawRect(QRectF(s * .2, s * .45, s * .6, s * .38))
-        p.drawLine(int(s * .5), int(s * .1), int(s * .5), int(s * .6))
-        p.drawLine(int(s * .35), int(s * .25), int(s * .5), int(s * .1))
-        p.drawLine(int(s * .65), int(s * .25), int(s * .5), int(s * .1))
-    elif kind == "add":
-        p.drawLine(int(s * .5), int(s * .2), int(s * .5), int(s * .8))
-        p.drawLine(int(s * .2), int(s * .5), int(s * .8), int(s * .5))
-    elif kind == "remove":
-        p.drawLine(int(s * .2), int(s * .5), int(s * .8), int(s * .5))
-    elif kind == "rename":
-        path = QPainterPath()
-        path.moveTo(s * .2, s * .8)
-        path.lineTo(s * .25, s * .6)
-        path.lineTo(s * .65, s * .2)
-        path.lineTo(s * .8, s * .35)
-        path.lineTo(s * .4, s * .75)
-        path.closeSubpath()
-        p.drawPath(path)
-    elif kind == "color":
-        for i, c in enumerate(("#e6194b", "#3cb44b", "#4363d8")):
-            p.setBrush(QColor(c))
-            p.drawEllipse(QRectF(s * (.12 + .22 * i), s * (.3 + .1 * (i % 2)), s * .4, s * .4))
-    elif kind == "next":
-        p.drawLine(int(s * .35), int(s * .2), int(s * .65), int(s * .5))
-        p.drawLine(int(s * .65), int(s * .5), int(s * .35), int(s * .8))
-    elif kind == "prev":
-        p.drawLine(int(s * .65), int(s * .2), int(s * .35), int(s * .5))
-        p.drawLine(int(s * .35), int(s * .5), int(s * .65), int(s * .8))
-    p.end()
-    return QIcon(pm)
-
-
-_STANDARD = {
-    "new": QStyle.StandardPixmap.SP_FileDialogNewFolder,
-    "open": QStyle.StandardPixmap.SP_DirOpenIcon,
-    "save": QStyle.StandardPixmap.SP_DialogSaveButton,
-    "folder": QStyle.StandardPixmap.SP_DirIcon,
-    "quit": QStyle.StandardPixmap.SP_DialogCloseButton,
-    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "cancel": QStyle.StandardPixmap.SP_DialogCancelButton,
-}
-_THEME = {"new": "document-new", "open": "document-open", "save": "document-save",
-          "quit": "application-exit", "import": "document-import", "export": "document-export",
-          "add": "list-add", "remove": "list-remove", "next": "go-next", "prev": "go-previous"}
-
-
-def icon(name: str, widget: QWidget | None = None) -> QIcon:
-    """An icon by short name: the desktop theme's if it has one, else a built-in one."""
-    theme = _THEME.get(name)
-    if theme and QIcon.hasThemeIcon(theme):
-        return QIcon.fromTheme(theme)
-    if name in _STANDARD:
-        style = widget.style() if widget is not None else QApplication.style()
-        return style.standardIcon(_STANDARD[name])
-    return _draw_icon(name)
+    code = exec_demo(app)
+    project.close()
+    return code
