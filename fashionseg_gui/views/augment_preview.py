@@ -205,3 +205,24 @@ class AugmentPreviewDialog(QDialog):
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.shutdown()
         super().closeEvent(event)
+
+
+if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.augment_preview
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.core.project import Project
+    from fashionseg_gui.views.style import apply_style, exec_demo, open_demo_project
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
+    project = (Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1
+               else open_demo_project())
+    dialog = AugmentPreviewDialog(project, {"input_height": 192, "input_width": 128}, n=3)
+    dialog.show()
+    code = exec_demo(app)
+    dialog.shutdown()
+    wait_all()
+    project.close()
+    raise SystemExit(code)

@@ -638,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from fashionseg_gui.core.project import Project
+    from fashionseg_gui.views.style import exec_demo
 
     parser = argparse.ArgumentParser(prog="python -m fashionseg_gui.views.editor",
                                      description="The FashionSeg annotation editor on its own.")
@@ -672,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
             editor.close()
             app.quit()
         QTimer.singleShot(0, done)
-    rc = app.exec()
+    rc = exec_demo(app)
     editor.shutdown()
     project.close()
     if tmp is not None:

@@ -242,3 +242,21 @@ class ViaImportDialog(QDialog):
             elif value != NEW_CLASS:
                 out[label] = int(value)
         return out
+
+
+if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.import_dialogs
+    import sys
+
+    from fashionseg_gui.views.style import apply_style, exec_demo
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
+    via = ViaImportDialog("demo_via.json",
+                          {"style": Counter({"bohemian": 7, "preppy": 5, "grunge": 2}),
+                           "type": Counter({"garment": 14})},
+                          "style", ["background", "bohemian", "preppy", "streetwear"])
+    report = ImportReportDialog("Import report", ["3 photos imported", "1 duplicate",
+                                                  "refused: broken.jpg (not an image)"])
+    via.show()
+    report.show()
+    raise SystemExit(exec_demo(app))

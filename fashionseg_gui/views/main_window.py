@@ -739,3 +739,22 @@ class MainWindow(QMainWindow):
             self.project.close()
             self.project = None
         event.accept()
+
+
+if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.main_window [PROJECT]
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.core.settings import demo_candidates
+    from fashionseg_gui.views.style import apply_style, exec_demo
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
+    window = MainWindow()
+    demo = next(p for p in demo_candidates() if (p / "project.json").is_file())
+    window.open_project(Path(sys.argv[1]) if len(sys.argv) > 1 else demo, read_only=True)
+    window.show()
+    code = exec_demo(app)
+    window.close()
+    raise SystemExit(code)

@@ -391,4 +391,6 @@ if __name__ == "__main__":  # pragma: no cover - manual demo
     per_class.set_metrics([0.95, 0.6, 0.7, 0.5], rng.integers(0, 100, (4, 4)) + np.eye(4) * 400)
     win.resize(1100, 600)
     win.show()
-    sys.exit(app.exec())
+    from fashionseg_gui.views.style import exec_demo
+
+    sys.exit(exec_demo(app))

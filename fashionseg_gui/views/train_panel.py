@@ -668,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     from PySide6.QtWidgets import QApplication
 
     from fashionseg_gui.core.project import Project
+    from fashionseg_gui.views.style import exec_demo
 
     args = list(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -690,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     timer = QTimer()  # let Python see the signal while Qt's loop runs
     timer.start(200)
     timer.timeout.connect(lambda: None)
-    code = app.exec()
+    code = exec_demo(app)
     panel.deleteLater()
     del panel
     project.close()
