@@ -35,6 +35,7 @@ from fashionseg_gui.views.browser import ImageBrowser
 from fashionseg_gui.views.classes_panel import ClassesPanel
 from fashionseg_gui.views.icons import icon
 from fashionseg_gui.views.import_dialogs import ImportReportDialog, ask_via_job, report_lines
+from fashionseg_gui.views.protocols import EditorLike
 from fashionseg_gui.views.style import STATUS_LABELS
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.importer import (
@@ -94,7 +95,7 @@ class MainWindow(QMainWindow):
     sigJobFinished = Signal(str)
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None,
-                 editor: QWidget | None = None) -> None:
+                 editor: EditorLike | None = None) -> None:
         super().__init__(parent)
 
         self.settings = settings if settings is not None else QSettings()
@@ -116,7 +117,7 @@ class MainWindow(QMainWindow):
             from fashionseg_gui.views.editor import EditorWidget
 
             editor = EditorWidget(self)
-        self.editor: Any = editor
+        self.editor: EditorLike = editor
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -195,8 +196,7 @@ class MainWindow(QMainWindow):
             open_project=self._action("&Open project…", self.open_project_dialog,
                                       QKeySequence.StandardKey.Open, icon_name="open"),
             save=self._action("&Save", self.save_now,
-                              None if hasattr(self.editor, "save_action")
-                              else QKeySequence.StandardKey.Save,  # the editor's owns Ctrl+S
+                              None,  # the editor's save_action owns Ctrl+S
                               "Save the current mask now (Ctrl+S)", "save"),
             import_images=self._action("Import &images…", self.import_images_dialog,
                                        "Ctrl+I", "Import photos into the project", "import"),
@@ -235,10 +235,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a.quit)
 
         edit_menu = mb.addMenu("&Edit")
-        for act in (getattr(self.editor, "undo_action", None),
-                    getattr(self.editor, "redo_action", None)):
-            if act is not None:
-                edit_menu.addAction(act)
+        edit_menu.addActions([self.editor.undo_action, self.editor.redo_action])
         tools = list(self.editor.tool_actions())
         if tools:
             edit_menu.addSeparator()
@@ -246,8 +243,8 @@ class MainWindow(QMainWindow):
 
         view_menu = mb.addMenu("&View")
         view_menu.addActions([a.prev_image, a.next_image])
-        view_actions = [act for act in getattr(self.editor, "view_actions", list)()
-                        if act is not getattr(self.editor, "save_action", None)]
+        view_actions = [act for act in self.editor.view_actions()
+                        if act is not self.editor.save_action]
         if view_actions:
             view_menu.addSeparator()
             view_menu.addActions(view_actions)

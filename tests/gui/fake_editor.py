@@ -1,14 +1,15 @@
-"""A stand-in for ``EditorWidget`` in main-window tests: its API, no canvas, calls recorded."""
+"""A stand-in for ``EditorWidget`` in main-window tests: the ``views.protocols.EditorLike``
+API, no canvas, calls recorded."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 
 class FakeEditor(QWidget):
-    """Implements the EditorWidget API the window relies on, and records the calls."""
+    """Implements ``EditorLike`` (the API the window relies on) and records the calls."""
 
     sigCursorInfo = Signal(str)
     sigImageSaved = Signal(str)
@@ -27,6 +28,11 @@ class FakeEditor(QWidget):
         self.saves = 0
         self.undo_action = QAction("Undo", self)
         self.redo_action = QAction("Redo", self)
+        self.save_action = QAction("Save", self)  # owns Ctrl+S, as the real editor's does
+        self.save_action.setShortcut("Ctrl+S")
+        self.save_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.save_action.triggered.connect(lambda _checked=False: self.save_now())
+        self.addAction(self.save_action)
         self._tools = [QAction("Brush", self)]
 
     def set_project(self, project):
@@ -67,3 +73,6 @@ class FakeEditor(QWidget):
 
     def tool_actions(self):
         return self._tools
+
+    def view_actions(self):
+        return [self.save_action]

@@ -18,7 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 VIEWS = REPO / "fashionseg_gui" / "views"
 #: Modules of views/ that are not views (the look and its helpers).
-NOT_VIEWS = {"__init__", "icons", "style"}
+NOT_VIEWS = {"__init__", "icons", "protocols", "style"}
 DEMO = re.compile(r'^if __name__ == "__main__":', re.MULTILINE)
 
 # Qt messages that mean a demo misbehaved even though it exited 0.
