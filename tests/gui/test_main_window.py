@@ -182,15 +182,6 @@ def test_train_dock_is_created_lazily(qtbot, window):
     assert window.docks.train.widget() is window.train_panel
 
 
-def _has_real_editor() -> bool:
-    try:
-        import fashionseg_gui.views.editor  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _has_real_editor(), reason="views.editor is not in this tree yet")
 def test_startup_does_not_import_tensorflow_and_reports_time(demo_root, tmp_path):
     code = ("import sys; from fashionseg_gui.app import main; "
             f"rc = main(['--project', {str(demo_root)!r}, '--quit-after-shown']); "
@@ -206,7 +197,6 @@ def test_startup_does_not_import_tensorflow_and_reports_time(demo_root, tmp_path
     assert float(line.split()[3]) > 0
 
 
-@pytest.mark.skipif(not _has_real_editor(), reason="views.editor is not in this tree yet")
 def test_real_editor_follows_browser(qtbot, demo_root):
     w = MainWindow(QSettings())
     qtbot.addWidget(w)
