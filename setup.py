@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent
 #: source folder in the checkout -> folder inside the installed package
 SHIPPED = {ROOT / "resources": "fashionseg_gui/resources",
            ROOT / "projects" / "demo": "fashionseg_gui/resources/demo"}
-IGNORED = shutil.ignore_patterns(".fashionseg.lock", "__pycache__", "*.pyc", "runs", "*.tmp")
+IGNORED = shutil.ignore_patterns(".fashionseg.lock", ".cache", "__pycache__", "*.pyc", "runs",
+                                 "*.tmp")
 
 
 class BuildPyWithResources(build_py):

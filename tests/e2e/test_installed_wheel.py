@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+#: What the wheel is built from (a copy, so the build leaves nothing in the checkout and no
+#: stale ``build/`` folder of an earlier build can slip removed modules into the wheel).
+SOURCES = ("fashionseg_gui", "resources", "projects/demo", "pyproject.toml", "setup.py",
+           "MANIFEST.in", "README.md")
 
 # Runs inside the fresh venv: starts the app's own main() on the demo project, then reports
 # what the shown window got from the resources.
@@ -71,9 +76,16 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_installed_wheel_starts_the_window_with_its_icons_and_style(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    for name in SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns(
+                "__pycache__", "*.pyc", ".fashionseg.lock", ".cache"))
+        else:
+            shutil.copy(REPO / name, source / name)
     wheel_dir = tmp_path / "wheel"
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir),
-          str(REPO)], cwd=tmp_path)
+          str(source)], cwd=tmp_path)
     (wheel,) = wheel_dir.glob("fashionseg_gui-*.whl")
 
     venv = tmp_path / "venv"
