@@ -7,6 +7,7 @@ The pattern is pyqtgraph's ``examples/test_examples.py``; the demos quit on thei
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -45,18 +46,37 @@ def demo_modules() -> list[str]:
     return sorted(found)
 
 
+#: Base-class name endings that make a class a window or widget someone can look at.
+WIDGET_BASES = ("Widget", "Dialog", "MainWindow", "View", "Window", "Panel")
+
+
+def _defines_a_widget(source: str) -> bool:
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+                if name.endswith(WIDGET_BASES):
+                    return True
+    return False
+
+
 def test_every_view_module_has_a_demo() -> None:
-    """Each public module of views/ (and each subpackage) runs on its own."""
+    """Each public module of views/ that defines a widget runs on its own; a subpackage that
+    does has a ``__main__.py`` (or a demo in its ``__init__``)."""
     missing = []
     for path in sorted(VIEWS.iterdir()):
         if path.is_file() and path.suffix == ".py":
             if path.stem in NOT_VIEWS or path.stem.startswith("_"):
                 continue
-            if not DEMO.search(path.read_text(encoding="utf-8")):
+            source = path.read_text(encoding="utf-8")
+            if _defines_a_widget(source) and not DEMO.search(source):
                 missing.append(path.name)
-        elif (path / "__init__.py").is_file() and not (path / "__main__.py").is_file() and \
-                not DEMO.search((path / "__init__.py").read_text(encoding="utf-8")):
-            missing.append(f"{path.name}/ (no __main__.py)")
+        elif (path / "__init__.py").is_file():
+            sources = [p.read_text(encoding="utf-8") for p in path.rglob("*.py")]
+            demo = (path / "__main__.py").is_file() or \
+                DEMO.search((path / "__init__.py").read_text(encoding="utf-8"))
+            if any(_defines_a_widget(s) for s in sources) and not demo:
+                missing.append(f"{path.name}/ (no __main__.py)")
     assert missing == []
 
 
