@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
 PICK_PX = 8.0  # how close (screen pixels) a click must be to a vertex or an edge
+_TOOL_VALUES = frozenset(t.value for t in Tool)
 
 
 class CanvasView(QGraphicsView):
@@ -158,12 +159,13 @@ class CanvasView(QGraphicsView):
         self._auto_fit = True  # keep fitting on resize until the user zooms
         # One instance per registered tool; a tool keeps its state while another is current.
         self._tools: dict[str, CanvasTool] = {cls.name: cls(self) for cls in registered()}
-        self._tool = Tool("select")
+        self._tool: str = Tool.SELECT
 
     # --- tools ---------------------------------------------------------------------------
     @property
-    def tool(self) -> Tool:
-        """The current tool's name (a :class:`Tool`, equal to its string)."""
+    def tool(self) -> str:
+        """The current tool's name (a :class:`Tool` member for the tools built in; a ``str``
+        enum, so ``canvas.tool == "brush"`` holds too)."""
         return self._tool
 
     @property
@@ -176,12 +178,13 @@ class CanvasView(QGraphicsView):
         return self._tools[tool_class(name).name]
 
     def set_tool(self, name: str) -> None:
-        """Make ``name`` (a :class:`Tool` or its string) the current tool."""
-        new = Tool(tool_class(name).name)
+        """Make ``name`` (a :class:`Tool` or any registered tool's name) the current tool."""
+        new = tool_class(name).name
+        new = Tool(new) if new in _TOOL_VALUES else new
         if new != self._tool:
             self.cancel_tool()
         self._tool = new
-        if new != Tool("select"):
+        if new != Tool.SELECT:
             self.shapes_item.selected = None
         self.shapes_item.setVisible(self.active_tool.shows_shapes)
         self.update_cursor()

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from fashionseg_gui.views.canvas.view import CanvasView
 
-__all__ = ["CanvasTool", "register", "registered", "tool_class"]
+__all__ = ["CanvasTool", "register", "registered", "tool_class", "unregister"]
 
 
 class CanvasTool:
@@ -98,6 +98,11 @@ def register(cls: type[CanvasTool]) -> type[CanvasTool]:
         raise ValueError(f"a canvas tool needs a unique name (got {cls.name!r})")
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def unregister(name: str) -> None:
+    """Remove the tool ``name`` from the registry (canvases made later no longer have it)."""
+    _REGISTRY.pop(str(name), None)
 
 
 def registered() -> list[type[CanvasTool]]:
