@@ -203,3 +203,17 @@ def test_registry_drives_the_tool_bar_and_a_new_tool_is_one_class(qtbot) -> None
     finally:
         unregister("probe")
     assert "probe" not in [cls.name for cls in registered()]
+
+
+def test_select_hits_every_kind_through_the_core_hit_tests(qtbot, editor: EditorWidget) -> None:
+    doc = editor.doc
+    for shape in ({"kind": "circle", "cx": 40, "cy": 40, "r": 15, "class_id": 1},
+                  {"kind": "ellipse", "cx": 110, "cy": 40, "rx": 25, "ry": 8, "theta": 0.0,
+                   "class_id": 2},
+                  {"kind": "rect", "x": 20, "y": 80, "w": 30, "h": 20, "class_id": 3}):
+        editor.canvas.refresh(doc.add_shape(shape))
+    editor.set_tool("select")
+    for (x, y), want in (((40, 40), 0), ((130, 40), 1), ((110, 45), 1), ((30, 90), 2),
+                         ((80, 100), None), ((110, 60), None)):
+        _click(qtbot, editor, x, y)
+        assert editor.canvas.shapes_item.selected == want, (x, y)

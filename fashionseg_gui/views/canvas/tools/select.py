@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, Qt
 
-from fashionseg_gui.views.canvas.items import seg_dist, shape_edges, shape_handles, shape_path
+from fashionseg_gui.core.shapes import Shape, ShapeError
+from fashionseg_gui.views.canvas.items import seg_dist, shape_edges, shape_handles
 from fashionseg_gui.views.canvas.tools.base import CanvasTool, register
 
 if TYPE_CHECKING:
@@ -55,18 +56,17 @@ class SelectTool(CanvasTool):
         return best
 
     def shape_at(self, scene: QPointF) -> int | None:
+        """The top-most shape under ``scene`` (inside it, or near its outline), or None."""
         c = self.canvas
         if c.doc is None:
             return None
+        x, y, pick = scene.x(), scene.y(), c.pick_px()
         for i in range(len(c.doc.shapes) - 1, -1, -1):
-            path = shape_path(c.doc.shapes[i])
-            if path is None:
+            try:
+                shape = Shape.from_dict(c.doc.shapes[i], check_class=False)
+            except ShapeError:
                 continue
-            path.setFillRule(Qt.FillRule.OddEvenFill)
-            if path.contains(scene):
-                return i
-            if any(seg_dist(scene, a, b)[0] <= c.pick_px()
-                   for a, b in shape_edges(c.doc.shapes[i])):
+            if shape.contains(x, y) or shape.distance(x, y) <= pick:
                 return i
         return None
 
