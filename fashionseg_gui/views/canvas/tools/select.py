@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, Qt
 
-from fashionseg_gui.core.shapes import Shape, ShapeError
 from fashionseg_gui.views.canvas.items import seg_dist, shape_edges, shape_handles
 from fashionseg_gui.views.canvas.tools.base import CanvasTool, register
 
@@ -57,6 +56,8 @@ class SelectTool(CanvasTool):
 
     def shape_at(self, scene: QPointF) -> int | None:
         """The top-most shape under ``scene`` (inside it, or near its outline), or None."""
+        from fashionseg_gui.core.shapes import Shape, ShapeError
+
         c = self.canvas
         if c.doc is None:
             return None
