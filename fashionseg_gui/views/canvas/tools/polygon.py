@@ -51,7 +51,8 @@ class PolygonTool(CanvasTool):
         self._draw(scene)
 
     def move(self, event: QMouseEvent, scene: QPointF) -> None:
-        self._draw(scene)
+        if self.points:
+            self._draw(scene)
 
     def key(self, event: QKeyEvent) -> bool:
         key = event.key()
