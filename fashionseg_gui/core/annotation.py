@@ -6,6 +6,12 @@ vertex) becomes one undo step that stores only the bounding box of the pixels it
 old and the new uint8 patch, plus the shapes list before and after when shapes changed. Undo and
 redo therefore restore byte-identical masks at a memory cost proportional to the edited area.
 
+Layering of paint and vector shapes: later edits win. Adding a shape paints its pixels over
+the mask; a brush stroke, a fill or an accepted outline paints over the shapes beneath it.
+Editing a shape (a moved vertex) changes only the pixels the shape gains or loses, so paint made
+after the shape survives; deleting a shape gives its pixels back to the shapes beneath, else
+unlabelled.
+
 The document is Qt-free; the editor view drives it and repaints the regions it returns.
 """
 
@@ -368,16 +374,57 @@ class AnnotationDocument:
         return self._single(f"add {shape.get('kind', 'shape')}", run)
 
     def update_shape(self, i: int, shape: dict[str, Any]) -> Region | None:
-        """Replace shape ``i`` and re-rasterise the area under its old and new outline."""
+        """Replace shape ``i`` (a moved vertex, a new class); one undo step.
+
+        Layering: later edits win. The edit changes only the pixels the shape gains or
+        loses (and, when its class changes, the pixels that still show its old class); paint
+        made after the shape and shapes drawn after it keep their pixels. A gained pixel takes
+        the shape's class; a lost pixel that still shows the shape's class falls back to the
+        shapes beneath, else unlabelled.
+        """
         shape = self._check_shape(shape)
         old = self.shapes[i]
 
         def run() -> Region | None:
-            affected = self._footprint(old) | self._footprint(shape)
+            old_on, new_on = self._footprint(old), self._footprint(shape)
+            above = self._footprint_of(self.shapes[i + 1:])
             self.shapes[i] = shape
-            return self._redraw(affected)
+            old_cls, new_cls = old.get("class_id"), shape.get("class_id")
+            shows_old = (self.mask == old_cls) if isinstance(old_cls, int) else \
+                np.zeros_like(new_on)
+            lost = old_on & ~new_on & ~above & shows_old
+            take = new_on & ~old_on & ~above
+            if new_cls != old_cls:
+                take |= new_on & old_on & ~above & shows_old
+            if not isinstance(new_cls, int):  # a shape without a class draws nothing
+                lost = old_on & ~above & shows_old
+                take[:] = False
+            box = _bool_bbox(lost | take)
+            if box is None:
+                return None
+            self._touch(box)
+            sl = _region(box)
+            if lost.any():
+                beneath = self._drawn(self.shapes[:i])
+                self.mask[sl][lost[sl]] = beneath[sl][lost[sl]]
+            if take.any():
+                self.mask[sl][take[sl]] = int(new_cls)
+            return sl
 
         return self._single(f"edit {shape.get('kind', 'shape')}", run)
+
+    def _footprint_of(self, shapes: list[dict[str, Any]]) -> np.ndarray:
+        """Pixels covered by any of ``shapes``."""
+        from fashionseg_gui.core.shapes import rasterize
+
+        probes = [dict(s, class_id=1) for s in shapes]
+        return rasterize(probes, self.height, self.width, ignore_value=0)[0] == 1
+
+    def _drawn(self, shapes: list[dict[str, Any]]) -> np.ndarray:
+        """What ``shapes`` alone give (255 where none covers)."""
+        from fashionseg_gui.core.shapes import rasterize
+
+        return rasterize(shapes, self.height, self.width, ignore_value=IGNORE)[0]
 
     def delete_shape(self, i: int) -> Region | None:
         """Remove shape ``i``; its pixels fall back to the shapes beneath, else unlabelled."""

@@ -1,6 +1,7 @@
 """Vector shapes (polygons, rectangles, circles, ellipses) and their rasterisation into label masks.
 
-A shape is a plain dict, one per region, as stored in ``shapes/<image_id>.json``::
+On disk (``shapes/<image_id>.json``) and in :class:`~fashionseg_gui.core.annotation.AnnotationDocument`
+a shape is a plain dict, one per region::
 
     {"kind": "polygon", "points": [[x, y], ...], "class_id": 1}
     {"kind": "rect", "x": 2, "y": 3, "w": 4, "h": 5, "class_id": 1}
@@ -8,6 +9,12 @@ A shape is a plain dict, one per region, as stored in ``shapes/<image_id>.json``
     {"kind": "ellipse", "cx": 45, "cy": 30, "rx": 10, "ry": 5, "theta": 0.5, "class_id": 1}
     {"kind": "point", "x": 5, "y": 5, "class_id": 1}
     {"kind": "polyline", "points": [[x, y], ...], "class_id": 1}
+
+In code, :meth:`Shape.from_dict` turns such a dict into a typed shape (:class:`Polygon`,
+:class:`Rect`, :class:`Circle`, :class:`Ellipse`, :class:`Point`, :class:`Polyline`) with hit
+tests, bounding box, area and rasterising, or raises :class:`ShapeError` saying why it cannot;
+:meth:`Shape.to_dict` gives the same dict back (unknown keys are kept). The dict functions below
+(:func:`validate_shape`, :func:`rasterize`, ...) are thin wrappers over the typed shapes.
 
 Coordinates are upright image pixels. Pixel conventions (pinned by the tests):
 
@@ -22,9 +29,17 @@ Coordinates are upright image pixels. Pixel conventions (pinned by the tests):
   rotates the ``rx`` axis clockwise on screen (y points down), as VIA and the HTML canvas draw it.
 - **point / polyline**: have no area; they are kept for round trips, reported, never rasterised.
 
+Hit tests (:meth:`Shape.contains`, :meth:`Shape.distance`) use the canvas's scene coordinates,
+where pixel ``(col, row)`` covers the square ``[col, col+1) x [row, row+1)``: polygon and polyline
+vertices sit at pixel centres ``(x + 0.5, y + 0.5)``; rect, circle and ellipse coordinates are used
+as they are.
+
 Fill rule: ``cv2.fillPoly`` uses the **even-odd** rule (checked: a ring drawn twice in the same
 direction leaves its inside empty, the centre of a pentagram is empty). A self-intersecting polygon
-is therefore filled even-odd, flagged in the report, and its vertices are kept unchanged.
+is therefore filled even-odd, flagged in the report, and its vertices are kept unchanged. The
+self-intersection check (GEOS through shapely) is refused, with a clear report line, above
+:data:`MAX_CHECKED_POINTS` vertices or when the outline is too intricate to check quickly; the
+polygon is still filled.
 
 Points outside the image are clipped at rasterisation only: ``cv2.fillPoly`` clips vertices up to
 4096 pixels outside the image by itself (pixel-identical to drawing the polygon as given); farther
@@ -38,14 +53,32 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+
+from fashionseg_gui.core.geometry import (
+    MAX_CHECKED_POINTS,
+    Layer,
+    ShapeError,
+    ellipse_layer,
+    polygon_layer,
+    polygon_self_intersects,
+)
 
 __all__ = [
     "AREA_KINDS",
     "KINDS",
+    "MAX_CHECKED_POINTS",
+    "Circle",
+    "Ellipse",
+    "Point",
+    "Polygon",
+    "Polyline",
     "RasterResult",
+    "Rect",
+    "Shape",
+    "ShapeError",
     "polygon_self_intersects",
     "rasterize",
     "rasterize_detailed",
@@ -58,12 +91,6 @@ __all__ = [
 AREA_KINDS = ("polygon", "rect", "circle", "ellipse")
 #: Every kind a shape dict may have.
 KINDS = (*AREA_KINDS, "point", "polyline")
-
-_SHIFT = 8  # fixed-point bits for cv2.fillPoly: 1/256 pixel precision
-_SCALE = 1 << _SHIFT
-_MARGIN = 4096.0  # pixels beyond the image that cv2 clips on its own
-
-
 def finite_number(value: Any) -> float | None:
     """Return ``value`` as a finite float, or None (bools and strings are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -75,6 +102,23 @@ def finite_number(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def _number(value: Any, name: str, problem: Callable[[str, Any], str] | None = None) -> float:
+    """``value`` unchanged when it is a finite int or float (ints stay ints on disk)."""
+    if finite_number(value) is None:
+        raise ShapeError(problem(name, value) if problem else f"'{name}' is not a finite number")
+    return value
+
+
+def _numbers(mapping: dict, names: tuple[str, ...],
+             problem: Callable[[str, Any], str] | None = None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name in names:
+        if name not in mapping:
+            raise ShapeError(f"missing '{name}'")
+        out[name] = _number(mapping[name], name, problem)
+    return out
+
+
 def number_fields(mapping: dict, names: tuple[str, ...],
                   problem: Callable[[str, Any], str] | None = None) -> dict[str, float] | str:
     """The finite numbers ``mapping[name]`` for each of ``names``, or why not (one line).
@@ -82,70 +126,421 @@ def number_fields(mapping: dict, names: tuple[str, ...],
     ``problem(name, value)`` words a value that is not a finite number (default: a generic
     sentence); a missing name is reported as such.
     """
-    out: dict[str, float] = {}
-    for name in names:
-        if name not in mapping:
-            return f"missing '{name}'"
-        v = finite_number(mapping[name])
-        if v is None:
-            return problem(name, mapping[name]) if problem else f"'{name}' is not a finite number"
-        out[name] = v
-    return out
+    try:
+        return {k: float(v) for k, v in _numbers(mapping, names, problem).items()}
+    except ShapeError as exc:
+        return str(exc)
 
 
-def _points(value: Any) -> list[tuple[float, float]] | str:
-    """Parse ``[[x, y], ...]``; return the points or a reason string."""
+def _points(value: Any) -> tuple[tuple[float, float], ...]:
+    """Parse ``[[x, y], ...]`` (values kept as given) or raise ShapeError."""
     if not isinstance(value, list | tuple):
-        return "'points' is not a list"
+        raise ShapeError("'points' is not a list")
+    # Fast path for plain int/float pairs (bools, strings and numpy scalars take the slow one).
+    plain = (int, float)
+    if all(type(p) in (list, tuple) and len(p) == 2 and type(p[0]) in plain
+           and type(p[1]) in plain for p in value):
+        try:
+            finite = bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
+        except (OverflowError, ValueError):
+            finite = False
+        if finite:
+            return tuple((p[0], p[1]) for p in value)
     out: list[tuple[float, float]] = []
     for i, p in enumerate(value):
         if not isinstance(p, list | tuple) or len(p) != 2:
-            return f"point {i} is not an [x, y] pair"
-        x, y = finite_number(p[0]), finite_number(p[1])
-        if x is None or y is None:
-            return f"point {i} has a non-numeric or non-finite coordinate"
-        out.append((x, y))
-    return out
+            raise ShapeError(f"point {i} is not an [x, y] pair")
+        if finite_number(p[0]) is None or finite_number(p[1]) is None:
+            raise ShapeError(f"point {i} has a non-numeric or non-finite coordinate")
+        out.append((p[0], p[1]))
+    return tuple(out)
 
 
-def _parse(shape: Any) -> tuple[str, Any] | str:
-    """Parse a shape dict into (kind, geometry) or return a reason string."""
-    if not isinstance(shape, dict):
-        return "shape is not an object"
-    kind = shape.get("kind")
-    if not isinstance(kind, str):
-        return "shape has no 'kind'"
-    if kind in ("polygon", "polyline"):
-        pts = _points(shape.get("points"))
-        if isinstance(pts, str):
-            return pts
-        return kind, pts
-    if kind == "rect":
-        return kind, number_fields(shape, ("x", "y", "w", "h"))
-    if kind == "circle":
-        return kind, number_fields(shape, ("cx", "cy", "r"))
-    if kind == "ellipse":
-        geo = number_fields(shape, ("cx", "cy", "rx", "ry"))
-        if isinstance(geo, str):
-            return geo
-        theta = finite_number(shape.get("theta", 0.0))
-        if theta is None:
-            return "'theta' is not a finite number"
-        geo["theta"] = theta
-        return kind, geo
-    if kind == "point":
-        return kind, number_fields(shape, ("x", "y"))
-    return f"unknown shape kind '{kind}'"
+def _class_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
+        raise ShapeError(f"class_id {value!r} is not an integer in 0..255")
+    return value
 
 
-def _shoelace(pts: list[tuple[float, float]]) -> float:
+def _seg_distance(px: float, py: float, a: np.ndarray, b: np.ndarray) -> float:
+    """Smallest distance from (px, py) to the segments a[k]-b[k]."""
+    d = b - a
+    n = (d * d).sum(axis=1)
+    with np.errstate(all="ignore"):
+        t = np.where(n > 0, ((px - a[:, 0]) * d[:, 0] + (py - a[:, 1]) * d[:, 1]) / n, 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    qx, qy = a[:, 0] + t * d[:, 0], a[:, 1] + t * d[:, 1]
+    return float(np.hypot(px - qx, py - qy).min()) if len(a) else math.inf
+
+
+# --------------------------------------------------------------------------- typed shapes
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Base of the typed shapes. ``class_id`` is None when the dict has none.
+
+    ``extra`` holds the dict's other keys, written back unchanged by :meth:`to_dict`.
+    """
+
+    class_id: int | None = field(default=None, kw_only=True)
+    extra: dict[str, Any] = field(default_factory=dict, kw_only=True, compare=False)
+
+    kind: ClassVar[str] = ""
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _kinds: ClassVar[dict[str, type[Shape]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            Shape._kinds[cls.kind] = cls
+
+    # --- dicts ---------------------------------------------------------------------------
+    @staticmethod
+    def from_dict(shape: Any, check_class: bool = True) -> Shape:
+        """The typed shape of a shape dict.
+
+        Raises
+        ------
+        ShapeError
+            When it is not an object, has no or an unknown kind, lacks a coordinate, has a
+            non-finite one, or (``check_class``) a ``class_id`` outside 0..255. Geometry that
+            parses but cannot cover pixels (two polygon points, zero radius) is reported by
+            :meth:`check`, not here.
+        """
+        if not isinstance(shape, dict):
+            raise ShapeError("shape is not an object")
+        kind = shape.get("kind")
+        if not isinstance(kind, str):
+            raise ShapeError("shape has no 'kind'")
+        cls = Shape._kinds.get(kind)
+        if cls is None:
+            raise ShapeError(f"unknown shape kind '{kind}'")
+        geo = cls._parse(shape)
+        cid = shape.get("class_id")
+        if cid is not None and check_class:
+            cid = _class_id(cid)
+        elif cid is not None:
+            try:
+                cid = _class_id(cid)
+            except ShapeError:
+                cid = None
+        used = {"kind", "class_id", *cls._fields}
+        extra = {k: v for k, v in shape.items() if k not in used}
+        return cls(**geo, class_id=cid, extra=extra)
+
+    @classmethod
+    def _parse(cls, shape: dict) -> dict[str, Any]:
+        return _numbers(shape, cls._fields)
+
+    def _geometry(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The on-disk dict (``kind``, the coordinates, ``class_id`` when set, other keys)."""
+        out: dict[str, Any] = {"kind": self.kind, **self._geometry()}
+        if self.class_id is not None:
+            out["class_id"] = self.class_id
+        out.update(self.extra)
+        return out
+
+    # --- geometry ------------------------------------------------------------------------
+    def problem(self) -> str | None:
+        """Why the geometry cannot be used (too few points, zero area), or None."""
+        return None
+
+    def check(self, width: int | None = None, height: int | None = None) -> None:
+        """Raise ShapeError if the shape is unusable (or, given a size, entirely outside)."""
+        problem = self.problem()
+        if problem:
+            raise ShapeError(problem)
+        if width is not None and height is not None:
+            x0, y0, x1, y1 = self.bbox()
+            if x1 < 0 or y1 < 0 or x0 > width or y0 > height:
+                raise ShapeError(f"{self.kind} lies entirely outside the {width}x{height} image")
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        """``(x0, y0, x1, y1)`` in the shape's own coordinates."""
+        raise NotImplementedError
+
+    def area(self) -> float:
+        """Geometric area in square pixels (0.0 for kinds without area)."""
+        return 0.0
+
+    @property
+    def has_area(self) -> bool:
+        return self.kind in AREA_KINDS
+
+    def layer(self, height: int, width: int) -> Layer | None:
+        """The pixels the shape covers in a ``height`` x ``width`` image, or None."""
+        return None
+
+    def rasterize(self, height: int, width: int) -> np.ndarray:
+        """A (height, width) boolean mask of the pixels the shape covers."""
+        out = np.zeros((int(height), int(width)), dtype=bool)
+        layer = self.layer(int(height), int(width))
+        if layer is not None:
+            (r0, c0), on = layer
+            out[r0:r0 + on.shape[0], c0:c0 + on.shape[1]] = on
+        return out
+
+    def contains(self, x: float, y: float) -> bool:
+        """Whether the scene point ``(x, y)`` lies inside the shape (even-odd for polygons)."""
+        return False
+
+    def distance(self, x: float, y: float) -> float:
+        """Distance from the scene point ``(x, y)`` to the outline (or the point)."""
+        raise NotImplementedError
+
+
+def _scene_points(points: tuple[tuple[float, float], ...]) -> np.ndarray:
+    return np.asarray(points, dtype=np.float64).reshape(-1, 2) + 0.5
+
+
+@dataclass(frozen=True)
+class _PointsShape(Shape):
+    points: tuple[tuple[float, float], ...] = ()
+
+    _fields: ClassVar[tuple[str, ...]] = ("points",)
+
+    @classmethod
+    def _parse(cls, shape: dict) -> dict[str, Any]:
+        return {"points": _points(shape.get("points"))}
+
+    def _geometry(self) -> dict[str, Any]:
+        return {"points": [[x, y] for x, y in self.points]}
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        if not self.points:
+            return (math.inf, math.inf, -math.inf, -math.inf)
+        a = np.asarray(self.points, dtype=np.float64)
+        return (float(a[:, 0].min()), float(a[:, 1].min()),
+                float(a[:, 0].max()), float(a[:, 1].max()))
+
+
+@dataclass(frozen=True)
+class Polygon(_PointsShape):
+    """A closed polygon; vertices are pixel indices (filled even-odd, outline included)."""
+
+    kind: ClassVar[str] = "polygon"
+
+    def problem(self) -> str | None:
+        if len(self.points) < 3:
+            return f"polygon has {len(self.points)} point(s), needs at least 3"
+        if _collinear(self.points):
+            return "polygon has zero area (all points on one line)"
+        return None
+
+    def area(self) -> float:
+        return _shoelace(self.points) if len(self.points) >= 3 else 0.0
+
+    def layer(self, height: int, width: int) -> Layer | None:
+        return polygon_layer(self.points, height, width) if len(self.points) >= 3 else None
+
+    def self_intersects(self) -> bool:
+        """See :func:`polygon_self_intersects` (raises ShapeError when it cannot tell)."""
+        return polygon_self_intersects(self.points)
+
+    def contains(self, x: float, y: float) -> bool:
+        if len(self.points) < 3:
+            return False
+        p = _scene_points(self.points)
+        q = np.roll(p, -1, axis=0)
+        with np.errstate(all="ignore"):
+            crosses = (p[:, 1] > y) != (q[:, 1] > y)
+            xs = p[:, 0] + (y - p[:, 1]) * (q[:, 0] - p[:, 0]) / (q[:, 1] - p[:, 1])
+        return bool(np.count_nonzero(crosses & (x < xs)) % 2)
+
+    def distance(self, x: float, y: float) -> float:
+        p = _scene_points(self.points)
+        return _seg_distance(x, y, p, np.roll(p, -1, axis=0))
+
+
+@dataclass(frozen=True)
+class Polyline(_PointsShape):
+    """An open line through pixel indices: no area, kept for round trips, never rasterised."""
+
+    kind: ClassVar[str] = "polyline"
+
+    def problem(self) -> str | None:
+        if len(self.points) < 2:
+            return f"polyline has {len(self.points)} point(s), needs at least 2"
+        return None
+
+    def distance(self, x: float, y: float) -> float:
+        p = _scene_points(self.points)
+        if len(p) == 1:
+            return float(math.hypot(x - p[0, 0], y - p[0, 1]))
+        return _seg_distance(x, y, p[:-1], p[1:])
+
+
+@dataclass(frozen=True)
+class Rect(Shape):
+    """Pixels whose centre lies in ``[x, x + w) x [y, y + h)`` (a negative size is normalised)."""
+
+    x: float = 0
+    y: float = 0
+    w: float = 0
+    h: float = 0
+
+    kind: ClassVar[str] = "rect"
+    _fields: ClassVar[tuple[str, ...]] = ("x", "y", "w", "h")
+
+    def problem(self) -> str | None:
+        return "rect has zero width or height" if self.w == 0 or self.h == 0 else None
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        x0, x1 = sorted((self.x, self.x + self.w))
+        y0, y1 = sorted((self.y, self.y + self.h))
+        return x0, y0, x1, y1
+
+    def area(self) -> float:
+        return abs(self.w * self.h)
+
+    def layer(self, height: int, width: int) -> Layer | None:
+        x0, y0, x1, y1 = self.bbox()
+        # pixel centres c + 0.5 in [x0, x1)  <=>  ceil(x0 - 0.5) <= c < ceil(x1 - 0.5)
+        c0 = max(0, math.ceil(x0 - 0.5))
+        c1 = min(width, math.ceil(x1 - 0.5))
+        r0 = max(0, math.ceil(y0 - 0.5))
+        r1 = min(height, math.ceil(y1 - 0.5))
+        if c1 <= c0 or r1 <= r0:
+            return None
+        return (r0, c0), np.ones((r1 - r0, c1 - c0), dtype=bool)
+
+    def contains(self, x: float, y: float) -> bool:
+        x0, y0, x1, y1 = self.bbox()
+        return x0 <= x <= x1 and y0 <= y <= y1
+
+    def distance(self, x: float, y: float) -> float:
+        x0, y0, x1, y1 = self.bbox()
+        a = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+        return _seg_distance(x, y, a, np.roll(a, -1, axis=0))
+
+
+@dataclass(frozen=True)
+class Ellipse(Shape):
+    """Pixels whose centre lies inside or on the ellipse; ``theta`` (radians) turns the ``rx``
+    axis clockwise on screen. ``theta`` is None when the dict has none (it means 0)."""
+
+    cx: float = 0
+    cy: float = 0
+    rx: float = 0
+    ry: float = 0
+    theta: float | None = None
+
+    kind: ClassVar[str] = "ellipse"
+    _fields: ClassVar[tuple[str, ...]] = ("cx", "cy", "rx", "ry", "theta")
+
+    @classmethod
+    def _parse(cls, shape: dict) -> dict[str, Any]:
+        geo: dict[str, Any] = _numbers(shape, ("cx", "cy", "rx", "ry"))
+        geo["theta"] = _number(shape["theta"], "theta") if "theta" in shape else None
+        return geo
+
+    def _geometry(self) -> dict[str, Any]:
+        geo = {"cx": self.cx, "cy": self.cy, "rx": self.rx, "ry": self.ry}
+        if self.theta is not None:
+            geo["theta"] = self.theta
+        return geo
+
+    @property
+    def angle(self) -> float:
+        return float(self.theta or 0.0)
+
+    def problem(self) -> str | None:
+        return "ellipse radius is not positive" if self.rx <= 0 or self.ry <= 0 else None
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        r = max(abs(self.rx), abs(self.ry))
+        return self.cx - r, self.cy - r, self.cx + r, self.cy + r
+
+    def area(self) -> float:
+        return math.pi * self.rx * self.ry if self.rx > 0 and self.ry > 0 else 0.0
+
+    def layer(self, height: int, width: int) -> Layer | None:
+        return ellipse_layer(float(self.cx), float(self.cy), float(self.rx), float(self.ry),
+                              self.angle, height, width)
+
+    def _local(self, x: float, y: float) -> tuple[float, float]:
+        dx, dy = x - self.cx, y - self.cy
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        return dx * c + dy * s, -dx * s + dy * c
+
+    def contains(self, x: float, y: float) -> bool:
+        if self.rx <= 0 or self.ry <= 0:
+            return False
+        u, v = self._local(x, y)
+        return (u / self.rx) ** 2 + (v / self.ry) ** 2 <= 1.0
+
+    def distance(self, x: float, y: float) -> float:
+        t = np.linspace(0.0, 2 * math.pi, 129)
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        u, v = self.rx * np.cos(t), self.ry * np.sin(t)
+        p = np.stack([self.cx + u * c - v * s, self.cy + u * s + v * c], axis=1)
+        return _seg_distance(x, y, p[:-1], p[1:])
+
+
+@dataclass(frozen=True)
+class Circle(Shape):
+    """Pixels whose centre lies inside or on the circle."""
+
+    cx: float = 0
+    cy: float = 0
+    r: float = 0
+
+    kind: ClassVar[str] = "circle"
+    _fields: ClassVar[tuple[str, ...]] = ("cx", "cy", "r")
+
+    def problem(self) -> str | None:
+        return "circle radius is not positive" if self.r <= 0 else None
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        r = abs(self.r)
+        return self.cx - r, self.cy - r, self.cx + r, self.cy + r
+
+    def area(self) -> float:
+        return math.pi * self.r ** 2 if self.r > 0 else 0.0
+
+    def layer(self, height: int, width: int) -> Layer | None:
+        r = float(self.r)
+        return ellipse_layer(float(self.cx), float(self.cy), r, r, 0.0, height, width)
+
+    def contains(self, x: float, y: float) -> bool:
+        return math.hypot(x - self.cx, y - self.cy) <= self.r
+
+    def distance(self, x: float, y: float) -> float:
+        return abs(math.hypot(x - self.cx, y - self.cy) - self.r)
+
+
+@dataclass(frozen=True)
+class Point(Shape):
+    """A marked point: no area, kept for round trips, never rasterised."""
+
+    x: float = 0
+    y: float = 0
+
+    kind: ClassVar[str] = "point"
+    _fields: ClassVar[tuple[str, ...]] = ("x", "y")
+
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.x, self.y, self.x, self.y
+
+    def distance(self, x: float, y: float) -> float:
+        return math.hypot(x - self.x, y - self.y)
+
+
+# --------------------------------------------------------------------------- dict API
+
+
+def _shoelace(pts: Any) -> float:
     a = np.asarray(pts, dtype=np.float64)
     x, y = a[:, 0], a[:, 1]
     with np.errstate(all="ignore"):
         return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)))
 
 
-def _collinear(pts: list[tuple[float, float]]) -> bool:
+def _collinear(pts: Any) -> bool:
     """Whether all points lie on one line (zero area whatever the order)."""
     a = np.asarray(pts, dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -159,30 +554,15 @@ def _collinear(pts: list[tuple[float, float]]) -> bool:
         return bool(np.abs(cross).max() <= 1e-12)
 
 
-def _intrinsic_problem(kind: str, geo: Any) -> str | None:
-    if isinstance(geo, str):
-        return geo
-    if kind == "polygon":
-        if len(geo) < 3:
-            return f"polygon has {len(geo)} point(s), needs at least 3"
-        if _collinear(geo):
-            return "polygon has zero area (all points on one line)"
-    elif kind == "polyline":
-        if len(geo) < 2:
-            return f"polyline has {len(geo)} point(s), needs at least 2"
-    elif kind == "rect":
-        if geo["w"] == 0 or geo["h"] == 0:
-            return "rect has zero width or height"
-    elif kind == "circle":
-        if geo["r"] <= 0:
-            return "circle radius is not positive"
-    elif kind == "ellipse" and (geo["rx"] <= 0 or geo["ry"] <= 0):
-        return "ellipse radius is not positive"
-    return None
+def _typed(shape: Any) -> Shape | None:
+    try:
+        return Shape.from_dict(shape, check_class=False)
+    except ShapeError:
+        return None
 
 
 def shape_area(shape: dict) -> float:
-    """Geometric area of a shape in square pixels.
+    """Geometric area of a shape dict in square pixels.
 
     Parameters
     ----------
@@ -196,54 +576,36 @@ def shape_area(shape: dict) -> float:
         absolute shoelace area, which for a self-intersecting polygon is the net signed area
         (a bow-tie gives 0.0 even though it covers pixels).
     """
-    parsed = _parse(shape)
-    if isinstance(parsed, str):
-        return 0.0
-    kind, geo = parsed
-    if isinstance(geo, str):
-        return 0.0
-    if kind == "polygon":
-        return _shoelace(geo) if len(geo) >= 3 else 0.0
-    if kind == "rect":
-        return abs(geo["w"] * geo["h"])
-    if kind == "circle":
-        return math.pi * geo["r"] ** 2 if geo["r"] > 0 else 0.0
-    if kind == "ellipse":
-        return math.pi * geo["rx"] * geo["ry"] if geo["rx"] > 0 and geo["ry"] > 0 else 0.0
-    return 0.0
+    typed = _typed(shape)
+    return typed.area() if typed is not None else 0.0
 
 
 def shape_bbox(shape: dict) -> tuple[float, float, float, float] | None:
-    """Bounding box ``(x0, y0, x1, y1)`` of a parseable shape, or None."""
-    parsed = _parse(shape)
-    if isinstance(parsed, str) or isinstance(parsed[1], str):
+    """Bounding box ``(x0, y0, x1, y1)`` of a parseable shape dict, or None."""
+    typed = _typed(shape)
+    if typed is None or (isinstance(typed, _PointsShape) and not typed.points):
         return None
-    kind, geo = parsed
-    if kind in ("polygon", "polyline"):
-        if not geo:
-            return None
-        a = np.asarray(geo, dtype=np.float64)
-        return (
-            float(a[:, 0].min()),
-            float(a[:, 1].min()),
-            float(a[:, 0].max()),
-            float(a[:, 1].max()),
-        )
-    if kind == "rect":
-        x0, x1 = sorted((geo["x"], geo["x"] + geo["w"]))
-        y0, y1 = sorted((geo["y"], geo["y"] + geo["h"]))
-        return x0, y0, x1, y1
-    if kind == "circle":
-        r = abs(geo["r"])
-        return geo["cx"] - r, geo["cy"] - r, geo["cx"] + r, geo["cy"] + r
-    if kind == "ellipse":
-        r = max(abs(geo["rx"]), abs(geo["ry"]))
-        return geo["cx"] - r, geo["cy"] - r, geo["cx"] + r, geo["cy"] + r
-    return geo["x"], geo["y"], geo["x"], geo["y"]
+    return typed.bbox()
+
+
+def _usable(shape: Any, width: int | None = None,
+            height: int | None = None) -> tuple[Shape | None, str | None]:
+    """The typed shape and None, or None and why the dict cannot be used."""
+    try:
+        typed = Shape.from_dict(shape, check_class=False)
+        problem = typed.problem()
+        if problem:
+            return None, problem
+        if "class_id" in shape:
+            _class_id(shape["class_id"])
+        typed.check(width, height)
+    except ShapeError as exc:
+        return None, str(exc)
+    return typed, None
 
 
 def validate_shape(shape: dict, width: int | None = None, height: int | None = None) -> str | None:
-    """Say why a shape cannot be used, or return None when it can.
+    """Say why a shape dict cannot be used, or return None when it can.
 
     Parameters
     ----------
@@ -257,196 +619,10 @@ def validate_shape(shape: dict, width: int | None = None, height: int | None = N
     str or None
         A one-line reason (missing or non-finite coordinates, fewer than 3 polygon points,
         zero area, unknown kind, outside the image), or None. Points and polylines are valid
-        shapes even though they have no area.
+        shapes even though they have no area. (:meth:`Shape.from_dict` and
+        :meth:`Shape.check` raise :class:`ShapeError` with the same reasons.)
     """
-    parsed = _parse(shape)
-    if isinstance(parsed, str):
-        return parsed
-    kind, geo = parsed
-    problem = _intrinsic_problem(kind, geo)
-    if problem:
-        return problem
-    if "class_id" in shape:
-        cid = shape["class_id"]
-        if isinstance(cid, bool) or not isinstance(cid, int) or not 0 <= cid <= 255:
-            return f"class_id {cid!r} is not an integer in 0..255"
-    if width is not None and height is not None:
-        box = shape_bbox(shape)
-        if box is not None:
-            x0, y0, x1, y1 = box
-            if x1 < 0 or y1 < 0 or x0 > width or y0 > height:
-                return f"{kind} lies entirely outside the {width}x{height} image"
-    return None
-
-
-# --------------------------------------------------------------------------- polygons
-
-
-def _dedupe(pts: np.ndarray) -> np.ndarray:
-    """Drop consecutive repeated vertices (and a closing vertex equal to the first)."""
-    if len(pts) < 2:
-        return pts
-    keep = np.any(pts != np.roll(pts, 1, axis=0), axis=1)
-    if not keep.any():
-        return pts[:1]
-    return pts[keep]
-
-
-def _orient(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Sign of the cross product (q - p) x (r - p), broadcast over leading axes."""
-    v = (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (
-        r[..., 0] - p[..., 0]
-    )
-    return np.sign(v)
-
-
-def _on_segment(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """For r collinear with p-q: whether r lies within the box of p-q."""
-    return (
-        (np.minimum(p[..., 0], q[..., 0]) <= r[..., 0])
-        & (r[..., 0] <= np.maximum(p[..., 0], q[..., 0]))
-        & (np.minimum(p[..., 1], q[..., 1]) <= r[..., 1])
-        & (r[..., 1] <= np.maximum(p[..., 1], q[..., 1]))
-    )
-
-
-def polygon_self_intersects(points: list[list[float]] | np.ndarray) -> bool:
-    """Whether two non-adjacent edges of a closed polygon cross or touch.
-
-    Parameters
-    ----------
-    points : array-like of shape (N, 2)
-        Polygon vertices; the polygon is closed implicitly.
-
-    Returns
-    -------
-    bool
-        True when edges cross or touch. A vertex visited twice (a ring that touches
-        itself) counts; a repeated consecutive vertex or an explicit closing vertex does not.
-    """
-    pts = _dedupe(np.asarray(points, dtype=np.float64).reshape(-1, 2))
-    n = len(pts)
-    if n < 4:
-        return False
-    a = pts
-    b = np.roll(pts, -1, axis=0)
-    idx = np.arange(n)
-    chunk = max(1, 2_000_000 // n)
-    with np.errstate(all="ignore"):
-        for start in range(0, n, chunk):
-            i = idx[start : start + chunk][:, None]
-            j = idx[None, :]
-            valid = (j > i + 1) & ~((i == 0) & (j == n - 1))
-            if not valid.any():
-                continue
-            p1, q1 = a[i[:, 0]][:, None, :], b[i[:, 0]][:, None, :]
-            p2, q2 = a[None, :, :], b[None, :, :]
-            o1, o2 = _orient(p1, q1, p2), _orient(p1, q1, q2)
-            o3, o4 = _orient(p2, q2, p1), _orient(p2, q2, q1)
-            full = o1.shape + (2,)
-            hit = (o1 * o2 < 0) & (o3 * o4 < 0)
-            hit |= (o1 == 0) & _on_segment(p1, q1, np.broadcast_to(p2, full))
-            hit |= (o2 == 0) & _on_segment(p1, q1, np.broadcast_to(q2, full))
-            hit |= (o3 == 0) & _on_segment(p2, q2, np.broadcast_to(p1, full))
-            hit |= (o4 == 0) & _on_segment(p2, q2, np.broadcast_to(q1, full))
-            if (hit & valid).any():
-                return True
-    return False
-
-
-def _clip_polygon(pts: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    """Sutherland-Hodgman clipping of a closed polygon against an axis-aligned box.
-
-    Pixels strictly inside the box keep their even-odd parity: the parts of the outline that
-    leave the box are replaced by runs along the box edges.
-    """
-    out = pts
-    for axis, bound, keep_greater in ((0, x0, True), (0, x1, False), (1, y0, True), (1, y1, False)):
-        if len(out) == 0:
-            break
-        cur = out
-        nxt = np.roll(cur, -1, axis=0)
-        ins_c = cur[:, axis] >= bound if keep_greater else cur[:, axis] <= bound
-        ins_n = nxt[:, axis] >= bound if keep_greater else nxt[:, axis] <= bound
-        res: list[np.ndarray] = []
-        for k in range(len(cur)):
-            c, nx = cur[k], nxt[k]
-            if ins_c[k]:
-                res.append(c)
-            if ins_c[k] != ins_n[k]:
-                t = (bound - c[axis]) / (nx[axis] - c[axis])
-                p = c + t * (nx - c)
-                p[axis] = bound
-                res.append(p)
-        out = np.asarray(res, dtype=np.float64).reshape(-1, 2)
-    return out
-
-
-def _polygon_layer(
-    pts: list[tuple[float, float]], height: int, width: int
-) -> tuple[tuple[int, int], np.ndarray] | None:
-    """Fill a polygon (even-odd, outline included); return (top-left, boolean layer) or None."""
-    import cv2
-
-    arr = np.asarray(pts, dtype=np.float64)
-    # cv2 clips by itself; vertices farther than _MARGIN pixels from the image are clipped here
-    # first (to a box _MARGIN pixels larger than the image) so that fixed-point values fit int32.
-    # Far-away vertices are pulled in to +-1e9 before that so that the arithmetic stays finite.
-    np.clip(arr, -1e9, 1e9, out=arr)
-    lo, hi_x, hi_y = -_MARGIN, width + _MARGIN, height + _MARGIN
-    if arr.min() < lo or arr[:, 0].max() > hi_x or arr[:, 1].max() > hi_y:
-        arr = _clip_polygon(arr, lo, lo, hi_x, hi_y)
-        if len(arr) < 3:
-            return None
-    fixed = np.round(arr * _SCALE).astype(np.int64)
-    # bounding box of pixels that may be touched, within the image
-    c0 = max(0, int(math.floor(arr[:, 0].min())))
-    r0 = max(0, int(math.floor(arr[:, 1].min())))
-    c1 = min(width - 1, int(math.ceil(arr[:, 0].max())))
-    r1 = min(height - 1, int(math.ceil(arr[:, 1].max())))
-    if c1 < c0 or r1 < r0:
-        return None
-    layer = np.zeros((r1 - r0 + 1, c1 - c0 + 1), dtype=np.uint8)
-    fixed -= np.array([c0 * _SCALE, r0 * _SCALE], dtype=np.int64)
-    cv2.fillPoly(
-        layer, [fixed.astype(np.int32).reshape(-1, 1, 2)], 1, lineType=cv2.LINE_8, shift=_SHIFT
-    )
-    return (r0, c0), layer.astype(bool)
-
-
-def _rect_layer(
-    geo: dict[str, float], height: int, width: int
-) -> tuple[tuple[int, int], np.ndarray] | None:
-    x0, x1 = sorted((geo["x"], geo["x"] + geo["w"]))
-    y0, y1 = sorted((geo["y"], geo["y"] + geo["h"]))
-    # pixel centres c + 0.5 in [x0, x1)  <=>  ceil(x0 - 0.5) <= c < ceil(x1 - 0.5)
-    c0 = max(0, math.ceil(x0 - 0.5))
-    c1 = min(width, math.ceil(x1 - 0.5))
-    r0 = max(0, math.ceil(y0 - 0.5))
-    r1 = min(height, math.ceil(y1 - 0.5))
-    if c1 <= c0 or r1 <= r0:
-        return None
-    return (r0, c0), np.ones((r1 - r0, c1 - c0), dtype=bool)
-
-
-def _ellipse_layer(
-    cx: float, cy: float, rx: float, ry: float, theta: float, height: int, width: int
-) -> tuple[tuple[int, int], np.ndarray] | None:
-    r = max(rx, ry)
-    c0 = max(0, int(math.floor(cx - r - 1)))
-    c1 = min(width - 1, int(math.ceil(cx + r)))
-    r0 = max(0, int(math.floor(cy - r - 1)))
-    r1 = min(height - 1, int(math.ceil(cy + r)))
-    if c1 < c0 or r1 < r0:
-        return None
-    xs = np.arange(c0, c1 + 1, dtype=np.float64) + 0.5 - cx
-    ys = np.arange(r0, r1 + 1, dtype=np.float64) + 0.5 - cy
-    dx, dy = xs[None, :], ys[:, None]
-    cos_t, sin_t = math.cos(theta), math.sin(theta)
-    u = dx * cos_t + dy * sin_t
-    v = -dx * sin_t + dy * cos_t
-    inside = (u / rx) ** 2 + (v / ry) ** 2 <= 1.0 + 1e-12
-    return (r0, c0), inside
+    return _usable(shape, width, height)[1]
 
 
 # --------------------------------------------------------------------------- rasterize
@@ -506,33 +682,30 @@ def rasterize_detailed(
     res = RasterResult(mask=mask)
     painted = np.zeros((height, width), dtype=bool)
     for i, shape in enumerate(shapes):
-        problem = validate_shape(shape)
+        typed, problem = _usable(shape)
         if problem is None and "class_id" not in shape:
             problem = "shape has no class_id"
-        if problem:
-            res.skipped.append((i, problem))
+        if problem or typed is None:
+            res.skipped.append((i, problem or "unusable"))
             res.lines.append(f"shape {i + 1}: skipped: {problem}")
             continue
-        kind, geo = _parse(shape)  # type: ignore[misc]
-        if kind in ("point", "polyline"):
+        kind = typed.kind
+        if not typed.has_area:
             res.no_area.append(i)
             res.lines.append(f"shape {i + 1} ({kind}): no area, kept but not rasterised")
             continue
-        if kind == "polygon":
-            layer = _polygon_layer(geo, height, width)
-            if polygon_self_intersects(geo):
-                res.self_intersecting.append(i)
-                res.lines.append(
-                    f"shape {i + 1} (polygon): self-intersecting, filled with the even-odd rule"
-                )
-        elif kind == "rect":
-            layer = _rect_layer(geo, height, width)
-        elif kind == "circle":
-            layer = _ellipse_layer(geo["cx"], geo["cy"], geo["r"], geo["r"], 0.0, height, width)
-        else:
-            layer = _ellipse_layer(
-                geo["cx"], geo["cy"], geo["rx"], geo["ry"], geo["theta"], height, width
-            )
+        layer = typed.layer(height, width)
+        if isinstance(typed, Polygon):
+            try:
+                crossing = typed.self_intersects()
+            except ShapeError as exc:
+                res.lines.append(f"shape {i + 1} (polygon): {exc}; filled with the even-odd rule")
+            else:
+                if crossing:
+                    res.self_intersecting.append(i)
+                    res.lines.append(
+                        f"shape {i + 1} (polygon): self-intersecting, filled with the even-odd rule"
+                    )
         if layer is None or not layer[1].any():
             res.empty.append(i)
             res.lines.append(

@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.core.annotation import AnnotationDocument
 from fashionseg_gui.core.project import ProjectError
-from fashionseg_gui.views.canvas import TOOLS, CanvasView
+from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState, tool_class
+from fashionseg_gui.views.canvas import registered as registered_tools
 from fashionseg_gui.views.icons import icon, swatch_icon
 
 if TYPE_CHECKING:
@@ -46,20 +47,11 @@ if TYPE_CHECKING:
 AUTOSAVE_MS = 1500
 CACHE_SIZE = 8  # open documents kept (with their undo history) when switching images
 
-# name, label, shortcut, hint
+# name -> (label, shortcut, hint), in tool bar order, from the canvas tool registry
 TOOL_INFO: dict[str, tuple[str, str, str]] = {
-    "select": ("Select / edit", "V", "Click a shape to select it; drag a vertex; double-click or "
-               "Ctrl+click an edge to insert a vertex; right-click or Delete removes a vertex"),
-    "polygon": ("Polygon", "P", "Click vertices; click the first vertex or press Enter to close; "
-                "Backspace removes the last vertex; Esc cancels"),
-    "rect": ("Rectangle", "R", "Drag a rectangle"),
-    "brush": ("Brush", "B", "Paint the current class; [ and ] change the size"),
-    "eraser": ("Eraser", "E", "Erase to unlabelled; [ and ] change the size"),
-    "fill": ("Fill", "F", "Click a region to fill it with the current class"),
-    "grabcut": ("Assisted outline", "G", "Drag a box around an outfit (Shift+drag: free lasso); "
-                "then paint strokes: left = keep, right = remove; Enter accepts, Esc rejects"),
-}
-EDIT_TOOLS = ("polygon", "rect", "brush", "eraser", "fill", "grabcut")
+    cls.name: (cls.label, cls.shortcut, cls.hint) for cls in registered_tools()}
+#: Tools that change the document (disabled in a read-only project).
+EDIT_TOOLS = tuple(cls.name for cls in registered_tools() if cls.edits)
 
 
 class _EventBridge(QObject):
@@ -144,7 +136,8 @@ class EditorWidget(QWidget):
         self._tool_actions: dict[str, QAction] = {}
         for name in TOOLS:
             label, key, hint = TOOL_INFO[name]
-            act = self._action(label, name, [key], checkable=True)
+            act = self._action(label, None, [key], checkable=True)
+            act.setIcon(tool_class(name).icon())
             act.setToolTip(f"<b>{label}</b> ({key})<br>{hint}")
             act.setStatusTip(hint)
             act.setData(name)
@@ -302,7 +295,7 @@ class EditorWidget(QWidget):
         idx = self.class_combo.findData(class_id)
         if idx >= 0 and idx != self.class_combo.currentIndex():
             self.class_combo.setCurrentIndex(idx)
-        if self._gc_result is not None and self.canvas.grabcut_state == "proposal":
+        if self._gc_result is not None and self.canvas.grabcut_state is GrabCutState.PROPOSAL:
             self.canvas.set_grabcut_preview(self._gc_result.mask)
         if changed:
             self.sigCurrentClassChanged.emit(class_id)
@@ -314,7 +307,8 @@ class EditorWidget(QWidget):
         self.canvas.set_class_visible(class_id, visible)
 
     def set_tool(self, name: str) -> None:
-        """Switch tool: select, polygon, rect, brush, eraser, fill, grabcut."""
+        """Switch tool: one of ``TOOLS`` (select, polygon, rect, brush, eraser, fill, grabcut,
+        eyedropper)."""
         if name not in TOOLS:
             raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
         if self._read_only() and name in EDIT_TOOLS:
@@ -384,7 +378,7 @@ class EditorWidget(QWidget):
         return self.project is not None and self.project.read_only
 
     def _busy_drawing(self) -> bool:
-        return self.canvas._painting
+        return self.canvas.busy_drawing()
 
     def _trim_cache(self) -> None:
         current = self.current_image_id()
@@ -591,9 +585,7 @@ class EditorWidget(QWidget):
     def _reject_grabcut(self) -> None:
         self._gc_result = None
         self._retire_worker()
-        if self.canvas.grabcut_state != "idle":
-            self.canvas.set_grabcut_preview(None)
-            self.canvas.grabcut_state = "idle"
+        self.canvas.clear_grabcut()
 
 
 # --- standalone ------------------------------------------------------------------------------

@@ -180,8 +180,8 @@ def test_undo_redo_byte_identical_250_steps(qtbot, editor: EditorWidget) -> None
         editor.redo_action.trigger()
         assert np.array_equal(editor.doc.mask, states[k])
     # the overlay buffer follows the mask
-    lut = editor.canvas._lut
-    assert np.array_equal(editor.canvas._rgba, lut[editor.doc.mask])
+    lut = editor.canvas.colour_table()
+    assert np.array_equal(editor.canvas.overlay_rgba(), lut[editor.doc.mask])
 
 
 def test_class_change_keys_and_signal(qtbot, editor: EditorWidget) -> None:
@@ -319,9 +319,9 @@ def test_classes_changed_refreshes_colours(qtbot, editor: EditorWidget, project:
     editor.set_tool("fill")
     _click(qtbot, editor, 3, 3)
     project.recolor_class(1, "#00ff00")
-    qtbot.waitUntil(lambda: tuple(editor.canvas._rgba[3, 3, :3]) ==
-                    tuple(editor.canvas._lut[1, :3]) and editor.canvas._lut[1, 1] > 0
-                    and editor.canvas._lut[1, 0] == 0, timeout=2000)
+    qtbot.waitUntil(lambda: tuple(editor.canvas.overlay_rgba()[3, 3, :3]) ==
+                    editor.canvas.class_rgba(1)[:3] and editor.canvas.class_rgba(1)[1] > 0
+                    and editor.canvas.class_rgba(1)[0] == 0, timeout=2000)
     project.add_class("denim", "#112233")
     qtbot.waitUntil(lambda: editor.class_combo.count() == 5, timeout=2000)
 
@@ -331,17 +331,17 @@ def test_visibility_opacity_outline(qtbot, editor: EditorWidget) -> None:
     editor.set_current_class(2)
     _click(qtbot, editor, 3, 3)
     c = editor.canvas
-    assert c._rgba[3, 3, 3] == round(255 * 0.5)
+    assert c.overlay_rgba()[3, 3, 3] == round(255 * 0.5)
     editor.opacity_slider.setValue(100)
-    assert c._rgba[3, 3, 3] == 255
+    assert c.overlay_rgba()[3, 3, 3] == 255
     editor.set_class_visible(2, False)
-    assert c._rgba[..., 3].max() == 0
+    assert c.overlay_rgba()[..., 3].max() == 0
     editor.set_class_visible(2, True)
     editor.set_tool("brush")
     editor.set_current_class(1)
     _click(qtbot, editor, 60, 60)
     editor.outline_action.trigger()
-    alpha = c._rgba[..., 3] > 0
+    alpha = c.overlay_rgba()[..., 3] > 0
     assert not alpha[60, 60] and alpha[60, 60 - c.brush_size // 2] and not alpha[3, 3]
 
 
