@@ -35,9 +35,9 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from fashionseg_gui.core.atomic import atomic_save_png, atomic_write_bytes, atomic_write_json
+from fashionseg_gui.core.labels import IGNORE, hex_to_rgb
 
 SCHEMA_VERSION = 1
-IGNORE = 255
 PROJECT_FILE = "project.json"
 LOCK_FILE = ".fashionseg.lock"
 N_BACKUPS = 3
@@ -79,8 +79,7 @@ class ClassInfo:
 
     @property
     def rgb(self) -> tuple[int, int, int]:
-        c = self.color.lstrip("#")
-        return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+        return hex_to_rgb(self.color)
 
 
 @dataclass
