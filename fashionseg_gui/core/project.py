@@ -628,18 +628,16 @@ class Project:
 
     def read_mask(self, image_id: str) -> np.ndarray:
         """The label mask (H, W) uint8; all 255 (unlabelled) when none is stored."""
-        from PIL import Image
+        from fashionseg_gui.core.masks import MaskRejected, read_stored_mask
 
         rec = self.images[image_id]
         path = self.mask_path(image_id)
         if not path.exists():
             return np.full((rec.height, rec.width), IGNORE, np.uint8)
-        with Image.open(path) as im:
-            mask = np.asarray(im)
-        if mask.ndim != 2 or mask.shape != (rec.height, rec.width):
-            raise ProjectError(f"mask of {rec.original_name} has shape {mask.shape}, "
-                               f"expected {(rec.height, rec.width)}")
-        return mask.astype(np.uint8, copy=False)
+        try:  # a damaged mask or a decompression bomb: one clear ProjectError
+            return read_stored_mask(path, (rec.height, rec.width), rec.original_name)
+        except MaskRejected as exc:
+            raise ProjectError(str(exc)) from None
 
     def write_mask(self, image_id: str, mask: np.ndarray, status: str = "labelled") -> None:
         """Store a label mask atomically and set the image status."""
