@@ -785,3 +785,19 @@ def test_cli_via_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
                      "--unlabelled-class", "larvae"]) == 0
         out = capsys.readouterr().out
         assert ("41 closed polylines filled as polygons" in out) is expected
+
+
+def test_out_of_range_coordinates_in_via3_and_csv(tmp_path: Path) -> None:
+    doc = json.loads((HERE_DATA / "via3_image_project.json").read_text(encoding="utf-8"))
+    mid = next(iter(doc["metadata"]))
+    doc["metadata"][mid]["xy"] = [4, 1e308, 1e308, 1e308, 1e307]  # an ellipse
+    (tmp_path / "v3.json").write_text(json.dumps(doc), encoding="utf-8")
+    via = read_via(tmp_path / "v3.json")
+    assert any("out of range" in r for w, r in via.skipped if mid in w)
+    header = ("filename,file_size,file_attributes,region_count,region_id,"
+              "region_shape_attributes,region_attributes\n")
+    row = ('a.png,10,"{}",1,0,"{""name"":""circle"",""cx"":1e308,""cy"":2,""r"":3}",'
+           '"{""class"":""x\\ud800""}"\n')
+    (tmp_path / "v.csv").write_text(header + row, encoding="utf-8")
+    via = read_via(tmp_path / "v.csv")
+    assert via.skipped == [("a.png, region 0", "'cx' is out of range (1e+308; at most 1e+06)")]
