@@ -332,6 +332,7 @@ _MOVED = {
     "overlay": "fashionseg_gui.core.export.overlay",
     "export_overlays": "fashionseg_gui.core.export.overlay",
     "export_coco": "fashionseg_gui.core.export.coco",
+    "ProgressFn": "fashionseg_gui.core.export.common",
 }
 
 
