@@ -651,7 +651,7 @@ def test_report_has_no_contradictions(tmp_path: Path) -> None:
     refused = Project.create(tmp_path / "refused")
     try:
         lines = import_via(created, BAD / "via_labels_unknown.json").lines()
-        assert "new classes: Leaf (1 regions), flower (1 regions)" in lines
+        assert "new classes: Leaf (1 region), flower (1 region)" in lines
         assert not any(ln.startswith("labels not in the project") for ln in lines)
         assert "1 photo added to the project with the VIA file" in lines
         lines = import_via(refused, BAD / "via_labels_unknown.json",

@@ -31,6 +31,10 @@ _KINDS = (
 )
 
 
+def _counted(name: str, n: int) -> str:
+    return f"{name} ({n} region{'s' if n != 1 else ''})" if n else name
+
+
 def reason_kind(reason: str) -> str:
     """The kind a skip reason is counted under in the report (one line per kind)."""
     for text, kind in _KINDS:
@@ -103,8 +107,7 @@ class ViaImportReport:
         created = {c.casefold() for c in self.classes_created}
         if self.classes_created:
             out.append("new classes: " + ", ".join(
-                f"{c} ({self.unknown_labels.get(c, 0)} regions)" if self.unknown_labels.get(c)
-                else c for c in self.classes_created))
+                _counted(c, self.unknown_labels.get(c, 0)) for c in self.classes_created))
         left = [(k, v) for k, v in self.unknown_labels.most_common()
                 if k.casefold() not in created]
         if left:
