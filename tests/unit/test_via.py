@@ -627,6 +627,8 @@ def test_regions_without_a_class_skip_or_take_the_chosen_class(tmp_path: Path) -
         assert skipped == [f"skipped {len(r_skip.regions_skipped)} regions: no class attribute "
                            f"in this file (e.g. {'; '.join(w for w, _ in r_skip.regions_skipped[:3])}"
                            "; …)"]
+        assert (f"{len(r_skip.regions_skipped)} of the skipped regions carry no class: they can "
+                "be given a class instead (regions without a class)") in lines
         r_cls = import_via(chosen, path, unlabelled_class=1)
         assert r_cls.regions_imported == len(r_skip.regions_skipped) and not r_cls.regions_skipped
         assert all(s["class_id"] == 1 for i in chosen.images for s in chosen.read_shapes(i))
@@ -668,8 +670,11 @@ def test_one_report_line_per_kind_of_skipped_region(project: Project) -> None:
     assert len(report.regions_skipped) == 4
     skipped = [ln for ln in report.lines() if ln.startswith("skipped ")]
     assert len(skipped) == 2
-    assert skipped[0].startswith("skipped 3 regions: too few points (e.g. base_64x48.png, region")
-    assert skipped[1].startswith("skipped 1 region: no area (all points on one line)")
+    assert skipped[0] == ("skipped 3 regions: too few points (base_64x48.png, region 0; "
+                          "base_64x48.png, region 1; base_64x48.png, region 2)")
+    # a kind with one reason shows the reason itself
+    assert skipped[1] == ("skipped 1 region: polygon has zero area (all points on one line) "
+                          "(base_64x48.png, region 3)")
 
 
 def _one_region_file(tmp_path: Path, shape: dict, attrs: dict, filename: str = "base_64x48.png",
@@ -701,7 +706,7 @@ def test_huge_integer_label_is_refused_with_a_reason(tmp_path: Path, project: Pr
     assert report.regions_imported == 0
     (reason,) = [r for _, r in report.regions_skipped]
     assert reason == "'class' label is too long (more than 200 digits, at most 200)"
-    assert any("label too long" in ln for ln in report.lines())
+    assert f"skipped 1 region: {reason} (base_64x48.png, region 0)" in report.lines()
     assert region_label(read_via(path), read_via(path).entries[0].regions[0], "class")[0] is None
 
 
@@ -718,7 +723,8 @@ def test_coordinates_near_the_float_limit_are_skipped(tmp_path: Path, project: P
     assert report.regions_imported == 0
     (reason,) = [r for _, r in report.regions_skipped]
     assert "out of range" in reason
-    assert any("coordinates out of range" in ln for ln in report.lines())
+    assert any(ln.startswith("skipped 1 region: '") and "out of range" in ln
+               for ln in report.lines())
 
 
 def test_surrogate_file_name_in_the_report(tmp_path: Path, project: Project,
@@ -801,3 +807,15 @@ def test_out_of_range_coordinates_in_via3_and_csv(tmp_path: Path) -> None:
     (tmp_path / "v.csv").write_text(header + row, encoding="utf-8")
     via = read_via(tmp_path / "v.csv")
     assert via.skipped == [("a.png, region 0", "'cx' is out of range (1e+308; at most 1e+06)")]
+
+
+def test_reason_kinds_group_different_reasons() -> None:
+    from fashionseg_gui.core.via.report import ViaImportReport, reason_kind
+
+    assert reason_kind("'all_points_x[3]' is not finite (NaN)") == \
+        reason_kind("'cy' is not finite (Infinity)") == "coordinates not finite (NaN/Infinity)"
+    assert reason_kind("unknown label 'flower'") == "unknown label 'flower'"
+    report = ViaImportReport(regions_skipped=[(f"a.jpg, region {i}", f"'x[{i}]' is null")
+                                              for i in range(5)])
+    assert report.lines()[-1] == ("skipped 5 regions: coordinates missing (null) "
+                                  "(e.g. a.jpg, region 0; a.jpg, region 1; a.jpg, region 2; …)")

@@ -182,6 +182,7 @@ class _Labeller:
             label, why = region_label(self.via, region, self.attribute)
         if label is None:
             if self.unlabelled_class is None:
+                self.report.unclassified_skipped += 1
                 return why or "no label"
             return self.unlabelled_class
         return self._class_for(label)

@@ -44,15 +44,21 @@ def reason_kind(reason: str) -> str:
 
 
 def _grouped(items: list[tuple[str, str]], verb: str) -> list[str]:
-    """``"<verb> N region(s): <kind> (e.g. where; where)"`` per kind, most frequent first."""
-    by_kind: dict[str, list[str]] = {}
+    """``"<verb> N region(s): <kind> (e.g. where; where)"`` per kind, most frequent first.
+
+    A kind whose regions all share one reason shows that reason itself.
+    """
+    by_kind: dict[str, list[tuple[str, str]]] = {}
     for where, reason in items:
-        by_kind.setdefault(reason_kind(reason), []).append(where)
+        by_kind.setdefault(reason_kind(reason), []).append((where, reason))
     out = []
-    for kind, wheres in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
-        n = len(wheres)
-        examples = "; ".join(wheres[:_EXAMPLES]) + ("; …" if n > _EXAMPLES else "")
-        out.append(f"{verb} {n} region{'s' if n != 1 else ''}: {kind} (e.g. {examples})")
+    for kind, group in sorted(by_kind.items(), key=lambda kv: -len(kv[1])):
+        n = len(group)
+        reasons = {r for _, r in group}
+        label = next(iter(reasons)) if len(reasons) == 1 else kind
+        wheres = "; ".join(w for w, _ in group[:_EXAMPLES])
+        at = f"e.g. {wheres}; …" if n > _EXAMPLES else wheres
+        out.append(f"{verb} {n} region{'s' if n != 1 else ''}: {label} ({at})")
     return out
 
 
@@ -66,6 +72,7 @@ class ViaImportReport:
     that were not project classes (those that became new classes included);
     ``classes_created`` the classes made for them; ``overlaps`` counts regions drawn over an
     earlier region; ``filled_polylines`` lists the closed polylines filled as polygons;
+    ``unclassified_skipped`` counts regions skipped because they carry no class;
     ``region_notes`` holds ``(where, remark)`` for regions imported with a remark (empty after
     clipping, self-intersecting, no area) and ``notes`` every remark as one text (file-level
     remarks, classes taken by another spelling, the EXIF frame, and the region remarks).
@@ -81,6 +88,7 @@ class ViaImportReport:
     images_added: list[str] = field(default_factory=list)
     classes_created: list[str] = field(default_factory=list)
     filled_polylines: list[str] = field(default_factory=list)
+    unclassified_skipped: int = 0
     region_notes: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -125,6 +133,9 @@ class ViaImportReport:
         if len(self.unmatched) > _MAX_UNMATCHED:
             out.append(f"not matched: … and {len(self.unmatched) - _MAX_UNMATCHED} more entries")
         out += _grouped(self.regions_skipped, "skipped")
+        if self.unclassified_skipped:
+            out.append(f"{self.unclassified_skipped} of the skipped regions carry no class: they "
+                       "can be given a class instead (regions without a class)")
         region_texts = {f"{w}: {r}" for w, r in self.region_notes}
         out += _grouped(self.region_notes, "imported")
         out += [n for n in self.notes if n not in region_texts]
