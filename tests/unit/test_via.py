@@ -819,3 +819,50 @@ def test_reason_kinds_group_different_reasons() -> None:
                                               for i in range(5)])
     assert report.lines()[-1] == ("skipped 5 regions: coordinates missing (null) "
                                   "(e.g. a.jpg, region 0; a.jpg, region 1; a.jpg, region 2; …)")
+
+
+_number = st.one_of(
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, 5, 30, 63, 1e308, -1e308, 2**63]),
+)
+_value = st.one_of(_number, st.text(max_size=8), st.none(), st.booleans(),
+                   st.sampled_from(["\ud800", "a\udfffb", "leaf", " Leaf "]))
+_shape = st.fixed_dictionaries({
+    "name": st.sampled_from(["polygon", "polyline", "rect", "circle", "ellipse", "point", "x"]),
+}, optional={
+    "x": _value, "y": _value, "width": _value, "height": _value, "cx": _value, "cy": _value,
+    "r": _value, "rx": _value, "ry": _value, "theta": _value,
+    "all_points_x": st.lists(_value, max_size=6), "all_points_y": st.lists(_value, max_size=6),
+})
+_region = st.fixed_dictionaries({
+    "shape_attributes": _shape,
+    "region_attributes": st.dictionaries(st.sampled_from(["class", "name", "\ud800"]),
+                                         st.one_of(_value, st.dictionaries(
+                                             st.text(max_size=3), st.booleans(), max_size=3)),
+                                         max_size=2),
+})
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(regions=st.lists(_region, max_size=5),
+       filename=st.sampled_from(["base_64x48.png", "\ud800.jpg", "BASE_64x48.PNG", "../x.png"]))
+def test_random_regions_import_without_a_traceback(tmp_path: Path, project: Project,
+                                                   regions: list, filename: str) -> None:
+    shutil.copy(BAD / "base_64x48.png", tmp_path / "base_64x48.png")
+    path = tmp_path / "fuzz.json"
+    doc = {"_via_img_metadata": {"k": {"filename": filename, "size": -1, "regions": regions}}}
+    path.write_text(json.dumps(doc), encoding="ascii")
+    try:
+        report = import_via(project, path)
+    except ViaError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    "\n".join(report.lines()).encode("utf-8")  # printable and savable
+    if report.matched:  # every region imported or skipped with a reason
+        assert report.regions_imported + len(report.regions_skipped) == len(regions)
+    else:
+        assert report.regions_imported == 0 and len(report.unmatched) == 1
+    project.save()
