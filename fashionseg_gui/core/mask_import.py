@@ -158,15 +158,16 @@ def import_mask_folder(
             name_to_id[idx] = info.id
         if mapping is None:
             mapping = {i: i for i in range(len(class_names))}
-        composed: dict[int, int] | None = {}
+        translated: dict[int, int] = {}
         for value, idx in mapping.items():
             if idx == IGNORE:
-                composed[int(value)] = IGNORE
+                translated[int(value)] = IGNORE
             elif idx in name_to_id:
-                composed[int(value)] = name_to_id[idx]
+                translated[int(value)] = name_to_id[idx]
             else:
                 raise MaskRejected(f"mapping sends value {value} to class index {idx}, "
                                    f"but only {len(class_names)} class names are given")
+        composed: dict[int, int] | None = translated
     else:
         composed = dict(mapping) if mapping is not None else None
     num_classes = len(project.classes)

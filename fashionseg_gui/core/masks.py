@@ -167,8 +167,9 @@ def read_label_mask(
         if expected_size is not None and (w, h) != tuple(expected_size):
             ew, eh = expected_size
             raise MaskRejected(f"{name}: mask is {w}x{h} but the image is {ew}x{eh}")
-        if getattr(im, "n_frames", 1) > 1:
-            warnings.append(f"{name}: {im.n_frames} frames, only the first is used")
+        n_frames = int(getattr(im, "n_frames", 1))
+        if n_frames > 1:
+            warnings.append(f"{name}: {n_frames} frames, only the first is used")
         try:
             im.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:

@@ -176,6 +176,8 @@ class _Labeller:
 
     def class_of(self, region: ViaRegion) -> int | str:
         """The class id of ``region``, or why it is skipped."""
+        label: str | None
+        why: str | None
         if self.attribute is None:
             label, why = None, "no class attribute in this file"
         else:

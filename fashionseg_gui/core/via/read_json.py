@@ -36,7 +36,8 @@ def kind_of(value: Any) -> str:
     """"null", "a list", "text", "an object" or "a number" (for messages)."""
     if value is None:
         return "null"
-    return {list: "a list", str: "text", dict: "an object"}.get(type(value), "a number")
+    names: dict[type, str] = {list: "a list", str: "text", dict: "an object"}
+    return names.get(type(value), "a number")
 
 
 def _regions_of(regions: Any) -> list[tuple[str, Any]] | None:

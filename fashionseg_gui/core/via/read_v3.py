@@ -31,7 +31,8 @@ def _read_attributes(via: ViaFile, attrs: dict) -> tuple[dict[str, str], dict[st
         if aname in names.values():
             aname = f"{aname} ({aid})"
         names[str(aid)] = aname
-        types[str(aid)] = spec.get("type") if isinstance(spec.get("type"), int) else 1
+        vtype = spec.get("type")
+        types[str(aid)] = vtype if isinstance(vtype, int) else 1
         if isinstance(spec.get("options"), dict) and spec["options"]:
             via.attribute_options[aname] = {
                 str(k): v if isinstance(v, str) else "" for k, v in spec["options"].items()
