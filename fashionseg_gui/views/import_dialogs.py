@@ -118,10 +118,12 @@ class ViaImportFlow(QObject):
             if job is not None:
                 jobs.append(job)
         self.ready.emit(jobs, errors)
+        self.deleteLater()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.ready.emit([], [f"reading VIA files failed: {message}"])
+        self.deleteLater()
 
 
 def report_lines(result: ImportResult) -> list[str]:
