@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fashionseg_gui.core.via.model import MAX_LABEL_CHARS, NonFinite, ViaFile, ViaRegion
+from fashionseg_gui.core.via.model import MAX_LABEL_CHARS, ViaFile, ViaRegion
 
 CLASS_LIKE = ("class", "class_id", "class_name", "classname", "label", "category", "type", "name")
 """Attribute names that usually hold the class, best first (compared case-insensitively)."""
@@ -36,44 +36,49 @@ def region_label(via: ViaFile, region: ViaRegion, attribute: str) -> tuple[str |
         (``3`` and ``3.0`` -> ``"3"``); a label longer than :data:`MAX_LABEL_CHARS`
         characters is refused.
     """
-    value = region.attributes.get(attribute)
     options = via.attribute_options.get(attribute, {})
-
-    def label_of(raw: str) -> str:
-        if raw in options:
-            return (options[raw] or raw).strip()
-        stripped = raw.strip()
-        for k, v in options.items():
-            if k.strip() == stripped:
-                return (v or k).strip()
-        return stripped
-
-    if value is None:
-        return None, f"no '{attribute}' label"
-    if isinstance(value, dict):
-        keys = [str(k) for k, v in value.items() if v is True or v == "true"]
-        labels = sorted({label_of(k) for k in keys} - {""})
-        if not labels:
-            return None, f"no '{attribute}' label (no checkbox ticked)"
-        if len(labels) > 1:
-            return None, f"several '{attribute}' labels ({', '.join(labels)[:200]})"
-        label = labels[0]
-    elif isinstance(value, bool) or isinstance(value, list | NonFinite):
-        return None, f"'{attribute}' label is not text"
-    elif isinstance(value, int | float):
-        text = _number_text(value)
-        if text is None:
-            return None, _too_long(attribute, None)
-        label = label_of(text)
-    elif isinstance(value, str):
-        label = label_of(value)
-    else:
-        return None, f"'{attribute}' label is not text"
+    label, why = _raw_label(region.attributes.get(attribute), options, attribute)
+    if label is None:
+        return None, why
     if not label:
         return None, f"empty '{attribute}' label"
     if len(label) > MAX_LABEL_CHARS:
         return None, _too_long(attribute, len(label))
     return label, None
+
+
+def _option_label(raw: str, options: dict[str, str]) -> str:
+    """An option id -> its label (an empty label falls back to the id), spaces stripped."""
+    if raw in options:
+        return (options[raw] or raw).strip()
+    stripped = raw.strip()
+    for k, v in options.items():
+        if k.strip() == stripped:
+            return (v or k).strip()
+    return stripped
+
+
+def _raw_label(value: object, options: dict[str, str], attribute: str
+               ) -> tuple[str | None, str | None]:
+    """The label text of an attribute value (unchecked length), or why there is none."""
+    if value is None:
+        return None, f"no '{attribute}' label"
+    if isinstance(value, dict):
+        keys = [str(k) for k, v in value.items() if v is True or v == "true"]
+        labels = sorted({_option_label(k, options) for k in keys} - {""})
+        if not labels:
+            return None, f"no '{attribute}' label (no checkbox ticked)"
+        if len(labels) > 1:
+            return None, f"several '{attribute}' labels ({', '.join(labels)[:200]})"
+        return labels[0], None
+    if isinstance(value, str):
+        return _option_label(value, options), None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        text = _number_text(value)
+        if text is None:
+            return None, _too_long(attribute, None)
+        return _option_label(text, options), None
+    return None, f"'{attribute}' label is not text"
 
 
 def region_labels(via: ViaFile, attribute: str) -> Counter:
