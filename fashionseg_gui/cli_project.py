@@ -8,9 +8,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".avif",
-                  ".heic", ".heif", ".jfif"}
-EXPORT_FORMATS = ("label-png", "colour-png", "overlay", "coco", "via")
+from fashionseg_gui.core.filetypes import IMAGE_SUFFIXES
+
+
+def _export_formats() -> list[str]:
+    from fashionseg_gui.core.export import FORMATS
+
+    return list(FORMATS)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,8 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--images", type=Path, action="append", default=[],
                    help="folder with the images a VIA file refers to")
     p.add_argument("--attribute", help="VIA region attribute that holds the class (default: guessed)")
+    p.add_argument("--unclassified", metavar="skip|CLASS",
+                   help="VIA regions that carry no class: 'skip' them (default) or give them "
+                   "the class named CLASS")
     p.add_argument("--unlabelled-class", metavar="CLASS",
-                   help="class name for VIA regions that carry no label (default: skip them)")
+                   help="same as --unclassified CLASS")
+    p.add_argument("--outside", choices=("unlabelled", "background"), default="unlabelled",
+                   help="VIA import: pixels outside every region are 'unlabelled' (255, "
+                   "default) or 'background' (class 0)")
+    p.add_argument("--fill-closed-polylines", action=argparse.BooleanOptionalAction,
+                   default=True,
+                   help="VIA import: fill polylines whose ends meet as polygons (default: on)")
     p.add_argument("--masks", type=Path, help="folder of label PNGs named like the photos")
     p.add_argument("--mapping", type=Path,
                    help='JSON {"classes": [...], "map": {"value": class_id}} for --masks')
@@ -42,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("export", help="export masks / annotations")
     p.add_argument("project", type=Path)
-    p.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    p.add_argument("--format", choices=_export_formats(), required=True)
     p.add_argument("--out", type=Path, required=True, help="output folder (or .json for coco/via)")
     p.add_argument("--labelled-only", action="store_true",
                    help="only images with status labelled or corrected")
@@ -136,22 +149,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             if bad:
                 status = 1
         for via_path in args.via:
-            from fashionseg_gui.core.via import import_via
-
-            dirs = args.images or [via_path.parent]
-            unlabelled = None
-            if args.unlabelled_class:
-                info = project.class_by_name(args.unlabelled_class)
-                if info is None:
-                    raise UserError(f"no class named {args.unlabelled_class!r} in the project")
-                unlabelled = info.id
-            report = import_via(project, via_path, attribute=args.attribute, image_dirs=dirs,
-                                unlabelled_class=unlabelled)
-            print(f"VIA {via_path.name}:")
-            for line in report.lines():
-                print(f"  {line}")
+            _import_via(project, via_path, args)
         if args.masks:
-            from fashionseg_gui.core.masks import import_mask_folder, load_mapping_json
+            from fashionseg_gui.core.mask_import import import_mask_folder
+            from fashionseg_gui.core.masks import load_mapping_json
 
             names, mapping = (load_mapping_json(args.mapping) if args.mapping else (None, None))
             report = import_mask_folder(project, args.masks, mapping=mapping, class_names=names,
@@ -162,6 +163,34 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         project.close()
     return status
+
+
+def _unclassified_class(project, args: argparse.Namespace) -> int | None:
+    """The class id for VIA regions without a class (None: skip them)."""
+    from fashionseg_gui.cli import UserError
+
+    choice = args.unclassified or args.unlabelled_class
+    if args.unclassified and args.unlabelled_class and args.unclassified != args.unlabelled_class:
+        raise UserError("give --unclassified or --unlabelled-class, not both")
+    if choice is None or choice.strip().casefold() == "skip":
+        return None
+    info = project.class_by_name(choice)
+    if info is None:
+        raise UserError(f"no class named {choice!r} in the project")
+    return info.id
+
+
+def _import_via(project, via_path: Path, args: argparse.Namespace) -> None:
+    from fashionseg_gui.core.via import import_via
+
+    report = import_via(project, via_path, attribute=args.attribute,
+                        image_dirs=args.images or [via_path.parent],
+                        unlabelled_class=_unclassified_class(project, args),
+                        background_rest=args.outside == "background",
+                        fill_closed_polylines=args.fill_closed_polylines)
+    print(f"VIA {via_path.name}:")
+    for line in report.lines():
+        print(f"  {line}")
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -182,24 +211,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from fashionseg_gui.core import masks, via
+    from fashionseg_gui.core.export import export
 
     project = _open(args.project, read_only=True)
-    ids = project.labelled_ids() if args.labelled_only else \
-        [i for i in project.images if project.has_mask(i) or project.shapes_path(i).exists()]
-    fmt = args.format
-    if fmt == "label-png":
-        written = masks.export_label_pngs(project, args.out, ids)
-    elif fmt == "colour-png":
-        written = masks.export_colour_pngs(project, args.out, ids)
-    elif fmt == "overlay":
-        written = masks.export_overlays(project, args.out, ids)
-    else:
-        out = args.out if args.out.suffix.lower() == ".json" else args.out / f"{project.name}_{fmt}.json"
-        if fmt == "coco":
-            masks.export_coco(project, out, ids)
-        else:
-            via.export_via(project, out, ids)
-        written = [out]
-    print(f"exported {len(ids)} image(s) as {fmt} to {args.out} ({len(written)} file(s))")
+    result = export(project, args.format, args.out, labelled_only=args.labelled_only)
+    for line in result.lines():
+        print(line)
     return 0

@@ -29,7 +29,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from fashionseg_gui.cli import UserError
-    from fashionseg_gui.core.masks import import_mask_folder, load_mapping_json
+    from fashionseg_gui.core.mask_import import import_mask_folder
+    from fashionseg_gui.core.masks import load_mapping_json
     from fashionseg_gui.core.project import Project
 
     images_dir = args.data / "images"

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-IGNORE = 255
+from fashionseg_gui.core.labels import IGNORE
+
 SPLITS = ("train", "val", "test")
 
 

@@ -22,7 +22,8 @@ import keras
 import numpy as np
 from keras import ops
 
-IGNORE = 255
+from fashionseg_gui.core.labels import IGNORE
+
 LOSS_KINDS = ("ce_dice", "weighted_ce", "ce")
 DECODERS = ("unet", "light")
 LOW_RES_OUTPUT = "probabilities_low"

@@ -35,9 +35,9 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from fashionseg_gui.core.atomic import atomic_save_png, atomic_write_bytes, atomic_write_json
+from fashionseg_gui.core.labels import IGNORE, hex_to_rgb
 
 SCHEMA_VERSION = 1
-IGNORE = 255
 PROJECT_FILE = "project.json"
 LOCK_FILE = ".fashionseg.lock"
 N_BACKUPS = 3
@@ -79,8 +79,7 @@ class ClassInfo:
 
     @property
     def rgb(self) -> tuple[int, int, int]:
-        c = self.color.lstrip("#")
-        return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+        return hex_to_rgb(self.color)
 
 
 @dataclass
@@ -629,18 +628,16 @@ class Project:
 
     def read_mask(self, image_id: str) -> np.ndarray:
         """The label mask (H, W) uint8; all 255 (unlabelled) when none is stored."""
-        from PIL import Image
+        from fashionseg_gui.core.masks import MaskRejected, read_stored_mask
 
         rec = self.images[image_id]
         path = self.mask_path(image_id)
         if not path.exists():
             return np.full((rec.height, rec.width), IGNORE, np.uint8)
-        with Image.open(path) as im:
-            mask = np.asarray(im)
-        if mask.ndim != 2 or mask.shape != (rec.height, rec.width):
-            raise ProjectError(f"mask of {rec.original_name} has shape {mask.shape}, "
-                               f"expected {(rec.height, rec.width)}")
-        return mask.astype(np.uint8, copy=False)
+        try:  # a damaged mask or a decompression bomb: one clear ProjectError
+            return read_stored_mask(path, (rec.height, rec.width), rec.original_name)
+        except MaskRejected as exc:
+            raise ProjectError(str(exc)) from None
 
     def write_mask(self, image_id: str, mask: np.ndarray, status: str = "labelled") -> None:
         """Store a label mask atomically and set the image status."""

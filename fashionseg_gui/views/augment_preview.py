@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashionseg_gui.core.cancel import CancelToken
+from fashionseg_gui.core.labels import hex_to_rgb
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.training import preload_tensorflow_libraries
 
@@ -88,8 +89,7 @@ def colorize(mask: np.ndarray, colors: Sequence[str]) -> np.ndarray:
     lut = np.zeros((256, 3), np.uint8)
     lut[:] = IGNORE_RGB
     for i, c in enumerate(colors[:255]):
-        c = c.lstrip("#")
-        lut[i] = (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
+        lut[i] = hex_to_rgb(c)
     return lut[np.asarray(mask, np.uint8)]
 
 

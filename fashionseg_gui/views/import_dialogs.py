@@ -1,4 +1,11 @@
-"""Import dialogs: the report shown after an import, and the VIA attribute / label mapping."""
+"""Import dialogs: the report shown after an import, and the VIA import choices.
+
+A VIA file is read once, on a worker thread (:class:`ViaImportFlow` runs
+``workers.importer.parse_via_job``); the dialog (:class:`ViaImportDialog`) then asks for the
+class attribute, what each label becomes, what regions without a class become, what the pixels
+outside every region are, and whether closed polylines are filled. The parsed file travels in
+the :class:`~fashionseg_gui.workers.importer.ViaJob` to the import job.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -23,41 +31,99 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fashionseg_gui.workers.importer import ImportResult, ViaJob
+from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.importer import ImportResult, ParsedVia, ViaJob, parse_via_job
 
 NEW_CLASS = "__new__"
 SKIP = "__skip__"
+OUTSIDE_UNLABELLED = "unlabelled"
+OUTSIDE_BACKGROUND = "background"
 
 
 def via_attributes(via_file: object) -> dict[str, Counter]:
     """Each region attribute of a ``core.via.ViaFile`` with its label counts."""
-    from fashionseg_gui.core.via import region_labels
+    from fashionseg_gui.core.via import attribute_labels
 
-    names: dict[str, None] = dict.fromkeys(via_file.attribute_options)  # type: ignore[attr-defined]
+    return attribute_labels(via_file)  # type: ignore[arg-type]
+
+
+def _region_counts(via_file: object) -> tuple[int, int]:
+    """(closed polylines, regions) of a parsed VIA file, for the dialog's captions."""
+    from fashionseg_gui.core.via import polyline_closed
+
+    closed = total = 0
     for entry in via_file.entries:  # type: ignore[attr-defined]
         for region in entry.regions:
-            names.update(dict.fromkeys(region.attributes))
-    return {name: region_labels(via_file, name) for name in names}  # type: ignore[arg-type]
+            total += 1
+            shape = region.shape
+            closed += shape.get("kind") == "polyline" and polyline_closed(shape["points"])
+    return closed, total
 
 
-def ask_via_job(path: Path, class_names: Sequence[str],
+def ask_via_job(parsed: ParsedVia, class_names: Sequence[str],
                 parent: QWidget | None = None) -> ViaJob | None:
-    """Read a VIA file and ask for its class attribute and label mapping.
+    """Ask for the choices of one parsed VIA file (see :func:`parse_via_job`).
 
     Returns
     -------
     ViaJob or None
-        None when the user cancelled. A file that cannot be read raises ``ViaError``.
+        None when the user cancelled.
     """
-    from fashionseg_gui.core.via import guess_class_attribute, read_via
-
-    via_file = read_via(path)
-    attributes = via_attributes(via_file)
-    guess = guess_class_attribute(via_file, list(class_names))
-    dlg = ViaImportDialog(path.name, attributes, guess, class_names, parent)
+    closed, _ = _region_counts(parsed.via_file)
+    dlg = ViaImportDialog(parsed.path.name, parsed.attributes, parsed.guess, class_names, parent,
+                          closed_polylines=closed)
     if dlg.exec() != QDialog.DialogCode.Accepted:
         return None
-    return ViaJob(Path(path), attribute=dlg.attribute(), label_map=dlg.label_map())
+    return ViaJob(Path(parsed.path), attribute=dlg.attribute(), label_map=dlg.label_map(),
+                  unlabelled_class=dlg.unclassified_class(),
+                  background_rest=dlg.outside() == OUTSIDE_BACKGROUND,
+                  fill_closed_polylines=dlg.fill_closed_polylines(),
+                  via_file=parsed.via_file)
+
+
+class ViaImportFlow(QObject):
+    """Read VIA files on a worker thread, then ask the dialog for each (on the GUI thread).
+
+    Emits ``ready(jobs, errors)``: the :class:`ViaJob` of every file the user accepted and a
+    line for every file that could not be read.
+    """
+
+    ready = Signal(list, list)
+
+    def __init__(self, paths: Sequence[Path], class_names: Sequence[str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._paths = [Path(p) for p in paths]
+        self._names = list(class_names)
+        self._dialog_parent = parent
+        self.worker: JobWorker | None = None
+
+    def start(self) -> JobWorker:
+        """Start reading; the dialogs open when the files are parsed."""
+        self.worker = JobWorker(parse_via_job, self._paths, self._names, name="read VIA")
+        self.worker.finished.connect(self._on_parsed)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.start()
+        return self.worker
+
+    @Slot(object)
+    def _on_parsed(self, parsed: list[ParsedVia]) -> None:
+        jobs: list[ViaJob] = []
+        errors: list[str] = []
+        for item in parsed:
+            if item.error is not None:
+                errors.append(f"{item.path.name}: {item.error}")
+                continue
+            job = ask_via_job(item, self._names, self._dialog_parent)
+            if job is not None:
+                jobs.append(job)
+        self.ready.emit(jobs, errors)
+        self.deleteLater()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.ready.emit([], [f"reading VIA files failed: {message}"])
+        self.deleteLater()
 
 
 def report_lines(result: ImportResult) -> list[str]:
@@ -73,7 +139,9 @@ def report_lines(result: ImportResult) -> list[str]:
     list[str]
         Lines for :class:`ImportReportDialog`.
     """
-    lines = [f"Imported: {len(result.imported)}",
+    imported = len(result.imported) + result.via_images_added
+    lines = [f"Imported: {imported}" + (f" ({result.via_images_added} with VIA annotations)"
+                                         if result.via_images_added else ""),
              f"Duplicates (already in the project): {len(result.duplicates)}",
              f"Refused: {len(result.refused)}"]
     if result.cancelled:
@@ -142,11 +210,13 @@ class ViaImportDialog(QDialog):
         The attribute pre-selected (``guess_class_attribute``).
     class_names : sequence of str
         The project's classes (index = class id).
+    closed_polylines : int
+        How many closed polylines the file holds (shown beside the fill option).
     """
 
     def __init__(self, file_name: str, attributes: Mapping[str, Counter],
                  guess: str | None, class_names: Sequence[str],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, closed_polylines: int = 0) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Import VIA annotations — {file_name}")
         self._attributes = {k: Counter(v) for k, v in attributes.items()}
@@ -164,8 +234,29 @@ class ViaImportDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
+        self.unclassified_combo = QComboBox(self)
+        self.unclassified_combo.addItem("Skip them", SKIP)
+        for class_id, name in enumerate(self._class_names):
+            self.unclassified_combo.addItem(f"Class: {name}", class_id)
+        self.unclassified_combo.setToolTip(
+            "Regions that carry no class in the chosen attribute (or no attributes at all)")
+        self.outside_combo = QComboBox(self)
+        self.outside_combo.addItem("Not labelled (255)", OUTSIDE_UNLABELLED)
+        self.outside_combo.addItem("Background (class 0)", OUTSIDE_BACKGROUND)
+        self.outside_combo.setToolTip(
+            "What the pixels outside every region become in a photo that had no mask")
+        caption = "Fill closed polylines as polygons"
+        if closed_polylines:
+            caption += f" ({closed_polylines} in this file)"
+        self.fill_check = QCheckBox(caption, self)
+        self.fill_check.setChecked(True)
+        self.fill_check.setToolTip("A polyline whose ends meet outlines an area; open "
+                                   "polylines are kept as lines and not drawn")
         form = QFormLayout()
         form.addRow("Class attribute:", self.attr_combo)
+        form.addRow("Regions without a class:", self.unclassified_combo)
+        form.addRow("Pixels outside every region:", self.outside_combo)
+        form.addRow("", self.fill_check)
         note = QLabel("Labels that match a class name are mapped to it; choose what the others "
                       "become.", self)
         note.setWordWrap(True)
@@ -187,6 +278,25 @@ class ViaImportDialog(QDialog):
     def attribute(self) -> str | None:
         """The chosen class attribute (None when the file has no region attributes)."""
         return self.attr_combo.currentData()
+
+    def unclassified_class(self) -> int | None:
+        """Class id for regions without a class, or None to skip them."""
+        value = self.unclassified_combo.currentData()
+        return None if value == SKIP else int(value)
+
+    def set_unclassified(self, value: str | int) -> None:
+        """:data:`SKIP` or a class id."""
+        self.unclassified_combo.setCurrentIndex(self.unclassified_combo.findData(value))
+
+    def outside(self) -> str:
+        """:data:`OUTSIDE_UNLABELLED` or :data:`OUTSIDE_BACKGROUND`."""
+        return str(self.outside_combo.currentData())
+
+    def set_outside(self, value: str) -> None:
+        self.outside_combo.setCurrentIndex(self.outside_combo.findData(value))
+
+    def fill_closed_polylines(self) -> bool:
+        return self.fill_check.isChecked()
 
     def _fill_table(self, *_args: object) -> None:
         labels = self._attributes.get(self.attribute() or "", Counter())

@@ -34,7 +34,7 @@ from fashionseg_gui.core.settings import existing_recent, push_recent
 from fashionseg_gui.views.browser import ImageBrowser
 from fashionseg_gui.views.classes_panel import ClassesPanel
 from fashionseg_gui.views.icons import icon
-from fashionseg_gui.views.import_dialogs import ImportReportDialog, ask_via_job, report_lines
+from fashionseg_gui.views.import_dialogs import ImportReportDialog, ViaImportFlow, report_lines
 from fashionseg_gui.views.protocols import EditorLike
 from fashionseg_gui.views.style import STATUS_LABELS
 from fashionseg_gui.workers.base import JobWorker
@@ -546,22 +546,27 @@ class MainWindow(QMainWindow):
             return None
         assert self.project is not None
         plan = expand_paths(paths)
-        via_jobs: list[ViaJob] = []
         errors = list(plan.ignored)
-        names = [c.name for c in self.project.classes]
-        for via_path in plan.via:
-            try:
-                job = ask_via_job(via_path, names, self)
-            except Exception as exc:  # an unreadable VIA file is reported, not fatal
-                errors.append(f"{via_path.name}: {exc}")
-                continue
-            if job is not None:
-                via_jobs.append(job)
-        if not plan.images and not via_jobs:
+        if not plan.via:
+            return self._start_import(plan.images, [], errors)
+        # VIA files are parsed once, on a worker; their dialogs open when they are read.
+        flow = ViaImportFlow(plan.via, [c.name for c in self.project.classes], self)
+        project = self.project
+        flow.ready.connect(lambda jobs, errs: self._start_import(
+            plan.images, jobs, errors + errs, project))
+        self._via_flow = flow
+        return flow.start()
+
+    def _start_import(self, images: list[Path], via_jobs: list[ViaJob], errors: list[str],
+                      project: Project | None = None) -> JobWorker | None:
+        self._via_flow = None
+        if self.project is None or (project is not None and project is not self.project):
+            return None  # the project was closed while the VIA files were read
+        if not images and not via_jobs:
             if errors:
                 self._show_report("Import", ["Nothing imported."] + errors)
             return None
-        worker = self.start_job("import", import_job, self.project, plan.images, via_jobs)
+        worker = self.start_job("import", import_job, self.project, images, via_jobs)
         self._pending_errors = errors
         return worker
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from fashionseg_gui.core.export import FORMATS
+from fashionseg_gui.core.filetypes import IMAGE_SUFFIXES, VIA_SUFFIXES
 from fashionseg_gui.core.project import ImportOutcome, Project
 
 #: Extensions picked up when a folder is imported (explicit files are tried whatever their name).
-IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff",
-                        ".gif", ".heic", ".heif", ".avif"})
-VIA_EXTS = frozenset({".json", ".csv"})
+IMAGE_EXTS = IMAGE_SUFFIXES
+VIA_EXTS = VIA_SUFFIXES
 
 
 class ProjectSignals(QObject):
@@ -133,6 +134,8 @@ class ImportResult:
 
     outcomes: list[ImportOutcome] = field(default_factory=list)
     via_lines: list[str] = field(default_factory=list)
+    via_images_added: int = 0
+    via_regions_imported: int = 0
     errors: list[str] = field(default_factory=list)
     cancelled: bool = False
 
@@ -151,13 +154,62 @@ class ImportResult:
 
 @dataclass
 class ViaJob:
-    """One VIA file with the choices made in the VIA import dialog."""
+    """One VIA file with the choices made in the VIA import dialog.
+
+    ``via_file`` is the file as parsed for the dialog (a ``core.via.ViaFile``), so that it is
+    not read a second time; ``unlabelled_class`` is the class of regions without one (None:
+    skip them); ``background_rest`` makes pixels outside every region background instead of
+    not labelled; ``fill_closed_polylines`` fills closed polylines as polygons.
+    """
 
     path: Path
     attribute: str | None = None
     label_map: dict[str, Any] | None = None
     image_dirs: list[Path] | None = None
     create_unknown_classes: bool = True
+    unlabelled_class: int | None = None
+    background_rest: bool = False
+    fill_closed_polylines: bool = True
+    via_file: Any = None
+
+
+@dataclass
+class ParsedVia:
+    """A VIA file read for the import dialog: the parsed file or why it cannot be read."""
+
+    path: Path
+    via_file: Any = None
+    error: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    guess: str | None = None
+
+
+def parse_via_job(paths: list[Path], class_names: list[str], *, cancel_token: Any = None,
+                  on_progress: Callable[..., None] | None = None) -> list[ParsedVia]:
+    """Read VIA files off the GUI thread, once each, with what the import dialog shows.
+
+    Returns
+    -------
+    list of ParsedVia
+        One per path, in order: the ``ViaFile``, its attributes with label counts and the
+        guessed class attribute, or the one-line reason it cannot be read.
+    """
+    from fashionseg_gui.core.via import ViaError, attribute_labels, guess_class_attribute, read_via
+
+    out: list[ParsedVia] = []
+    for n, path in enumerate(paths, 1):
+        if cancel_token is not None and cancel_token.cancelled:
+            break
+        try:
+            via_file = read_via(path)
+        except ViaError as exc:
+            out.append(ParsedVia(Path(path), error=str(exc)))
+        else:
+            out.append(ParsedVia(Path(path), via_file, None, attribute_labels(via_file),
+                                 guess_class_attribute(via_file, list(class_names))))
+        if on_progress is not None:
+            on_progress(n, len(paths), Path(path).name)
+    return out
 
 
 def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | None = None,
@@ -202,10 +254,16 @@ def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | No
         try:
             report = import_via(project, job.path, attribute=job.attribute,
                                 label_map=job.label_map, image_dirs=job.image_dirs,
-                                create_unknown_classes=job.create_unknown_classes)
+                                create_unknown_classes=job.create_unknown_classes,
+                                background_rest=job.background_rest,
+                                unlabelled_class=job.unlabelled_class,
+                                fill_closed_polylines=job.fill_closed_polylines,
+                                via_file=job.via_file)
         except Exception as exc:  # reported per file, the batch goes on
             result.errors.append(f"{job.path.name}: {exc}")
         else:
+            result.via_images_added += len(report.images_added)
+            result.via_regions_imported += report.regions_imported
             result.via_lines.append(f"{job.path.name}:")
             result.via_lines.extend(f"  {line}" for line in report.lines())
         progress(len(images) + i + 1, total, job.path.name)
@@ -245,29 +303,28 @@ def mask_folder_job(project: Project, folder: Path, mapping_json: Path | None = 
 
 #: Export formats offered in File > Export: key -> (menu text, writes a single file?).
 EXPORT_FORMATS: dict[str, tuple[str, bool]] = {
-    "label-png": ("Label PNGs (class ids)…", False),
-    "colour-png": ("Colour PNGs…", False),
-    "overlay": ("Overlay JPEGs…", False),
-    "coco": ("COCO JSON…", True),
-    "via": ("VIA 2 project JSON…", True),
+    key: (fmt.title, fmt.single_file) for key, fmt in FORMATS.items()
 }
 
 
 def export_ids(project: Project) -> list[str]:
     """Images worth exporting: those with a mask or shapes."""
-    return [i for i in project.images
-            if project.has_mask(i) or project.shapes_path(i).exists()]
+    from fashionseg_gui.core.export import export_ids as ids_of
+
+    return ids_of(project)
 
 
 def export_job(project: Project, fmt: str, out: Path, *, cancel_token: Any = None,
                on_progress: Callable[..., None] | None = None) -> list[str]:
     """Export masks or annotations in ``fmt`` (a key of :data:`EXPORT_FORMATS`).
 
+    The same ``core.export.export`` as ``fashionseg export``.
+
     Parameters
     ----------
     project : Project
     fmt : str
-        ``label-png``, ``colour-png``, ``overlay``, ``coco`` or ``via``.
+        ``label-png``, ``colour-png``, ``overlay``, ``coco``, ``via`` or a registered format.
     out : Path
         A folder for the per-image formats, a ``.json`` file for ``coco`` and ``via``.
 
@@ -276,24 +333,6 @@ def export_job(project: Project, fmt: str, out: Path, *, cancel_token: Any = Non
     list[str]
         Lines for the report dialog.
     """
-    from fashionseg_gui.core import masks
+    from fashionseg_gui.core.export import export
 
-    ids = export_ids(project)
-    kw = {"on_progress": on_progress, "cancel_token": cancel_token}
-    if fmt == "label-png":
-        written = masks.export_label_pngs(project, out, ids, **kw)
-    elif fmt == "colour-png":
-        written = masks.export_colour_pngs(project, out, ids, **kw)
-    elif fmt == "overlay":
-        written = masks.export_overlays(project, out, ids, **kw)
-    elif fmt == "coco":
-        masks.export_coco(project, out, ids, **kw)
-        written = [out]
-    elif fmt == "via":
-        from fashionseg_gui.core import via
-
-        via.export_via(project, out, ids)
-        written = [out]
-    else:
-        raise ValueError(f"unknown export format {fmt!r}")
-    return [f"exported {len(ids)} image(s) as {fmt} to {out} ({len(written)} file(s))"]
+    return export(project, fmt, out, on_progress=on_progress, cancel_token=cancel_token).lines()

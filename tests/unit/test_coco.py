@@ -19,14 +19,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from fashionseg_gui.core.masks import (
-    MaskRejected,
-    coco_to_masks,
-    export_coco,
-    load_mapping_json,
-    mask_to_polygons,
-    read_label_mask,
-)
+from fashionseg_gui.core.coco import coco_to_masks, mask_to_polygons
+from fashionseg_gui.core.export.coco import export_coco
+from fashionseg_gui.core.masks import MaskRejected, load_mapping_json, read_label_mask
 from fashionseg_gui.core.project import Project
 
 IOU_MIN = 0.98

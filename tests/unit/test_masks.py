@@ -10,18 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashionseg_gui.core.masks import (
-    MaskRejected,
-    colourise,
-    export_colour_pngs,
-    export_label_pngs,
-    export_overlays,
-    import_mask_folder,
-    load_mapping_json,
-    overlay,
-    read_label_mask,
-    safe_stem,
-)
+from fashionseg_gui.core.export.colour_png import export_colour_pngs
+from fashionseg_gui.core.export.common import colourise, safe_stem
+from fashionseg_gui.core.export.label_png import export_label_pngs
+from fashionseg_gui.core.export.overlay import export_overlays, overlay
+from fashionseg_gui.core.mask_import import import_mask_folder
+from fashionseg_gui.core.masks import MaskRejected, load_mapping_json, read_label_mask
 from fashionseg_gui.core.project import ClassInfo, Project
 
 COLOURS = {(0, 0, 0): 0, (128, 0, 0): 1, (0, 128, 0): 2}
@@ -280,7 +274,12 @@ def test_exports_names_and_round_trip(bad: Path, project: Project, tmp_path: Pat
         arr = np.asarray(im)
     assert arr.shape == (48, 64, 3)
     assert (arr[ref_with_ignore == 1] == (255, 0, 0)).all()
-    assert (arr[ref_with_ignore == 255] == 0).all()
+    # not labelled (255) is never drawn in the background's colour (black here): it gets the
+    # colour the folder's colours.json names, one no class uses
+    legend = json.loads((tmp_path / "colour" / "colours.json").read_text())
+    assert legend["colors"][0] == "#000000" and legend["not_labelled_color"] == "#ffffff"
+    assert (arr[ref_with_ignore == 255] == 255).all()
+    assert (arr[ref_with_ignore == 0] == 0).all()
 
     overlays = export_overlays(project, tmp_path / "overlay", alpha=0.5)
     assert [p.suffix for p in overlays] == [".jpg", ".jpg"]

@@ -537,3 +537,332 @@ def test_random_documents_raise_only_via_error(tmp_path: Path, doc: object, suff
             for attr in region.attributes:
                 region_label(via, region, attr)
     guess_class_attribute(via, ["a"])
+
+
+# --------------------------------------------------------------------------- import semantics
+
+# every variant of the corpus, imported from its own folder (the photos that are there)
+IMPORTABLE = [rel for rel, *_ in REAL_FILES] + ["10_echo_video_via3/via_project_echo.json"]
+
+
+def _matched_regions(via, report) -> int:
+    return sum(len(e.regions) for e in via.entries if e.key in report.matched)
+
+
+@pytest.mark.parametrize("rel", IMPORTABLE)
+def test_every_corpus_file_imports(tmp_path: Path, rel: str) -> None:
+    path = VIA / rel
+    if not path.is_file():  # the video project's file name
+        (path,) = (VIA / rel.split("/")[0]).glob("*.json")
+    p = Project.create(tmp_path / "p")
+    try:
+        via = read_via(path)
+        report = import_via(p, path, unlabelled_class=1)
+        # every region is accounted for: imported, or skipped with a reason
+        assert report.regions_imported + len(report.regions_skipped) == \
+            _matched_regions(via, report) + len(via.skipped)
+        photos = [f for f in path.parent.iterdir() if f.suffix.lower() in (".jpg", ".png")]
+        assert len(report.images_added) == len(photos)
+        if photos:
+            assert report.regions_imported > 0
+        "\n".join(report.lines()).encode("utf-8")
+    finally:
+        p.close()
+
+
+def test_polyline_closed_rule() -> None:
+    from fashionseg_gui.core.via import polyline_closed
+
+    assert polyline_closed([[0, 0], [10, 0], [10, 10], [0, 0]])  # first point repeated
+    assert polyline_closed([[0, 0], [40, 0], [40, 40], [0, 40], [0, 3]])  # ends nearly meet
+    assert not polyline_closed([[2, 40], [30, 20], [60, 40]])  # an open line
+    assert not polyline_closed([[0, 0], [10, 10], [0, 0]])  # two distinct points only
+    assert not polyline_closed([[0, 0], [40, 0], [40, 40], [0, 40], [0, 20]])
+
+
+def test_closed_polylines_are_filled_and_reported(tmp_path: Path) -> None:
+    path = VIA / "04_larvae_mixed_via2/via_region_data.json"
+    classes = [("background", "#000000"), ("larvae", "#ff0000")]
+    filled = Project.create(tmp_path / "filled", classes)
+    kept = Project.create(tmp_path / "kept", classes)
+    try:
+        # the outlines carry no class (region_attributes {}): give them "larvae"
+        report = import_via(filled, path, unlabelled_class=1)
+        assert len(report.filled_polylines) == 41  # every larva outline in the corpus
+        line = next(ln for ln in report.lines() if "closed polylines filled" in ln)
+        assert line.startswith("41 closed polylines filled as polygons: ")
+        assert report.filled_polylines[0] in line
+        kinds = [s["kind"] for i in filled.images for s in filled.read_shapes(i)]
+        assert "polyline" not in kinds
+        assert not any("has no area" in n for n in report.notes)
+
+        report_kept = import_via(kept, path, unlabelled_class=1, fill_closed_polylines=False)
+        assert report_kept.filled_polylines == []
+        assert sum("polyline has no area" in n for n in report_kept.notes) == 41
+        # one line for the 41 outlines, not 41 lines
+        grouped = [ln for ln in report_kept.lines() if "polyline has no area" in ln]
+        assert grouped == [next(g for g in grouped if g.startswith("imported 41 regions: "))]
+        labelled = sum(kept.images[i].status == "labelled" for i in kept.images)
+        assert sum(filled.images[i].status == "labelled" for i in filled.images) > labelled
+        for rid in filled.images:
+            drawn = int((filled.read_mask(rid) != 255).sum())
+            other = next(k for k in kept.images
+                         if kept.images[k].original_name == filled.images[rid].original_name)
+            assert drawn >= int((kept.read_mask(other) != 255).sum())
+    finally:
+        filled.close()
+        kept.close()
+
+
+def test_regions_without_a_class_skip_or_take_the_chosen_class(tmp_path: Path) -> None:
+    path = VIA / "05_craters_circle_via2/via_region_data.json"
+    skip = Project.create(tmp_path / "skip", [("background", "#000000"), ("crater", "#ff0000")])
+    chosen = Project.create(tmp_path / "chosen", [("background", "#000000"),
+                                                  ("crater", "#ff0000")])
+    try:
+        r_skip = import_via(skip, path)
+        assert r_skip.regions_imported == 0 and r_skip.regions_skipped
+        lines = r_skip.lines()
+        skipped = [ln for ln in lines if ln.startswith("skipped ")]
+        assert skipped == [f"skipped {len(r_skip.regions_skipped)} regions: no class attribute "
+                           f"in this file (e.g. {'; '.join(w for w, _ in r_skip.regions_skipped[:3])}"
+                           "; …)"]
+        assert (f"{len(r_skip.regions_skipped)} of the skipped regions carry no class: they can "
+                "be given a class instead (regions without a class)") in lines
+        r_cls = import_via(chosen, path, unlabelled_class=1)
+        assert r_cls.regions_imported == len(r_skip.regions_skipped) and not r_cls.regions_skipped
+        assert all(s["class_id"] == 1 for i in chosen.images for s in chosen.read_shapes(i))
+    finally:
+        skip.close()
+        chosen.close()
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_pixels_outside_regions_background_or_unlabelled(project: Project,
+                                                         background: bool) -> None:
+    import_via(project, BAD / "via_valid_v2_project.json", background_rest=background)
+    (image_id,) = project.images
+    mask = project.read_mask(image_id)
+    assert mask[0, 0] == (0 if background else 255)
+    assert set(np.unique(mask)) == ({0} if background else {255}) | {
+        project.class_by_name("leaf").id, project.class_by_name("stem").id}
+
+
+def test_report_has_no_contradictions(tmp_path: Path) -> None:
+    created = Project.create(tmp_path / "created")
+    refused = Project.create(tmp_path / "refused")
+    try:
+        lines = import_via(created, BAD / "via_labels_unknown.json").lines()
+        assert "new classes: Leaf (1 region), flower (1 region)" in lines
+        assert not any(ln.startswith("labels not in the project") for ln in lines)
+        assert "1 photo added to the project with the VIA file" in lines
+        lines = import_via(refused, BAD / "via_labels_unknown.json",
+                           create_unknown_classes=False).lines()
+        assert not any(ln.startswith("new classes") for ln in lines)
+        assert "labels not in the project (regions skipped): Leaf (1), flower (1)" in lines
+    finally:
+        created.close()
+        refused.close()
+
+
+def test_one_report_line_per_kind_of_skipped_region(project: Project) -> None:
+    report = import_via(project, BAD / "via_two_points_polygon.json")
+    assert len(report.regions_skipped) == 4
+    skipped = [ln for ln in report.lines() if ln.startswith("skipped ")]
+    assert len(skipped) == 2
+    assert skipped[0] == ("skipped 3 regions: too few points (base_64x48.png, region 0; "
+                          "base_64x48.png, region 1; base_64x48.png, region 2)")
+    # a kind with one reason shows the reason itself
+    assert skipped[1] == ("skipped 1 region: polygon has zero area (all points on one line) "
+                          "(base_64x48.png, region 3)")
+
+
+def _one_region_file(tmp_path: Path, shape: dict, attrs: dict, filename: str = "base_64x48.png",
+                     ) -> Path:
+    shutil.copy(BAD / "base_64x48.png", tmp_path / "base_64x48.png")
+    doc = {"_via_img_metadata": {"k": {"filename": filename, "size": -1, "regions": [
+        {"shape_attributes": shape, "region_attributes": attrs}]}}}
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(doc), encoding="ascii")  # \ud800 stays a JSON escape
+    return path
+
+
+RECT = {"name": "rect", "x": 2, "y": 2, "width": 10, "height": 10}
+
+
+def test_lone_surrogate_label_is_sanitised_and_saved(tmp_path: Path, project: Project) -> None:
+    path = _one_region_file(tmp_path, RECT, {"class": "bad\ud800label"})
+    report = import_via(project, path)
+    assert report.classes_created == ["bad\ufffdlabel"]
+    "\n".join(report.lines()).encode("utf-8")
+    project.close()
+    again = Project.open(project.root, read_only=True)
+    assert again.class_by_name("bad\ufffdlabel") is not None
+
+
+def test_huge_integer_label_is_refused_with_a_reason(tmp_path: Path, project: Project) -> None:
+    path = _one_region_file(tmp_path, RECT, {"class": int("9" * 400)})
+    report = import_via(project, path, attribute="class")
+    assert report.regions_imported == 0
+    (reason,) = [r for _, r in report.regions_skipped]
+    assert reason == "'class' label is too long (more than 200 digits, at most 200)"
+    assert f"skipped 1 region: {reason} (base_64x48.png, region 0)" in report.lines()
+    assert region_label(read_via(path), read_via(path).entries[0].regions[0], "class")[0] is None
+
+
+@pytest.mark.parametrize("shape", [
+    {"name": "ellipse", "cx": 1e308, "cy": 1e308, "rx": 1e308, "ry": 1e307, "theta": 0},
+    {"name": "circle", "cx": 10, "cy": 10, "r": 1.7e308},
+    {"name": "polygon", "all_points_x": [0, 1e308, 5], "all_points_y": [0, 5, -1e308]},
+    {"name": "rect", "x": -1e300, "y": 0, "width": 1e300, "height": 5},
+])
+def test_coordinates_near_the_float_limit_are_skipped(tmp_path: Path, project: Project,
+                                                      shape: dict) -> None:
+    path = _one_region_file(tmp_path, shape, {"class": "leaf"})
+    report = import_via(project, path)
+    assert report.regions_imported == 0
+    (reason,) = [r for _, r in report.regions_skipped]
+    assert "out of range" in reason
+    assert any(ln.startswith("skipped 1 region: '") and "out of range" in ln
+               for ln in report.lines())
+
+
+def test_surrogate_file_name_in_the_report(tmp_path: Path, project: Project,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from fashionseg_gui.cli import main
+
+    path = _one_region_file(tmp_path, RECT, {"class": "leaf"}, filename="\ud800.jpg")
+    report = import_via(project, path)
+    assert report.unmatched == ["\ufffd.jpg: no image with this name"]
+    "\n".join(report.lines()).encode("utf-8")
+    project.close()
+    assert main(["import", str(project.root), "--via", str(path)]) == 0
+    assert "not matched: \ufffd.jpg" in capsys.readouterr().out
+
+
+def test_a_parsed_file_is_not_read_again(tmp_path: Path, project: Project, monkeypatch) -> None:
+    from fashionseg_gui.core.via import importer
+
+    via = read_via(BAD / "via_valid_v2_project.json")
+
+    def refuse(_path: object) -> None:
+        raise AssertionError("read a second time")
+
+    monkeypatch.setattr(importer, "read_via", refuse)
+    report = import_via(project, BAD / "via_valid_v2_project.json", via_file=via)
+    assert report.regions_imported == 2
+
+
+def test_existing_unreadable_mask_skips_its_regions(tmp_path: Path, project: Project) -> None:
+    import_via(project, BAD / "via_valid_v2_project.json")
+    (image_id,) = project.images
+    shutil.copy(BAD / "bomb_header.png", project.mask_path(image_id))
+    report = import_via(project, BAD / "via_valid_v2_project.json")
+    assert report.regions_imported == 0
+    assert all("decompression bomb" in r for _, r in report.regions_skipped)
+    assert len(report.regions_skipped) == 2
+
+
+def test_cli_via_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fashionseg_gui.cli import main
+
+    proj = tmp_path / "p"
+    assert main(["new", str(proj), "--classes", "crater"]) == 0
+    craters = VIA / "05_craters_circle_via2" / "via_region_data.json"
+    assert main(["import", str(proj), "--via", str(craters), "--unclassified", "skip"]) == 0
+    assert "0 regions imported" in capsys.readouterr().out
+    assert main(["import", str(proj), "--via", str(craters), "--unclassified", "crater",
+                 "--outside", "background"]) == 0
+    out = capsys.readouterr().out
+    assert "regions imported, 0 skipped" in out and " 0 regions imported" not in out
+    project = Project.open(proj, read_only=True)
+    for rid in project.images:
+        assert 255 not in np.unique(project.read_mask(rid))  # outside = background
+    project.close()
+    assert main(["import", str(proj), "--via", str(craters), "--unclassified", "nope"]) == 2
+    assert "no class named 'nope'" in capsys.readouterr().err
+
+    larvae = VIA / "04_larvae_mixed_via2" / "via_region_data.json"
+    for flag, expected in (("--no-fill-closed-polylines", False),
+                           ("--fill-closed-polylines", True)):
+        proj2 = tmp_path / f"larvae{expected}"
+        assert main(["new", str(proj2), "--classes", "larvae"]) == 0
+        assert main(["import", str(proj2), "--via", str(larvae), flag,
+                     "--unlabelled-class", "larvae"]) == 0
+        out = capsys.readouterr().out
+        assert ("41 closed polylines filled as polygons" in out) is expected
+
+
+def test_out_of_range_coordinates_in_via3_and_csv(tmp_path: Path) -> None:
+    doc = json.loads((HERE_DATA / "via3_image_project.json").read_text(encoding="utf-8"))
+    mid = next(iter(doc["metadata"]))
+    doc["metadata"][mid]["xy"] = [4, 1e308, 1e308, 1e308, 1e307]  # an ellipse
+    (tmp_path / "v3.json").write_text(json.dumps(doc), encoding="utf-8")
+    via = read_via(tmp_path / "v3.json")
+    assert any("out of range" in r for w, r in via.skipped if mid in w)
+    header = ("filename,file_size,file_attributes,region_count,region_id,"
+              "region_shape_attributes,region_attributes\n")
+    row = ('a.png,10,"{}",1,0,"{""name"":""circle"",""cx"":1e308,""cy"":2,""r"":3}",'
+           '"{""class"":""x\\ud800""}"\n')
+    (tmp_path / "v.csv").write_text(header + row, encoding="utf-8")
+    via = read_via(tmp_path / "v.csv")
+    assert via.skipped == [("a.png, region 0", "'cx' is out of range (1e+308; at most 1e+06)")]
+
+
+def test_reason_kinds_group_different_reasons() -> None:
+    from fashionseg_gui.core.via.report import ViaImportReport, reason_kind
+
+    assert reason_kind("'all_points_x[3]' is not finite (NaN)") == \
+        reason_kind("'cy' is not finite (Infinity)") == "coordinates not finite (NaN/Infinity)"
+    assert reason_kind("unknown label 'flower'") == "unknown label 'flower'"
+    report = ViaImportReport(regions_skipped=[(f"a.jpg, region {i}", f"'x[{i}]' is null")
+                                              for i in range(5)])
+    assert report.lines()[-1] == ("skipped 5 regions: coordinates missing (null) "
+                                  "(e.g. a.jpg, region 0; a.jpg, region 1; a.jpg, region 2; …)")
+
+
+_number = st.one_of(
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0, 1, 5, 30, 63, 1e308, -1e308, 2**63]),
+)
+_value = st.one_of(_number, st.text(max_size=8), st.none(), st.booleans(),
+                   st.sampled_from(["\ud800", "a\udfffb", "leaf", " Leaf "]))
+_shape = st.fixed_dictionaries({
+    "name": st.sampled_from(["polygon", "polyline", "rect", "circle", "ellipse", "point", "x"]),
+}, optional={
+    "x": _value, "y": _value, "width": _value, "height": _value, "cx": _value, "cy": _value,
+    "r": _value, "rx": _value, "ry": _value, "theta": _value,
+    "all_points_x": st.lists(_value, max_size=6), "all_points_y": st.lists(_value, max_size=6),
+})
+_region = st.fixed_dictionaries({
+    "shape_attributes": _shape,
+    "region_attributes": st.dictionaries(st.sampled_from(["class", "name", "\ud800"]),
+                                         st.one_of(_value, st.dictionaries(
+                                             st.text(max_size=3), st.booleans(), max_size=3)),
+                                         max_size=2),
+})
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(regions=st.lists(_region, max_size=5),
+       filename=st.sampled_from(["base_64x48.png", "\ud800.jpg", "BASE_64x48.PNG", "../x.png"]))
+def test_random_regions_import_without_a_traceback(tmp_path: Path, project: Project,
+                                                   regions: list, filename: str) -> None:
+    shutil.copy(BAD / "base_64x48.png", tmp_path / "base_64x48.png")
+    path = tmp_path / "fuzz.json"
+    doc = {"_via_img_metadata": {"k": {"filename": filename, "size": -1, "regions": regions}}}
+    path.write_text(json.dumps(doc), encoding="ascii")
+    try:
+        report = import_via(project, path)
+    except ViaError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    "\n".join(report.lines()).encode("utf-8")  # printable and savable
+    if report.matched:  # every region imported or skipped with a reason
+        assert report.regions_imported + len(report.regions_skipped) == len(regions)
+    else:
+        assert report.regions_imported == 0 and len(report.unmatched) == 1
+    project.save()
