@@ -48,6 +48,8 @@ QPushButton, QToolButton {{ padding: 4px 10px; border: 1px solid {BORDER}; borde
 QPushButton:hover, QToolButton:hover {{ background: #eef3fd; border-color: {ACCENT}; }}
 QPushButton:pressed, QToolButton:pressed, QToolButton:checked {{ background: #dbe7fb; }}
 QPushButton:default {{ border: 1px solid {ACCENT}; }}
+QPushButton:disabled, QToolButton:disabled {{ color: {MUTED}; background: {WINDOW_BG};
+    border-color: {BORDER}; }}
 QToolBar {{ background: {WINDOW_BG}; border: none; border-bottom: 1px solid {BORDER};
     spacing: 2px; padding: 2px; }}
 QToolBar QToolButton {{ border: 1px solid transparent; padding: 4px; }}
@@ -81,6 +83,11 @@ def apply_style(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
     pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffe8"))
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(TEXT))
+    # setColor(role, colour) sets every colour group, the disabled one included: give
+    # disabled widgets their greyed text back, or they look enabled.
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
+                 QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(MUTED))
     app.setPalette(pal)
     app.setStyleSheet(STYLESHEET)
 
