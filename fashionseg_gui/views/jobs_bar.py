@@ -22,13 +22,21 @@ from PySide6.QtWidgets import (
 from fashionseg_gui.workers.jobs import Job, JobService
 
 
-def _fill(bar: QProgressBar, job: Job) -> None:
+def _fill(bar: QProgressBar, job: Job, short: bool = False) -> None:
+    """Show ``job`` in ``bar``; ``short``: only the label and count (the full text is the
+    tooltip), for the narrow status-bar bar."""
     if job.state == "running" and job.total > 0:
         bar.setRange(0, job.total)
         bar.setValue(min(job.done, job.total))
+    elif job.state == "queued":
+        bar.setRange(0, 1)  # an empty bar that shows its text: waiting
+        bar.setValue(0)
     else:
-        bar.setRange(0, 0)  # busy: no count yet, waiting, or stopping
-    bar.setFormat(job.describe())
+        bar.setRange(0, 0)  # busy: no count yet, or stopping
+    text = job.describe()
+    if short and job.state == "running":
+        text = f"{job.label} {job.done}/{job.total}" if job.total > 0 else f"{job.label}…"
+    bar.setFormat(text)
     bar.setToolTip(job.describe())
 
 
@@ -73,8 +81,8 @@ class JobsBar(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
         self.progress = QProgressBar(self)
-        self.progress.setMinimumWidth(160)
-        self.progress.setMaximumWidth(320)
+        self.progress.setMinimumWidth(200)
+        self.progress.setMaximumWidth(260)
         self.progress.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setToolTip("Stop the running job after the current step")
@@ -147,7 +155,7 @@ class JobsBar(QWidget):
         self.setVisible(job is not None)
         if job is None:
             return
-        _fill(self.progress, job)
+        _fill(self.progress, job, short=True)
         self.cancel_button.setEnabled(job.state in ("queued", "running"))
         self.more_button.setText(f"+{n - 1}" if n > 1 else "…")
         self.more_button.setVisible(n > 1)

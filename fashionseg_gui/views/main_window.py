@@ -604,7 +604,8 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, POLICY[kind].label, f"{exc}.")
             return None
         worker.setProperty("report_errors", list(errors or []))
-        self.statusBar().showMessage(job.describe())
+        if job.state == "queued":
+            self.statusBar().showMessage(f"{job.label} waits for the running job to end", 8000)
         return worker
 
     def cancel_job(self, wait: bool = False) -> None:
