@@ -384,6 +384,7 @@ def _run_job_case(args: argparse.Namespace) -> int:
             lambda cls, p, c, parent=None: (True, None))
 
         jobs = window.jobs
+        panel = window.ensure_train_panel() if args.case == "predict" else None
         started = time.perf_counter()
         if args.case == "delete-class":
             window.classes.set_current_class(1)
@@ -392,8 +393,7 @@ def _run_job_case(args: argparse.Namespace) -> int:
             window.import_paths([extra])
         elif args.case == "via-parse":
             window.import_paths([extra])
-        elif args.case == "predict":
-            panel = window.ensure_train_panel()
+        elif panel is not None:
             panel.predict_unlabelled()
         call = (time.perf_counter() - started) * 1000
 
