@@ -7,7 +7,7 @@ progress and Cancel button.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -107,9 +107,13 @@ class JobsBar(QWidget):
         self._update()
 
     # --- public ---------------------------------------------------------------------------
+    def shown_jobs(self) -> list[Job]:
+        """The jobs listed: all but those too young to show (a quick assisted outline)."""
+        return [j for j in self.service.jobs() if j.ms_until_shown() == 0]
+
     def current_job(self) -> Job | None:
         """The job shown in the bar: the newest one running, else the newest waiting."""
-        jobs = self.service.jobs()
+        jobs = self.shown_jobs()
         running = [j for j in jobs if j.active]
         return (running or jobs or [None])[-1]
 
@@ -125,7 +129,8 @@ class JobsBar(QWidget):
         self.popup.show()
 
     def rows(self) -> list[_JobRow]:
-        return list(self._rows.values())
+        shown = {id(j) for j in self.shown_jobs()}
+        return [r for k, r in self._rows.items() if k in shown]
 
     # --- service signals --------------------------------------------------------------------
     def _on_added(self, job: Job) -> None:
@@ -150,8 +155,14 @@ class JobsBar(QWidget):
         self._update()
 
     def _update(self) -> None:
+        waits = [j.ms_until_shown() for j in self.service.jobs()]
+        if any(waits):  # look again when the first of them is old enough to show
+            QTimer.singleShot(min(w for w in waits if w) + 1, self._update)
+        shown = {id(j) for j in self.shown_jobs()}
+        for key, row in self._rows.items():
+            row.setVisible(key in shown)
         job = self.current_job()
-        n = len(self.service.jobs())
+        n = len(shown)
         self.setVisible(job is not None)
         if job is None:
             return

@@ -20,6 +20,7 @@ The service lives in the GUI thread; the workers report through queued signals.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -53,17 +54,21 @@ class Rule:
         start) or ``"replace"`` (cancel the conflicting jobs and start at once).
     locks_editing : bool
         The editor may not change masks while it runs (it rewrites them).
+    show_after_ms : int
+        The status bar shows the job only once it has run this long (a quick assisted
+        outline should not flash a progress bar at every stroke).
     """
 
     label: str
     conflicts: frozenset[str]
     when_busy: str = QUEUE
     locks_editing: bool = False
+    show_after_ms: int = 0
 
 
 def _rule(label: str, conflicts: Iterable[str] = (), when_busy: str = QUEUE,
-          locks_editing: bool = False) -> Rule:
-    return Rule(label, frozenset(conflicts), when_busy, locks_editing)
+          locks_editing: bool = False, show_after_ms: int = 0) -> Rule:
+    return Rule(label, frozenset(conflicts), when_busy, locks_editing, show_after_ms)
 
 
 #: The one table of what may run together on one project. A new kind of job gets a row here.
@@ -83,7 +88,7 @@ POLICY: dict[str, Rule] = {
                           REFUSE, locks_editing=True),
     "augment preview": _rule("Augmentation preview", _WRITES_MASKS),
     # The editor's assisted outline: a new request supersedes the previous one.
-    "grabcut": _rule("Assisted outline", ("grabcut",), REPLACE),
+    "grabcut": _rule("Assisted outline", ("grabcut",), REPLACE, show_after_ms=500),
     "read file": _rule("Reading", ()),
 }
 
@@ -123,6 +128,7 @@ class Job:
         self.scope = scope
         self.label = label or POLICY[kind].label
         self.state = "queued"
+        self.submitted_at = time.monotonic()
         self.done = 0
         self.total = 0
         self.text = ""
@@ -130,6 +136,11 @@ class Job:
     @property
     def active(self) -> bool:
         return self.state in ("running", "cancelling")
+
+    def ms_until_shown(self) -> int:
+        """Milliseconds before a status bar should show it (0: show it now)."""
+        wait = POLICY[self.kind].show_after_ms
+        return max(0, int(wait - (time.monotonic() - self.submitted_at) * 1000))
 
     def describe(self) -> str:
         """``"Import: photo.jpg (3/10)"``-style one-liner for a status bar."""

@@ -199,3 +199,22 @@ def test_jobs_bar_lists_every_job_with_its_own_cancel(qtbot, service) -> None:
     bar.cancel_button.click()  # the bar's own button: the job it shows
     qtbot.waitUntil(lambda: not bar.isVisible(), timeout=10000)
     assert rec.events == ["training cancelled", "import cancelled"]
+
+
+def test_a_quick_assisted_outline_does_not_flash_in_the_bar(qtbot, service) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from fashionseg_gui.views.jobs_bar import JobsBar
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    bar = JobsBar(service, host)
+    host.show()
+    gate = threading.Event()
+    service.submit(JobWorker(_blocked, gate), "grabcut", scope="editor")
+    assert POLICY["grabcut"].show_after_ms > 0
+    assert not bar.isVisible() and bar.rows() == []  # not yet: it may end at once
+    qtbot.waitUntil(bar.isVisible, timeout=5000)  # a long one shows, with its cancel
+    assert bar.progress.format().startswith("Assisted outline")
+    bar.cancel_button.click()
+    qtbot.waitUntil(lambda: not bar.isVisible(), timeout=10000)
