@@ -103,6 +103,7 @@ def test_window_views_follow_a_class_deleted_on_a_worker_thread(qtbot, project,
     monkeypatch.setattr(w.project, "delete_class", spy)
     assert w.classes.delete_current() is not None
     assert w.jobs.is_busy(root, ["delete class"]) and w.jobs_bar.isVisible()
+    assert not w.editor.isEnabled()  # no edit while every mask is rewritten
     qtbot.waitUntil(lambda: not w.jobs.is_busy(root), timeout=20000)
     assert deleted_in and deleted_in[0] != main_thread  # off the GUI thread
     qtbot.waitUntil(lambda: w.editor.class_combo.count() == 2, timeout=5000)
