@@ -750,6 +750,7 @@ class MainWindow(QMainWindow):
         if self.train_panel is not None:
             self.train_panel.stop()
         self.statusBar().showMessage("Stopping the training after the current batch…")
+        self.statusBar().repaint()  # closing then waits for the stop
         return True
 
     def closeEvent(self, event: QCloseEvent) -> None:

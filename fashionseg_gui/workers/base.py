@@ -88,7 +88,13 @@ class JobWorker(QObject):
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        """Move to a fresh QThread and run there."""
+        """Move to a fresh QThread and run there.
+
+        The job service that submitted it (else the app's shared one) holds the worker
+        until its thread has ended, so a caller may drop its reference at any time. Jobs of
+        the app go through :meth:`JobService.submit <fashionseg_gui.workers.jobs.JobService.
+        submit>` (policy, status bar); ``start`` alone suits a private helper job.
+        """
         thread = QThread()
         thread.setObjectName(f"fashionseg-{self.name}")
         self.moveToThread(thread)
