@@ -27,20 +27,20 @@ from PySide6.QtWidgets import (
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.core.labels import hex_to_rgb
 from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.jobs import JobService
 from fashionseg_gui.workers.training import preload_tensorflow_libraries
 
 IGNORE_RGB = (150, 150, 150)
 TILE_HEIGHT = 220
-
-#: Workers of closed dialogs, kept alive until their thread ends (see :func:`wait_all`).
-_ORPHANS: set[JobWorker] = set()
+JOB_KIND = "augment preview"
 
 
-def wait_all(msecs: int = 30000) -> None:
-    """Cancel and wait for the preview workers of closed dialogs (call when the app quits)."""
-    for worker in list(_ORPHANS):
-        worker.stop(msecs)
-        _ORPHANS.discard(worker)
+def wait_all(msecs: int = 30000, jobs: JobService | None = None) -> None:
+    """Cancel and wait for every preview job, closed dialogs' included (the app quits).
+
+    The job service keeps a closed dialog's worker alive until its thread ends.
+    """
+    (jobs or JobService.shared()).stop(kinds=[JOB_KIND], msecs=msecs)
 
 
 def augment_config(config: Mapping[str, Any]) -> Any:
@@ -116,13 +116,13 @@ class AugmentPreviewDialog(QDialog):
     """
 
     def __init__(self, project: Any, config: Mapping[str, Any], parent: QWidget | None = None,
-                 n: int = 6) -> None:
+                 n: int = 6, jobs: JobService | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Augmentation preview")
         self.project, self.config, self.n = project, dict(config), int(n)
+        self.jobs = jobs if jobs is not None else JobService.shared()
         self.seed = 0
         self.worker: JobWorker | None = None
-        self._old_workers: list[JobWorker] = []
         self.pairs: list[tuple[np.ndarray, np.ndarray]] = []
 
         layout = QVBoxLayout(self)
@@ -157,7 +157,8 @@ class AugmentPreviewDialog(QDialog):
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_failed)
         self.worker = worker
-        worker.start()
+        root = getattr(self.project, "root", None)
+        self.jobs.submit(worker, JOB_KIND, scope=root, owner=self)
 
     @Slot(object)
     def _on_finished(self, pairs: Any) -> None:
@@ -186,21 +187,13 @@ class AugmentPreviewDialog(QDialog):
         self.status.setText(f"Preview failed: {message}")
 
     def _release(self) -> None:
-        if self.worker is not None:
-            self._old_workers.append(self.worker)
-            self.worker = None
+        self.worker = None  # the job service keeps it until its thread ends
         self.shuffle_button.setEnabled(True)
 
     def shutdown(self) -> None:
-        """Cancel the workers without blocking; they stay alive until their thread ends."""
-        for w in [self.worker, *self._old_workers]:
-            if w is not None and w.is_running():
-                w.cancel()
-                _ORPHANS.add(w)
-                if w.thread is not None:
-                    w.thread.finished.connect(lambda w=w: _ORPHANS.discard(w))
+        """Cancel the dialog's jobs without blocking; the service keeps them until they end."""
+        self.jobs.cancel_all(owner=self)
         self.worker = None
-        self._old_workers = []
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         self.shutdown()

@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.core.project import IGNORE, Project, ProjectError
 from fashionseg_gui.views.icons import icon, swatch_icon
+from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.jobs import JobRefused, JobService
+from fashionseg_gui.workers.project_jobs import delete_class_job
 
 STYLES = ("none", "bohemian", "preppy", "streetwear")
 CUSTOM_STYLE = "custom…"
@@ -83,8 +86,11 @@ class ClassesPanel(QWidget):
     sigClassVisibilityChanged = Signal(int, bool)
     sigError = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None) -> None:
         super().__init__(parent)
+        #: Runs class deletions (they rewrite every mask) off the GUI thread.
+        self.jobs = jobs if jobs is not None else JobService.shared()
+        self._deleting: JobWorker | None = None
         self._project: Project | None = None
         self._image_id: str | None = None
         self._current = 1
@@ -137,6 +143,8 @@ class ClassesPanel(QWidget):
     # --- model ---------------------------------------------------------------------------
     def set_project(self, project: Project | None) -> None:
         """Show ``project``'s classes (current class 1 if it exists)."""
+        if project is not self._project:
+            self._deleting = None  # a deletion on the previous project reports nowhere
         self._project = project
         self._hidden.clear()
         self._image_id = None
@@ -224,8 +232,13 @@ class ClassesPanel(QWidget):
         (self._hidden.discard if visible else self._hidden.add)(class_id)
         self.sigClassVisibilityChanged.emit(class_id, visible)
 
+    def is_busy(self) -> bool:
+        """Whether a class deletion started here is still running."""
+        return self._deleting is not None
+
     def _update_enabled(self) -> None:
-        writable = self._project is not None and not self._project.read_only
+        writable = self._project is not None and not self._project.read_only \
+            and self._deleting is None
         user_class = writable and self._current > 0
         self.add_btn.setEnabled(writable)
         self.rename_btn.setEnabled(writable)
@@ -275,19 +288,60 @@ class ClassesPanel(QWidget):
             self._run(self._project.recolor_class, c.id, color.name())
             self.refresh()
 
-    def delete_current(self) -> None:
-        """Delete the current class after asking where its pixels go."""
-        if self._project is None or self._current == 0:
-            return
+    def delete_current(self) -> JobWorker | None:
+        """Delete the current class after asking where its pixels go.
+
+        The deletion rewrites every mask, so it runs as a job (progress and the result in
+        the window's status bar); it is refused while a job that reads or writes the masks
+        (a training, an import...) runs. Returns the job's worker, or None.
+        """
+        if self._project is None or self._current == 0 or self._deleting is not None:
+            return None
         class_id = self._current
         ok, target = DeleteClassDialog.ask(self._project, class_id, self)
         if not ok:
+            return None
+        worker = JobWorker(delete_class_job, self._project, class_id, target,
+                           name="delete class")
+        worker.finished.connect(self._on_deleted)
+        worker.failed.connect(self._on_delete_failed)
+        worker.cancelled.connect(self._on_delete_cancelled)
+        name = self._project.classes[class_id].name
+        try:
+            self.jobs.submit(worker, "delete class", scope=self._project.root,
+                             label=f"Deleting class {name}", owner=self)
+        except JobRefused as exc:
+            message = f"{exc}; wait for it or stop it, then delete the class."
+            self.sigError.emit(message)
+            QMessageBox.information(self, "Delete class", message)
+            return None
+        self._deleting = worker
+        self._update_enabled()
+        return worker
+
+    def _on_deleted(self, class_id: int) -> None:
+        if self.sender() is not self._deleting:
             return
-        if self._run(self._project.delete_class, class_id, target):
+        self._deleting = None
+        if self._project is not None:
             self._hidden = {h if h < class_id else h - 1 for h in self._hidden if h != class_id}
             self._current = min(class_id, len(self._project.classes) - 1)
             self.refresh()
             self.sigCurrentClassChanged.emit(self._current)
+        self._update_enabled()
+
+    def _on_delete_failed(self, message: str) -> None:
+        if self.sender() is not self._deleting:
+            return
+        self._deleting = None
+        self._update_enabled()
+        self.sigError.emit(message)
+        QMessageBox.warning(self, "Classes", message)
+
+    def _on_delete_cancelled(self) -> None:
+        if self.sender() is self._deleting:
+            self._deleting = None
+            self._update_enabled()
 
     def _on_style(self, _i: int) -> None:
         if self._project is None or self._image_id is None:

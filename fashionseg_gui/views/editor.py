@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,6 +38,8 @@ from fashionseg_gui.core.project import ProjectError
 from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState, tool_class
 from fashionseg_gui.views.canvas import registered as registered_tools
 from fashionseg_gui.views.icons import icon, swatch_icon
+from fashionseg_gui.workers.bridge import ProjectSignals
+from fashionseg_gui.workers.jobs import JobService
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.grabcut import GrabCutResult
@@ -52,14 +54,6 @@ TOOL_INFO: dict[str, tuple[str, str, str]] = {
     cls.name: (cls.label, cls.shortcut, cls.hint) for cls in registered_tools()}
 #: Tools that change the document (disabled in a read-only project).
 EDIT_TOOLS = tuple(cls.name for cls in registered_tools() if cls.edits)
-
-
-class _EventBridge(QObject):
-    """Turns psygnal project events (any thread) into queued Qt signals on the GUI thread."""
-
-    sigMaskChanged = Signal(str)
-    sigClassesChanged = Signal()
-    sigImagesChanged = Signal(list)
 
 
 class EditorWidget(QWidget):
@@ -82,9 +76,12 @@ class EditorWidget(QWidget):
     sigDirtyChanged = Signal(bool)
     sigMessage = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None,
+                 project_signals: ProjectSignals | None = None) -> None:
         super().__init__(parent)
         self.project: Project | None = None
+        #: Runs the assisted-outline jobs (a new request replaces the running one).
+        self.jobs = jobs if jobs is not None else JobService.shared()
         self.doc: AnnotationDocument | None = None
         self._photo: np.ndarray | None = None
         self._docs: OrderedDict[str, AnnotationDocument] = OrderedDict()
@@ -93,13 +90,18 @@ class EditorWidget(QWidget):
         self._last_dirty = False
         self._gc_worker: JobWorker | None = None
         self._gc_result: GrabCutResult | None = None
-        self._old_workers: list[JobWorker] = []
+        #: What the open documents' files on disk looked like when they were read.
+        self._stamps: dict[str, tuple[Any, ...]] = {}
 
         self.canvas = CanvasView(self)
-        self._bridge = _EventBridge(self)
-        self._bridge.sigMaskChanged.connect(self._on_mask_changed)
-        self._bridge.sigClassesChanged.connect(self._on_classes_changed)
-        self._bridge.sigImagesChanged.connect(self._on_images_changed)
+        # Project events reach the editor through the app's one bridge (the window's, or
+        # the editor's own when it runs alone); they arrive on the GUI thread.
+        self.project_signals = project_signals if project_signals is not None \
+            else ProjectSignals(self)
+        self.project_signals.mask_changed.connect(self._on_mask_changed)
+        self.project_signals.image_changed.connect(self._on_image_changed)
+        self.project_signals.classes_changed.connect(self._on_classes_changed)
+        self.project_signals.images_changed.connect(self._on_images_changed)
 
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -235,21 +237,12 @@ class EditorWidget(QWidget):
         """Show ``project`` (None: nothing). Saves the previous project's edits first."""
         if self.project is not None:
             self.save_now()
-            ev = self.project.events
-            for sig, slot in ((ev.mask_changed, self._bridge.sigMaskChanged.emit),
-                              (ev.classes_changed, self._bridge.sigClassesChanged.emit),
-                              (ev.images_changed, self._bridge.sigImagesChanged.emit)):
-                try:
-                    sig.disconnect(slot)
-                except (ValueError, RuntimeError):
-                    pass
         self.open_image(None)
         self._docs.clear()
+        self._stamps.clear()
         self.project = project
+        self.project_signals.set_project(project)  # the window's bridge: already following
         if project is not None:
-            project.events.mask_changed.connect(self._bridge.sigMaskChanged.emit)
-            project.events.classes_changed.connect(self._bridge.sigClassesChanged.emit)
-            project.events.images_changed.connect(self._bridge.sigImagesChanged.emit)
             self._on_classes_changed()
         self._update_enabled()
         self._emit_dirty()
@@ -267,7 +260,10 @@ class EditorWidget(QWidget):
             self._update_enabled()
             return
         try:
-            doc = self._docs.pop(image_id, None) or AnnotationDocument(self.project, image_id)
+            doc = self._docs.pop(image_id, None)
+            if doc is None:  # read from disk: remember what the files looked like
+                self._stamps[image_id] = self._disk_stamp(image_id)
+                doc = AnnotationDocument(self.project, image_id)
             photo = self.project.read_image(image_id)
         except (ProjectError, OSError, KeyError, ValueError) as exc:
             self.canvas.set_document(None, None)
@@ -363,10 +359,7 @@ class EditorWidget(QWidget):
     def shutdown(self) -> None:
         """Save and stop background work (call before the window closes)."""
         self._reject_grabcut()
-        for worker in [self._gc_worker, *self._old_workers]:
-            if worker is not None:
-                worker.stop(5000)
-        self._old_workers.clear()
+        self.jobs.stop(owner=self, msecs=5000)
         self.save_now()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
@@ -402,6 +395,7 @@ class EditorWidget(QWidget):
             return False
         finally:
             self._saving = None
+        self._stamps[doc.image_id] = self._disk_stamp(doc.image_id)
         self.sigImageSaved.emit(doc.image_id)
         return True
 
@@ -485,13 +479,44 @@ class EditorWidget(QWidget):
         self._current_class = -1
         self.set_current_class(current)
 
+    def _disk_stamp(self, image_id: str) -> tuple[Any, ...]:
+        """Modification time and size of the image's mask and prediction files."""
+        assert self.project is not None
+        stamp: list[Any] = []
+        for path in (self.project.mask_path(image_id), self.project.prediction_path(image_id)):
+            try:
+                st = path.stat()
+            except OSError:
+                stamp.append(None)
+            else:
+                stamp.append((st.st_mtime_ns, st.st_size))
+        return tuple(stamp)
+
     def _on_mask_changed(self, image_id: str) -> None:
         if image_id == self._saving:
             return
+        self._reload_from_disk(image_id)
+
+    def _on_image_changed(self, image_id: str) -> None:
+        """A record changed (status, split...): reload if its mask or prediction changed
+        on disk (a prediction written for the open photo)."""
+        if image_id == self._saving or image_id not in self._docs or self.project is None:
+            return
+        if self._disk_stamp(image_id) != self._stamps.get(image_id):
+            self._reload_from_disk(image_id)
+
+    def _reload_from_disk(self, image_id: str) -> None:
+        """Read ``image_id`` again from disk, unless it has unsaved edits (they win)."""
         doc = self._docs.get(image_id)
-        if doc is None or doc.dirty:
-            return  # unsaved edits win; the next save writes them
+        if doc is None:
+            return
+        if doc.dirty:  # unsaved edits win; the next save writes them
+            if self.doc is doc:
+                self._message("This photo's mask or prediction changed on disk; your unsaved "
+                              "edits are kept (saving them replaces it).")
+            return
         del self._docs[image_id]
+        self._stamps.pop(image_id, None)
         if self.doc is doc:
             self.doc = None
             transform = self.canvas.transform()
@@ -535,18 +560,16 @@ class EditorWidget(QWidget):
         worker.finished.connect(self._grabcut_done)
         worker.failed.connect(self._grabcut_failed)
         worker.cancelled.connect(self._grabcut_cancelled)
-        self._retire_worker()
         self._gc_worker = worker
         self.canvas.set_grabcut_preview(None, busy=True)
         self._message("Assisted outline: computing\u2026")
-        worker.start()
+        # A new request replaces (cancels) the previous one; the service keeps it alive.
+        self.jobs.submit(worker, "grabcut", scope=self, owner=self)
 
     def _retire_worker(self) -> None:
-        if self._gc_worker is not None:
-            self._gc_worker.cancel()
-            self._old_workers.append(self._gc_worker)
-            self._gc_worker = None
-        self._old_workers = [w for w in self._old_workers if w.is_running()]
+        """Cancel the running assisted-outline job (its late answer is ignored)."""
+        self.jobs.cancel_all(scope=self, kinds=["grabcut"])
+        self._gc_worker = None
 
     def _current_job(self) -> bool:
         sender = self.sender()

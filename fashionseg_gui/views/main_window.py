@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QToolBar,
     QVBoxLayout,
@@ -35,24 +34,28 @@ from fashionseg_gui.views.browser import ImageBrowser
 from fashionseg_gui.views.classes_panel import ClassesPanel
 from fashionseg_gui.views.icons import icon
 from fashionseg_gui.views.import_dialogs import ImportReportDialog, ViaImportFlow, report_lines
+from fashionseg_gui.views.jobs_bar import JobsBar
 from fashionseg_gui.views.protocols import EditorLike
 from fashionseg_gui.views.style import STATUS_LABELS
 from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.bridge import ProjectSignals
 from fashionseg_gui.workers.importer import (
     EXPORT_FORMATS,
     ImportResult,
-    ProjectSignals,
     ViaJob,
-    expand_paths,
     export_job,
     import_job,
     mask_folder_job,
+    plan_paths,
 )
+from fashionseg_gui.workers.jobs import POLICY, Job, JobRefused, JobService
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "FashionSeg Studio"
 DEFAULT_SIZE = (1400, 900)
+#: How long closing waits for the jobs of the project to stop (a training ends its batch).
+STOP_WAIT_MS = 120_000
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 VIA_FILTER = "VIA annotations (*.json *.csv);;All files (*)"
 
@@ -95,17 +98,16 @@ class MainWindow(QMainWindow):
     sigJobFinished = Signal(str)
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None,
-                 editor: EditorLike | None = None) -> None:
+                 editor: EditorLike | None = None, jobs: JobService | None = None) -> None:
         super().__init__(parent)
 
         self.settings = settings if settings is not None else QSettings()
         self.project: Project | None = None
+        #: The job service every part of the window submits its jobs to.
+        self.jobs = jobs if jobs is not None else JobService.shared()
         self.project_signals = ProjectSignals(self)
         self.last_report_lines: list[str] = []
         self.report_dialog: ImportReportDialog | None = None
-        self._job: JobWorker | None = None
-        self._job_kind = ""
-        self._stale_jobs: list[JobWorker] = []
         self.train_panel: Any = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
@@ -116,7 +118,7 @@ class MainWindow(QMainWindow):
         if editor is None:
             from fashionseg_gui.views.editor import EditorWidget
 
-            editor = EditorWidget(self)
+            editor = EditorWidget(self, jobs=self.jobs, project_signals=self.project_signals)
         self.editor: EditorLike = editor
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
@@ -132,7 +134,7 @@ class MainWindow(QMainWindow):
 
         # --- docks --------------------------------------------------------------------------
         self.browser = ImageBrowser(self)
-        self.classes = ClassesPanel(self)
+        self.classes = ClassesPanel(self, jobs=self.jobs)
         self.docks = _Docks(self._dock("Images", "browser", self.browser,
                                        Qt.DockWidgetArea.LeftDockWidgetArea),
                             self._dock("Classes", "classes", self.classes,
@@ -268,19 +270,16 @@ class MainWindow(QMainWindow):
         self.position_label = QLabel(self)
         self.class_label = QLabel(self)
         self.save_label = QLabel(self)
-        self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(220)
-        self.progress.hide()
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setToolTip("Stop the running job after the current file")
-        self.cancel_button.hide()
-        self.cancel_button.clicked.connect(self.cancel_job)
+        #: Every job of the app (import, export, training, prediction...), each cancellable.
+        self.jobs_bar = JobsBar(self.jobs, self)
+        self.progress = self.jobs_bar.progress
+        self.cancel_button = self.jobs_bar.cancel_button
         self.retry_button = QPushButton("Retry save", self)
         self.retry_button.setToolTip("Try to save the current mask again")
         self.retry_button.hide()
         self.retry_button.clicked.connect(self.save_now)
         sb.addWidget(self.cursor_label, 1)
-        for w in (self.progress, self.cancel_button, self.retry_button, self.class_label,
+        for w in (self.jobs_bar, self.retry_button, self.class_label,
                   self.position_label, self.save_label):
             sb.addPermanentWidget(w)
 
@@ -301,6 +300,9 @@ class MainWindow(QMainWindow):
         self.editor.sigSaveFailed.connect(self._on_save_failed)
         self.editor.sigDirtyChanged.connect(self._on_dirty)
         self.editor.sigCurrentClassChanged.connect(self._on_class_from_editor)
+        self.jobs.jobAdded.connect(self._on_service_job_added)
+        self.jobs.jobChanged.connect(self._update_editing_lock)
+        self.jobs.jobRemoved.connect(self._update_editing_lock)
 
     # --- projects ---------------------------------------------------------------------------
     def open_project(self, path: str | Path, read_only: bool = False) -> bool:
@@ -361,9 +363,9 @@ class MainWindow(QMainWindow):
         """Save and close the current project; False if the user chose to stay."""
         if self.project is None:
             return True
-        if not self._confirm_saved():
+        if not self._confirm_saved() or not self._confirm_stop_training("Close the project"):
             return False
-        self.cancel_job(wait=True)
+        self.jobs.stop(scope=self.project.root, msecs=STOP_WAIT_MS)
         self.editor.open_image(None)
         self.editor.set_project(None)
         self.browser.set_project(None)
@@ -502,10 +504,6 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, what, f"The project is read-only "
                                                 f"({self.project.read_only_reason}).")
             return False
-        if self.job_running():
-            QMessageBox.information(self, what, "Another job is running; wait for it or "
-                                                "cancel it.")
-            return False
         return True
 
     def import_images_dialog(self) -> None:
@@ -539,13 +537,14 @@ class MainWindow(QMainWindow):
     def import_paths(self, paths: Iterable[str | Path]) -> JobWorker | None:
         """Import files, folders (recursive) and VIA files in a background job.
 
-        VIA files first ask for their class attribute and label mapping. The report dialog
-        opens when the job ends.
+        VIA files first ask for their class attribute and label mapping. Folders are walked
+        in the job, not here. A second import waits for the first. The report dialog opens
+        when the job ends.
         """
         if not self._can_write("Import"):
             return None
         assert self.project is not None
-        plan = expand_paths(paths)
+        plan = plan_paths(paths)
         errors = list(plan.ignored)
         if not plan.via:
             return self._start_import(plan.images, [], errors)
@@ -566,16 +565,15 @@ class MainWindow(QMainWindow):
             if errors:
                 self._show_report("Import", ["Nothing imported."] + errors)
             return None
-        worker = self.start_job("import", import_job, self.project, images, via_jobs)
-        self._pending_errors = errors
-        return worker
+        return self.start_job("import", import_job, self.project, images, via_jobs,
+                              errors=errors)
 
     def export_dialog(self, fmt: str) -> None:
         if self.project is None:
             return
-        if self.job_running():
-            QMessageBox.information(self, "Export", "Another job is running.")
-            return
+        reason = self.jobs.check("export", self.project.root)
+        if reason is not None:
+            QMessageBox.information(self, "Export", f"{reason}; it starts when that ends.")
         text, single = EXPORT_FORMATS[fmt]
         if single:
             path, _ = QFileDialog.getSaveFileName(self, f"Export {text.rstrip('…')}",
@@ -587,54 +585,49 @@ class MainWindow(QMainWindow):
             self.start_job("export", export_job, self.project, fmt, Path(path))
 
     def job_running(self) -> bool:
-        return self._job is not None
+        """Whether a job this window started (import, export...) runs or waits."""
+        return self.jobs.is_busy(owner=self)
 
-    def start_job(self, kind: str, fn: Callable[..., Any], *args: Any) -> JobWorker:
-        """Run a core job in a :class:`JobWorker` with the status-bar progress bar."""
-        self._pending_errors = getattr(self, "_pending_errors", [])
+    def start_job(self, kind: str, fn: Callable[..., Any], *args: Any,
+                  errors: list[str] | None = None) -> JobWorker | None:
+        """Run a core job through the job service (progress in the status bar).
+
+        ``kind`` is a row of :data:`~fashionseg_gui.workers.jobs.POLICY`: the job starts
+        now, waits behind a conflicting one, or is refused with a message (None returned).
+        ``errors`` are added to the job's report.
+        """
         worker = JobWorker(fn, *args, name=kind)
-        self._job, self._job_kind = worker, kind
-        worker.progress.connect(self._on_job_progress)
         worker.finished.connect(self._on_job_finished)
         worker.failed.connect(self._on_job_failed)
         worker.cancelled.connect(self._on_job_cancelled)
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(f"{kind}: %v / %m")
-        self.progress.show()
-        self.cancel_button.show()
-        self.statusBar().showMessage(f"{kind.capitalize()}…")
-        worker.start()
+        scope = self.project.root if self.project is not None else None
+        try:
+            job = self.jobs.submit(worker, kind, scope=scope, owner=self)
+        except JobRefused as exc:
+            QMessageBox.information(self, POLICY[kind].label, f"{exc}.")
+            return None
+        worker.setProperty("report_errors", list(errors or []))
+        if job.state == "queued":
+            self.statusBar().showMessage(f"{job.label} waits for the running job to end", 8000)
         return worker
 
     def cancel_job(self, wait: bool = False) -> None:
-        if self._job is not None:
-            self._job.cancel()
-            if wait:
-                self._job.wait(30000)
+        """Cancel this window's jobs on the open project (and wait for them if ``wait``)."""
+        if wait:
+            self.jobs.stop(owner=self)
+        else:
+            self.jobs.cancel_all(owner=self)
 
-    def _on_job_progress(self, done: int, total: int, text: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.statusBar().showMessage(f"{self._job_kind.capitalize()}: {text}")
-
-    def _end_job(self) -> str:
-        kind = self._job_kind
-        job, self._job = self._job, None
-        if job is not None and job.thread is not None:
-            # The job's signals reach us queued, before its own thread.quit(): end it here
-            # (the thread body has returned) so no running QThread is ever destroyed.
-            job.thread.quit()
-            if not job.wait(10000):
-                self._stale_jobs.append(job)
-        self.progress.hide()
-        self.cancel_button.hide()
+    def _job_ended(self) -> tuple[str, list[str]]:
+        worker = self.sender()
+        errors = list(worker.property("report_errors") or []) if worker is not None else []
         self.statusBar().clearMessage()
-        return kind
+        return getattr(worker, "name", "job"), errors
 
     def _on_job_finished(self, result: Any) -> None:
-        kind = self._end_job()
+        kind, errors = self._job_ended()
         if isinstance(result, ImportResult):
-            result.errors = self._pending_errors + result.errors
+            result.errors = errors + result.errors
             lines = report_lines(result)
             if self.browser.current_image_id() is None:
                 ids = self.browser.visible_ids()
@@ -642,19 +635,33 @@ class MainWindow(QMainWindow):
                     self.browser.select_image(ids[0])
         else:
             lines = list(result or [])
-        self._pending_errors = []
         self._show_report(f"{kind.capitalize()} report", lines)
         self.sigJobFinished.emit(kind)
 
     def _on_job_failed(self, message: str) -> None:
-        kind = self._end_job()
+        kind, _errors = self._job_ended()
         self._show_report(f"{kind.capitalize()} failed", [message])
         self.sigJobFinished.emit(kind)
 
     def _on_job_cancelled(self) -> None:
-        kind = self._end_job()
+        # A job that returns what it did (an import) sends its finished(result) next.
+        kind, _errors = self._job_ended()
         self.statusBar().showMessage(f"{kind.capitalize()} cancelled", 8000)
         self.sigJobFinished.emit(kind)
+
+    # --- jobs that rewrite masks lock the editor ------------------------------------------------
+    def _on_service_job_added(self, job: Job) -> None:
+        if self.project is not None and job.scope == self.project.root \
+                and POLICY[job.kind].locks_editing:
+            self.editor.save_now()  # the job rewrites every mask: unsaved edits go first
+        self._update_editing_lock()
+
+    def _update_editing_lock(self, _job: Any = None) -> None:
+        locked = self.project is not None and self.jobs.editing_locked(self.project.root)
+        if self.editor.isEnabled() == locked:
+            self.editor.setEnabled(not locked)
+            if locked:
+                self.statusBar().showMessage("Editing is paused while the masks are rewritten")
 
     def _show_report(self, title: str, lines: list[str]) -> None:
         self.last_report_lines = list(lines)
@@ -694,18 +701,17 @@ class MainWindow(QMainWindow):
         if self.train_panel is None:
             from fashionseg_gui.views.train_panel import TrainPanel
 
-            self.train_panel = TrainPanel(self)
+            self.train_panel = TrainPanel(self, jobs=self.jobs)
             self.docks.train.setWidget(self.train_panel)
             self.train_panel.set_project(self.project)
             self.train_panel.sigPredictionsReady.connect(self._on_predictions)
         return self.train_panel
 
     def _on_predictions(self, ids: list[str]) -> None:
+        # The open photo's new prediction reaches the editor through the project's events
+        # (it reloads a document whose files changed on disk).
         for image_id in ids:
             self.browser.model.refresh(image_id)
-        current = self.editor.current_image_id()
-        if current in ids:
-            self.editor.open_image(current)
         self._update_position()
 
     # --- window state ---------------------------------------------------------------------------
@@ -724,12 +730,40 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
+    def training_running(self) -> bool:
+        """Whether a training runs on the open project."""
+        return self.project is not None and self.jobs.is_busy(self.project.root, ["train"])
+
+    def _confirm_stop_training(self, what: str = "Quit") -> bool:
+        """During a training, ask: stop it (its best weights so far are kept) or stay.
+
+        True: no training runs, or the user chose to stop it (it has been asked to stop).
+        """
+        if not self.training_running():
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, f"{what} during training",
+                          "A training is running. Stop it now? The best weights so far are "
+                          "kept as the run's model.", QMessageBox.StandardButton.Cancel, self)
+        stop = box.addButton("Stop and keep the best weights",
+                             QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not stop:
+            return False
+        if self.train_panel is not None:
+            self.train_panel.stop()
+        self.statusBar().showMessage("Stopping the training after the current batch…")
+        self.statusBar().repaint()  # closing then waits for the stop
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self._confirm_saved():
+        if not self._confirm_saved() or not self._confirm_stop_training("Quit"):
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        if self.project is not None:  # waits for the stop: the run keeps its best weights
+            self.jobs.stop(scope=self.project.root, msecs=STOP_WAIT_MS)
         self.cancel_job(wait=True)
         if self.train_panel is not None:
             self.train_panel.shutdown()

@@ -72,6 +72,11 @@ def apply_style(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
     pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffe8"))
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(TEXT))
+    # setColor(role, colour) sets every colour group, the disabled one included: give
+    # disabled widgets their greyed text back, or they look enabled.
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
+                 QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(MUTED))
     app.setPalette(pal)
     app.setStyleSheet(stylesheet())
     app.setWindowIcon(app_icon())

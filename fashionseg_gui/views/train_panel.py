@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.views.plots import ClassMetrics, TrainingCurves
 from fashionseg_gui.workers.base import JobWorker
+from fashionseg_gui.workers.jobs import JobRefused, JobService
 from fashionseg_gui.workers.prediction import ExportWorker, PredictionWorker
 from fashionseg_gui.workers.training import TrainingWorker
 
@@ -63,6 +64,8 @@ AUGMENTATIONS = (("augment_flip", "flip"), ("augment_rotate", "rotate ±10°"),
 RUN_COLUMNS = ("Run", "Started", "Epochs", "Val mIoU", "Baseline", "State")
 #: Seconds a worker may take to stop when the window closes.
 SHUTDOWN_WAIT_MS = 30000
+#: The panel's job names -> their kinds in :data:`fashionseg_gui.workers.jobs.POLICY`.
+JOB_KINDS = {"train": "train", "predict": "predict", "export": "model export"}
 
 
 def read_run(run_dir: Path) -> dict[str, Any] | None:
@@ -126,12 +129,14 @@ class TrainPanel(QWidget):
     sigRunFinished = Signal(str)
     sigStatusMessage = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None) -> None:
         super().__init__(parent)
         self.project: Any = None
+        #: The job service that runs (and keeps alive) this panel's workers.
+        self.jobs = jobs if jobs is not None else JobService.shared()
+        #: The job this panel shows (training, prediction or model export), if any.
         self._job: JobWorker | None = None
         self._job_kind = ""
-        self._finished_jobs: list[JobWorker] = []
         self._run_dir: str | None = None
         self._cancelled_worker: JobWorker | None = None
         self._t_start = 0.0
@@ -279,7 +284,7 @@ class TrainPanel(QWidget):
     def set_project(self, project: Any) -> None:
         """Show ``project`` (or nothing); a job running on another project is cancelled."""
         if self._job is not None and project is not self.project:
-            self._job.cancel()  # it ends at its next batch/image; its signals still arrive
+            self._cancel_job()  # it ends at its next batch/image; its signals still arrive
             self.status.setText("Stopping the job of the previous project…")
         self.project = project
         settings = dict(DEFAULTS)
@@ -350,13 +355,12 @@ class TrainPanel(QWidget):
                                        [c.color for c in self.project.classes])
         worker = TrainingWorker(cfg, self.project)
         worker.metrics.connect(self._on_train_metrics)
-        self._start_job(worker, "train", "Starting training (loading TensorFlow)…")
-        return True
+        return self._start_job(worker, "train", "Starting training (loading TensorFlow)…")
 
     def stop(self) -> None:
         """Ask the running job to stop (training stops after the current batch)."""
         if self._job is not None:
-            self._job.cancel()
+            self._cancel_job()
             self.stop_button.setEnabled(False)
             self.status.setText("Stopping after the current batch…")
 
@@ -374,8 +378,7 @@ class TrainPanel(QWidget):
             self._show_info("Every image has a user mask; nothing to predict.")
             return False
         worker = PredictionWorker(self.project, ids, run)
-        self._start_job(worker, "predict", f"Predicting {len(ids)} images with {run.name}…")
-        return True
+        return self._start_job(worker, "predict", f"Predicting {len(ids)} images with {run.name}…")
 
     def export_saved_model(self, out_dir: str | Path | None = None,
                            run_dir: str | Path | None = None) -> bool:
@@ -393,8 +396,7 @@ class TrainPanel(QWidget):
                 return False
             out_dir = Path(chosen) / f"saved_model_{run.name}"
         worker = ExportWorker(run, Path(out_dir), len(self.project.classes))
-        self._start_job(worker, "export", f"Exporting {run.name} to {out_dir}…")
-        return True
+        return self._start_job(worker, "export", f"Exporting {run.name} to {out_dir}…")
 
     def show_augmentation_preview(self) -> None:
         """Open the augmentation preview dialog for the current settings."""
@@ -403,7 +405,8 @@ class TrainPanel(QWidget):
             return
         from fashionseg_gui.views.augment_preview import AugmentPreviewDialog
 
-        dialog = AugmentPreviewDialog(self.project, self.config_dict(), parent=self)
+        dialog = AugmentPreviewDialog(self.project, self.config_dict(), parent=self,
+                                      jobs=self.jobs)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         self._preview = dialog
@@ -418,12 +421,15 @@ class TrainPanel(QWidget):
                 preview.shutdown()
             except RuntimeError:  # already deleted
                 pass
-        augment_preview.wait_all(SHUTDOWN_WAIT_MS)
-        job = self._job
+        augment_preview.wait_all(SHUTDOWN_WAIT_MS, self.jobs)
+        self.jobs.stop(owner=self, msecs=SHUTDOWN_WAIT_MS)
+
+    def _cancel_job(self) -> None:
+        job = self.jobs.job_of(self._job) if self._job is not None else None
         if job is not None:
-            job.stop(SHUTDOWN_WAIT_MS)
-        for w in self._finished_jobs:
-            w.wait(SHUTDOWN_WAIT_MS)
+            self.jobs.cancel(job)  # the status bar shows it stopping
+        elif self._job is not None:
+            self._job.cancel()
 
     def _can_start(self, kind: str) -> bool:
         if self.project is None:
@@ -432,32 +438,38 @@ class TrainPanel(QWidget):
         if self._job is not None:
             self._show_error("Another job is running; stop it first.")
             return False
+        reason = self.jobs.check(JOB_KINDS[kind], self.project.root)
+        if reason is not None:
+            self._show_error(f"{reason}; wait for it or stop it first.")
+            return False
         if kind in ("train", "predict") and self.project.read_only:
             self._show_error("The project is read-only "
                              f"({self.project.read_only_reason}); cannot {kind}.")
             return False
         return True
 
-    def _start_job(self, worker: JobWorker, kind: str, text: str) -> None:
-        self._job, self._job_kind = worker, kind
-        self._t_start = time.monotonic()
-        self.message.hide()
+    def _start_job(self, worker: JobWorker, kind: str, text: str) -> bool:
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
+        try:
+            self.jobs.submit(worker, JOB_KINDS[kind], scope=self.project.root, owner=self)
+        except JobRefused as exc:  # checked by _can_start; a race with another view
+            self._show_error(f"{exc}; wait for it or stop it first.")
+            return False
+        self._job, self._job_kind = worker, kind
+        self._t_start = time.monotonic()
+        self.message.hide()
         self._set_busy(kind)
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setFormat(text)
         self.status.setText(text)
         self.sigStatusMessage.emit(text)
-        worker.start()
+        return True
 
     def _end_job(self) -> JobWorker | None:
-        worker, self._job = self._job, None
-        if worker is not None:
-            self._finished_jobs = [w for w in self._finished_jobs if w.is_running()]
-            self._finished_jobs.append(worker)  # keep it alive until its thread ends
+        worker, self._job = self._job, None  # the job service keeps it until its thread ends
         self._set_busy("")
         self.progress.setRange(0, 1)
         return worker

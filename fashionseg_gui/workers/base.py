@@ -44,38 +44,6 @@ def _lower_thread_priority() -> None:
         log.debug("could not lower the worker thread priority: %s", exc)
 
 
-class _Keeper(QObject):
-    """Holds running jobs until their thread has really ended.
-
-    ``finished`` reaches the GUI before the thread's event loop has quit; a caller that drops
-    its last reference to the job at that moment would destroy a running ``QThread`` (Qt
-    aborts the process). The keeper lives in the GUI thread and lets go of a job only when
-    ``QThread.finished`` has been delivered there.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._jobs: set[JobWorker] = set()
-
-    def hold(self, job: JobWorker) -> None:
-        self._jobs.add(job)
-
-    @Slot()
-    def release(self) -> None:
-        for job in [j for j in self._jobs if j.thread is not None and j.thread.isFinished()]:
-            self._jobs.discard(job)
-
-
-_keeper: _Keeper | None = None
-
-
-def _get_keeper() -> _Keeper:
-    global _keeper
-    if _keeper is None:
-        _keeper = _Keeper()
-    return _keeper
-
-
 class JobWorker(QObject):
     """Runs ``fn`` once on its own QThread.
 
@@ -86,6 +54,9 @@ class JobWorker(QObject):
     finished(object result)
     failed(str message)
     cancelled()
+    ended()
+        Emitted once, just before the last of the signals above (the job service's cue
+        that the job no longer runs, delivered before the caller's ``finished``).
 
     A job that was cancelled but still returned a (partial) result emits ``cancelled`` and
     then ``finished(result)``; one that raised ``Cancelled`` emits only ``cancelled``.
@@ -98,6 +69,7 @@ class JobWorker(QObject):
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
+    ended = Signal()
 
     def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "job",
                  progress_interval: float = 0.05, **kwargs: Any) -> None:
@@ -110,10 +82,19 @@ class JobWorker(QObject):
         self._progress_interval = progress_interval
         self._last_progress = 0.0
         self.thread: QThread | None = None
+        #: The :class:`~fashionseg_gui.workers.jobs.JobService` that keeps this worker alive
+        #: until its thread ends (the shared one unless a service submitted it).
+        self.holder: Any = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        """Move to a fresh QThread and run there."""
+        """Move to a fresh QThread and run there.
+
+        The job service that submitted it (else the app's shared one) holds the worker
+        until its thread has ended, so a caller may drop its reference at any time. Jobs of
+        the app go through :meth:`JobService.submit <fashionseg_gui.workers.jobs.JobService.
+        submit>` (policy, status bar); ``start`` alone suits a private helper job.
+        """
         thread = QThread()
         thread.setObjectName(f"fashionseg-{self.name}")
         self.moveToThread(thread)
@@ -124,9 +105,11 @@ class JobWorker(QObject):
         for sig in (self.finished, self.failed, self.cancelled):
             sig.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self.thread = thread
-        keeper = _get_keeper()
-        keeper.hold(self)
-        thread.finished.connect(keeper.release)
+        if self.holder is None:
+            from fashionseg_gui.workers.jobs import JobService
+
+            self.holder = JobService.shared()
+        self.holder.hold(self)
         thread.start()
 
     def cancel(self) -> None:
@@ -176,12 +159,15 @@ class JobWorker(QObject):
             result = self._fn(*self._args, cancel_token=self._source.token,
                               on_progress=self._on_progress, **self._kwargs)
         except Cancelled:
+            self.ended.emit()
             self.cancelled.emit()
             return
         except Exception as exc:  # a worker never crashes the app
             log.error("job %s failed:\n%s", self.name, traceback.format_exc())
+            self.ended.emit()
             self.failed.emit(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
             return
+        self.ended.emit()
         if self._source.token.cancelled:
             self.cancelled.emit()
         self.finished.emit(result)

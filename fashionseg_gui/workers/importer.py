@@ -1,9 +1,9 @@
-"""Import and export jobs for the GUI, plus the bridge from project events to Qt signals.
+"""Import and export jobs for the GUI.
 
 The jobs are plain functions with the core convention ``fn(..., cancel_token, on_progress)``
 so that :class:`fashionseg_gui.workers.base.JobWorker` runs them on a QThread. Project
-events (psygnal) may fire on that thread; :class:`ProjectSignals` re-emits them as Qt
-signals, which Qt queues to the GUI thread, so views never get called off the GUI thread.
+events (psygnal) may fire on that thread; :class:`fashionseg_gui.workers.bridge.ProjectSignals`
+re-emits them as Qt signals for the views.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
-
 from fashionseg_gui.core.export import FORMATS
 from fashionseg_gui.core.filetypes import IMAGE_SUFFIXES, VIA_SUFFIXES
 from fashionseg_gui.core.project import ImportOutcome, Project
@@ -25,56 +23,13 @@ IMAGE_EXTS = IMAGE_SUFFIXES
 VIA_EXTS = VIA_SUFFIXES
 
 
-class ProjectSignals(QObject):
-    """Qt mirror of ``Project.events``; connect views to these, not to the psygnal group."""
-
-    images_changed = Signal(list)
-    image_changed = Signal(str)
-    mask_changed = Signal(str)
-    classes_changed = Signal()
-    settings_changed = Signal()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._project: Project | None = None
-
-    def set_project(self, project: Project | None) -> None:
-        """Follow another project (disconnects from the previous one)."""
-        if self._project is not None:
-            ev = self._project.events
-            for sig, slot in self._pairs():
-                getattr(ev, sig).disconnect(slot)
-        self._project = project
-        if project is not None:
-            for sig, slot in self._pairs():
-                getattr(project.events, sig).connect(slot)
-
-    def _pairs(self) -> list[tuple[str, Callable[..., Any]]]:
-        return [("images_changed", self._images_changed), ("image_changed", self._image_changed),
-                ("mask_changed", self._mask_changed), ("classes_changed", self._classes_changed),
-                ("settings_changed", self._settings_changed)]
-
-    # psygnal may call these on a worker thread; a Qt signal emitted there is queued to
-    # receivers living in the GUI thread.
-    def _images_changed(self, ids: list[str]) -> None:
-        self.images_changed.emit(list(ids))
-
-    def _image_changed(self, image_id: str) -> None:
-        self.image_changed.emit(image_id)
-
-    def _mask_changed(self, image_id: str) -> None:
-        self.mask_changed.emit(image_id)
-
-    def _classes_changed(self) -> None:
-        self.classes_changed.emit()
-
-    def _settings_changed(self) -> None:
-        self.settings_changed.emit()
-
-
 @dataclass
 class DropPlan:
-    """What a drop (or a file dialog) asks to import."""
+    """What a drop (or a file dialog) asks to import.
+
+    ``images`` holds photos and, from :func:`plan_paths`, folders still to be walked (in
+    the order given); :func:`expand_paths` and the import job walk them.
+    """
 
     images: list[Path] = field(default_factory=list)
     via: list[Path] = field(default_factory=list)
@@ -89,12 +44,62 @@ def _looks_like_via(path: Path) -> bool:
     return path.suffix.lower() in VIA_EXTS
 
 
-def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> DropPlan:
-    """Sort dropped paths into images and VIA files; folders are walked recursively.
+def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> DropPlan:
+    """Sort dropped paths into photos-or-folders and VIA files, without walking folders.
+
+    One ``stat`` per dropped path: cheap enough for the GUI thread. Folders stay in
+    ``images`` (in the order given) for :func:`collect_images` to walk in the import job.
+    """
+    plan = DropPlan()
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p in seen:
+            continue
+        if p.is_dir():
+            seen.add(p)
+            plan.images.append(p)
+        elif p.is_file():
+            seen.add(p)
+            (plan.via if _looks_like_via(p) else plan.images).append(p)
+        else:
+            plan.ignored.append(f"{p.name}: no such file or folder")
+    return plan
+
+
+def collect_images(sources: Iterable[Path], *, cancel_token: Any = None,
+                   on_progress: Callable[..., None] | None = None) -> list[Path]:
+    """Photos of ``sources``: files as given, folders walked recursively (sorted per folder).
 
     A file given explicitly is tried as an image whatever its extension (the importer
     sniffs the content and refuses with a reason); inside folders only image extensions
-    are taken, so a folder's ``README.txt`` does not become a refusal.
+    are taken, so a folder's ``README.txt`` does not become a refusal. Hidden folders are
+    skipped. Runs in the import job (a big folder takes seconds to list).
+    """
+    images: list[Path] = []
+    seen: set[Path] = set()
+    for p in sources:
+        if not p.is_dir():
+            if p not in seen:
+                seen.add(p)
+                images.append(p)
+            continue
+        for dirpath, dirnames, filenames in os.walk(p):
+            if cancel_token is not None and cancel_token.cancelled:
+                return images
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                f = Path(dirpath) / name
+                if f.suffix.lower() in IMAGE_EXTS and f not in seen:
+                    seen.add(f)
+                    images.append(f)
+            if on_progress is not None:
+                on_progress(0, 0, f"listing photos: {len(images)} found in {p.name}")
+    return images
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> DropPlan:
+    """Sort dropped paths into images and VIA files; folders are walked recursively.
 
     Parameters
     ----------
@@ -106,25 +111,8 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> DropPlan:
     DropPlan
         Images (sorted per folder), VIA files, and ignored entries with why.
     """
-    plan = DropPlan()
-    seen: set[Path] = set()
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    f = Path(dirpath) / name
-                    if f.suffix.lower() in IMAGE_EXTS and f not in seen:
-                        seen.add(f)
-                        plan.images.append(f)
-        elif p.is_file():
-            if p in seen:
-                continue
-            seen.add(p)
-            (plan.via if _looks_like_via(p) else plan.images).append(p)
-        else:
-            plan.ignored.append(f"{p.name}: no such file or folder")
+    plan = plan_paths(paths)
+    plan.images = collect_images(plan.images)
     return plan
 
 
@@ -222,7 +210,8 @@ def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | No
     project : Project
         The open, writable project.
     images : list of Path
-        Photos to import.
+        Photos to import, and folders whose photos are imported (walked here, off the GUI
+        thread).
     via_jobs : list of ViaJob, optional
         VIA files with their attribute and label mapping.
     source : str
@@ -237,6 +226,7 @@ def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | No
     """
     result = ImportResult()
     via_jobs = list(via_jobs or [])
+    images = collect_images(images, cancel_token=cancel_token, on_progress=on_progress)
     total = len(images) + len(via_jobs)
 
     def progress(done: int, _total: int, text: str) -> None:

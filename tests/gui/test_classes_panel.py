@@ -80,26 +80,29 @@ def test_recolor(panel, project, monkeypatch):
     assert project.classes[2].color == "#123456"
 
 
-def test_delete_moves_pixels_to_chosen_class(panel, project, monkeypatch):
+def test_delete_moves_pixels_to_chosen_class(qtbot, panel, project, monkeypatch):
     project.write_mask("a", np.array([[0, 1, 2, 3], [3, 2, 1, IGNORE]], np.uint8))
     panel.set_current_class(2)  # preppy -> its pixels become bohemian (1)
     monkeypatch.setattr(DeleteClassDialog, "ask", classmethod(lambda cls, p, c, parent: (True, 1)))
-    panel.delete_current()
+    worker = panel.delete_current()  # a job: the masks are rewritten off the GUI thread
+    assert worker is not None and panel.is_busy() and not panel.delete_btn.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=10000)
     assert [c.name for c in project.classes] == ["background", "bohemian", "streetwear"]
     assert project.read_mask("a").tolist() == [[0, 1, 1, 2], [2, 1, 1, IGNORE]]
     assert panel.list.count() == 3
 
 
-def test_delete_to_unlabelled_and_cancel(panel, project, monkeypatch):
+def test_delete_to_unlabelled_and_cancel(qtbot, panel, project, monkeypatch):
     project.write_mask("a", np.array([[0, 1, 2, 3], [3, 2, 1, 0]], np.uint8))
     panel.set_current_class(1)
     monkeypatch.setattr(DeleteClassDialog, "ask",
                         classmethod(lambda cls, p, c, parent: (False, None)))
-    panel.delete_current()
+    assert panel.delete_current() is None
     assert len(project.classes) == 4
     monkeypatch.setattr(DeleteClassDialog, "ask",
                         classmethod(lambda cls, p, c, parent: (True, None)))
-    panel.delete_current()
+    assert panel.delete_current() is not None
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=10000)
     assert project.read_mask("a").tolist() == [[0, IGNORE, 1, 2], [2, 1, IGNORE, 0]]
 
 

@@ -150,3 +150,26 @@ def test_expand_paths_sorts_kinds(tmp_path):
     assert [p.name for p in plan.images] == ["x.JPG"]
     assert [p.name for p in plan.via] == ["a.json"]
     assert plan.ignored and "missing.png" in plan.ignored[0]
+
+
+def test_a_dropped_folder_is_walked_in_the_import_job(qtbot, window, tmp_path, monkeypatch):
+    """Listing a big dropped folder took seconds on the GUI thread; it runs in the job."""
+    import threading
+
+    from fashionseg_gui.workers import importer
+
+    folder = tmp_path / "deep"
+    (folder / "a" / "b").mkdir(parents=True)
+    shutil.copy(BAD / "base_64x48.png", folder / "a" / "b" / "x.png")
+    walked_in: list[int] = []
+    real_walk = importer.os.walk
+
+    def spy_walk(top, *args, **kwargs):
+        walked_in.append(threading.get_ident())
+        return real_walk(top, *args, **kwargs)
+
+    monkeypatch.setattr(importer.os, "walk", spy_walk)
+    with qtbot.waitSignal(window.sigJobFinished, timeout=30000):
+        drop(window, [folder])
+    assert walked_in and threading.get_ident() not in walked_in
+    assert len(window.project.images) == 1

@@ -363,3 +363,51 @@ def test_standalone_quits_after_shown(tmp_path: Path) -> None:
                          env=env)
     assert res.returncode == 0, res.stderr
     assert "shown after" in res.stdout
+
+
+def test_open_photo_reloads_a_prediction_written_meanwhile(qtbot, editor: EditorWidget,
+                                                            project: Project) -> None:
+    """A prediction written (on a worker thread) for the photo already open replaces its
+    empty document; a brush stroke then keeps the prediction and saves as "corrected"."""
+    import threading
+
+    first = editor.current_image_id()
+    assert not editor.doc.from_prediction and (editor.doc.mask == 255).all()
+    ids = np.zeros((H, W), np.uint8)
+    ids[OBJ] = 2
+
+    def predict() -> None:  # what core.predict does for one photo
+        atomic_save_npz(project.prediction_path(first), class_ids=ids,
+                        confidence=np.ones((H, W), np.float16))
+        project.set_status(first, "predicted")
+
+    t = threading.Thread(target=predict)
+    t.start()
+    t.join(10)
+    qtbot.waitUntil(lambda: editor.doc is not None and editor.doc.from_prediction, timeout=5000)
+    assert np.array_equal(editor.doc.mask, ids)
+    editor.set_tool("brush")
+    editor.set_current_class(1)
+    _click(qtbot, editor, 5, 5)
+    assert editor.save_now()
+    saved = project.read_mask(first)
+    assert saved[5, 5] == 1 and saved[50, 70] == 2 and (saved != 255).all()
+    assert project.images[first].status == "corrected"
+
+
+def test_unsaved_edits_are_kept_when_a_prediction_arrives(qtbot, editor: EditorWidget,
+                                                          project: Project) -> None:
+    first = editor.current_image_id()
+    editor.set_tool("brush")
+    _click(qtbot, editor, 5, 5)
+    assert editor.has_unsaved()
+    atomic_save_npz(project.prediction_path(first), class_ids=np.zeros((H, W), np.uint8),
+                    confidence=np.ones((H, W), np.float16))
+    project.set_status(first, "predicted")
+    assert editor.has_unsaved() and editor.doc.mask[5, 5] == editor.current_class()
+    assert not editor.doc.from_prediction
+    assert "unsaved edits are kept" in editor.hint_label.text()
+    # Moving the split (a record change without new files) does not reload anything.
+    doc = editor.doc
+    project.set_split(first, "val")
+    assert editor.doc is doc

@@ -231,3 +231,29 @@ def test_demo_project_path_copies_the_bundled_demo(tmp_path):
     assert (copy / "marker").exists()
     assert settings.demo_project_path([], data) is None
     assert settings.push_recent(["/a", str(tmp_path)], tmp_path) == [str(tmp_path.resolve()), "/a"]
+
+
+def test_disabled_buttons_look_disabled_with_the_app_style(qtbot, qapp):
+    """Issue: with the app's palette and style sheet, a disabled button (Fine-tune with no
+    run, tools in read-only mode) was drawn exactly like an enabled one."""
+    from PySide6.QtWidgets import QPushButton, QToolButton
+
+    from fashionseg_gui.views.style import apply_style
+
+    saved = (qapp.style().name(), qapp.palette(), qapp.styleSheet())
+    apply_style(qapp)
+    try:
+        for cls in (QPushButton, QToolButton):
+            enabled, disabled = cls(), cls()
+            for b in (enabled, disabled):
+                b.setText("Fine-tune from selected run")
+                b.resize(220, 30)
+                qtbot.addWidget(b)
+            disabled.setEnabled(False)
+            a, b = enabled.grab().toImage(), disabled.grab().toImage()
+            assert a.size() == b.size()
+            assert a != b, f"a disabled {cls.__name__} is drawn like an enabled one"
+    finally:
+        qapp.setStyle(saved[0])
+        qapp.setPalette(saved[1])
+        qapp.setStyleSheet(saved[2])

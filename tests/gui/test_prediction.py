@@ -128,3 +128,101 @@ def test_closing_the_project_cancels_a_running_job(qtbot, train_panel, project):
     train_panel.set_project(None)
     qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=60_000)
     assert not train_panel.train_button.isEnabled()  # no project now
+
+
+def test_predicting_the_open_photo_shows_its_prediction_in_the_window(qtbot, project):
+    """Issue: predicting while a photo is open dropped that photo's prediction (the canvas
+    stayed empty; a stroke then saved that stroke alone as "labelled")."""
+    from PySide6.QtCore import QPointF, QSettings, Qt
+
+    from fashionseg_gui.views.main_window import MainWindow
+
+    root = project.root
+    project.close()
+    w = MainWindow(QSettings())  # the real editor and Train panel
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_project(root)
+    target = next(i for i, r in w.project.images.items() if r.status == "unlabelled")
+    assert w.browser.select_image(target)
+    qtbot.waitUntil(lambda: w.editor.current_image_id() == target, timeout=10_000)
+    assert (w.editor.doc.mask == 255).all()
+    panel = w.ensure_train_panel()
+    with qtbot.waitSignal(panel.sigPredictionsReady, timeout=180_000) as ready:
+        assert panel.predict_unlabelled()
+    assert target in ready.args[0]
+    predicted, _conf = w.project.read_prediction(target)
+    qtbot.waitUntil(lambda: w.editor.doc is not None and w.editor.doc.from_prediction,
+                    timeout=10_000)
+    assert w.editor.current_image_id() == target
+    assert np.array_equal(w.editor.doc.mask, predicted)
+    w.editor.set_tool("brush")
+    w.editor.set_current_class(2)
+    w.editor.brush_spin.setValue(3)
+    canvas = w.editor.canvas
+    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, canvas.mapFromScene(QPointF(3.5, 3.5)))
+    assert w.editor.save_now()
+    saved = w.project.read_mask(target)
+    assert saved[3, 3] == 2
+    away = np.ones_like(saved, bool)
+    away[:8, :8] = False  # away from the stroke the prediction is kept
+    assert np.array_equal(saved[away], predicted[away])
+    assert w.project.images[target].status == "corrected"
+    w.close()
+
+
+def test_quitting_during_training_asks_and_waits_for_the_stop(qtbot, project, monkeypatch):
+    """Ctrl+Q during a training asks first; "Stop and keep the best weights" stops it and
+    the window closes only once the training has stopped; Cancel keeps it running."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from fashionseg_gui.views.main_window import MainWindow
+
+    root = project.root
+    project.close()
+    w = MainWindow(QSettings())
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_project(root)
+    panel = w.ensure_train_panel()
+    panel.set_config(dict(TINY, epochs=500, batch_size=1))
+    assert panel.start_training()
+    qtbot.waitUntil(lambda: panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000)
+    asked: list[str] = []
+    answer = {"button": None}
+
+    def fake_exec(box):
+        asked.append(box.text())
+        for b in box.buttons():
+            if b.text() == answer["button"]:
+                b.click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    answer["button"] = "Cancel"
+    w.actions_.quit.trigger()
+    assert w.isVisible() and w.training_running() and panel.is_busy()
+    assert asked and "training is running" in asked[0].lower()
+    worker = panel._job  # noqa: SLF001 - to check it has ended when the window is gone
+    answer["button"] = "Stop and keep the best weights"
+    w.actions_.quit.trigger()
+    assert len(asked) == 2 and not w.isVisible()
+    assert not worker.is_running() and worker.is_cancel_requested
+    assert w.project is None
+    runs = list((root / "runs").iterdir())
+    assert len(runs) == 2  # the trained fixture's run and this stopped one
+
+
+def test_prediction_progress_names_photos_not_ids(project):
+    from fashionseg_gui.workers.prediction import named_progress
+
+    image_id = next(iter(project.images))
+    name = project.images[image_id].original_name
+    seen: list[tuple] = []
+    progress = named_progress(project, lambda *a: seen.append(a))
+    progress(0, 2, f"predicting {image_id}")
+    progress(2, 2, "done")
+    assert seen == [(0, 2, f"predicting {name}"), (2, 2, "done")]
+    assert image_id not in name

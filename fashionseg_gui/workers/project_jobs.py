@@ -1,0 +1,39 @@
+"""Project edits that rewrite many files, run as jobs off the GUI thread.
+
+Deleting a class rewrites every mask and shapes file (seconds for a few hundred photos, a
+minute for thousands); :func:`delete_class_job` runs ``Project.delete_class`` on a worker
+thread. The job service's policy (``"delete class"`` in :data:`~fashionseg_gui.workers.jobs.
+POLICY`) keeps jobs that read or write masks from running beside it, and the window pauses
+editing meanwhile. The project's events reach the views through the bridge.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+
+def delete_class_job(project: Any, class_id: int, pixels_to: int | None, *,
+                     cancel_token: Any = None,
+                     on_progress: Callable[..., None] | None = None) -> int:
+    """Delete class ``class_id`` (its pixels become ``pixels_to``, None: unlabelled).
+
+    Progress and cancellation are passed on when ``Project.delete_class`` takes them.
+
+    Returns
+    -------
+    int
+        The deleted class id.
+    """
+    name = project.classes[class_id].name if 0 <= class_id < len(project.classes) else "?"
+    if on_progress is not None:
+        on_progress(0, 0, f"deleting class {name}: rewriting the masks")
+    params = inspect.signature(project.delete_class).parameters
+    kwargs: dict[str, Any] = {}
+    if "on_progress" in params:
+        kwargs["on_progress"] = on_progress
+    if "cancel_token" in params:
+        kwargs["cancel_token"] = cancel_token
+    project.delete_class(class_id, pixels_to, **kwargs)
+    return class_id
