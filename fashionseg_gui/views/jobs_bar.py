@@ -173,3 +173,36 @@ class JobsBar(QWidget):
         self._title.setText(f"{n} job(s)")
         if self.popup.isVisible():
             self.popup.adjustSize()
+
+
+def _demo_job(steps: int, *, cancel_token: object, on_progress: object) -> int:
+    """A job that counts to ``steps`` slowly (for the standalone demo)."""
+    import time
+
+    for i in range(steps):
+        if cancel_token.cancelled:  # type: ignore[attr-defined]
+            break
+        on_progress(i + 1, steps, f"step {i + 1}")  # type: ignore[operator]
+        time.sleep(0.05)
+    return steps
+
+
+if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.jobs_bar
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.views.style import apply_style, exec_demo
+    from fashionseg_gui.workers.base import JobWorker
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
+    service = JobService()
+    bar = JobsBar(service)
+    bar.resize(480, 32)
+    bar.show()
+    for _ in range(2):  # the second import queues behind the first
+        service.submit(JobWorker(_demo_job, 400, name="import"), "import", scope="demo")
+    code = exec_demo(app)
+    service.stop()
+    raise SystemExit(code)
