@@ -434,12 +434,17 @@ class Project:
                 color = new
             classes.append(ClassInfo(i, str(c["name"]), color.lower(), str(c.get("shortcut", ""))))
         images: dict[str, ImageRecord] = {}
+        try:
+            images_dir = safe_join(self.root, "images")
+        except UnsafePathError as exc:
+            raise ValueError(str(exc)) from exc
         for d in data.get("images", []):
             try:
                 rec = ImageRecord.from_dict(d)
                 check_id(rec.id)
-                check_file_name(rec.file)
-                safe_join(self.root / "images", rec.file)
+                check_file_name(rec.file)  # a plain name: it can only leave by a symlink
+                if os.path.islink(os.path.join(images_dir, rec.file)):
+                    safe_join(images_dir, rec.file)
             except (UnsafePathError, TypeError) as exc:
                 raise ValueError(f"image {str(d.get('id'))[:80]!r}: {exc}") from exc
             if rec.id in images:

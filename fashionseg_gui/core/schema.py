@@ -10,6 +10,7 @@ deep nesting before the JSON parser recurses, and replaces the non-standard cons
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_DEPTH = 64  # project.json nests about 6 deep; shapes and settings a little more
@@ -36,30 +37,60 @@ PROJECT_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "images": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "file", "width", "height"],
-                "properties": {
-                    "id": _ID,
-                    "file": {"type": "string", "minLength": 1, "maxLength": 255},
-                    "width": _COUNT,
-                    "height": _COUNT,
-                    "status": {"type": "string"},
-                    "split": {"type": ["string", "null"]},
-                    "source": {"type": "string"},
-                    "sha256": {"type": "string"},
-                    "original_name": {"type": "string"},
-                    "style": {"type": ["string", "null"]},
-                    "warnings": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
+        "images": {"type": "array"},  # each entry: IMAGE_SCHEMA
         "settings": {"type": "object"},
         "transaction": {"type": ["object", "null"]},
     },
 }
+
+# One entry of ``images``. A project may hold tens of thousands, so entries are checked by
+# :func:`_image_ok` (the same rules, ~100x faster); the schema words the error of a bad one.
+IMAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "file", "width", "height"],
+    "properties": {
+        "id": _ID,
+        "file": {"type": "string", "minLength": 1, "maxLength": 255},
+        "width": _COUNT,
+        "height": _COUNT,
+        "status": {"type": "string"},
+        "split": {"type": ["string", "null"]},
+        "source": {"type": "string"},
+        "sha256": {"type": "string"},
+        "original_name": {"type": "string"},
+        "style": {"type": ["string", "null"]},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_ID_RE = re.compile(_ID["pattern"].rstrip("$") + r"\Z")
+_OPTIONAL_STR = ("status", "source", "sha256", "original_name")
+_OPTIONAL_STR_OR_NONE = ("split", "style")
+
+
+def _is_count(v: Any) -> bool:
+    return type(v) is int and 0 <= v <= _COUNT["maximum"]
+
+
+def _image_ok(d: Any) -> bool:
+    """The rules of :data:`IMAGE_SCHEMA`, checked directly."""
+    if type(d) is not dict:
+        return False
+    iid, file = d.get("id"), d.get("file")
+    if type(iid) is not str or not _ID_RE.match(iid):
+        return False
+    if type(file) is not str or not 1 <= len(file) <= 255:
+        return False
+    if not (_is_count(d.get("width")) and _is_count(d.get("height"))):
+        return False
+    for k in _OPTIONAL_STR:
+        if k in d and type(d[k]) is not str:
+            return False
+    for k in _OPTIONAL_STR_OR_NONE:
+        if k in d and d[k] is not None and type(d[k]) is not str:
+            return False
+    warnings = d.get("warnings", [])
+    return type(warnings) is list and all(type(w) is str for w in warnings)
+
 
 # Version 0 (pre-release) files: only the outer shape is checked; ``migrate`` reads them.
 LEGACY_SCHEMA: dict[str, Any] = {
@@ -77,24 +108,20 @@ class SchemaError(ValueError):
     """``project.json`` is not a valid project document."""
 
 
+_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+
+
 def _nesting_depth(text: str) -> int:
     """The deepest ``[``/``{`` nesting of a JSON text (strings skipped), without recursion."""
+    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
     depth = deepest = 0
-    in_str = escaped = False
-    for ch in text:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
+    for ch in brackets:
+        if ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
+            if depth > deepest:
+                deepest = depth
+        else:
             depth -= 1
     return deepest
 
@@ -133,10 +160,18 @@ def validate_project(data: Any) -> None:
         raise SchemaError("not a JSON object")
     version = data.get("schema_version", 0)
     schema = LEGACY_SCHEMA if version == 0 else PROJECT_SCHEMA
-    validator = Draft202012Validator(schema)
+    _raise_first(Draft202012Validator(schema), data, ())
+    if schema is PROJECT_SCHEMA:
+        for i, d in enumerate(data.get("images", [])):
+            if not _image_ok(d):
+                _raise_first(Draft202012Validator(IMAGE_SCHEMA), d, ("images", i))
+                raise SchemaError(f"images/{i}: not a valid image entry")
+
+
+def _raise_first(validator: Any, data: Any, prefix: tuple) -> None:
     error = next(iter(validator.iter_errors(data)), None)
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "the document"
+        where = "/".join(str(p) for p in (*prefix, *error.absolute_path)) or "the document"
         message = error.message if len(error.message) < 200 else error.message[:200] + "..."
         raise SchemaError(f"{where}: {message}")
 
