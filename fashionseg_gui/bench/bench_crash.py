@@ -293,7 +293,7 @@ def run_trials(kills: int, seed: int = 0, ops: tuple[str, ...] = OPERATIONS,
             op = ops[k % len(ops)]
             trial = tmp_path / f"trial{k}"
             shutil.copytree(tmp_path / "template" / "proj", trial / "proj")
-            delay = rng.uniform(0.0, durations[op] * 1.05)
+            delay = rng.uniform(0.0, durations[op] * 0.95)
             finished = _run_child(op, trial / "proj", ctx, delay)
             reasons = check(op, trial / "proj", ctx, before)
             t = tallies[op]

@@ -14,6 +14,7 @@ liveness check of the recorded pid.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -89,6 +90,7 @@ class ProjectLock:
         self.path = Path(path)
         self._fd: int | None = None
         self.owned = False
+        self._no_flock = False
 
     def _record(self) -> bytes:
         return json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
@@ -102,15 +104,21 @@ class ProjectLock:
         """Take the lock if no live instance holds it; True when this process holds it."""
         if self.owned:
             return True
-        if fcntl is None:  # pragma: no cover - Windows
+        if fcntl is None or self._no_flock:  # pragma: no cover - Windows, some network shares
             return self._acquire_exclusive()
         for _attempt in range(20):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:  # held by a live instance
                 os.close(fd)
                 return False
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                    self._no_flock = True  # the file system has no flock: exclusive create
+                    return self._acquire_exclusive(takeover_unreadable=True)
+                raise
             # The file may have been unlinked (released) or replaced (taken over) between our
             # open and our flock: then we hold a lock on a file nobody else will look at.
             try:
@@ -167,10 +175,18 @@ class ProjectLock:
         self.owned = True
         return True
 
-    def _acquire_exclusive(self) -> bool:  # pragma: no cover - Windows
+    def _acquire_exclusive(self, takeover_unreadable: bool = False) -> bool:
+        """Exclusive create; a dead holder on this host or an old unreadable file is stale.
+
+        ``takeover_unreadable``: the file was just created empty by the flock attempt.
+        """
+        if takeover_unreadable and self.holder() is None:
+            with contextlib.suppress(OSError):
+                if self.path.stat().st_size == 0:
+                    os.unlink(self.path)
         for _attempt in range(2):
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                self._create_with_content()
             except FileExistsError:
                 holder = self.holder()
                 stale = holder is None and self._old_enough() or holder is not None and (
@@ -180,13 +196,35 @@ class ProjectLock:
                         os.unlink(self.path)
                     continue
                 return False
-            os.write(fd, self._record())
-            os.close(fd)
             self.owned = True
             return True
         return False
 
-    def _old_enough(self, grace_s: float = 10.0) -> bool:  # pragma: no cover - Windows
+    def _create_with_content(self) -> None:
+        """Create the lock file with its record in one step (FileExistsError if present).
+
+        The record is written to a unique temp file first and hard-linked into place, so
+        no reader ever sees an empty lock; where links are not supported, an exclusive
+        create plus one write.
+        """
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        with open(tmp, "xb") as fh:
+            fh.write(self._record())
+        try:
+            os.link(tmp, self.path)
+        except FileExistsError:
+            raise
+        except OSError:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            try:
+                os.write(fd, self._record())
+            finally:
+                os.close(fd)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+    def _old_enough(self, grace_s: float = 10.0) -> bool:
         try:
             return time.time() - self.path.stat().st_mtime > grace_s
         except OSError:

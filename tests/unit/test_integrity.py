@@ -190,12 +190,14 @@ def test_written_files_follow_the_umask(tmp_path: Path) -> None:
                                      b'{"pid": 1, "host": "HOST", "time": 1}',
                                      b'{"pid": 1000000000000000000000000000000, "host": "HOST"}',
                                      b'{"pid": 12, "host": "HOST", "time": "yesterday"}',
-                                     b"[[[[[[[[[["])
+                                     b"[[[[[[[[[[",
+                                     b'{"pid": PPID, "host": "HOST", "time": 1.0}'])
 def test_implausible_or_dead_locks_never_block(tmp_path: Path, content: bytes) -> None:
     root = tmp_path / "p"
     Project.create(root).close()
-    (root / ".fashionseg.lock").write_bytes(content.replace(b"HOST",
-                                                            socket.gethostname().encode()))
+    # PPID: a live process that is not a FashionSeg instance (a reused pid).
+    content = content.replace(b"HOST", socket.gethostname().encode())
+    (root / ".fashionseg.lock").write_bytes(content.replace(b"PPID", str(os.getppid()).encode()))
     q = Project.open(root)
     assert not q.read_only, q.read_only_reason
     q.close()
@@ -507,4 +509,43 @@ def test_pickled_or_damaged_prediction_is_a_project_error(tmp_path: Path) -> Non
         p.read_prediction(iid)
     doc = AnnotationDocument(p, iid)  # the editor opens with an empty mask
     assert (doc.mask == IGNORE).all()
+    p.close()
+
+
+def test_lock_without_flock_support_falls_back(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A network share without flock: exclusive create with content, never an empty lock."""
+    import fcntl
+
+    def no_flock(_fd: int, _op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    a, b = ProjectLock(tmp_path / "l"), ProjectLock(tmp_path / "l")
+    assert a.acquire()
+    assert json.loads((tmp_path / "l").read_text())["pid"] == os.getpid()
+    assert not b.acquire()  # a live holder on this host
+    a.release()
+    assert not (tmp_path / "l").exists() and b.acquire()
+    b.release()
+    (tmp_path / "l").write_bytes(b"")  # an empty lock older than the grace is stale
+    os.utime(tmp_path / "l", (time.time() - 60, time.time() - 60))
+    assert a.acquire()
+    a.release()
+    assert not list(tmp_path.iterdir())
+
+
+def test_mask_bomb_or_garbage_is_a_project_error(tmp_path: Path) -> None:
+    p = Project.create(tmp_path / "p")
+    (iid,) = _fake(p)
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)  # a header claiming 400 MP
+    header = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr
+              + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)))
+    for content in (header, b"garbage"):
+        p.mask_path(iid).write_bytes(content)
+        with pytest.raises(ProjectError, match="cannot be read"):
+            p.read_mask(iid)
     p.close()
