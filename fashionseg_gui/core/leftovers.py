@@ -85,13 +85,20 @@ def _sha_of_file(path: os.PathLike[str] | str) -> str:
 
 
 def adopt_copy(project: Project, data: bytes) -> tuple[str, str] | None:
-    """(image id, file) of an orphan copy in ``images/`` holding exactly ``data``, if any."""
-    orphans = _orphan_names(project)
+    """(image id, file) of an orphan copy in ``images/`` holding exactly ``data``, if any.
+
+    Orphans come only from an earlier process that died, so they are listed once per
+    open project (not once per imported photo); an adopted one leaves the list.
+    """
+    state = project.__dict__
+    if "_orphans" not in state:
+        state["_orphans"] = _orphan_names(project)
+    orphans: list[str] = state["_orphans"]
     if not orphans:
         return None
-    cache: dict[str, tuple[float, int, str]] = project.__dict__.setdefault("_orphan_sha", {})
+    cache: dict[str, tuple[float, int, str]] = state.setdefault("_orphan_sha", {})
     want = hashlib.sha256(data).hexdigest()
-    for name in orphans:
+    for name in list(orphans):
         path = project.root / "images" / name
         try:
             st = path.stat()
@@ -110,6 +117,7 @@ def adopt_copy(project: Project, data: bytes) -> tuple[str, str] | None:
                 image_id = uuid.uuid4().hex[:12]
             if image_id in project.images:
                 image_id = uuid.uuid4().hex[:12]
+            orphans.remove(name)
             return image_id, name
     return None
 
@@ -120,6 +128,7 @@ def reattach(project: Project, files: Iterable[str] | None = None) -> list[Impor
 
     project._check_writable()
     orphans = _orphan_names(project)
+    project.__dict__["_orphans"] = list(orphans)
     chosen = orphans if files is None else [f for f in files if f in set(orphans)]
     paths = []
     for name in chosen:
@@ -134,6 +143,7 @@ def remove(project: Project, orphans: Iterable[str] = (), temp_files: bool = Tru
            grace_s: float = TEMP_GRACE_S) -> int:
     """Move the named orphans to ``trash/orphans-<stamp>/``, delete stale temp files."""
     project._check_writable()
+    project.__dict__.pop("_orphans", None)  # listed afresh by the next import
     n = 0
     known = set(_orphan_names(project))
     moving = [o for o in orphans if o in known]

@@ -976,15 +976,19 @@ class Project:
             raise ProjectError(f"unknown status {status!r}")
         return mask
 
-    def write_mask(self, image_id: str, mask: np.ndarray, status: str = "labelled") -> None:
+    def write_mask(self, image_id: str, mask: np.ndarray, status: str = "labelled", *,
+                   encoded: bytes | None = None) -> None:
         """Store a label mask atomically and set the image status.
 
         The status follows the content: a mask with no labelled pixel (all 255) is not
         stored (the file is removed) and the image becomes ``unlabelled`` (``predicted``
-        when a prediction is stored), whatever ``status`` says.
+        when a prediction is stored), whatever ``status`` says. ``encoded``: the mask's
+        PNG bytes (``b""`` for an empty mask) when the caller has them already.
         """
         mask = self._checked_mask(image_id, mask, status)
-        self._store_mask(image_id, b"" if _is_empty(mask) else encode_png(mask), status)
+        if encoded is None:
+            encoded = b"" if _is_empty(mask) else encode_png(mask)
+        self._store_mask(image_id, encoded, status)
 
     def save_annotation(self, image_id: str, mask: np.ndarray, shapes: list[dict[str, Any]],
                         status: str = "labelled") -> None:
@@ -1002,7 +1006,7 @@ class Project:
         staged = self._next(final)
         atomic_write_json(staged, {"version": 1, "shapes": shapes, "mask_sha256": sha})
         try:
-            self._store_mask(image_id, data, status)
+            self.write_mask(image_id, mask, status, encoded=data)
             os.replace(staged, final)
         except BaseException:
             with contextlib.suppress(OSError):
