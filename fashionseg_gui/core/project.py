@@ -769,10 +769,11 @@ class Project:
             if name.endswith(".png" + NEXT_SUFFIX):
                 with contextlib.suppress(OSError):
                     (self.root / "masks" / name).unlink()
-                    done.append(f"discarded an unfinished mask {name}")
+                    done.append("discarded the unfinished mask(s) of an interrupted class change")
         for name in _listdir(self.root / "shapes"):
             if name.endswith(".json" + NEXT_SUFFIX):
                 self._settle_staged_shapes(self.root / "shapes" / name, done)
+        from fashionseg_gui.core import leftovers as leftovers_mod
         from fashionseg_gui.core import trash
 
         done.extend(trash.reconcile(self))
@@ -790,6 +791,11 @@ class Project:
             done.append(f"set the status of {len(changed)} image(s) from their files")
             for image_id in changed:
                 self.events.image_changed.emit(image_id)
+        orphans = leftovers_mod.find(self).orphans
+        if orphans:
+            done.append(f"{len(orphans)} photo(s) in images/ belong to no image (an interrupted "
+                        "import?): re-attach them or move them to the trash")
+        done = list(dict.fromkeys(done))  # one line per kind of repair
         self.open_warnings.extend(done)
         return done
 
@@ -806,10 +812,10 @@ class Project:
         try:
             if keep:
                 os.replace(staged, self.shapes_path(image_id))
-                done.append(f"completed the save of {image_id}")
+                done.append("completed interrupted save(s) of a mask and its shapes")
             else:
                 staged.unlink()
-                done.append(f"discarded an unfinished save of {image_id}")
+                done.append("discarded unfinished save(s) whose mask was never written")
         except (OSError, ProjectError):
             pass
 

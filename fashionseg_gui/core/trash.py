@@ -213,7 +213,7 @@ def reconcile(project: Project) -> list[str]:
                     src = project.path(folder, name)
                     if src.exists():
                         _move(src, entry / folder / name)
-                        done.append(f"finished moving {item['id']} to the trash")
+                        done.append("finished moving removed image(s) to the trash")
         if in_project:
             _drop_items(entry, in_project)
             done.append(f"kept {len(in_project)} image(s) an interrupted removal left")

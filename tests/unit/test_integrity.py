@@ -467,6 +467,7 @@ def test_orphans_found_reattached_and_reimport_adopts_the_copy(tmp_path: Path) -
     q = Project.open(tmp_path / "p")
     left = q.find_leftovers()
     assert len(left.orphans) == 3 and left.temp_files == ["masks/.x.png.abc.tmp"]
+    assert any("3 photo(s) in images/ belong to no image" in w for w in q.open_warnings)
     outcomes = q.import_images(photos[:2])  # re-import finds the copies
     assert all(o.ok for o in outcomes)
     assert len(list((q.root / "images").iterdir())) == 3
