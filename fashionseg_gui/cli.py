@@ -17,6 +17,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "fashionseg_gui.cli_project",
     "fashionseg_gui.cli_ml",
+    "fashionseg_gui.cli_trash",
     "fashionseg_gui.bench",
 )
 

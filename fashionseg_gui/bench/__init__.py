@@ -14,6 +14,7 @@ BENCHMARKS = {
     "canvas": "fashionseg_gui.bench.bench_canvas",
     "train": "fashionseg_gui.bench.bench_train",
     "gui-stall": "fashionseg_gui.bench.bench_gui_stall",
+    "crash": "fashionseg_gui.bench.bench_crash",
 }
 
 

@@ -142,7 +142,10 @@ class AnnotationDocument:
         if project.has_mask(image_id):
             self.mask = np.array(project.read_mask(image_id), dtype=np.uint8, copy=True)
         else:
-            pred = project.read_prediction(image_id)
+            try:
+                pred = project.read_prediction(image_id)
+            except ProjectError:  # a damaged prediction file: start from an empty mask
+                pred = None
             if pred is not None and pred[0].shape == (self.height, self.width):
                 self.mask = np.array(pred[0], dtype=np.uint8, copy=True)
                 self.from_prediction = True
@@ -494,13 +497,18 @@ class AnnotationDocument:
         return "labelled"
 
     def save(self) -> None:
-        """Write the mask and shapes atomically; clears :attr:`dirty` only on success.
+        """Write the mask and shapes as one unit; clears :attr:`dirty` only on success.
+
+        A crash at any point leaves both old or both new (see
+        :meth:`Project.save_annotation`). The status follows the mask: undoing back to an
+        all-unlabelled mask saves the image as ``unlabelled`` (``predicted`` if a
+        prediction is stored), not ``labelled``.
 
         Raises
         ------
         OSError, ProjectError
             When a write fails (disk full, read-only project); the document stays dirty.
         """
-        self.project.write_mask(self.image_id, self.mask, status=self.save_status)
-        self.project.write_shapes(self.image_id, copy.deepcopy(self.shapes))
+        self.project.save_annotation(self.image_id, self.mask, copy.deepcopy(self.shapes),
+                                     status=self.save_status)
         self.dirty = False

@@ -26,6 +26,12 @@ Limits
                 pixels are decoded (Pillow's own decompression-bomb limit is caught too).
 ``MIN_SIDE``    smallest accepted width or height, in pixels (a U-Net needs room to downsample).
 ``MAX_ASPECT``  largest accepted ratio of the long side to the short side.
+``MAX_DEEP_PIXELS``  largest accepted image with more than 8 bits per sample (16/32-bit integer
+                or floating-point gray, e.g. scientific TIFFs): scaling those to 8 bits
+                needs several bytes per pixel, so an 80-megapixel float TIFF (0.6 MB when
+                compressed) would need gigabytes; checked from the header too.
+``MAX_INPUT_BYTES``  largest file read for import; the size is checked before reading, and
+                the first bytes are sniffed (text, HEIF) before the rest is read.
 """
 
 from __future__ import annotations
@@ -46,6 +52,11 @@ MIN_SIDE = 16
 """Smallest accepted width or height, in pixels."""
 MAX_ASPECT = 20
 """Largest accepted ratio long side / short side."""
+MAX_DEEP_PIXELS = 24_000_000
+"""Largest accepted image (pixels) whose samples have more than 8 bits."""
+MAX_INPUT_BYTES = 512 << 20
+"""Largest input file read for import, in bytes."""
+_DEEP_MODES = ("F", "I", "I;16", "I;16B", "I;16L", "I;16N", "I;32", "I;32B", "I;32L")
 
 # Real format (Pillow's name) -> extension used for the stored copy.
 FORMAT_EXT: dict[str, str] = {
@@ -287,14 +298,24 @@ def _scale_integer_gray(im: Image.Image, warnings: list[str]) -> Image.Image:
 
 
 def _scale_float_gray(im: Image.Image, warnings: list[str]) -> Image.Image:
-    arr = np.asarray(im, dtype=np.float64)
-    finite = np.isfinite(arr)
-    lo = float(arr[finite].min()) if finite.any() else 0.0
-    hi = float(arr[finite].max()) if finite.any() else 0.0
-    scaled = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
-    scaled[~finite] = 0
+    arr = np.asarray(im)  # float32, as Pillow stores mode F; scaled in bands of rows
+    lo, hi = np.inf, -np.inf
+    rows = max(1, (4 << 20) // max(1, arr.shape[1]))
+    for r in range(0, arr.shape[0], rows):
+        band = arr[r:r + rows]
+        finite = band[np.isfinite(band)]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    if not np.isfinite(lo):
+        lo = hi = 0.0
+    out = np.zeros(arr.shape, np.uint8)
+    if hi > lo:
+        for r in range(0, arr.shape[0], rows):
+            band = (arr[r:r + rows].astype(np.float64) - lo) * (255.0 / (hi - lo))
+            band[~np.isfinite(band)] = 0
+            out[r:r + rows] = np.clip(np.rint(band), 0, 255).astype(np.uint8)
     warnings.append(f"floating-point image scaled to 8-bit (range {lo:g}..{hi:g})")
-    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), "L").convert("RGB")
+    return Image.fromarray(out, "L").convert("RGB")
 
 
 def _cmyk_to_rgb(im: Image.Image, warnings: list[str]) -> Image.Image:
@@ -360,6 +381,11 @@ def _decode(raw: bytes, name: str, *, shape_rules: bool,
         fmt = (im.format or "").upper()
         w, h = im.size
         _check_size(w, h, name, shape_rules=shape_rules)
+        if im.mode in _DEEP_MODES and w * h > MAX_DEEP_PIXELS:
+            raise ImageRejected(
+                f"{name}: {w}x{h} image with {im.mode!r} samples is too large to convert "
+                f"({w * h / 1e6:.0f} MP; limit {MAX_DEEP_PIXELS / 1e6:.0f} MP for images with "
+                "more than 8 bits per sample)")
         if fmt not in FORMAT_EXT:
             raise ImageRejected(f"{name}: unsupported image format {fmt or 'unknown'}")
         n_frames = int(getattr(im, "n_frames", 1) or 1)
@@ -434,8 +460,15 @@ def read_input_bytes(path: str | Path, error: type[Exception] = ImageRejected) -
         raise error(f"{name}: not a file")
     if st.st_size == 0:
         raise error(f"{name}: empty file")
+    if st.st_size > MAX_INPUT_BYTES:
+        raise error(f"{name}: file too large ({st.st_size / 2**20:.0f} MB; limit "
+                    f"{MAX_INPUT_BYTES >> 20} MB)")
     try:
-        return p.read_bytes()
+        with open(p, "rb") as fh:
+            head = fh.read(512)
+            if error is ImageRejected and _looks_like_text(head) and not _is_heif(head):
+                raise error(f"{name}: not an image (looks like HTML/text)")
+            return head + fh.read(MAX_INPUT_BYTES + 1 - len(head))
     except OSError as exc:
         raise error(f"{name}: cannot read ({exc.strerror or exc})") from None
 

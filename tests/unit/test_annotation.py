@@ -188,10 +188,19 @@ def test_failed_save_stays_dirty(project: Project, doc: AnnotationDocument,
     def full(*_a: object, **_k: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(project, "write_mask", full)
+    monkeypatch.setattr(project, "write_mask", full)  # after the shapes were staged
     with pytest.raises(OSError):
         doc.save()
     assert doc.dirty and doc.mask[5, 5] == 1
+    assert not project.has_mask(doc.image_id)
+    assert not list((project.root / "shapes").iterdir())  # the staged shapes are gone
+    monkeypatch.undo()
+    # The same with the disk filling up inside the real mask write.
+    monkeypatch.setattr("fashionseg_gui.core.project.atomic_write_bytes", full)
+    with pytest.raises(OSError):
+        doc.save()
+    assert doc.dirty and not project.has_mask(doc.image_id)
+    assert not list((project.root / "shapes").iterdir())
 
 
 def test_read_only_save_raises(project: Project, doc: AnnotationDocument) -> None:

@@ -1,0 +1,183 @@
+"""The schema of ``project.json`` (version 1) and a parser that never raises oddly.
+
+:func:`parse_project_text` turns the file's text into a dict that validates against
+:data:`PROJECT_SCHEMA`, or raises :class:`SchemaError` with a one-line reason. It refuses
+deep nesting before the JSON parser recurses, and replaces the non-standard constants
+``NaN``/``Infinity`` (which Python's ``json`` accepts but no save can write back) with
+``null``, reporting how many it repaired.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+MAX_DEPTH = 64  # project.json nests about 6 deep; shapes and settings a little more
+
+_ID = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}
+_COUNT = {"type": "integer", "minimum": 0, "maximum": 1_000_000}
+
+PROJECT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["schema_version", "classes"],
+    "properties": {
+        "schema_version": {"type": "integer", "minimum": 1, "maximum": 1},
+        "app": {"type": "string"},
+        "classes": {
+            "type": "array", "minItems": 1, "maxItems": 255,
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "color"],
+                "properties": {
+                    "id": {"type": "integer", "minimum": 0, "maximum": 254},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "color": {"type": "string"},
+                    "shortcut": {"type": "string", "maxLength": 8},
+                },
+            },
+        },
+        "images": {"type": "array"},  # each entry: IMAGE_SCHEMA
+        "settings": {"type": "object"},
+        "transaction": {"type": ["object", "null"]},
+    },
+}
+
+# One entry of ``images``. A project may hold tens of thousands, so entries are checked by
+# :func:`_image_ok` (the same rules, ~100x faster); the schema words the error of a bad one.
+IMAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "file", "width", "height"],
+    "properties": {
+        "id": _ID,
+        "file": {"type": "string", "minLength": 1, "maxLength": 255},
+        "width": _COUNT,
+        "height": _COUNT,
+        "status": {"type": "string"},
+        "split": {"type": ["string", "null"]},
+        "source": {"type": "string"},
+        "sha256": {"type": "string"},
+        "original_name": {"type": "string"},
+        "style": {"type": ["string", "null"]},
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_ID_RE = re.compile(_ID["pattern"].rstrip("$") + r"\Z")
+_OPTIONAL_STR = ("status", "source", "sha256", "original_name")
+_OPTIONAL_STR_OR_NONE = ("split", "style")
+
+
+def _is_count(v: Any) -> bool:
+    return type(v) is int and 0 <= v <= _COUNT["maximum"]
+
+
+def _image_ok(d: Any) -> bool:
+    """The rules of :data:`IMAGE_SCHEMA`, checked directly."""
+    if type(d) is not dict:
+        return False
+    iid, file = d.get("id"), d.get("file")
+    if type(iid) is not str or not _ID_RE.match(iid):
+        return False
+    if type(file) is not str or not 1 <= len(file) <= 255:
+        return False
+    if not (_is_count(d.get("width")) and _is_count(d.get("height"))):
+        return False
+    for k in _OPTIONAL_STR:
+        if k in d and type(d[k]) is not str:
+            return False
+    for k in _OPTIONAL_STR_OR_NONE:
+        if k in d and d[k] is not None and type(d[k]) is not str:
+            return False
+    warnings = d.get("warnings", [])
+    return type(warnings) is list and all(type(w) is str for w in warnings)
+
+
+# Version 0 (pre-release) files: only the outer shape is checked; ``migrate`` reads them.
+LEGACY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "schema_version": {"type": "integer", "minimum": 0, "maximum": 0},
+        "classes": {"type": "array", "items": {"type": ["string", "object"]}},
+        "images": {"type": "array", "items": {"type": ["string", "object"]}},
+        "settings": {"type": "object"},
+    },
+}
+
+
+class SchemaError(ValueError):
+    """``project.json`` is not a valid project document."""
+
+
+_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting of a JSON text (strings skipped), without recursion."""
+    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
+    depth = deepest = 0
+    for ch in brackets:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads_finite(text: str, max_depth: int = MAX_DEPTH) -> tuple[Any, int]:
+    """Parse JSON, replacing NaN/Infinity by None; return (value, number replaced)."""
+    if _nesting_depth(text) > max_depth:
+        raise SchemaError(f"nested more than {max_depth} levels deep")
+    repaired = 0
+
+    def constant(_name: str) -> None:
+        nonlocal repaired
+        repaired += 1
+        return None
+
+    def number(s: str) -> float | None:  # 1e400 parses as inf
+        nonlocal repaired
+        value = float(s)
+        if value != value or value in (float("inf"), float("-inf")):
+            repaired += 1
+            return None
+        return value
+
+    try:
+        value = json.loads(text, parse_constant=constant, parse_float=number)
+    except (ValueError, RecursionError) as exc:
+        raise SchemaError(str(exc) if isinstance(exc, ValueError) else "nested too deeply") from exc
+    return value, repaired
+
+
+def validate_project(data: Any) -> None:
+    """Raise :class:`SchemaError` unless ``data`` is a valid project document."""
+    from jsonschema import Draft202012Validator
+
+    if not isinstance(data, dict):
+        raise SchemaError("not a JSON object")
+    version = data.get("schema_version", 0)
+    schema = LEGACY_SCHEMA if version == 0 else PROJECT_SCHEMA
+    _raise_first(Draft202012Validator(schema), data, ())
+    if schema is PROJECT_SCHEMA:
+        for i, d in enumerate(data.get("images", [])):
+            if not _image_ok(d):
+                _raise_first(Draft202012Validator(IMAGE_SCHEMA), d, ("images", i))
+                raise SchemaError(f"images/{i}: not a valid image entry")
+
+
+def _raise_first(validator: Any, data: Any, prefix: tuple) -> None:
+    error = next(iter(validator.iter_errors(data)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in (*prefix, *error.absolute_path)) or "the document"
+        message = error.message if len(error.message) < 200 else error.message[:200] + "..."
+        raise SchemaError(f"{where}: {message}")
+
+
+def parse_project_text(text: str) -> tuple[dict[str, Any], int]:
+    """Parse and validate ``project.json`` text; return (document, NaN values repaired)."""
+    data, repaired = loads_finite(text)
+    validate_project(data)
+    return data, repaired
