@@ -55,7 +55,7 @@ from fashionseg_gui.core.atomic import (
     atomic_write_json,
     encode_png,
 )
-from fashionseg_gui.core.labels import IGNORE, hex_to_rgb
+from fashionseg_gui.core.labels import IGNORE, hex_to_rgb, rgb_to_hex
 from fashionseg_gui.core.lock import LockHolder, ProjectLock
 from fashionseg_gui.core.paths import UnsafePathError, check_file_name, check_id, safe_join
 
@@ -431,7 +431,11 @@ class Project:
                 raise ValueError(f"class ids must be 0, 1, 2... in order (got {c['id']} at {i})")
             color = str(c["color"])
             if not _color_ok(color):
-                new = PALETTE[(i - 1) % len(PALETTE)] if i else "#000000"
+                # a readable colour ("red", "#f00") is kept as #rrggbb; anything else is replaced
+                unreadable = (-1, -1, -1)
+                rgb = hex_to_rgb(color, default=unreadable)
+                fallback = PALETTE[(i - 1) % len(PALETTE)] if i else "#000000"
+                new = rgb_to_hex(rgb) if rgb != unreadable else fallback
                 self.open_warnings.append(f"class {c['name']!r}: colour {color!r} is not "
                                           f"#rrggbb; {new} is used")
                 color = new
