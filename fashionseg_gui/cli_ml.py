@@ -70,21 +70,36 @@ def _open(path: Path, read_only: bool = False) -> Any:
 
 def _run_dir(project: Any, run: str) -> Path:
     from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core import runs as R
 
-    candidate = Path(run)
-    if not candidate.is_dir():
-        candidate = Path(project.runs_dir) / run
-    if not candidate.is_dir():
-        raise UserError(f"no run {run!r} (looked in {project.runs_dir})")
-    return candidate
+    try:
+        return R.resolve_run(project.runs_dir, run)
+    except R.RunError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def _ml_errors() -> tuple[type[BaseException], ...]:
     from fashionseg_gui.core.data import DataError
     from fashionseg_gui.core.predict import PredictError
-    from fashionseg_gui.core.train import TrainError
+    from fashionseg_gui.core.runs import RunError
+    from fashionseg_gui.core.train_config import TrainError
 
-    return DataError, TrainError, PredictError
+    return DataError, TrainError, PredictError, RunError
+
+
+def _saved_resume(project: Any, value: Any) -> str | None:
+    """``settings.train.resume_from`` of project.json, kept only when it names a run
+    inside the project (a shared project must not make ``train`` load any file on disk)."""
+    from fashionseg_gui.core import runs as R
+
+    if not value or not isinstance(value, str):
+        return None
+    candidate = Path(project.runs_dir) / value if not Path(value).is_absolute() else Path(value)
+    if R.is_inside(candidate, project.runs_dir) and candidate.exists():
+        return str(candidate)
+    print(f"fashionseg: ignoring settings.train.resume_from {value!r} of project.json: "
+          "only runs inside the project (or an explicit --resume) are loaded", file=sys.stderr)
+    return None
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -134,11 +149,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train with a text progress bar; Ctrl+C cancels after the current batch."""
     from fashionseg_gui.cli import UserError
     from fashionseg_gui.core.cancel import CancelSource
-    from fashionseg_gui.core.train import TrainConfig, TrainError, train
+    from fashionseg_gui.core.train import train
+    from fashionseg_gui.core.train_config import TrainConfig, TrainError
 
     project = _open(args.project)
     try:
-        values: dict[str, Any] = dict(project.settings.get("train", {}) or {})
+        saved = project.settings.get("train", {})
+        values: dict[str, Any] = dict(saved) if isinstance(saved, dict) else {}
+        values["resume_from"] = _saved_resume(project, values.get("resume_from"))
         for key in ("epochs", "batch_size", "learning_rate", "depth", "base_width", "dropout",
                     "loss", "val_fraction", "seed", "strategy", "mixed_precision",
                     "max_minutes"):
@@ -217,6 +235,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
                   file=sys.stdout, flush=True)
 
         try:
+            if run is None:
+                from fashionseg_gui.core.predict import latest_run
+
+                run = latest_run(project)
+            print(f"using run {run.name} (" + ("--run" if args.run else
+                                              "the newest run with a model") + ")")
             ids = predict_project(project, args.ids, on_progress=show, run_dir=run)
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc
@@ -230,13 +254,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_export_model(args: argparse.Namespace) -> int:
     """Export a run's best checkpoint as a SavedModel."""
     from fashionseg_gui.cli import UserError
-    from fashionseg_gui.core.train import export_saved_model
+    from fashionseg_gui.core.serving import export_saved_model
 
     project = _open(args.project, read_only=True)
     try:
         run = _run_dir(project, args.run)
         try:
-            out = export_saved_model(run, args.out, len(project.classes))
+            out = export_saved_model(run, args.out, len(project.classes),
+                                     class_names=[c.name for c in project.classes])
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc
         print(f"SavedModel written to {out} (signature serving_default: uint8 images "

@@ -42,13 +42,9 @@ class Predictor:
 
         from fashionseg_gui.core.model import fold_batch_norm
         from fashionseg_gui.core.serving import load_run, make_label_function
-        from fashionseg_gui.core.train_config import TrainError
 
         self.run_dir = Path(run_dir)
-        try:
-            model, info = load_run(self.run_dir, which)
-        except TrainError as exc:
-            raise PredictError(str(exc)) from exc
+        model, info = load_run(self.run_dir, which)  # TrainError, worded, if it cannot
         # inference graph: batch normalisation folded into the convolutions (as exported)
         self.model = fold_batch_norm(model)
         self.num_classes: int = info["num_classes"]
