@@ -41,7 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"))
     p.add_argument("--mixed-precision", choices=("off", "bf16", "auto"))
     p.add_argument("--resume", help="run id or run folder whose weights start this run")
-    p.add_argument("--max-minutes", type=float, help="stop after this wall-clock budget")
+    p.add_argument("--max-minutes", type=float,
+                   help="wall-clock budget; with --recipe auto (the default) a probe of a few "
+                   "seconds fits input size, width, depth and precision to this machine")
+    p.add_argument("--recipe", choices=("auto", "manual"),
+                   help="auto: fit the recipe to the time budget (settings given here are "
+                   "kept); manual: train with the settings as given")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict masks with a trained run")
@@ -164,6 +169,15 @@ def cmd_train(args: argparse.Namespace) -> int:
                 values[key] = getattr(args, key)
         if args.patience is not None:
             values["early_stopping_patience"] = args.patience
+        from fashionseg_gui.core.recipe import RECIPE_KEYS
+
+        given = {"input_height", "input_width"} if args.input_size else set()
+        given |= {k for k in ("depth", "base_width", "mixed_precision")
+                  if getattr(args, k, None) is not None}
+        saved_fixed = values.get("fixed") if isinstance(values.get("fixed"), list) else []
+        values["fixed"] = sorted({str(k) for k in saved_fixed} | (given & set(RECIPE_KEYS)))
+        if args.recipe:
+            values["recipe"] = args.recipe
         if args.no_batch_norm:
             values["batch_norm"] = False
         if args.no_augment:
@@ -190,6 +204,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             if kind == "prepare":
                 print(f"\rpreparing {_bar(event['done'], event['total'])} "
                       f"{event['done']}/{event['total']}", end="", flush=True)
+            elif kind == "probe":
+                print(event["text"], flush=True)
+            elif kind == "recipe":
+                print(f"recipe for the time budget: {event['text']}", flush=True)
             elif kind == "start":
                 print(f"\ntraining on {event['train_images']} images, validating on "
                       f"{event['val_images']}; run {event['run_dir']} ({event['precision']})")

@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -353,6 +353,7 @@ def train(
     cancel_token: CancelToken | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     run_dir: str | Path | None = None,
+    probe_options: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train a U-Net; see the module docstring for the run folder.
 
@@ -370,6 +371,9 @@ def train(
         Receives plain dicts: ``{"event": "start"|"prepare"|"batch"|"epoch"|"end", ...}``.
     run_dir : path, optional
         Output folder; default ``<project>/runs/<run_id>`` (or ``./runs/<run_id>``).
+    probe_options : dict, optional
+        Passed to ``core.recipe.fit_to_budget`` when the recipe is fitted to the budget
+        (``rungs``, ``steps``, ``max_photos``, ``probe_fn``).
 
     Returns
     -------
@@ -383,6 +387,20 @@ def train(
     strategy = _strategy(config.strategy)
     train_s, val_s, class_names, project = _resolve_data(config, project_or_samples)
     num_classes = len(class_names)
+    choice = None
+    if config.max_minutes is not None and config.recipe == "auto":
+        from fashionseg_gui.core import recipe as RC
+
+        emit({"event": "probe", "text": "measuring this machine's speed for the time budget…"})
+        choice = RC.fit_to_budget(config, train_s, len(val_s), num_classes,
+                                  cancel_token=cancel_token, **(probe_options or {}))
+        values = {**config.to_dict(), **choice.settings, "recipe": "manual",
+                  "max_minutes": max(float(config.max_minutes) - choice.probe_seconds / 60.0,
+                                     1.0 / 60.0)}
+        config = TrainConfig.from_dict(values)
+        emit({"event": "recipe", "text": choice.text, "rung": choice.rung,
+              "settings": choice.settings, "expected_epochs": choice.expected_epochs,
+              "expected_miou": choice.expected_miou, "speeds": choice.speeds})
     if run_dir is None:
         base = Path(project.runs_dir) if project is not None else Path("runs")
         run_dir = base / new_run_id()
@@ -390,7 +408,9 @@ def train(
     created = R.now_iso()
     try:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        atomic_write_json(run_dir / "config.json", {**config.to_dict(), "created": created})
+        atomic_write_json(run_dir / "config.json", {
+            **config.to_dict(), "created": created,
+            **({} if choice is None else {"fitted": _json_safe(asdict(choice))})})
     except OSError as exc:
         raise TrainError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
 
@@ -449,7 +469,7 @@ def train(
     emit({"event": "start", "epochs": config.epochs, "batches": steps,
           "train_images": n_train, "val_images": len(val_c), "num_classes": num_classes,
           "class_names": class_names, "run_dir": str(run_dir), "precision": policy or "float32",
-          "config": config.to_dict()})
+          "config": config.to_dict(), "recipe": None if choice is None else choice.text})
     callbacks: list[keras.callbacks.Callback] = [callback]
     if importlib.util.find_spec("tensorboard") is not None:  # optional dependency
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False,
@@ -474,6 +494,7 @@ def train(
         "multiple": config.multiple, "train_images": n_train, "val_images": len(val_c),
         "seconds": seconds, "precision": policy or "float32", "created": created,
         "steps_run": callback.step, "model_kept": R.has_model(run_dir),
+        "recipe": None if choice is None else choice.text,
     }
     if best_row is not None:
         metrics.update({k: best_row[k] for k in ("val_acc", "val_loss", "per_class_iou",

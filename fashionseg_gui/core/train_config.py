@@ -6,11 +6,12 @@ without loading TensorFlow. ``core.train`` runs it; ``config.json`` of a run sto
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 PRECISIONS = ("off", "bf16", "auto")
+RECIPES = ("auto", "manual")
 #: The losses and decoders ``core.model`` implements (kept equal by a test).
 LOSS_KINDS = ("ce_dice", "weighted_ce", "ce")
 DECODERS = ("unet", "light")
@@ -39,6 +40,10 @@ class TrainConfig:
     (add skips, one convolution per level).
     ``min_steps_per_epoch``: an epoch is at least this many batches; a small project (a dozen
     labelled photos) is repeated, with fresh augmentation, so that 30 epochs really train.
+    ``recipe``: ``"auto"`` fits input size, width, depth and precision to this machine when
+    the run has a ``max_minutes`` budget (``core.recipe``: a probe of a few seconds);
+    ``"manual"`` trains with the settings as given. ``fixed``: settings the user chose
+    explicitly; fitting never changes them.
     """
 
     epochs: int = 30
@@ -70,6 +75,8 @@ class TrainConfig:
     stem_stride: int = 2
     decoder: str = "light"
     min_steps_per_epoch: int = 20
+    recipe: str = "auto"
+    fixed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -106,6 +113,11 @@ class TrainConfig:
              f"lr schedule must be cosine or constant (got {self.lr_schedule!r})")
         need(self.max_minutes is None or float(self.max_minutes) > 0,
              f"max minutes must be > 0 (got {self.max_minutes})")
+        need(self.recipe in RECIPES,
+             f"recipe must be one of {', '.join(RECIPES)} (got {self.recipe!r})")
+        need(isinstance(self.fixed, (list, tuple)) and all(isinstance(k, str) for k in self.fixed),
+             f"fixed must be a list of setting names (got {self.fixed!r})")
+        self.fixed = [str(k) for k in self.fixed]
         need(self.early_stopping_patience is None or int(self.early_stopping_patience) >= 1,
              f"early stopping patience must be >= 1 or None (got {self.early_stopping_patience})")
 
