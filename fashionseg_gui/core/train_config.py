@@ -12,6 +12,8 @@ from typing import Any
 STRATEGIES = ("default", "mirrored", "multiworker")
 PRECISIONS = ("off", "bf16", "auto")
 RECIPES = ("auto", "manual")
+#: The Train panel's time budget for a project that saved none (minutes).
+GUI_TIME_BUDGET_MIN = 10.0
 #: The losses and decoders ``core.model`` implements (kept equal by a test).
 LOSS_KINDS = ("ce_dice", "weighted_ce", "ce")
 DECODERS = ("unet", "light")

@@ -29,20 +29,9 @@ def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
     preload_tensorflow_libraries()
     from fashionseg_gui.core.predict import predict_project
 
-    result = predict_project(project, list(ids), cancel_token=cancel_token,
-                             on_progress=on_progress, run_dir=Path(run_dir))
-    return _predicted_ids(project, ids, result)
-
-
-def _predicted_ids(project: Any, ids: Sequence[str], result: Any) -> list[str]:
-    """Normalise what ``predict_project`` returned to a list of predicted ids."""
-    if isinstance(result, dict):
-        result = result.get("predicted", result.get("ids", list(result)))
-    elif result is not None and hasattr(result, "predicted"):
-        result = result.predicted
-    if result is None:  # fall back on what is on disk
-        result = [i for i in ids if project.prediction_path(i).exists()]
-    return [str(i) for i in result]
+    ids = predict_project(project, list(ids), cancel_token=cancel_token,
+                          on_progress=on_progress, run_dir=Path(run_dir))
+    return [str(i) for i in ids]
 
 
 def run_export(run_dir: str | Path, out_dir: str | Path, num_classes: int, *,
