@@ -265,3 +265,16 @@ def test_settings_with_an_explicit_recipe_and_no_recipe_key_train_manually(train
     assert not train_panel.fitted() and train_panel.config_dict()["input_height"] == 64
     train_panel.set_config({"epochs": 3})
     assert train_panel.fitted()
+
+
+def test_stop_in_the_first_epoch_keeps_the_model_and_says_so(qtbot, train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    train_panel.set_config(dict(TINY, epochs=500, batch_size=1))
+    assert train_panel.start_training()
+    qtbot.waitUntil(lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0,
+                    timeout=180_000)
+    train_panel.stop()
+    qtbot.waitUntil(lambda: "model kept" in train_panel.progress.format(), timeout=60_000)
+    assert train_panel.runs.rowCount() == 1
+    assert train_panel.runs.item(0, 5).text() == "stopped, model kept"
+    assert train_panel.predict_button.isEnabled()  # the kept model can predict
