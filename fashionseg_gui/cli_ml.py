@@ -44,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-minutes", type=float,
                    help="wall-clock budget; with --recipe auto (the default) a probe of a few "
                    "seconds fits input size, width, depth and precision to this machine")
+    p.add_argument("--tfrecords", type=Path,
+                   help="train from the shards of 'fashionseg build --tfrecords' (the project "
+                   "is only read: classes and runs/); every worker of a cluster reads them")
     p.add_argument("--recipe", choices=("auto", "manual"),
                    help="auto: fit the recipe to the time budget (settings given here are "
                    "kept); manual: train with the settings as given")
@@ -157,7 +160,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from fashionseg_gui.core.train import train
     from fashionseg_gui.core.train_config import TrainConfig, TrainError
 
-    project = _open(args.project)
+    project = _open(args.project, read_only=bool(args.tfrecords))
     try:
         saved = project.settings.get("train", {})
         values: dict[str, Any] = dict(saved) if isinstance(saved, dict) else {}
@@ -224,7 +227,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                       f"  eta {event['eta_s']:.0f}s" + " " * 10)
 
         try:
-            result = train(config, project, source.token, show)
+            result = train(config, _train_source(project, args, config), source.token, show,
+                           run_dir=Path(project.runs_dir) / _new_run_id()
+                           if args.tfrecords else None)
         except KeyboardInterrupt:
             source.cancel()
             raise
@@ -233,10 +238,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"\n{result.stopped}: best epoch {result.best_epoch}, val mIoU "
               f"{result.best_val_miou if result.best_val_miou is None else round(result.best_val_miou, 4)}"
               f", run {result.run_dir}")
-        project.save()
+        if not project.read_only:
+            project.save()
     finally:
         project.close()
     return 0
+
+
+def _new_run_id() -> str:
+    from fashionseg_gui.core.train import new_run_id
+
+    return new_run_id()
+
+
+def _train_source(project: Any, args: argparse.Namespace, config: Any) -> Any:
+    """The project itself, or the TFRecord shards split by the splits they carry."""
+    if not args.tfrecords:
+        return project
+    from fashionseg_gui.core import data as D
+    from fashionseg_gui.core.train import TrainData, make_strategy
+
+    make_strategy(config.strategy)  # a cluster's collectives come before reading any data
+    names = [c.name for c in project.classes]
+    samples = D.samples_from_tfrecords(args.tfrecords)
+    train_s, val_s, _ = D.split_samples(samples, config.val_fraction, config.seed, len(names))
+    return TrainData(train_s, val_s, names)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:

@@ -725,6 +725,20 @@ def read_tfrecords(paths: str | Path | Sequence[str | Path]) -> tf.data.Dataset:
     return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def samples_from_tfrecords(paths: str | Path | Sequence[str | Path]) -> list[Sample]:
+    """Samples of shards written by :func:`write_tfrecords` (decoded into memory once),
+    with the split each record carries (``""`` = unassigned)."""
+    samples = []
+    for rec in read_tfrecords(paths).as_numpy_iterator():
+        image, mask = rec["image"], rec["mask"]
+        split = rec["split"].decode() or None
+        samples.append(Sample(rec["id"].decode(), lambda x=image: x, lambda m=mask: m,
+                              split if split in SPLITS else None))
+    if not samples:
+        raise DataError(f"no records in {paths}")
+    return samples
+
+
 def dataset_stats(cached_masks: np.ndarray, num_classes: int) -> dict[str, Any]:
     """Pixel share of each class and the ignored share, as plain types."""
     counts = np.bincount(np.asarray(cached_masks).reshape(-1), minlength=256)

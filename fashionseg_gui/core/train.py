@@ -71,7 +71,16 @@ class TrainData:
     class_names: list[str]
 
 
-def _strategy(name: str) -> tf.distribute.Strategy:
+_MULTIWORKER: list[tf.distribute.Strategy] = []  # one per process, made at start-up
+
+
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """The ``tf.distribute`` strategy of a ``TrainConfig.strategy`` name.
+
+    ``multiworker`` configures collective ops, which TensorFlow allows only before any
+    other TensorFlow operation of the process: a caller that reads data with TensorFlow
+    first (TFRecords) calls this before; :func:`train` then reuses the same strategy.
+    """
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -79,7 +88,30 @@ def _strategy(name: str) -> tf.distribute.Strategy:
     if not os.environ.get("TF_CONFIG"):
         raise TrainError("strategy 'multiworker' needs the TF_CONFIG environment variable "
                          "describing the cluster")
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    if not _MULTIWORKER:
+        _MULTIWORKER.append(tf.distribute.MultiWorkerMirroredStrategy())
+    return _MULTIWORKER[0]
+
+
+_strategy = make_strategy
+
+
+def is_chief(strategy: Any = None) -> bool:
+    """Whether this process writes the run folder (TensorFlow's multi-worker convention).
+
+    Without a cluster every process is the chief; in a cluster the task of type ``chief``,
+    else worker 0 when the cluster has no chief, writes; the others train into a scratch
+    folder that is deleted at the end.
+    """
+    resolver = getattr(getattr(strategy, "extended", None), "_cluster_resolver", None)
+    resolver = getattr(strategy, "cluster_resolver", None) or resolver
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return True
+    task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
+    if task_type == "chief":
+        return True
+    cluster = resolver.cluster_spec().as_dict()
+    return task_type == "worker" and task_id == 0 and "chief" not in cluster
 
 
 # ----------------------------------------------------------------------------------------
@@ -404,6 +436,13 @@ def train(
     if run_dir is None:
         base = Path(project.runs_dir) if project is not None else Path("runs")
         run_dir = base / new_run_id()
+    chief = is_chief(strategy)
+    scratch = None
+    if not chief:  # another worker of the cluster: train, but the chief alone writes the run
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="fashionseg-worker-"))
+        run_dir = scratch / Path(run_dir).name
     run_dir = Path(run_dir)
     created = R.now_iso()
     try:
@@ -471,12 +510,14 @@ def train(
           "class_names": class_names, "run_dir": str(run_dir), "precision": policy or "float32",
           "config": config.to_dict(), "recipe": None if choice is None else choice.text})
     callbacks: list[keras.callbacks.Callback] = [callback]
-    if importlib.util.find_spec("tensorboard") is not None:  # optional dependency
+    if chief and importlib.util.find_spec("tensorboard") is not None:  # optional dependency
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False,
                                                      update_freq="epoch", profile_batch=0))
     if cancel_token is not None and cancel_token.cancelled:
         callback.cancelled, callback.stopped = True, "cancelled"
     else:
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            _prebuild_for_multiworker(fit_model, strategy, ds)
         fit_model.fit(ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
                       verbose=0, shuffle=False)
         if callback.history or callback.step > 0:
@@ -503,11 +544,38 @@ def train(
     result = TrainResult(run_dir, callback.best_epoch, metrics["best_val_miou"],
                          len(callback.history), callback.cancelled, callback.stopped,
                          callback.history, metrics, seconds)
+    if scratch is not None:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+        result.metrics["chief"] = False
     emit({"event": "end", "run_dir": str(run_dir), "best_epoch": callback.best_epoch,
           "best_val_miou": metrics["best_val_miou"], "stopped": callback.stopped,
           "cancelled": callback.cancelled, "seconds": seconds,
           "model_kept": metrics["model_kept"]})
     return result
+
+
+def _prebuild_for_multiworker(fit_model: keras.Model, strategy: Any, ds: Any) -> None:
+    """Work around two Keras 3 (3.15) faults of ``fit`` under MultiWorkerMirroredStrategy.
+
+    1. ``fit`` builds an unbuilt model from one distributed batch that it averages with an
+       eager ``strategy.reduce``, which the strategy refuses ("Attempt to convert a value
+       (PerReplica...)"): the model is built here from a local batch of the same shapes.
+    2. Each step's logs (scalar loss and metrics) are reduced across workers with
+       ``reduce("MEAN", axis=0)``, which fails on a scalar ("Invalid reduction dimension 0"):
+       the logs are reduced over the local replica instead. Gradients are still all-reduced
+       across the workers by the optimizer (that is the strategy's own path); only the
+       printed loss of a worker is its own batch's.
+    """
+    from keras.src.backend.tensorflow import trainer as keras_tf_trainer
+
+    x, y = next(iter(ds.take(1)))
+    with strategy.scope():
+        fit_model._symbolic_build(data_batch=(x, y, None))  # noqa: SLF001 - see 1.
+    fit_model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None  # noqa: SLF001
+    if hasattr(keras_tf_trainer, "_collective_all_reduce_multi_worker"):  # see 2.
+        keras_tf_trainer._collective_all_reduce_multi_worker = lambda strategy: False  # noqa: SLF001
 
 
 def _json_safe(value: Any) -> Any:

@@ -588,6 +588,8 @@ class TrainPanel(QWidget):
         text = {"cancelled": "Training stopped",
                 "early_stopping": "Training stopped early (validation mIoU no longer improved)",
                 "time_limit": "Training reached its time limit"}.get(how, "Training finished")
+        if how == "cancelled" and (getattr(result, "metrics", None) or {}).get("model_kept"):
+            text = "Training stopped, model kept"
         if best is not None:
             text += f": best val mIoU {_fmt(best)}"
         self._done(text)

@@ -104,3 +104,16 @@ def test_explicit_settings_win_and_manual_recipes_are_not_probed(tmp_path: Path)
 def test_machine_summary_names_the_vector_unit_and_threads() -> None:
     text = RC.machine_summary()
     assert "thread" in text and text.split(",")[0] in ("AMX", "AVX-512", "AVX2", "SSE", "CPU")
+
+
+def test_probe_times_the_ends_of_the_ladder_and_interpolates_the_middle() -> None:
+    s = synthetic_samples(4)
+    ladder = (
+        RC.Rung("default", {"input_height": 64, "input_width": 64, "base_width": 8, "depth": 2}),
+        RC.Rung("medium", {"input_height": 48, "input_width": 64, "base_width": 6, "depth": 2}),
+        RC.Rung("tiny", {"input_height": 32, "input_width": 48, "base_width": 4, "depth": 2}),
+    )
+    speeds = RC.probe(TrainConfig(max_minutes=1, **TINY), s, 3, ladder, steps=2, max_photos=4)
+    assert set(speeds) == {"default", "medium", "tiny"} and all(v > 0 for v in speeds.values())
+    lo, hi = sorted((speeds["default"], speeds["tiny"]))
+    assert lo <= speeds["medium"] <= hi
