@@ -417,6 +417,14 @@ def train(
     emit = on_progress or (lambda event: None)
     t_start = time.monotonic()
     strategy = _strategy(config.strategy)
+    if config.strategy == "multiworker":
+        # every worker takes every step together: a stop decided by one worker alone (its
+        # own clock, its own validation score) would leave the others waiting for ever
+        if config.max_minutes is not None:
+            raise TrainError("a time budget cannot be used with the multiworker strategy "
+                             "(workers would stop at different steps): give --epochs")
+        if config.early_stopping_patience is not None:
+            config = TrainConfig.from_dict({**config.to_dict(), "early_stopping_patience": None})
     train_s, val_s, class_names, project = _resolve_data(config, project_or_samples)
     num_classes = len(class_names)
     choice = None

@@ -38,6 +38,19 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+def test_a_time_budget_is_refused_with_multiworker(tmp_path: Path, monkeypatch) -> None:
+    from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, train
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1"]},
+                                                "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setattr("fashionseg_gui.core.train._strategy", lambda name: None)
+    s = synthetic_samples(4)
+    with pytest.raises(TrainError, match="time budget"):
+        train(TrainConfig(strategy="multiworker", max_minutes=1.0), TrainData(s[:3], s[3:],
+                                                                              CLASSES),
+              run_dir=tmp_path / "r")
+
+
 @pytest.mark.slow
 def test_two_workers_train_from_sharded_tfrecords(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,6 +100,7 @@ def test_two_workers_train_from_sharded_tfrecords(tmp_path: Path,
     for name in ("config.json", "metrics.json", "history.csv", "checkpoints/best.keras",
                  "checkpoints/last.keras"):
         assert (run / name).is_file(), name
+    assert json.loads((run / "config.json").read_text())["early_stopping_patience"] is None
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["train_images"] + metrics["val_images"] == 6
 
