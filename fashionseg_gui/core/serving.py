@@ -2,26 +2,26 @@
 
 ``make_serving_function`` is the inference graph of both the exported SavedModel and the
 in-app :class:`core.predict.Predictor` (``make_label_function``), so both give the same
-class ids. TensorFlow and Keras are imported by this module: import it lazily.
+class ids. TensorFlow and Keras are imported inside the functions that need them, so
+importing this module stays light.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
-import tensorflow as tf
-
-from fashionseg_gui.core import data as D
-from fashionseg_gui.core import model as M
 from fashionseg_gui.core import runs as R
 from fashionseg_gui.core.atomic import atomic_write_bytes
 from fashionseg_gui.core.train_config import TrainConfig, TrainError
+
+if TYPE_CHECKING:
+    import keras
 
 #: Words of Keras' safe-mode refusals (a Lambda layer or other code in a ``.keras`` file).
 _SAFE_MODE_WORDS = ("safe_mode", "arbitrary code", "unsafe_deserialization")
@@ -37,6 +37,8 @@ def load_model_file(path: str | Path) -> keras.Model:
         it (a Lambda layer or another serialised function); "cannot load" for a file that
         is not a readable Keras model.
     """
+    import keras
+
     path = Path(path)
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -112,6 +114,8 @@ def make_label_function(model: keras.Model, target_hw: tuple[int, int],
 
 
 def _class_ids_and_confidence_of_rows(rows: Any) -> tuple[Any, Any]:
+    import tensorflow as tf
+
     return tf.cast(tf.argmax(rows, axis=-1), tf.uint8), tf.reduce_max(rows, axis=-1)
 
 
@@ -119,8 +123,13 @@ def _class_ids_and_confidence_of_rows(rows: Any) -> tuple[Any, Any]:
 # for an 836x550x5 stack, this 1.9 ms. XLA compiles once per input shape (~50 ms), so the
 # pixels go in as rows padded to a multiple of ``_ROWS``: photos of similar size share one
 # compilation (CCP's 43 sizes of 550 x 820-834 share two).
-_ids_and_confidence_xla = tf.function(_class_ids_and_confidence_of_rows, jit_compile=True,
-                                      reduce_retracing=True)
+@functools.cache
+def _ids_and_confidence_xla() -> Callable[[Any], tuple[Any, Any]]:
+    import tensorflow as tf
+
+    return tf.function(_class_ids_and_confidence_of_rows, jit_compile=True,
+                       reduce_retracing=True)
+
 _ROWS = 1 << 16
 
 
@@ -129,16 +138,22 @@ def _ids_and_confidence(probs: Any) -> tuple[Any, Any]:
 
     The Predictor and the SavedModel both call it, so their class ids agree exactly.
     """
+    import tensorflow as tf
+
     shape = tf.shape(probs)
     rows = tf.reshape(probs, [-1, probs.shape[-1] or shape[-1]])
     n = tf.shape(rows)[0]
     rows = tf.pad(rows, [[0, tf.math.floormod(-n, _ROWS)], [0, 0]])
-    ids, confidence = _ids_and_confidence_xla(rows)
+    ids, confidence = _ids_and_confidence_xla()(rows)
     return tf.reshape(ids[:n], shape[:-1]), tf.reshape(confidence[:n], shape[:-1])
 
 
 def _full_size_probabilities(model: keras.Model, images: Any, target_hw: tuple[int, int],
                              multiple: int) -> Any:
+    import tensorflow as tf
+
+    from fashionseg_gui.core import data as D
+
     hw = tf.shape(images)[1:3]
     x, scaled = D.letterbox_graph(images, target_hw, multiple)
     probs = tf.cast(model(x, training=False), tf.float32)
@@ -171,6 +186,11 @@ def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str 
         ``out_dir``. Load it with ``tf.saved_model.load(out_dir).serve(images)`` or the
         ``serving_default`` signature: ``{"class_ids", "probabilities"}``.
     """
+    import keras
+    import tensorflow as tf
+
+    from fashionseg_gui.core import model as M
+
     names = None if class_names is None else [str(n) for n in class_names]
     if isinstance(run_dir_or_model, keras.Model):
         model = run_dir_or_model
