@@ -33,6 +33,8 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
         ("fashionseg_gui.core.images", "ImageRejected"),
         ("fashionseg_gui.core.via", "ViaError"),
         ("fashionseg_gui.core.masks", "MaskRejected"),
+        ("fashionseg_gui.core.runs", "RunError"),
+        ("fashionseg_gui.core.train_config", "TrainError"),
     ):
         try:
             types.append(getattr(importlib.import_module(mod), name))
@@ -48,13 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a command group not installed in this build
-            if exc.name != name:
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

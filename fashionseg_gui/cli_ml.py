@@ -41,7 +41,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", choices=("default", "mirrored", "multiworker"))
     p.add_argument("--mixed-precision", choices=("off", "bf16", "auto"))
     p.add_argument("--resume", help="run id or run folder whose weights start this run")
-    p.add_argument("--max-minutes", type=float, help="stop after this wall-clock budget")
+    p.add_argument("--max-minutes", type=float,
+                   help="wall-clock budget; with --recipe auto (the default) a probe of a few "
+                   "seconds fits input size, width, depth and precision to this machine")
+    p.add_argument("--tfrecords", type=Path,
+                   help="train from the shards of 'fashionseg build --tfrecords' (the project "
+                   "is only read: classes and runs/); every worker of a cluster reads them")
+    p.add_argument("--recipe", choices=("auto", "manual"),
+                   help="auto: fit the recipe to the time budget (settings given here are "
+                   "kept); manual: train with the settings as given")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict masks with a trained run")
@@ -70,21 +78,36 @@ def _open(path: Path, read_only: bool = False) -> Any:
 
 def _run_dir(project: Any, run: str) -> Path:
     from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core import runs as R
 
-    candidate = Path(run)
-    if not candidate.is_dir():
-        candidate = Path(project.runs_dir) / run
-    if not candidate.is_dir():
-        raise UserError(f"no run {run!r} (looked in {project.runs_dir})")
-    return candidate
+    try:
+        return R.resolve_run(project.runs_dir, run)
+    except R.RunError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def _ml_errors() -> tuple[type[BaseException], ...]:
     from fashionseg_gui.core.data import DataError
     from fashionseg_gui.core.predict import PredictError
-    from fashionseg_gui.core.train import TrainError
+    from fashionseg_gui.core.runs import RunError
+    from fashionseg_gui.core.train_config import TrainError
 
-    return DataError, TrainError, PredictError
+    return DataError, TrainError, PredictError, RunError
+
+
+def _saved_resume(project: Any, value: Any) -> str | None:
+    """``settings.train.resume_from`` of project.json, kept only when it names a run
+    inside the project (a shared project must not make ``train`` load any file on disk)."""
+    from fashionseg_gui.core import runs as R
+
+    if not value or not isinstance(value, str):
+        return None
+    candidate = Path(project.runs_dir) / value if not Path(value).is_absolute() else Path(value)
+    if R.is_inside(candidate, project.runs_dir) and candidate.exists():
+        return str(candidate)
+    print(f"fashionseg: ignoring settings.train.resume_from {value!r} of project.json: "
+          "only runs inside the project (or an explicit --resume) are loaded", file=sys.stderr)
+    return None
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -134,11 +157,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train with a text progress bar; Ctrl+C cancels after the current batch."""
     from fashionseg_gui.cli import UserError
     from fashionseg_gui.core.cancel import CancelSource
-    from fashionseg_gui.core.train import TrainConfig, TrainError, train
+    from fashionseg_gui.core.train import train
+    from fashionseg_gui.core.train_config import TrainConfig, TrainError
 
-    project = _open(args.project)
+    project = _open(args.project, read_only=bool(args.tfrecords))
     try:
-        values: dict[str, Any] = dict(project.settings.get("train", {}) or {})
+        saved = project.settings.get("train", {})
+        values: dict[str, Any] = dict(saved) if isinstance(saved, dict) else {}
+        values["resume_from"] = _saved_resume(project, values.get("resume_from"))
         for key in ("epochs", "batch_size", "learning_rate", "depth", "base_width", "dropout",
                     "loss", "val_fraction", "seed", "strategy", "mixed_precision",
                     "max_minutes"):
@@ -146,6 +172,15 @@ def cmd_train(args: argparse.Namespace) -> int:
                 values[key] = getattr(args, key)
         if args.patience is not None:
             values["early_stopping_patience"] = args.patience
+        from fashionseg_gui.core.recipe import RECIPE_KEYS
+
+        given = {"input_height", "input_width"} if args.input_size else set()
+        given |= {k for k in ("depth", "base_width", "mixed_precision")
+                  if getattr(args, k, None) is not None}
+        saved_fixed = values.get("fixed") if isinstance(values.get("fixed"), list) else []
+        values["fixed"] = sorted({str(k) for k in saved_fixed} | (given & set(RECIPE_KEYS)))
+        if args.recipe:
+            values["recipe"] = args.recipe
         if args.no_batch_norm:
             values["batch_norm"] = False
         if args.no_augment:
@@ -172,6 +207,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             if kind == "prepare":
                 print(f"\rpreparing {_bar(event['done'], event['total'])} "
                       f"{event['done']}/{event['total']}", end="", flush=True)
+            elif kind == "probe":
+                print(event["text"], flush=True)
+            elif kind == "recipe":
+                print(f"recipe for the time budget: {event['text']}", flush=True)
             elif kind == "start":
                 print(f"\ntraining on {event['train_images']} images, validating on "
                       f"{event['val_images']}; run {event['run_dir']} ({event['precision']})")
@@ -188,7 +227,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                       f"  eta {event['eta_s']:.0f}s" + " " * 10)
 
         try:
-            result = train(config, project, source.token, show)
+            result = train(config, _train_source(project, args, config), source.token, show,
+                           run_dir=Path(project.runs_dir) / _new_run_id()
+                           if args.tfrecords else None)
         except KeyboardInterrupt:
             source.cancel()
             raise
@@ -197,10 +238,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"\n{result.stopped}: best epoch {result.best_epoch}, val mIoU "
               f"{result.best_val_miou if result.best_val_miou is None else round(result.best_val_miou, 4)}"
               f", run {result.run_dir}")
-        project.save()
+        if not project.read_only:
+            project.save()
     finally:
         project.close()
     return 0
+
+
+def _new_run_id() -> str:
+    from fashionseg_gui.core.train import new_run_id
+
+    return new_run_id()
+
+
+def _train_source(project: Any, args: argparse.Namespace, config: Any) -> Any:
+    """The project itself, or the TFRecord shards split by the splits they carry."""
+    if not args.tfrecords:
+        return project
+    from fashionseg_gui.core import data as D
+    from fashionseg_gui.core.train import TrainData, make_strategy
+
+    make_strategy(config.strategy)  # a cluster's collectives come before reading any data
+    names = [c.name for c in project.classes]
+    samples = D.samples_from_tfrecords(args.tfrecords)
+    train_s, val_s, _ = D.split_samples(samples, config.val_fraction, config.seed, len(names))
+    return TrainData(train_s, val_s, names)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -217,6 +279,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
                   file=sys.stdout, flush=True)
 
         try:
+            if run is None:
+                from fashionseg_gui.core.predict import latest_run
+
+                run = latest_run(project)
+            print(f"using run {run.name} (" + ("--run" if args.run else
+                                              "the newest run with a model") + ")")
             ids = predict_project(project, args.ids, on_progress=show, run_dir=run)
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc
@@ -230,13 +298,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_export_model(args: argparse.Namespace) -> int:
     """Export a run's best checkpoint as a SavedModel."""
     from fashionseg_gui.cli import UserError
-    from fashionseg_gui.core.train import export_saved_model
+    from fashionseg_gui.core.serving import export_saved_model
 
     project = _open(args.project, read_only=True)
     try:
         run = _run_dir(project, args.run)
         try:
-            out = export_saved_model(run, args.out, len(project.classes))
+            out = export_saved_model(run, args.out, len(project.classes),
+                                     class_names=[c.name for c in project.classes])
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc
         print(f"SavedModel written to {out} (signature serving_default: uint8 images "

@@ -4,12 +4,17 @@ Trains on photos 0001-0800 (a hashed 5 % of them validate for the best checkpoin
 evaluates the best checkpoint on 0801-0880 at full resolution (letterboxed prediction,
 un-letterboxed to the original size). ``--recipe seed`` reproduces the seed notebook
 (750x500 input, two-level 64/128 encoder-decoder, Adam 1e-4, batch 1, flips and rotation on
-the photo only) for a side-by-side. Figures only; no pass/fail.
+the photo only) for a side-by-side; ``--recipe budget`` lets the time budget fit the recipe to
+the machine (``core.recipe``: what ``fashionseg train --max-minutes`` does), keeping any
+setting given here. It prints the machine (CPU, vector flags, the fp32 matmul rate measured
+in the same run) and the recipe used. ``--budget-sweep 3,10,30`` runs one benchmark per
+budget and ends with the quality-vs-budget table. Figures only; no pass/fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import time
@@ -25,7 +30,11 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="CCP folder with images/ and masks/")
     parser.add_argument("--mapping", type=Path, help="value->class JSON (default DATA/ccp5.json)")
     parser.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
-    parser.add_argument("--recipe", choices=("default", "seed"), default="default")
+    parser.add_argument("--recipe", choices=("default", "seed", "budget"), default="default",
+                        help="default: the app's default settings; seed: the seed notebook's; "
+                        "budget: fitted to this machine for the budget")
+    parser.add_argument("--budget-sweep", help="comma-separated budgets in minutes, e.g. "
+                        "3,10,30: one run each, then a table (replaces --minutes)")
     parser.add_argument("--train-range", default="1-800", help="photo numbers to train on")
     parser.add_argument("--eval-range", default="801-880", help="photo numbers to evaluate on")
     parser.add_argument("--holdout", action="store_true",
@@ -56,7 +65,7 @@ def _range(text: str) -> list[str]:
 
 
 def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = None) -> Any:
-    """The ``TrainConfig`` of a benchmark recipe (``default`` or ``seed``)."""
+    """The ``TrainConfig`` of a benchmark recipe (``default``, ``seed`` or ``budget``)."""
     from fashionseg_gui.core.train import TrainConfig
 
     if name == "seed":
@@ -67,9 +76,13 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
             augment_flip=True, augment_rotate=True, augment_scale=False, augment_color=False,
             augment_mask=False, mixed_precision="off", lr_schedule="constant",
             weight_decay=0.0, warmup_fraction=0.0, early_stopping_patience=None)
+    elif name == "budget":
+        # fitted to this machine by a probe, as `fashionseg train --max-minutes` does
+        cfg = dict(epochs=1000, early_stopping_patience=None, recipe="auto")
     else:
         # the app's default recipe (TrainConfig's defaults), run for the time budget
         cfg = dict(epochs=1000, mixed_precision="bf16", early_stopping_patience=None)
+    cfg.setdefault("recipe", "manual")
     cfg.update(max_minutes=minutes, val_fraction=0.05, seed=getattr(args, "seed", 0))
     if args is not None:
         if args.input_size:
@@ -89,7 +102,43 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
             if unknown:
                 raise ValueError(f"unknown augmentation {sorted(unknown)[0]!r} in --augment")
             cfg.update({f"augment_{a}": a in chosen for a in ("flip", "rotate", "scale", "color")})
+        given = {"input_height", "input_width"} if args.input_size else set()
+        given |= {k for k, a in (("base_width", "base_width"), ("depth", "depth"),
+                                 ("mixed_precision", "precision"))
+                  if getattr(args, a, None) is not None}
+        cfg["fixed"] = sorted(given)
     return TrainConfig.from_dict(cfg)
+
+
+#: CPU flags worth naming for training speed (TensorFlow's oneDNN kernels use them).
+CPU_FLAGS = ("amx_bf16", "amx_tile", "amx_int8", "avx512_bf16", "avx512f", "avx512_vnni",
+             "avx2", "fma", "avx")
+
+
+def machine_line() -> str:
+    """CPU model, threads and the training-relevant vector flags of this machine."""
+    import os
+
+    from fashionseg_gui.core.train_config import cpu_flags
+
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        threads = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        threads = os.cpu_count() or 1
+    flags = cpu_flags()
+    have = [f for f in CPU_FLAGS if f in flags]
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    return (f"{model}, {threads} threads; flags: {' '.join(have) or 'none of ' + '/'.join(CPU_FLAGS)}"
+            + (f"; ONEDNN_MAX_CPU_ISA={isa}" if isa else ""))
 
 
 def matmul_rate(n: int = 2048, seconds: float = 3.0) -> float:
@@ -108,7 +157,33 @@ def matmul_rate(n: int = 2048, seconds: float = 3.0) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark and print its figures."""
+    """Run the benchmark (once, or once per budget of ``--budget-sweep``) and print figures."""
+    from fashionseg_gui.cli import UserError
+
+    print(f"machine: {machine_line()}", flush=True)
+    rate = matmul_rate()
+    print(f"fp32 matmul rate (measured now): {rate / 1e9:.0f} GFLOP/s", flush=True)
+    if not args.budget_sweep:
+        run_one(args, args.minutes, rate)
+        return 0
+    try:
+        budgets = [float(v) for v in args.budget_sweep.split(",") if v.strip()]
+    except ValueError:
+        raise UserError(f"--budget-sweep takes minutes like 3,10,30, got {args.budget_sweep!r}"
+                        ) from None
+    if not budgets or min(budgets) <= 0:
+        raise UserError("--budget-sweep needs budgets > 0 minutes")
+    rows = [run_one(args, minutes, rate) for minutes in budgets]
+    print(f"\n=== budget sweep ({args.recipe} recipe) on {machine_line()} ===")
+    print("budget min | recipe | epochs | photos/s | val mIoU (eval) | inference ms")
+    for row in rows:
+        print(f"{row['minutes']:10g} | {row['recipe']} | {row['epochs']} | "
+              f"{row['photos_s']:.2f} | {row['miou']:.4f} | {row['inference_ms']:.1f}")
+    return 0
+
+
+def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, Any]:
+    """One benchmark run of ``minutes``; prints its figures and returns the summary."""
     import tempfile
 
     import numpy as np
@@ -128,9 +203,11 @@ def run(args: argparse.Namespace) -> int:
     if args.holdout:
         train_ids, eval_ids = train_ids[:-80], train_ids[-80:]
     samples = D.samples_from_folder(data / "images", data / "masks", mapping, train_ids)
-    cfg = recipe_config(args.recipe, args.minutes, args)
+    cfg = recipe_config(args.recipe, minutes, args)
     tr, va, _ = D.split_samples(samples, cfg.val_fraction, cfg.seed, len(class_names))
-    run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="fashionseg-bench-")) / "run"
+    run_dir = (args.run_dir / f"run-{minutes:g}min" if args.run_dir and args.budget_sweep
+               else args.run_dir) or Path(tempfile.mkdtemp(prefix="fashionseg-bench-")) / "run"
+    chosen: list[str] = []
 
     stamps: list[tuple[float, int, int]] = []  # (time, epoch, photos in the batch)
     epoch_ends: list[float] = []
@@ -145,11 +222,16 @@ def run(args: argparse.Namespace) -> int:
             epoch_ends.append(now)
             print(f"  epoch {event['epoch']}: loss {event['loss']:.4f} val mIoU "
                   f"{event['val_miou']:.3f} ({event['seconds']:.0f} s)", flush=True)
+        elif event["event"] == "recipe":
+            chosen.append(event["text"])
+            print(f"recipe chosen for the budget: {event['text']}", flush=True)
         elif event["event"] == "start":
             start_t.append(now)
+            used = event["config"]
             print(f"recipe {args.recipe}: {event['train_images']} train + "
                   f"{event['val_images']} checkpoint-val photos, {event['precision']}, "
-                  f"{cfg.input_height}x{cfg.input_width}, budget {args.minutes} min "
+                  f"{used['input_height']}x{used['input_width']}, width {used['base_width']}, "
+                  f"depth {used['depth']}, budget {minutes:g} min "
                   f"(prepared in {now - prep_t0:.1f} s)", flush=True)
 
     result = train(cfg, TrainData(tr, va, class_names), on_progress=on_progress,
@@ -182,14 +264,21 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         predictor.predict(photo)
         times.append(time.perf_counter() - t0)
-    box = D.letterbox_geometry(cfg.target_hw, cfg.target_hw, cfg.multiple)  # the padded input
+    from fashionseg_gui.core.train_config import TrainConfig
+
+    used = TrainConfig.from_dict(json.loads((result.run_dir / "config.json").read_text()))
+    box = D.letterbox_geometry(used.target_hw, used.target_hw, used.multiple)  # padded input
     flops = M.model_flops(predictor.model, box.out_h, box.out_w)
-    rate = matmul_rate()
     train_flops = 3.0 * flops * photos_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ious = M.iou_per_class(cm)
 
-    print(f"\n=== bench train ({args.recipe}) — note: other jobs may share this machine's CPUs ===")
+    print(f"\n=== bench train ({args.recipe}, {minutes:g} min) — note: other jobs may share "
+          "this machine's CPUs ===")
+    print(f"machine: {machine_line()}")
+    print("recipe: " + (chosen[0] if chosen else
+                        f"{used.input_height}x{used.input_width}, width {used.base_width}, "
+                        f"depth {used.depth}, {result.metrics.get('precision')} (as set)"))
     print(f"run: {result.run_dir}  stopped: {result.stopped}  epochs: {result.epochs_run} "
           f"(best {result.best_epoch})  train time: {result.seconds:.0f} s")
     print(f"training photos/s (steady state, epochs >= 2, validation excluded): {photos_s:.2f}")
@@ -203,11 +292,13 @@ def run(args: argparse.Namespace) -> int:
           f"all-background mIoU {M.background_baseline_miou(cm):.4f}")
     print("  per-class IoU: " + "  ".join(
         f"{n}={'n/a' if v is None else f'{v:.3f}'}" for n, v in zip(class_names, ious, strict=True)))
-    print(f"model: {flops / 1e9:.2f} GFLOPs per photo (forward, {cfg.input_height}x"
-          f"{cfg.input_width}), {predictor.model.count_params():,} parameters")
+    print(f"model: {flops / 1e9:.2f} GFLOPs per photo (forward, {used.input_height}x"
+          f"{used.input_width}), {predictor.model.count_params():,} parameters")
     print(f"fp32 matmul rate: {rate / 1e9:.0f} GFLOP/s; training {train_flops / 1e9:.0f} GFLOP/s "
           f"(3x forward) = {train_flops / rate:.0%} of it")
     print(f"inference per full-size photo (batch 1, median of {len(times)}, pre/post included): "
           f"{statistics.median(times) * 1000:.1f} ms")
     print(f"peak RSS: {rss_mb:.0f} MB")
-    return 0
+    return {"minutes": minutes, "recipe": chosen[0] if chosen else args.recipe,
+            "epochs": result.epochs_run, "photos_s": photos_s, "miou": M.mean_iou(cm),
+            "inference_ms": statistics.median(times) * 1000}

@@ -197,6 +197,40 @@ def dominant_class(mask: np.ndarray, num_classes: int | None = None) -> int:
     return int(counts.argmax()) if counts.any() else 0
 
 
+#: Labelled images from which validation gets at least two of them: one photo is too
+#: noisy a score to keep the best epoch by (the demo project validated on one).
+MIN_TWO_VAL_FROM = 8
+
+
+def min_val_images(n: int) -> int:
+    """The fewest validation images of a split of ``n`` labelled images."""
+    if n < 2:
+        return 0
+    return 2 if n >= MIN_TWO_VAL_FROM else 1
+
+
+def move_to_split(project: Any, ids: Iterable[str], split: str | None) -> list[str]:
+    """Move images of ``project`` to ``split`` (``"train"``, ``"val"``, ``"test"`` or None
+    = let the next split decide) in one save of project.json; returns the ids moved.
+
+    A moved image keeps its split from then on: :func:`assign_splits` never reassigns
+    an image that has one.
+    """
+    if split is not None and split not in SPLITS:
+        raise DataError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
+    ids = [str(i) for i in ids]
+    unknown = [i for i in ids if i not in project.images]
+    if unknown:
+        raise DataError(f"no image with id {unknown[0]!r} in the project")
+    moved = [i for i in ids if project.images[i].split != split]
+    with project.batch():
+        for i in moved:
+            project.set_split(i, split, save=False)
+        if moved:
+            project.save()
+    return moved
+
+
 def assign_splits(
     ids: Sequence[str],
     strata: dict[str, int] | None = None,
@@ -228,7 +262,7 @@ def assign_splits(
     -------
     dict
         id -> ``"train"`` | ``"val"`` | ``"test"``; at least one ``"val"`` when there are
-        two or more images.
+        two or more images, two from ``MIN_TWO_VAL_FROM`` (8) images.
     """
     if not 0.0 <= val_fraction < 1.0:
         raise DataError(f"validation fraction must be in [0, 1); got {val_fraction}")
@@ -236,7 +270,7 @@ def assign_splits(
     existing = {k: v for k, v in (existing or {}).items() if v in SPLITS and k in set(ids)}
     strata = strata or {}
     n = len(ids)
-    target_total = max(1, round(val_fraction * n)) if n >= 2 else 0
+    target_total = max(min_val_images(n), round(val_fraction * n)) if n >= 2 else 0
     groups: dict[int, list[str]] = {}
     for i in ids:
         groups.setdefault(int(strata.get(i, 0)), []).append(i)
@@ -244,8 +278,11 @@ def assign_splits(
     quota = {s: math.floor(v) for s, v in exact.items()}
     rest = target_total - sum(quota.values())
     order = sorted(groups, key=lambda s: (-(exact[s] - quota[s]), _hash01(seed, f"stratum{s}")))
-    for s in order[: max(rest, 0)]:
-        quota[s] += 1
+    while rest > 0 and any(quota[s] < len(groups[s]) for s in order):
+        for s in order:  # largest remainders first; round again for a minimum above them
+            if rest > 0 and quota[s] < len(groups[s]):
+                quota[s] += 1
+                rest -= 1
     result = dict(existing)
     for s, members in groups.items():
         have = sum(1 for m in members if existing.get(m) == "val")
@@ -687,6 +724,20 @@ def read_tfrecords(paths: str | Path | Sequence[str | Path]) -> tf.data.Dataset:
                 "mask": tf.io.decode_png(ex["mask"], channels=1)[..., 0]}
 
     return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def samples_from_tfrecords(paths: str | Path | Sequence[str | Path]) -> list[Sample]:
+    """Samples of shards written by :func:`write_tfrecords` (decoded into memory once),
+    with the split each record carries (``""`` = unassigned)."""
+    samples = []
+    for rec in read_tfrecords(paths).as_numpy_iterator():
+        image, mask = rec["image"], rec["mask"]
+        split = rec["split"].decode() or None
+        samples.append(Sample(rec["id"].decode(), lambda x=image: x, lambda m=mask: m,
+                              split if split in SPLITS else None))
+    if not samples:
+        raise DataError(f"no records in {paths}")
+    return samples
 
 
 def dataset_stats(cached_masks: np.ndarray, num_classes: int) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 TensorFlow is imported when a :class:`Predictor` is created, not when this module is.
 The Predictor runs the same in-graph letterbox / un-letterbox as the exported SavedModel
-(``core.train.make_serving_function``), so both give the same answer.
+(``core.serving.make_serving_function``), so both give the same answer.
 """
 
 from __future__ import annotations
@@ -13,8 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from fashionseg_gui.core import runs as R
 from fashionseg_gui.core.atomic import atomic_save_npz
 from fashionseg_gui.core.cancel import CancelToken
+
+#: Images per save of project.json while predicting (a crash loses at most these statuses;
+#: their prediction files are on disk and the next prediction rewrites them).
+SAVE_EVERY = 32
 
 
 class PredictError(Exception):
@@ -36,10 +41,10 @@ class Predictor:
         import tensorflow as tf
 
         from fashionseg_gui.core.model import fold_batch_norm
-        from fashionseg_gui.core.train import load_run, make_label_function
+        from fashionseg_gui.core.serving import load_run, make_label_function
 
         self.run_dir = Path(run_dir)
-        model, info = load_run(self.run_dir, which)
+        model, info = load_run(self.run_dir, which)  # TrainError, worded, if it cannot
         # inference graph: batch normalisation folded into the convolutions (as exported)
         self.model = fold_batch_norm(model)
         self.num_classes: int = info["num_classes"]
@@ -143,29 +148,40 @@ def predict_project(
                            f"has {len(project.classes)}: retrain after changing classes")
     done: list[str] = []
     total = len(ids)
-    for k, image_id in enumerate(ids):
-        if cancel_token is not None:
-            cancel_token.raise_if_cancelled()
-        if on_progress is not None:
-            on_progress(k, total, f"predicting {image_id}")
-        class_ids, confidence = predictor.predict(project.read_image(image_id))
-        atomic_save_npz(project.prediction_path(image_id), class_ids=class_ids.astype(np.uint8),
-                        confidence=confidence.astype(np.float16))
-        if not project.has_mask(image_id):
-            project.set_status(image_id, "predicted")
-        done.append(image_id)
+    for start in range(0, total, SAVE_EVERY):
+        with project.batch():  # one save of project.json per chunk, not one per image
+            for k in range(start, min(start + SAVE_EVERY, total)):
+                image_id = ids[k]
+                if cancel_token is not None:
+                    cancel_token.raise_if_cancelled()
+                if on_progress is not None:
+                    on_progress(k, total, f"predicting {display_name(project, image_id)}")
+                class_ids, confidence = predictor.predict(project.read_image(image_id))
+                atomic_save_npz(project.prediction_path(image_id),
+                                class_ids=class_ids.astype(np.uint8),
+                                confidence=confidence.astype(np.float16))
+                if not project.has_mask(image_id):
+                    project.set_status(image_id, "predicted")
+                done.append(image_id)
     if on_progress is not None:
         on_progress(total, total, "done")
     return done
 
 
+def display_name(project: Any, image_id: str) -> str:
+    """The photo's original file name (its id when the record has none)."""
+    record = project.images.get(image_id)
+    name = getattr(record, "original_name", "") or Path(getattr(record, "file", "") or "").name
+    return name or image_id
+
+
 def latest_run(project: Any) -> Path:
-    """The newest run folder of ``project`` that has ``checkpoints/best.keras``."""
-    runs = sorted((p for p in Path(project.runs_dir).glob("*")
-                   if (p / "checkpoints" / "best.keras").is_file()), key=lambda p: p.name)
-    if not runs:
-        raise PredictError("no trained model in this project yet: train one first")
-    return runs[-1]
+    """The newest run of ``project`` with a model, by the run's recorded creation time
+    (``core.runs.latest_run``; never by folder name)."""
+    try:
+        return R.latest_run(project.runs_dir)
+    except R.RunError as exc:
+        raise PredictError(str(exc)) from exc
 
 
 def read_prediction(path: str | Path) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Training: :class:`TrainConfig`, :func:`train` and the SavedModel export.
+"""Training: :func:`train` (the recipe is ``core.train_config.TrainConfig``).
 
 ``train`` runs ``keras.Model.fit`` with one callback that reports progress as plain dicts,
 checks the cancel token after every batch, sets the learning rate (warm-up + cosine over
@@ -14,12 +14,11 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import importlib.util
-import json
 import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,140 +28,23 @@ import tensorflow as tf
 
 from fashionseg_gui.core import data as D
 from fashionseg_gui.core import model as M
+from fashionseg_gui.core import runs as R
 from fashionseg_gui.core.atomic import atomic_write_bytes, atomic_write_json
 from fashionseg_gui.core.cancel import CancelToken
-
-STRATEGIES = ("default", "mirrored", "multiworker")
-PRECISIONS = ("off", "bf16", "auto")
-
-
-class TrainError(Exception):
-    """A training problem worded for the user (bad config, no data, unreadable run)."""
-
-
-# ----------------------------------------------------------------------------------------
-# Config and result
-# ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (stored as ``config.json``).
-
-    ``mixed_precision``: ``"off"`` (float32), ``"bf16"`` (mixed bfloat16: fast on CPUs with
-    AMX/AVX512-BF16 and on recent GPUs) or ``"auto"`` (bf16 where the CPU has AMX-BF16).
-    ``max_minutes`` stops after that wall-clock budget; the learning-rate schedule then
-    follows elapsed time. ``resume_from``: a run folder (or ``.keras`` file) whose weights
-    initialise this run (continue or fine-tune after corrections).
-    ``lr_schedule``: ``"cosine"`` (warm-up then cosine decay over the epochs or over
-    ``max_minutes``) or ``"constant"``. ``augment_mask=False`` transforms the photo but not
-    its mask: the seed project's bug, kept only to reproduce it in the benchmark.
-    ``stem_stride``: 1, 2 or 4; the U-Net runs at the input size divided by it (a strided
-    stem convolution) and its probabilities are upsampled back (see ``core.model.build_unet``);
-    training fits them at that lower resolution (``core.model.training_view``).
-    ``decoder``: ``"unet"`` (concatenate skips, two convolutions per level) or ``"light"``
-    (add skips, one convolution per level).
-    ``min_steps_per_epoch``: an epoch is at least this many batches; a small project (a dozen
-    labelled photos) is repeated, with fresh augmentation, so that 30 epochs really train.
-    """
-
-    epochs: int = 30
-    batch_size: int = 8
-    learning_rate: float = 2.5e-3
-    input_height: int = 384
-    input_width: int = 256
-    depth: int = 4
-    base_width: int = 32
-    max_width: int = 256
-    batch_norm: bool = True
-    dropout: float = 0.0
-    loss: str = "ce_dice"
-    augment_flip: bool = True
-    augment_rotate: bool = True
-    augment_scale: bool = True
-    augment_color: bool = True
-    val_fraction: float = 0.1
-    seed: int = 0
-    early_stopping_patience: int | None = 8
-    strategy: str = "default"
-    mixed_precision: str = "auto"
-    resume_from: str | None = None
-    max_minutes: float | None = None
-    warmup_fraction: float = 0.05
-    weight_decay: float = 1e-4
-    lr_schedule: str = "cosine"
-    augment_mask: bool = True
-    stem_stride: int = 2
-    decoder: str = "light"
-    min_steps_per_epoch: int = 20
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise :class:`TrainError` with a one-line message for an invalid setting."""
-        def need(ok: bool, message: str) -> None:
-            if not ok:
-                raise TrainError(message)
-
-        need(int(self.epochs) >= 1, f"epochs must be >= 1 (got {self.epochs})")
-        need(int(self.batch_size) >= 1, f"batch size must be >= 1 (got {self.batch_size})")
-        need(int(self.min_steps_per_epoch) >= 1,
-             f"min steps per epoch must be >= 1 (got {self.min_steps_per_epoch})")
-        need(0 < float(self.learning_rate) < 10, f"learning rate must be > 0 (got {self.learning_rate})")
-        need(1 <= int(self.depth) <= 6, f"depth must be 1..6 (got {self.depth})")
-        need(int(self.base_width) >= 1, f"base width must be >= 1 (got {self.base_width})")
-        need(int(self.stem_stride) in (1, 2, 4), f"stem stride must be 1, 2 or 4 (got {self.stem_stride})")
-        need(self.decoder in M.DECODERS,
-             f"decoder must be one of {', '.join(M.DECODERS)} (got {self.decoder!r})")
-        step = 2 ** int(self.depth) * int(self.stem_stride)
-        need(int(self.input_height) >= step and int(self.input_width) >= step,
-             f"input size {self.input_height}x{self.input_width} is smaller than "
-             f"stem stride x 2**depth = {step}")
-        need(0.0 <= float(self.dropout) < 1.0, f"dropout must be in [0, 1) (got {self.dropout})")
-        need(self.loss in M.LOSS_KINDS, f"loss must be one of {', '.join(M.LOSS_KINDS)} (got {self.loss!r})")
-        need(0.0 <= float(self.val_fraction) < 1.0,
-             f"validation fraction must be in [0, 1) (got {self.val_fraction})")
-        need(self.strategy in STRATEGIES,
-             f"strategy must be one of {', '.join(STRATEGIES)} (got {self.strategy!r})")
-        need(self.mixed_precision in PRECISIONS,
-             f"mixed precision must be one of {', '.join(PRECISIONS)} (got {self.mixed_precision!r})")
-        need(self.lr_schedule in ("cosine", "constant"),
-             f"lr schedule must be cosine or constant (got {self.lr_schedule!r})")
-        need(self.max_minutes is None or float(self.max_minutes) > 0,
-             f"max minutes must be > 0 (got {self.max_minutes})")
-        need(self.early_stopping_patience is None or int(self.early_stopping_patience) >= 1,
-             f"early stopping patience must be >= 1 or None (got {self.early_stopping_patience})")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-type dict (JSON-ready)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Build from a dict, ignoring unknown keys (older/newer config files)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in dict(values).items() if k in known})
-
-    @property
-    def target_hw(self) -> tuple[int, int]:
-        """Letterbox box ``(height, width)``."""
-        return int(self.input_height), int(self.input_width)
-
-    @property
-    def multiple(self) -> int:
-        """Padding multiple ``stem_stride * 2**depth``."""
-        return 2 ** int(self.depth) * int(self.stem_stride)
-
-    def augment_config(self) -> D.AugmentConfig:
-        """The :class:`core.data.AugmentConfig` these flags select."""
-        return D.AugmentConfig(
-            flip=bool(self.augment_flip),
-            rotate_deg=10.0 if self.augment_rotate else 0.0,
-            scale_range=(0.8, 1.25) if self.augment_scale else (1.0, 1.0),
-            color_jitter=0.2 if self.augment_color else 0.0,
-            joint=bool(self.augment_mask),
-        )
+from fashionseg_gui.core.serving import (  # noqa: F401 - re-exported for older callers
+    export_saved_model,
+    load_model_file,
+    load_run,
+    make_label_function,
+    make_serving_function,
+)
+from fashionseg_gui.core.train_config import (  # noqa: F401 - re-exported
+    PRECISIONS,
+    STRATEGIES,
+    TrainConfig,
+    TrainError,
+    resolve_precision,
+)
 
 
 @dataclass
@@ -189,23 +71,16 @@ class TrainData:
     class_names: list[str]
 
 
-def _cpu_has_amx_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as fh:
-            flags = fh.read(20000)
-    except OSError:
-        return False
-    return "amx_bf16" in flags
+_MULTIWORKER: list[tf.distribute.Strategy] = []  # one per process, made at start-up
 
 
-def resolve_precision(setting: str) -> str | None:
-    """Keras dtype policy name for a ``mixed_precision`` setting (None = float32)."""
-    if setting == "bf16" or (setting == "auto" and _cpu_has_amx_bf16()):
-        return "mixed_bfloat16"
-    return None
+def make_strategy(name: str) -> tf.distribute.Strategy:
+    """The ``tf.distribute`` strategy of a ``TrainConfig.strategy`` name.
 
-
-def _strategy(name: str) -> tf.distribute.Strategy:
+    ``multiworker`` configures collective ops, which TensorFlow allows only before any
+    other TensorFlow operation of the process: a caller that reads data with TensorFlow
+    first (TFRecords) calls this before; :func:`train` then reuses the same strategy.
+    """
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -213,7 +88,30 @@ def _strategy(name: str) -> tf.distribute.Strategy:
     if not os.environ.get("TF_CONFIG"):
         raise TrainError("strategy 'multiworker' needs the TF_CONFIG environment variable "
                          "describing the cluster")
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    if not _MULTIWORKER:
+        _MULTIWORKER.append(tf.distribute.MultiWorkerMirroredStrategy())
+    return _MULTIWORKER[0]
+
+
+_strategy = make_strategy
+
+
+def is_chief(strategy: Any = None) -> bool:
+    """Whether this process writes the run folder (TensorFlow's multi-worker convention).
+
+    Without a cluster every process is the chief; in a cluster the task of type ``chief``,
+    else worker 0 when the cluster has no chief, writes; the others train into a scratch
+    folder that is deleted at the end.
+    """
+    resolver = getattr(getattr(strategy, "extended", None), "_cluster_resolver", None)
+    resolver = getattr(strategy, "cluster_resolver", None) or resolver
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return True
+    task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
+    if task_type == "chief":
+        return True
+    cluster = resolver.cluster_spec().as_dict()
+    return task_type == "worker" and task_id == 0 and "chief" not in cluster
 
 
 # ----------------------------------------------------------------------------------------
@@ -280,7 +178,11 @@ class _RunCallback(keras.callbacks.Callback):
         once more at the end, so a crash loses at most that interval.
         """
         self._save("last.keras")
-        if self._best_dirty and self._best_weights is not None:
+        if self._best_weights is None and not (self.run_dir / R.BEST).is_file():
+            # no validation ran yet (stopped in epoch 1): the current weights are the model
+            ckpt = self.run_dir / "checkpoints"
+            atomic_write_bytes(ckpt / "best.keras", (ckpt / "last.keras").read_bytes())
+        elif self._best_dirty and self._best_weights is not None:
             if self._best_is_current:
                 ckpt = self.run_dir / "checkpoints"  # the current weights are the best
                 atomic_write_bytes(ckpt / "best.keras", (ckpt / "last.keras").read_bytes())
@@ -483,6 +385,7 @@ def train(
     cancel_token: CancelToken | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     run_dir: str | Path | None = None,
+    probe_options: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train a U-Net; see the module docstring for the run folder.
 
@@ -500,6 +403,9 @@ def train(
         Receives plain dicts: ``{"event": "start"|"prepare"|"batch"|"epoch"|"end", ...}``.
     run_dir : path, optional
         Output folder; default ``<project>/runs/<run_id>`` (or ``./runs/<run_id>``).
+    probe_options : dict, optional
+        Passed to ``core.recipe.fit_to_budget`` when the recipe is fitted to the budget
+        (``rungs``, ``steps``, ``max_photos``, ``probe_fn``).
 
     Returns
     -------
@@ -511,15 +417,47 @@ def train(
     emit = on_progress or (lambda event: None)
     t_start = time.monotonic()
     strategy = _strategy(config.strategy)
+    if config.strategy == "multiworker":
+        # every worker takes every step together: a stop decided by one worker alone (its
+        # own clock, its own validation score) would leave the others waiting for ever
+        if config.max_minutes is not None:
+            raise TrainError("a time budget cannot be used with the multiworker strategy "
+                             "(workers would stop at different steps): give --epochs")
+        if config.early_stopping_patience is not None:
+            config = TrainConfig.from_dict({**config.to_dict(), "early_stopping_patience": None})
     train_s, val_s, class_names, project = _resolve_data(config, project_or_samples)
     num_classes = len(class_names)
+    choice = None
+    if config.max_minutes is not None and config.recipe == "auto":
+        from fashionseg_gui.core import recipe as RC
+
+        emit({"event": "probe", "text": "measuring this machine's speed for the time budget…"})
+        choice = RC.fit_to_budget(config, train_s, len(val_s), num_classes,
+                                  cancel_token=cancel_token, **(probe_options or {}))
+        values = {**config.to_dict(), **choice.settings, "recipe": "manual",
+                  "max_minutes": max(float(config.max_minutes) - choice.probe_seconds / 60.0,
+                                     1.0 / 60.0)}
+        config = TrainConfig.from_dict(values)
+        emit({"event": "recipe", "text": choice.text, "rung": choice.rung,
+              "settings": choice.settings, "expected_epochs": choice.expected_epochs,
+              "expected_miou": choice.expected_miou, "speeds": choice.speeds})
     if run_dir is None:
         base = Path(project.runs_dir) if project is not None else Path("runs")
         run_dir = base / new_run_id()
+    chief = is_chief(strategy)
+    scratch = None
+    if not chief:  # another worker of the cluster: train, but the chief alone writes the run
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="fashionseg-worker-"))
+        run_dir = scratch / Path(run_dir).name
     run_dir = Path(run_dir)
+    created = R.now_iso()
     try:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        atomic_write_json(run_dir / "config.json", config.to_dict())
+        atomic_write_json(run_dir / "config.json", {
+            **config.to_dict(), "created": created,
+            **({} if choice is None else {"fitted": _json_safe(asdict(choice))})})
     except OSError as exc:
         raise TrainError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
 
@@ -544,8 +482,8 @@ def train(
                              stem_stride=int(config.stem_stride), decoder=config.decoder)
         if config.resume_from:
             src = _weights_source(config.resume_from)
+            old = load_model_file(src)  # safe mode: a file with code is refused
             try:
-                old = keras.saving.load_model(src, compile=False)
                 model.set_weights(old.get_weights())
             except (ValueError, OSError) as exc:
                 raise TrainError(f"cannot resume from {src}: the checkpoint does not match this "
@@ -578,18 +516,22 @@ def train(
     emit({"event": "start", "epochs": config.epochs, "batches": steps,
           "train_images": n_train, "val_images": len(val_c), "num_classes": num_classes,
           "class_names": class_names, "run_dir": str(run_dir), "precision": policy or "float32",
-          "config": config.to_dict()})
+          "config": config.to_dict(), "recipe": None if choice is None else choice.text})
     callbacks: list[keras.callbacks.Callback] = [callback]
-    if importlib.util.find_spec("tensorboard") is not None:  # optional dependency
+    if chief and importlib.util.find_spec("tensorboard") is not None:  # optional dependency
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False,
                                                      update_freq="epoch", profile_batch=0))
     if cancel_token is not None and cancel_token.cancelled:
         callback.cancelled, callback.stopped = True, "cancelled"
     else:
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            _prebuild_for_multiworker(fit_model, strategy, ds)
         fit_model.fit(ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
                       verbose=0, shuffle=False)
-        if callback.history:
-            callback.write_checkpoints()  # the final state, whatever the interval
+        if callback.history or callback.step > 0:
+            # the final state, whatever the interval; a training stopped before its first
+            # validation keeps its current weights as the model (best = last)
+            callback.write_checkpoints()
     seconds = time.monotonic() - t_start
     best_row = next((r for r in callback.history if r["epoch"] == callback.best_epoch), None)
     metrics = {
@@ -599,7 +541,9 @@ def train(
         "num_classes": num_classes, "class_names": class_names,
         "input_height": config.input_height, "input_width": config.input_width,
         "multiple": config.multiple, "train_images": n_train, "val_images": len(val_c),
-        "seconds": seconds, "precision": policy or "float32",
+        "seconds": seconds, "precision": policy or "float32", "created": created,
+        "steps_run": callback.step, "model_kept": R.has_model(run_dir),
+        "recipe": None if choice is None else choice.text,
     }
     if best_row is not None:
         metrics.update({k: best_row[k] for k in ("val_acc", "val_loss", "per_class_iou",
@@ -608,10 +552,38 @@ def train(
     result = TrainResult(run_dir, callback.best_epoch, metrics["best_val_miou"],
                          len(callback.history), callback.cancelled, callback.stopped,
                          callback.history, metrics, seconds)
+    if scratch is not None:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+        result.metrics["chief"] = False
     emit({"event": "end", "run_dir": str(run_dir), "best_epoch": callback.best_epoch,
           "best_val_miou": metrics["best_val_miou"], "stopped": callback.stopped,
-          "cancelled": callback.cancelled, "seconds": seconds})
+          "cancelled": callback.cancelled, "seconds": seconds,
+          "model_kept": metrics["model_kept"]})
     return result
+
+
+def _prebuild_for_multiworker(fit_model: keras.Model, strategy: Any, ds: Any) -> None:
+    """Work around two Keras 3 (3.15) faults of ``fit`` under MultiWorkerMirroredStrategy.
+
+    1. ``fit`` builds an unbuilt model from one distributed batch that it averages with an
+       eager ``strategy.reduce``, which the strategy refuses ("Attempt to convert a value
+       (PerReplica...)"): the model is built here from a local batch of the same shapes.
+    2. Each step's logs (scalar loss and metrics) are reduced across workers with
+       ``reduce("MEAN", axis=0)``, which fails on a scalar ("Invalid reduction dimension 0"):
+       the logs are reduced over the local replica instead. Gradients are still all-reduced
+       across the workers by the optimizer (that is the strategy's own path); only the
+       printed loss of a worker is its own batch's.
+    """
+    from keras.src.backend.tensorflow import trainer as keras_tf_trainer
+
+    x, y = next(iter(ds.take(1)))
+    with strategy.scope():
+        fit_model._symbolic_build(data_batch=(x, y, None))  # noqa: SLF001 - see 1.
+    fit_model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None  # noqa: SLF001
+    if hasattr(keras_tf_trainer, "_collective_all_reduce_multi_worker"):  # see 2.
+        keras_tf_trainer._collective_all_reduce_multi_worker = lambda strategy: False  # noqa: SLF001
 
 
 def _json_safe(value: Any) -> Any:
@@ -622,164 +594,3 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
-
-
-# ----------------------------------------------------------------------------------------
-# Loading and export
-# ----------------------------------------------------------------------------------------
-
-
-def load_run(run_dir: str | Path, which: str = "best") -> tuple[keras.Model, dict[str, Any]]:
-    """Load ``checkpoints/<which>.keras`` and the run's ``metrics.json``/``config.json``.
-
-    Returns
-    -------
-    model : keras.Model
-    info : dict
-        ``num_classes``, ``input_height``, ``input_width``, ``multiple``, ``class_names``.
-    """
-    run = Path(run_dir)
-    ckpt = run / "checkpoints" / f"{which}.keras"
-    if not ckpt.is_file():
-        raise TrainError(f"no trained model in {run} (missing checkpoints/{which}.keras)")
-    try:
-        raw = json.loads((run / "config.json").read_text("utf-8"))
-        if isinstance(raw, dict):
-            raw.setdefault("stem_stride", 1)  # runs written before the stem existed had none
-        cfg = TrainConfig.from_dict(raw)
-    except (OSError, ValueError, TypeError, TrainError) as exc:
-        raise TrainError(f"cannot read {run / 'config.json'}: {exc}") from exc
-    model = keras.saving.load_model(ckpt, compile=False)
-    info: dict[str, Any] = {"input_height": cfg.input_height, "input_width": cfg.input_width,
-                            "multiple": cfg.multiple,
-                            "num_classes": int(model.output_shape[-1])}
-    try:
-        metrics = json.loads((run / "metrics.json").read_text("utf-8"))
-        info["class_names"] = metrics.get("class_names")
-    except (OSError, ValueError):
-        info["class_names"] = None
-    return model, info
-
-
-def make_serving_function(model: keras.Model, target_hw: tuple[int, int],
-                          multiple: int) -> Callable[[Any], dict[str, Any]]:
-    """The inference graph used by the Predictor and the SavedModel.
-
-    Takes a uint8 batch ``(N, H, W, 3)`` of any size; letterboxes it in-graph, runs the
-    model, crops the padding, resizes the probabilities back to ``(H, W)`` (bilinear) and
-    returns ``{"class_ids": uint8 (N, H, W), "probabilities": float32 (N, H, W, C)}``.
-    """
-    def serve(images: Any) -> dict[str, Any]:
-        probs = _full_size_probabilities(model, images, target_hw, multiple)
-        class_ids, _ = _ids_and_confidence(probs)
-        return {"class_ids": class_ids, "probabilities": probs}
-
-    return serve
-
-
-def make_label_function(model: keras.Model, target_hw: tuple[int, int],
-                        multiple: int) -> Callable[[Any], dict[str, Any]]:
-    """Like :func:`make_serving_function` (same class ids) but returns the confidence.
-
-    Returns ``{"class_ids": uint8 (N, H, W), "confidence": float32 (N, H, W)}``, the
-    probability of the predicted class, so the full probability stack never leaves the graph.
-    """
-    def label(images: Any) -> dict[str, Any]:
-        probs = _full_size_probabilities(model, images, target_hw, multiple)
-        class_ids, confidence = _ids_and_confidence(probs)
-        return {"class_ids": class_ids, "confidence": confidence}
-
-    return label
-
-
-def _class_ids_and_confidence_of_rows(rows: Any) -> tuple[Any, Any]:
-    return tf.cast(tf.argmax(rows, axis=-1), tf.uint8), tf.reduce_max(rows, axis=-1)
-
-
-# Arg-max and max over the classes, fused by XLA into one pass: TF's own kernels take 7.6 ms
-# for an 836x550x5 stack, this 1.9 ms. XLA compiles once per input shape (~50 ms), so the
-# pixels go in as rows padded to a multiple of ``_ROWS``: photos of similar size share one
-# compilation (CCP's 43 sizes of 550 x 820-834 share two).
-_ids_and_confidence_xla = tf.function(_class_ids_and_confidence_of_rows, jit_compile=True,
-                                      reduce_retracing=True)
-_ROWS = 1 << 16
-
-
-def _ids_and_confidence(probs: Any) -> tuple[Any, Any]:
-    """``(class ids uint8, max probability)`` of an ``(N, H, W, C)`` probability stack.
-
-    The Predictor and the SavedModel both call it, so their class ids agree exactly.
-    """
-    shape = tf.shape(probs)
-    rows = tf.reshape(probs, [-1, probs.shape[-1] or shape[-1]])
-    n = tf.shape(rows)[0]
-    rows = tf.pad(rows, [[0, tf.math.floormod(-n, _ROWS)], [0, 0]])
-    ids, confidence = _ids_and_confidence_xla(rows)
-    return tf.reshape(ids[:n], shape[:-1]), tf.reshape(confidence[:n], shape[:-1])
-
-
-def _full_size_probabilities(model: keras.Model, images: Any, target_hw: tuple[int, int],
-                             multiple: int) -> Any:
-    hw = tf.shape(images)[1:3]
-    x, scaled = D.letterbox_graph(images, target_hw, multiple)
-    probs = tf.cast(model(x, training=False), tf.float32)
-    probs = probs[:, : scaled[0], : scaled[1], :]
-    return tf.image.resize(probs, hw, method="bilinear")
-
-
-def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str | Path,
-                       num_classes: int | None = None, target_hw: tuple[int, int] | None = None,
-                       multiple: int | None = None) -> Path:
-    """Export a SavedModel whose ``serving_default`` takes a uint8 batch of any size.
-
-    Parameters
-    ----------
-    run_dir_or_model : path or keras.Model
-        A run folder (its best checkpoint) or a model.
-    out_dir : path
-        Destination folder (must not exist or be empty).
-    num_classes : int, optional
-        Checked against the model's output when given.
-    target_hw, multiple : optional
-        Letterbox geometry; default from the run's config (required for a bare model).
-
-    Returns
-    -------
-    Path
-        ``out_dir``. Load it with ``tf.saved_model.load(out_dir).serve(images)`` or the
-        ``serving_default`` signature: ``{"class_ids", "probabilities"}``.
-    """
-    if isinstance(run_dir_or_model, keras.Model):
-        model = run_dir_or_model
-        if target_hw is None or multiple is None:
-            raise TrainError("exporting a bare model needs target_hw and multiple")
-    else:
-        model, info = load_run(run_dir_or_model)
-        target_hw = target_hw or (info["input_height"], info["input_width"])
-        multiple = multiple or info["multiple"]
-    if num_classes is not None and int(model.output_shape[-1]) != int(num_classes):
-        raise TrainError(f"the model predicts {model.output_shape[-1]} classes, the project has "
-                         f"{num_classes}: retrain after changing classes")
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise TrainError(f"export folder {out} is not empty")
-    model = M.fold_batch_norm(model)  # the inference graph the Predictor runs too
-    serve = make_serving_function(model, target_hw, int(multiple))
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint("serve", serve,
-                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8,
-                                                        name="images")])
-    tmp = out.with_name(f".{out.name}.partial")
-    if tmp.exists():
-        import shutil
-
-        shutil.rmtree(tmp)
-    archive.write_out(str(tmp), verbose=False)
-    atomic_write_bytes(tmp / "fashionseg.json", json.dumps({
-        "target_hw": list(target_hw), "multiple": int(multiple),
-        "num_classes": int(model.output_shape[-1])}).encode())
-    if out.exists():
-        out.rmdir()
-    os.replace(tmp, out)
-    return out

@@ -12,8 +12,6 @@ trains on a temporary copy of the demo project).
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import math
 import time
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -43,6 +43,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashionseg_gui.core import runs as R
+from fashionseg_gui.core.runs import read_history, read_run  # noqa: F401 - used by callers
+from fashionseg_gui.core.train_config import GUI_TIME_BUDGET_MIN, defaults
 from fashionseg_gui.views.plots import ClassMetrics, TrainingCurves
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.jobs import JobRefused, JobService
@@ -51,14 +54,13 @@ from fashionseg_gui.workers.training import TrainingWorker
 
 log = logging.getLogger(__name__)
 
-#: Defaults of the settings the panel edits: those of ``core.train.TrainConfig`` (copied,
-#: since importing it loads TensorFlow; a test keeps them equal).
-DEFAULTS: dict[str, Any] = {
-    "epochs": 30, "batch_size": 8, "learning_rate": 2.5e-3, "input_height": 384,
-    "input_width": 256, "depth": 4, "base_width": 32, "batch_norm": True, "dropout": 0.0,
-    "loss": "ce_dice", "augment_flip": True, "augment_rotate": True, "augment_scale": True,
-    "augment_color": True, "mixed_precision": "auto", "early_stopping_patience": 8,
-}
+#: The settings the panel edits; their defaults are ``core.train_config``'s.
+PANEL_KEYS = ("epochs", "batch_size", "learning_rate", "input_height", "input_width", "depth",
+              "base_width", "batch_norm", "dropout", "loss", "augment_flip", "augment_rotate",
+              "augment_scale", "augment_color", "mixed_precision", "early_stopping_patience",
+              "max_minutes", "recipe")
+#: The recipe settings a fitted ("auto") recipe chooses itself.
+FITTED_KEYS = ("input_height", "input_width", "depth", "base_width", "mixed_precision")
 AUGMENTATIONS = (("augment_flip", "flip"), ("augment_rotate", "rotate ±10°"),
                  ("augment_scale", "scale/crop"), ("augment_color", "colour jitter"))
 RUN_COLUMNS = ("Run", "Started", "Epochs", "Val mIoU", "Baseline", "State")
@@ -68,40 +70,21 @@ SHUTDOWN_WAIT_MS = 30000
 JOB_KINDS = {"train": "train", "predict": "predict", "export": "model export"}
 
 
-def read_run(run_dir: Path) -> dict[str, Any] | None:
-    """The summary of a past run (``metrics.json`` and ``config.json``), None if unreadable."""
-    try:
-        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        metrics = None
-    if not isinstance(metrics, dict):
-        if not (run_dir / "config.json").is_file():
-            return None
-        metrics = {"state": "incomplete"}
-    return metrics
+def panel_defaults() -> dict[str, Any]:
+    """The panel's settings for a project that saved none: the core defaults, trained for
+    a time budget with the recipe fitted to the machine (the default way to train)."""
+    values = {k: v for k, v in defaults().items() if k in PANEL_KEYS}
+    values.update(max_minutes=GUI_TIME_BUDGET_MIN, recipe="auto")
+    return values
 
 
-def read_history(run_dir: Path) -> list[dict[str, Any]]:
-    """Epoch rows of ``history.csv`` with the keys the curves use (epoch counted from 1)."""
-    path = run_dir / "history.csv"
-    rows: list[dict[str, Any]] = []
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            for i, row in enumerate(csv.DictReader(fh)):
-                out: dict[str, Any] = {}
-                for key, value in row.items():
-                    try:
-                        out[key] = float(value)
-                    except (TypeError, ValueError):
-                        continue
-                out["epoch"] = int(out.get("epoch", i + 1))
-                rows.append(out)
-    except OSError:
-        return []
-    if rows and rows[0]["epoch"] == 0:  # a 0-based log
-        for row in rows:
-            row["epoch"] += 1
-    return rows
+def run_state(summary: dict[str, Any], has_model: bool) -> str:
+    """The "State" column: how the run ended and whether it kept a model."""
+    how = str(summary.get("stopped") or summary.get("state") or "–")
+    if how == "cancelled":
+        return "stopped, model kept" if has_model else "stopped (no model)"
+    how = how.replace("_", " ")
+    return how if has_model else f"{how} (no model)"
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -142,17 +125,55 @@ class TrainPanel(QWidget):
         self._t_start = 0.0
         self.setObjectName("TrainPanel")
         self._build_ui()
+        content = self.scroll.widget()
+        self.scroll.setMinimumWidth(content.minimumSizeHint().width()
+                                    + self.scroll.verticalScrollBar().sizeHint().width())
         self._set_busy("")
         self.set_project(None)
 
     # --- construction -------------------------------------------------------------------
     def _build_ui(self) -> None:
-        root = QVBoxLayout(self)
+        # everything scrolls inside the panel, so it fits a 1366x768 screen in a dock
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget()
+        self.scroll.setWidget(content)
+        outer.addWidget(self.scroll)
+        root = QVBoxLayout(content)
         root.setContentsMargins(6, 6, 6, 6)
 
         self.settings_box = QGroupBox("Settings")
-        grid = QGridLayout(self.settings_box)
+        box = QVBoxLayout(self.settings_box)
+        budget_form = QFormLayout()
+        budget_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.time_budget = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=100000.0,
+                                          singleStep=5.0, suffix=" min")
+        self.time_budget.setSpecialValueText("no limit")
+        self.time_budget.setToolTip("Wall-clock budget of a training (0 = no limit). With the "
+                                    "recipe fitted to it, a probe of a few seconds picks the "
+                                    "input size, width, depth and precision for this machine")
+        self.recipe = QComboBox()
+        self.recipe.addItem("Fit to time budget", "auto")
+        self.recipe.addItem("Manual (settings below)", "manual")
+        self.recipe.setToolTip("Fit: this machine's speed decides the network for the budget; "
+                               "Manual: train exactly the settings below")
+        budget_form.addRow("Time budget", self.time_budget)
+        budget_form.addRow("Recipe", self.recipe)
+        box.addLayout(budget_form)
+        self.recipe_text = QLabel("")
+        self.recipe_text.setObjectName("muted")
+        self.recipe_text.setWordWrap(True)
+        box.addWidget(self.recipe_text)
+
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
         form_l, form_r = QFormLayout(), QFormLayout()
+        for form in (form_l, form_r):
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         grid.addLayout(form_l, 0, 0)
         grid.addLayout(form_r, 0, 1)
 
@@ -170,40 +191,46 @@ class TrainPanel(QWidget):
         size_row.addWidget(QLabel("×"))
         size_row.addWidget(self.input_width)
         form_l.addRow("Epochs", self.epochs)
-        form_l.addRow("Batch size", self.batch_size)
-        form_l.addRow("Learning rate", self.learning_rate)
-        form_l.addRow("Input H × W", size)
+        form_l.addRow("Batch", self.batch_size)
+        form_l.addRow("LR", self.learning_rate)
 
         self.depth = self._spin(1, 6, "Number of down-sampling levels of the U-Net")
         self.base_width = self._spin(4, 256, "Filters of the first U-Net level", step=4)
         self.loss = QComboBox()
-        self.loss.addItem("Cross-entropy + Dice", "ce_dice")
-        self.loss.addItem("Class-weighted cross-entropy", "weighted_ce")
-        self.loss.setToolTip("Both counter the dominance of background pixels")
+        self.loss.addItem("CE + Dice", "ce_dice")
+        self.loss.addItem("Weighted CE", "weighted_ce")
+        self.loss.setToolTip("Cross-entropy + Dice, or class-weighted cross-entropy: both "
+                             "counter the dominance of background pixels")
         self.mixed_precision = QComboBox()
-        self.mixed_precision.addItem("Off (float32)", "off")
-        self.mixed_precision.addItem("Auto (bfloat16 on AMX CPUs)", "auto")
+        self.mixed_precision.addItem("Auto", "auto")
+        self.mixed_precision.addItem("float32", "off")
         self.mixed_precision.addItem("bfloat16", "bf16")
-        self.mixed_precision.setToolTip("bfloat16 is faster on CPUs with AMX/AVX512-BF16")
+        self.mixed_precision.setToolTip("Auto: bfloat16 on CPUs with AMX, else float32 "
+                                        "(bfloat16 is slower without AMX/AVX512-BF16)")
         form_r.addRow("Depth", self.depth)
-        form_r.addRow("Base width", self.base_width)
+        form_r.addRow("Width", self.base_width)
         form_r.addRow("Loss", self.loss)
-        form_r.addRow("Mixed precision", self.mixed_precision)
+        form_r.addRow("Precision", self.mixed_precision)
+        size_form = QFormLayout()
+        size_form.addRow("Input H × W", size)
+        grid.addLayout(size_form, 1, 0, 1, 2)
+        box.addLayout(grid)
 
-        aug = QHBoxLayout()
-        aug.addWidget(QLabel("Augment:"))
+        aug = QGridLayout()
+        aug.addWidget(QLabel("Augment:"), 0, 0)
         self.augment: dict[str, QCheckBox] = {}
-        for key, label in AUGMENTATIONS:
-            box = QCheckBox(label)
-            self.augment[key] = box
-            aug.addWidget(box)
-        aug.addStretch(1)
+        for k, (key, label) in enumerate(AUGMENTATIONS):
+            check = QCheckBox(label)
+            self.augment[key] = check
+            aug.addWidget(check, k // 2, 1 + k % 2)
         self.preview_button = QPushButton("Augmentation preview…")
         self.preview_button.setToolTip("Show a few augmented photo/mask pairs")
         self.preview_button.clicked.connect(self.show_augmentation_preview)
-        aug.addWidget(self.preview_button)
-        grid.addLayout(aug, 1, 0, 1, 2)
+        aug.addWidget(self.preview_button, 2, 1, 1, 2)
+        box.addLayout(aug)
         root.addWidget(self.settings_box)
+        self.time_budget.valueChanged.connect(self._update_recipe_fields)
+        self.recipe.currentIndexChanged.connect(self._update_recipe_fields)
 
         buttons = QHBoxLayout()
         self.train_button = QPushButton("Train")
@@ -258,8 +285,8 @@ class TrainPanel(QWidget):
         self.runs.horizontalHeader().setStretchLastSection(True)
         self.runs.itemSelectionChanged.connect(self._on_run_selected)
         layout.addWidget(self.runs, 1)
-        row = QHBoxLayout()
-        self.finetune_button = QPushButton("Fine-tune from selected run")
+        row = QGridLayout()
+        self.finetune_button = QPushButton("Fine-tune selected")
         self.finetune_button.setToolTip("Continue training the selected run's best model "
                                         "(e.g. after correcting predictions)")
         self.finetune_button.clicked.connect(self._finetune_selected)
@@ -269,9 +296,9 @@ class TrainPanel(QWidget):
         self.export_button.clicked.connect(lambda: self.export_saved_model())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_runs)
-        for b in (self.finetune_button, self.export_button, self.refresh_button):
-            row.addWidget(b)
-        row.addStretch(1)
+        row.addWidget(self.finetune_button, 0, 0)
+        row.addWidget(self.export_button, 0, 1)
+        row.addWidget(self.refresh_button, 1, 0)
         layout.addLayout(row)
         return tab
 
@@ -287,12 +314,12 @@ class TrainPanel(QWidget):
             self._cancel_job()  # it ends at its next batch/image; its signals still arrive
             self.status.setText("Stopping the job of the previous project…")
         self.project = project
-        settings = dict(DEFAULTS)
+        settings: dict[str, Any] = {}
         if project is not None:
             saved = project.settings.get("train")
             if isinstance(saved, dict):
-                settings.update({k: v for k, v in saved.items() if k in DEFAULTS})
-        self.set_config(settings)
+                settings = {k: v for k, v in saved.items() if k in PANEL_KEYS}
+        self.set_config(settings)  # on top of panel_defaults()
         names = [c.name for c in project.classes] if project is not None else []
         colors = [c.color for c in project.classes] if project is not None else []
         if not self.is_busy():
@@ -303,34 +330,67 @@ class TrainPanel(QWidget):
 
     def config_dict(self) -> dict[str, Any]:
         """The settings as a ``TrainConfig`` dict (plain types)."""
+        budget = float(self.time_budget.value())
         cfg: dict[str, Any] = {
             "epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
             "learning_rate": self.learning_rate.value(),
             "input_height": self.input_height.value(), "input_width": self.input_width.value(),
             "depth": self.depth.value(), "base_width": self.base_width.value(),
             "loss": self.loss.currentData(), "mixed_precision": self.mixed_precision.currentData(),
+            "max_minutes": budget if budget > 0 else None,
+            "recipe": self.recipe.currentData(),
         }
-        for key, box in self.augment.items():
-            cfg[key] = box.isChecked()
+        for key, check in self.augment.items():
+            cfg[key] = check.isChecked()
+        base = defaults()
         for key in ("batch_norm", "dropout", "early_stopping_patience"):
-            cfg[key] = self._extra.get(key, DEFAULTS[key])
+            cfg[key] = self._extra.get(key, base[key])
         return cfg
 
     def set_config(self, cfg: dict[str, Any]) -> None:
-        """Show settings (unknown keys are kept and passed on unchanged)."""
-        merged = dict(DEFAULTS)
+        """Show settings (unknown keys are kept and passed on unchanged).
+
+        Settings that give an input size, depth, width or precision but no ``recipe``
+        (a project saved before the time budget existed, or a caller's explicit recipe)
+        are a manual recipe: an explicit setting always wins.
+        """
+        merged = panel_defaults()
         merged.update(cfg)
+        if "recipe" not in cfg and any(k in cfg for k in FITTED_KEYS):
+            merged["recipe"] = "manual"
         for name in ("epochs", "batch_size", "input_height", "input_width", "depth",
                      "base_width"):
             getattr(self, name).setValue(int(merged[name]))
         self.learning_rate.setValue(float(merged["learning_rate"]))
-        for combo, key in ((self.loss, "loss"), (self.mixed_precision, "mixed_precision")):
+        budget = merged.get("max_minutes")
+        self.time_budget.setValue(float(budget) if budget else 0.0)
+        for combo, key in ((self.loss, "loss"), (self.mixed_precision, "mixed_precision"),
+                           (self.recipe, "recipe")):
             i = combo.findData(merged[key])
             combo.setCurrentIndex(max(i, 0))
-        for key, box in self.augment.items():
-            box.setChecked(bool(merged[key]))
+        for key, check in self.augment.items():
+            check.setChecked(bool(merged[key]))
         self._extra = {k: v for k, v in merged.items()
                        if k in ("batch_norm", "dropout", "early_stopping_patience")}
+        self._update_recipe_fields()
+
+    def fitted(self) -> bool:
+        """Whether the next training fits its recipe to the time budget."""
+        return self.time_budget.value() > 0 and self.recipe.currentData() == "auto"
+
+    def _update_recipe_fields(self) -> None:
+        fitted = self.fitted()
+        for name in FITTED_KEYS:
+            getattr(self, name).setEnabled(not fitted)
+        if fitted:
+            self.recipe_text.setText("Input size, width, depth and precision: chosen for "
+                                     "this machine and the budget when training starts.")
+        elif self.time_budget.value() > 0:
+            self.recipe_text.setText("Manual recipe: trains the settings below until the "
+                                     "budget or the last epoch.")
+        else:
+            self.recipe_text.setText("No time budget: trains the settings below for the "
+                                     "epochs given.")
 
     # --- jobs --------------------------------------------------------------------------
     def is_busy(self) -> bool:
@@ -502,6 +562,10 @@ class TrainPanel(QWidget):
                 f"Epoch {m.get('epoch')}/{m.get('epochs')}: loss {_fmt(m.get('loss'))}, "
                 f"val mIoU {_fmt(m.get('val_miou'))} (all-background "
                 f"{_fmt(m.get('baseline_miou'))}), {_fmt(m.get('seconds'), 1)} s")
+        elif kind == "probe":
+            self.status.setText(str(m.get("text") or ""))
+        elif kind == "recipe":
+            self.recipe_text.setText(f"Chosen: {m.get('text', '')}")
         elif kind == "start":
             self._run_dir = str(m.get("run_dir") or "") or None
             self.status.setText(f"Training on {m.get('train_images', '?')} images, validating "
@@ -536,6 +600,8 @@ class TrainPanel(QWidget):
         text = {"cancelled": "Training stopped",
                 "early_stopping": "Training stopped early (validation mIoU no longer improved)",
                 "time_limit": "Training reached its time limit"}.get(how, "Training finished")
+        if how == "cancelled" and (getattr(result, "metrics", None) or {}).get("model_kept"):
+            text = "Training stopped, model kept"
         if best is not None:
             text += f": best val mIoU {_fmt(best)}"
         self._done(text)
@@ -607,30 +673,26 @@ class TrainPanel(QWidget):
 
     # --- runs ----------------------------------------------------------------------------
     def refresh_runs(self) -> None:
-        """Re-read ``runs/`` (newest first)."""
+        """Re-read ``runs/`` (newest first, by the runs' recorded creation time)."""
         self.runs.blockSignals(True)
         self.runs.setRowCount(0)
-        if self.project is not None and self.project.runs_dir.is_dir():
-            dirs = sorted((p for p in self.project.runs_dir.iterdir() if p.is_dir()),
-                          key=lambda p: p.stat().st_mtime, reverse=True)
-            for run in dirs:
-                m = read_run(run)
-                if m is None:
-                    continue
-                row = self.runs.rowCount()
-                self.runs.insertRow(row)
-                started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.stat().st_mtime))
-                epochs = m.get("epochs_run", m.get("epochs_done", "–"))
-                state = str(m.get("stopped") or m.get("state") or "–").replace("_", " ")
-                if not (run / "checkpoints" / "best.keras").is_file():
-                    state = f"{state} (no model)"
-                values = (run.name, started, str(epochs),
-                          _fmt(m.get("best_val_miou", m.get("val_miou"))),
-                          _fmt(m.get("baseline_miou")), str(state))
-                for col, value in enumerate(values):
-                    item = QTableWidgetItem(value)
-                    item.setData(Qt.ItemDataRole.UserRole, str(run))
-                    self.runs.setItem(row, col, item)
+        infos = R.list_runs(self.project.runs_dir) if self.project is not None else []
+        for info in infos:
+            m = info.summary
+            row = self.runs.rowCount()
+            self.runs.insertRow(row)
+            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.started))
+            epochs = m.get("epochs_run", m.get("epochs_done", "–"))
+            state = run_state(m, info.has_model)
+            values = (info.name, started, str(epochs),
+                      _fmt(m.get("best_val_miou", m.get("val_miou"))),
+                      _fmt(m.get("baseline_miou")), state)
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, str(info.path))
+                if m.get("recipe"):
+                    item.setToolTip(f"Recipe: {m['recipe']}")
+                self.runs.setItem(row, col, item)
         self.runs.blockSignals(False)
         self._update_buttons()
 
@@ -646,11 +708,11 @@ class TrainPanel(QWidget):
         if self.project is None:
             return None
         selected = self._selected_run()
-        if selected is not None and (selected / "checkpoints" / "best.keras").is_file():
+        if selected is not None and R.has_model(selected):
             return selected
-        for row in range(self.runs.rowCount()):
+        for row in range(self.runs.rowCount()):  # newest first: the one latest-run rule
             run = Path(self.runs.item(row, 0).data(Qt.ItemDataRole.UserRole))
-            if (run / "checkpoints" / "best.keras").is_file():
+            if R.has_model(run):
                 return run
         return None
 
@@ -659,9 +721,11 @@ class TrainPanel(QWidget):
         self._update_buttons()
         if run is None or self.is_busy():
             return
-        self.curves.set_history(read_history(run))
-        m = read_run(run) or {}
+        self.curves.set_history(R.read_history(run))
+        m = R.read_run(run) or {}
         self.class_metrics.set_metrics(m.get("per_class_iou", ()), m.get("confusion", ()))
+        if m.get("recipe"):
+            self.recipe_text.setText(f"{run.name}: {m['recipe']}")
 
     def _finetune_selected(self) -> None:
         run = self._selected_run()

@@ -29,46 +29,9 @@ def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
     preload_tensorflow_libraries()
     from fashionseg_gui.core.predict import predict_project
 
-    result = predict_project(project, list(ids), cancel_token=cancel_token,
-                             on_progress=named_progress(project, on_progress),
-                             run_dir=Path(run_dir))
-    return _predicted_ids(project, ids, result)
-
-
-def display_name(project: Any, image_id: str) -> str:
-    """The photo's original file name (what the user knows it by), else its id."""
-    rec = project.images.get(image_id)
-    name = getattr(rec, "original_name", "") if rec is not None else ""
-    return str(name or image_id)
-
-
-def named_progress(project: Any, on_progress: Any) -> Any:
-    """Wrap ``on_progress`` so that image ids in the text become file names.
-
-    ``predicting 49d8d1236991`` reads ``predicting outfit_012.jpg`` in the status bar.
-    """
-    if on_progress is None:
-        return None
-
-    def progress(*args: Any) -> None:
-        if len(args) >= 3 and isinstance(args[2], str):
-            words = [display_name(project, w) if w in project.images else w
-                     for w in args[2].split(" ")]
-            args = (*args[:2], " ".join(words), *args[3:])
-        on_progress(*args)
-
-    return progress
-
-
-def _predicted_ids(project: Any, ids: Sequence[str], result: Any) -> list[str]:
-    """Normalise what ``predict_project`` returned to a list of predicted ids."""
-    if isinstance(result, dict):
-        result = result.get("predicted", result.get("ids", list(result)))
-    elif result is not None and hasattr(result, "predicted"):
-        result = result.predicted
-    if result is None:  # fall back on what is on disk
-        result = [i for i in ids if project.prediction_path(i).exists()]
-    return [str(i) for i in result]
+    ids = predict_project(project, list(ids), cancel_token=cancel_token,
+                          on_progress=on_progress, run_dir=Path(run_dir))
+    return [str(i) for i in ids]
 
 
 def run_export(run_dir: str | Path, out_dir: str | Path, num_classes: int, *,

@@ -213,16 +213,3 @@ def test_quitting_during_training_asks_and_waits_for_the_stop(qtbot, project, mo
     assert w.project is None
     runs = list((root / "runs").iterdir())
     assert len(runs) == 2  # the trained fixture's run and this stopped one
-
-
-def test_prediction_progress_names_photos_not_ids(project):
-    from fashionseg_gui.workers.prediction import named_progress
-
-    image_id = next(iter(project.images))
-    name = project.images[image_id].original_name
-    seen: list[tuple] = []
-    progress = named_progress(project, lambda *a: seen.append(a))
-    progress(0, 2, f"predicting {image_id}")
-    progress(2, 2, "done")
-    assert seen == [(0, 2, f"predicting {name}"), (2, 2, "done")]
-    assert image_id not in name

@@ -183,9 +183,98 @@ def test_curves_follow_training_by_whole_epochs_and_coalesce_batch_redraws(qtbot
     assert 1.0 <= view_x()[1] < 1.1
 
 
-def test_panel_defaults_are_the_core_defaults():
-    from fashionseg_gui.core.train import TrainConfig
-    from fashionseg_gui.views.train_panel import DEFAULTS
+def test_panel_defaults_come_from_core_and_train_for_a_time_budget(train_panel):
+    from fashionseg_gui.core.train_config import GUI_TIME_BUDGET_MIN, TrainConfig
 
     core = TrainConfig().to_dict()
-    assert {k: core[k] for k in DEFAULTS} == DEFAULTS
+    cfg = train_panel.config_dict()
+    for key, value in cfg.items():
+        if key not in ("max_minutes", "recipe"):
+            assert value == pytest.approx(core[key]) if isinstance(value, float) else \
+                value == core[key], key
+    assert cfg["max_minutes"] == GUI_TIME_BUDGET_MIN and cfg["recipe"] == "auto"
+    assert TrainConfig.from_dict(cfg).max_minutes == GUI_TIME_BUDGET_MIN
+
+
+def test_time_budget_and_recipe_fields(train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    assert train_panel.fitted() and not train_panel.input_height.isEnabled()
+    assert not train_panel.base_width.isEnabled() and train_panel.epochs.isEnabled()
+    assert "chosen for this machine" in train_panel.recipe_text.text()
+    train_panel.set_config({"recipe": "manual", "max_minutes": 3.0})
+    assert not train_panel.fitted() and train_panel.input_height.isEnabled()
+    assert train_panel.config_dict()["recipe"] == "manual"
+    assert train_panel.config_dict()["max_minutes"] == 3.0
+    train_panel.set_config({"max_minutes": None, "recipe": "auto"})
+    assert train_panel.time_budget.text() == "no limit"
+    assert train_panel.config_dict()["max_minutes"] is None and not train_panel.fitted()
+    # saved settings of the project come back
+    tiny_project.set_setting("train", {"max_minutes": 7.5, "recipe": "manual"})
+    train_panel.set_project(tiny_project)
+    assert train_panel.config_dict()["max_minutes"] == 7.5 and not train_panel.fitted()
+
+
+def test_the_chosen_recipe_is_shown(train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    train_panel._job = train_panel  # a signal of the running job (what _current() accepts)
+    try:
+        train_panel.sender = lambda: train_panel  # type: ignore[method-assign]
+        train_panel._on_train_metrics({"event": "recipe",
+                                       "text": "AVX2, 2 threads: 256x176, width 24, expect ~12 epochs"})
+    finally:
+        train_panel._job = None
+        del train_panel.sender
+    assert "256x176, width 24, expect ~12 epochs" in train_panel.recipe_text.text()
+
+
+def test_panel_fits_a_small_screen(train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    hint = train_panel.minimumSizeHint()
+    assert hint.width() <= 420 and hint.height() <= 400, hint
+    assert train_panel.minimumWidth() <= 420 or train_panel.scroll.minimumWidth() <= 420
+
+
+def test_runs_list_is_newest_first_by_recorded_time_and_says_stop_kept_the_model(
+        train_panel, tiny_project):
+    def run(name, created, stopped, model):
+        d = tiny_project.runs_dir / name
+        (d / "checkpoints").mkdir(parents=True)
+        (d / "config.json").write_text(json.dumps({"created": created}))
+        (d / "metrics.json").write_text(json.dumps({"stopped": stopped, "created": created,
+                                                    "recipe": "AVX2, 2 threads: 256x176"}))
+        if model:
+            (d / "checkpoints" / "best.keras").write_bytes(b"x")
+        return d
+
+    mine = run("20260105-000000-000", "2026-01-05T00:00:00+00:00", "cancelled", True)
+    run("zz-shipped", "2025-01-01T00:00:00+00:00", "completed", True)
+    run("20260106-000000-000", "2026-01-06T00:00:00+00:00", "cancelled", False)
+    train_panel.set_project(tiny_project)
+    names = [train_panel.runs.item(r, 0).text() for r in range(train_panel.runs.rowCount())]
+    assert names == ["20260106-000000-000", "20260105-000000-000", "zz-shipped"]
+    states = [train_panel.runs.item(r, 5).text() for r in range(3)]
+    assert states == ["stopped (no model)", "stopped, model kept", "completed"]
+    assert train_panel._model_run() == mine  # predict/export default: the newest with a model
+    assert "256x176" in train_panel.runs.item(1, 0).toolTip()
+
+
+def test_settings_with_an_explicit_recipe_and_no_recipe_key_train_manually(train_panel,
+                                                                          tiny_project):
+    tiny_project.set_setting("train", {"input_height": 64, "input_width": 64, "depth": 2})
+    train_panel.set_project(tiny_project)  # saved before the time budget existed
+    assert not train_panel.fitted() and train_panel.config_dict()["input_height"] == 64
+    train_panel.set_config({"epochs": 3})
+    assert train_panel.fitted()
+
+
+def test_stop_in_the_first_epoch_keeps_the_model_and_says_so(qtbot, train_panel, tiny_project):
+    train_panel.set_project(tiny_project)
+    train_panel.set_config(dict(TINY, epochs=500, batch_size=1))
+    assert train_panel.start_training()
+    qtbot.waitUntil(lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0,
+                    timeout=180_000)
+    train_panel.stop()
+    qtbot.waitUntil(lambda: "model kept" in train_panel.progress.format(), timeout=60_000)
+    assert train_panel.runs.rowCount() == 1
+    assert train_panel.runs.item(0, 5).text() == "stopped, model kept"
+    assert train_panel.predict_button.isEnabled()  # the kept model can predict

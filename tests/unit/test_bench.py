@@ -37,3 +37,25 @@ def test_default_recipe_is_the_app_default_with_the_command_line_overrides() -> 
         app.depth, app.base_width, app.stem_stride, app.decoder)
     assert cfg.augment_flip and cfg.augment_scale
     assert not cfg.augment_rotate and not cfg.augment_color
+
+
+def test_budget_recipe_is_fitted_and_keeps_what_the_command_line_sets() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser)
+    args = parser.parse_args(["--recipe", "budget", "--base-width", "20",
+                              "--budget-sweep", "3,10,30"])
+    cfg = recipe_config("budget", 3.0, args)
+    assert cfg.recipe == "auto" and cfg.fixed == ["base_width"] and cfg.base_width == 20
+    assert cfg.max_minutes == 3.0
+    # the fixed recipes are trained as set, never probed
+    assert recipe_config("default", 10.0).recipe == "manual"
+    assert recipe_config("seed", 10.0).recipe == "manual"
+
+
+def test_machine_line_names_the_cpu_and_its_vector_flags() -> None:
+    from fashionseg_gui.bench.bench_train import CPU_FLAGS, machine_line
+    from fashionseg_gui.core.train_config import cpu_flags
+
+    line = machine_line()
+    assert "threads; flags:" in line
+    assert all(f in line for f in CPU_FLAGS if f in cpu_flags())

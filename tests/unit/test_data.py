@@ -168,3 +168,65 @@ def test_folder_source_with_ccp_mapping(ccp: Path) -> None:
     assert set(np.unique(mask)) <= {0, 1, 2, 3, 4}
     with pytest.raises(D.DataError):
         D.samples_from_folder(ccp / "images", ccp / "masks", ids=["nope"])
+
+
+def _labelled_project(root: Path, n: int, start: int = 0, project=None):  # noqa: ANN001, ANN202
+    from PIL import Image
+
+    from fashionseg_gui.core.project import Project
+
+    if project is None:
+        project = Project.create(root / "p", [("background", "#000000"), ("a", "#ff0000"),
+                                              ("b", "#00ff00"), ("c", "#0000ff")])
+    with project.batch():
+        for k in range(start, start + n):
+            mask = _blocks(40, 40, seed=k)
+            path = root / f"photo{k}.png"
+            photo = PALETTE[mask]
+            photo[0, 0] = (k % 256, k // 256, 7)  # every photo distinct (no duplicates)
+            Image.fromarray(photo).save(path)
+            image_id = project.add_image_file(path).image_id
+            project.write_mask(image_id, mask)
+    return project
+
+
+def test_small_projects_validate_on_at_least_two_photos() -> None:
+    for n in (8, 9, 14):
+        got = D.assign_splits([f"i{k}" for k in range(n)], None, 0.1)
+        assert list(got.values()).count("val") == 2, n
+    assert list(D.assign_splits([f"i{k}" for k in range(7)], None, 0.1).values()).count("val") == 1
+    assert list(D.assign_splits([f"i{k}" for k in range(40)], None, 0.1).values()).count(
+        "val") == 4
+
+
+def test_project_split_is_stable_when_photos_are_added(tmp_path: Path) -> None:
+    project = _labelled_project(tmp_path, 10)
+    _, val, first = D.split_samples(D.samples_from_project(project), 0.1, 0, 4, project=project)
+    assert len(val) == 2  # the demo project validated on one photo
+    assert {i: project.images[i].split for i in first} == first  # stored in the records
+    _labelled_project(tmp_path, 50, start=10, project=project)
+    _, _, second = D.split_samples(D.samples_from_project(project), 0.1, 0, 4, project=project)
+    assert {i: second[i] for i in first} == first
+    assert list(second.values()).count("val") >= 6
+
+
+def test_move_to_split_is_kept_by_the_next_split(tmp_path: Path) -> None:
+    from fashionseg_gui.core.project import Project
+
+    project = _labelled_project(tmp_path, 8)
+    _, _, splits = D.split_samples(D.samples_from_project(project), 0.1, 0, 4, project=project)
+    a_train = next(i for i, s in splits.items() if s == "train")
+    a_val = next(i for i, s in splits.items() if s == "val")
+    saves: list[int] = []
+    project.events.saved.connect(lambda: saves.append(1))
+    assert D.move_to_split(project, [a_train, a_val], "val") == [a_train]
+    assert len(saves) == 1
+    assert D.move_to_split(project, [a_val], "train") == [a_val]
+    reopened = Project.open(project.root, read_only=True)
+    assert reopened.images[a_train].split == "val" and reopened.images[a_val].split == "train"
+    _, _, again = D.split_samples(D.samples_from_project(project), 0.1, 0, 4, project=project)
+    assert again[a_train] == "val" and again[a_val] == "train"
+    with pytest.raises(D.DataError, match="unknown split"):
+        D.move_to_split(project, [a_val], "holdout")
+    with pytest.raises(D.DataError, match="no image"):
+        D.move_to_split(project, ["nope"], "val")

@@ -9,7 +9,8 @@ import pytest
 from synthetic import CLASSES, synthetic_samples
 
 from fashionseg_gui.core.predict import PredictError, Predictor, predict_project, read_prediction
-from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, export_saved_model, train
+from fashionseg_gui.core.serving import export_saved_model
+from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, train
 
 TINY = dict(batch_size=2, input_height=32, input_width=48, depth=2, base_width=8,
             learning_rate=1e-2, early_stopping_patience=None)
@@ -84,7 +85,7 @@ def test_full_size_arg_max_matches_numpy(shape: tuple[int, ...]) -> None:
     """The XLA arg-max pads the pixels to a bucket of rows; the padding never leaks out."""
     import tensorflow as tf
 
-    from fashionseg_gui.core.train import _ids_and_confidence
+    from fashionseg_gui.core.serving import _ids_and_confidence
 
     probs = np.random.default_rng(sum(shape)).random(shape, dtype=np.float32)
     probs[0, 0, 0] = 0.5  # a tie: the first class wins, as in numpy
@@ -108,3 +109,33 @@ def test_frozen_prediction_falls_back_to_the_traced_function(run_dir: Path, monk
     ids2, conf2 = Predictor(run_dir).predict(photo)
     np.testing.assert_array_equal(ids, ids2)
     np.testing.assert_allclose(conf, conf2, atol=1e-6)
+
+
+def test_predict_project_saves_once_per_chunk_and_names_files(run_dir: Path,
+                                                               tmp_path: Path) -> None:
+    from PIL import Image
+
+    from fashionseg_gui.core.project import Project
+
+    project = Project.create(tmp_path / "p", [(c, "#123456") for c in CLASSES])
+    ids = []
+    for k, s in enumerate(synthetic_samples(4, seed=11)):
+        path = tmp_path / f"look {k}.png"
+        Image.fromarray(s.load_image()).save(path)
+        ids.append(project.add_image_file(path).image_id)
+    saves: list[int] = []
+    project.events.saved.connect(lambda: saves.append(1))
+    texts: list[str] = []
+    predict_project(project, ids, on_progress=lambda d, t, text: texts.append(text),
+                    run_dir=run_dir)
+    assert len(saves) == 1  # one project.json write for the batch, not one per photo
+    assert texts[:4] == [f"predicting look {k}.png" for k in range(4)]
+    reopened = Project.open(tmp_path / "p", read_only=True)
+    assert all(reopened.images[i].status == "predicted" for i in ids)
+
+
+def test_saved_model_metadata_has_class_names(run_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    out = export_saved_model(run_dir, tmp_path / "sm")
+    assert json.loads((out / "fashionseg.json").read_text())["class_names"] == CLASSES

@@ -170,3 +170,45 @@ def test_checkpoints_are_atomic_and_best_keeps_the_best_epoch(tmp_path: Path,
         last = keras.saving.load_model(ckpt / "last.keras", compile=False)
         for a, b in zip(best.get_weights(), last.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_stop_in_epoch_one_keeps_the_current_weights(tmp_path: Path) -> None:
+    import keras
+
+    from fashionseg_gui.core import runs as R
+    from fashionseg_gui.core.predict import Predictor
+
+    source = CancelSource()
+
+    def on_progress(event: dict) -> None:
+        if event["event"] == "batch" and event["batch"] == 2:
+            source.cancel()
+
+    result = train(TrainConfig(epochs=3, **TINY), _data(), source.token, on_progress,
+                   tmp_path / "run")
+    assert result.cancelled and result.epochs_run == 0
+    assert result.metrics["model_kept"] and result.metrics["steps_run"] == 2
+    assert R.has_model(result.run_dir) and (result.run_dir / R.LAST).is_file()
+    best = keras.saving.load_model(result.run_dir / R.BEST, compile=False)
+    last = keras.saving.load_model(result.run_dir / R.LAST, compile=False)
+    for a, b in zip(best.weights, last.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    ids, _ = Predictor(result.run_dir).predict(np.zeros((20, 30, 3), np.uint8))
+    assert ids.shape == (20, 30)
+    assert R.read_run(result.run_dir)["model_kept"] is True
+
+
+def test_stop_after_an_epoch_keeps_the_best_epoch(tmp_path: Path) -> None:
+    from fashionseg_gui.core import runs as R
+
+    source = CancelSource()
+
+    def on_progress(event: dict) -> None:
+        if event["event"] == "batch" and event["epoch"] == 2:
+            source.cancel()
+
+    result = train(TrainConfig(epochs=3, min_steps_per_epoch=1, **TINY), _data(), source.token,
+                   on_progress, tmp_path / "run")
+    assert result.cancelled and result.epochs_run == 1 and result.best_epoch == 1
+    assert result.metrics["model_kept"] and R.has_model(result.run_dir)
+    assert R.created(result.run_dir) is not None

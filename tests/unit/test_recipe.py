@@ -1,0 +1,119 @@
+"""core.recipe: the time budget fits the recipe to the machine; explicit settings win."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from synthetic import CLASSES, synthetic_samples
+
+from fashionseg_gui.core import recipe as RC
+from fashionseg_gui.core.train_config import TrainConfig, TrainError
+
+
+def test_expected_quality_grows_with_photos_seen_and_starts_at_the_baseline() -> None:
+    for rung in RC.EXPECTED:
+        values = [RC.expected_miou(rung, k * 500.0) for k in range(0, 200)]
+        assert values == sorted(values), rung
+        assert RC.expected_miou(rung, 0) == pytest.approx(RC.BASELINE_MIOU, abs=0.01)
+    # the measured points of the default rung
+    assert RC.expected_miou("default", 2280) == pytest.approx(0.525, abs=0.01)
+    assert RC.expected_miou("default", 18240) == pytest.approx(0.708, abs=0.01)
+    assert {r.name for r in RC.LADDER} == set(RC.EXPECTED)
+
+
+def test_a_slow_machine_gets_a_smaller_network_a_fast_one_the_default() -> None:
+    # photos/s measured on the two machines of the README and the issue (default rung), the
+    # smaller rungs scaled by their FLOPs: what a probe would report there
+    avx2 = {"default": 3.4, "medium": 5.8, "small": 9.5, "tiny": 15.0}
+    amx = {"default": 30.8, "medium": 45.0, "small": 70.0, "tiny": 100.0}
+    rung, epochs, q = RC.choose(avx2, 600, 760, 40)
+    assert rung.name != "default" and epochs > 3 and q > RC.expected_miou("default", 3 * 760)
+    rung, epochs, q = RC.choose(amx, 600, 760, 40)
+    assert rung.name == "default" and 20 < epochs < 26
+    assert RC.choose({}, 600, 760)[0] is RC.LADDER[0]  # nothing measured: the default
+
+
+def test_rung_config_keeps_what_the_user_fixed() -> None:
+    base = TrainConfig(base_width=40, max_minutes=5, fixed=["base_width"])
+    cfg = RC.rung_config(base, RC.LADDER[2], base.fixed)
+    assert cfg.base_width == 40 and cfg.input_height == 256 and cfg.recipe == "manual"
+    with pytest.raises(TrainError, match="recipe"):
+        TrainConfig(recipe="fast")
+
+
+TINY = dict(batch_size=2, learning_rate=1e-2, augment_rotate=False, augment_scale=False,
+            augment_color=False, early_stopping_patience=None, min_steps_per_epoch=2,
+            mixed_precision="off")
+TINY_LADDER = (
+    RC.Rung("default", {"input_height": 64, "input_width": 64, "base_width": 8, "depth": 2}),
+    RC.Rung("tiny", {"input_height": 32, "input_width": 48, "base_width": 4, "depth": 2}),
+)
+
+
+def test_a_budgeted_run_probes_this_machine_and_says_what_it_chose(tmp_path: Path) -> None:
+    from fashionseg_gui.core.train import TrainData, train
+
+    s = synthetic_samples(8)
+    events: list[dict] = []
+    result = train(TrainConfig(epochs=2, max_minutes=0.5, **TINY),
+                   TrainData(s[:6], s[6:], CLASSES), on_progress=events.append,
+                   run_dir=tmp_path / "run",
+                   probe_options={"rungs": TINY_LADDER, "steps": 2, "max_photos": 4})
+    (chosen,) = [e for e in events if e["event"] == "recipe"]
+    assert set(chosen["speeds"]) == {"default", "tiny"}
+    assert all(v > 0 for v in chosen["speeds"].values())
+    assert "thread" in chosen["text"] and "expect ~" in chosen["text"]
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    rung = next(r for r in TINY_LADDER if r.name == chosen["rung"])
+    assert {k: config[k] for k in rung.settings} == rung.settings
+    assert config["fitted"]["rung"] == chosen["rung"] and config["recipe"] == "manual"
+    assert config["max_minutes"] < 0.5  # the probe's time came out of the budget
+    assert result.metrics["recipe"] == chosen["text"]
+
+
+def test_explicit_settings_win_and_manual_recipes_are_not_probed(tmp_path: Path) -> None:
+    from fashionseg_gui.core.train import TrainData, train
+
+    s = synthetic_samples(6)
+    calls: list[dict] = []
+
+    def fake_probe(config, samples, num_classes, rungs, **kw):  # noqa: ANN001, ANN202
+        calls.append(kw)
+        return {"default": 1.0, "tiny": 1000.0}  # the tiny rung is far faster
+
+    events: list[dict] = []
+    train(TrainConfig(epochs=1, max_minutes=0.2, base_width=6, input_height=64,
+                      input_width=64, depth=2, fixed=["base_width"], **TINY),
+          TrainData(s[:4], s[4:], CLASSES), on_progress=events.append,
+          run_dir=tmp_path / "a", probe_options={"rungs": TINY_LADDER, "probe_fn": fake_probe})
+    assert calls and calls[0]["fixed"] == ("base_width",)
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["base_width"] == 6 and config["input_height"] == 32  # tiny, but width kept
+    assert "kept your base width" in next(e for e in events if e["event"] == "recipe")["text"]
+    calls.clear()
+    train(TrainConfig(epochs=1, max_minutes=0.2, recipe="manual", input_height=32,
+                      input_width=48, depth=2, base_width=4, **TINY),
+          TrainData(s[:4], s[4:], CLASSES), run_dir=tmp_path / "b",
+          probe_options={"rungs": TINY_LADDER, "probe_fn": fake_probe})
+    assert not calls
+    assert "fitted" not in json.loads((tmp_path / "b" / "config.json").read_text())
+
+
+def test_machine_summary_names_the_vector_unit_and_threads() -> None:
+    text = RC.machine_summary()
+    assert "thread" in text and text.split(",")[0] in ("AMX", "AVX-512", "AVX2", "SSE", "CPU")
+
+
+def test_probe_times_the_ends_of_the_ladder_and_interpolates_the_middle() -> None:
+    s = synthetic_samples(4)
+    ladder = (
+        RC.Rung("default", {"input_height": 64, "input_width": 64, "base_width": 8, "depth": 2}),
+        RC.Rung("medium", {"input_height": 48, "input_width": 64, "base_width": 6, "depth": 2}),
+        RC.Rung("tiny", {"input_height": 32, "input_width": 48, "base_width": 4, "depth": 2}),
+    )
+    speeds = RC.probe(TrainConfig(max_minutes=1, **TINY), s, 3, ladder, steps=2, max_photos=4)
+    assert set(speeds) == {"default", "medium", "tiny"} and all(v > 0 for v in speeds.values())
+    lo, hi = sorted((speeds["default"], speeds["tiny"]))
+    assert lo <= speeds["medium"] <= hi
