@@ -9,8 +9,11 @@ mask and its shapes, an import batch), and orphan photos do not pile up (re-runn
 import adopts them). Prints tried / recovered / violated per operation.
 
 Operations: ``import`` (photos), ``mask-import`` (a folder of label PNGs), ``label-edit``
-(document edits and saves), ``class-delete``, ``class-rename``, ``remove`` (to the trash)
-and ``export`` (label PNGs).
+(document edits and saves), ``class-delete``, ``class-rename``, ``remove`` (to the trash),
+``export`` (label PNGs) and ``train`` (a tiny training run that writes its checkpoints after
+every epoch; the child imports TensorFlow itself, this process never does, so forking stays
+safe). After a killed training run, every run folder's JSON files parse, every checkpoint is a
+whole Keras archive, and the run the app would pick ("latest run") has a model.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 OPERATIONS = ("import", "mask-import", "label-edit", "class-delete", "class-rename",
-              "remove", "export")
+              "remove", "export", "train")
 N_IMAGES = 24
 W, H = 64, 48
 EDIT_BOX = (10, 8, 20, 14)  # x, y, w, h of the rect the label edit adds (class 2)
@@ -155,10 +158,25 @@ def _op_export(proj: Path, ctx: dict) -> None:
         masks.export_label_pngs(p, proj.parent / "export")
 
 
+def _op_train(proj: Path, ctx: dict) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from fashionseg_gui.core import train as T
+    from fashionseg_gui.core.project import Project
+    from fashionseg_gui.core.train_config import TrainConfig
+
+    T.CHECKPOINT_INTERVAL_S = 0.0  # a checkpoint after every epoch: many writes to cut into
+    config = TrainConfig(epochs=8, min_steps_per_epoch=2, batch_size=2, input_height=32,
+                         input_width=48, depth=2, base_width=4, warmup_fraction=0.0,
+                         early_stopping_patience=None, augment_rotate=False,
+                         augment_scale=False, augment_color=False, recipe="manual")
+    with Project.open(proj) as p:
+        T.train(config, p)
+
+
 RUNNERS: dict[str, Callable[[Path, dict], None]] = {
     "import": _op_import, "mask-import": _op_mask_import, "label-edit": _op_label_edit,
     "class-delete": _op_class_delete, "class-rename": _op_class_rename, "remove": _op_remove,
-    "export": _op_export,
+    "export": _op_export, "train": _op_train,
 }
 
 
@@ -185,6 +203,55 @@ def _run_child(op: str, proj: Path, ctx: dict, delay: float | None) -> bool:
 
 
 # --- the invariants (checked in this process) ------------------------------------------------
+def _keras_archive_problem(path: Path) -> str | None:
+    """Why ``path`` is not a whole Keras 3 archive (checked as a zip; TensorFlow stays out)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if not {"config.json", "model.weights.h5"} <= names:
+                return "archive without its config or weights"
+            if z.testzip() is not None:
+                return "archive with a damaged member"
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"not a readable archive ({exc})"
+    return None
+
+
+def check_runs(proj: Path) -> list[str]:
+    """What is wrong with the run folders after a kill (empty when they can be trusted)."""
+    import json
+
+    from fashionseg_gui.core.runs import RunError, has_model, latest_run
+
+    bad: list[str] = []
+    runs = proj / "runs"
+    if not runs.is_dir():
+        return bad
+    for run in sorted(r for r in runs.iterdir() if r.is_dir()):
+        for name in ("config.json", "metrics.json"):
+            f = run / name
+            if f.exists():
+                try:
+                    json.loads(f.read_text(encoding="utf-8"))
+                except (ValueError, OSError):
+                    bad.append(f"{run.name}: torn {name}")
+        # (a ".name.partial.keras" is a save cut short before its rename: never read)
+        for ckpt in sorted(c for c in (run / "checkpoints").glob("*.keras")
+                           if not c.name.startswith(".")):
+            problem = _keras_archive_problem(ckpt)
+            if problem:
+                bad.append(f"{run.name}: {ckpt.name} is a {problem}")
+    try:
+        chosen = latest_run(runs)
+    except RunError:
+        return bad  # no model yet: the app says "train one first"
+    if not has_model(chosen):
+        bad.append(f"latest run {chosen.name} has no model")
+    return bad
+
+
 def check(op: str, proj: Path, ctx: dict, before: dict) -> list[str]:
     """The violated invariants of a project after a kill (empty when it can be trusted)."""
     import numpy as np
@@ -237,6 +304,8 @@ def check(op: str, proj: Path, ctx: dict, before: dict) -> list[str]:
             bad.append(f"import batch partly kept: {n_now - n_old} of 10")
         if op == "remove" and n_now not in (n_old, n_old - len(before["ids"][::2])):
             bad.append(f"removal partly kept: {n_old - n_now} gone")
+        if op == "train":
+            bad.extend(check_runs(proj))
         left = p.find_leftovers()
         if op == "import":
             # Recovery: the user imports the same photos again; copies are adopted, not doubled.
@@ -269,8 +338,12 @@ def _before(template: Path, ctx: dict) -> dict:
 
 
 def run_trials(kills: int, seed: int = 0, ops: tuple[str, ...] = OPERATIONS,
-               keep: Path | None = None, out: Callable[[str], None] = print) -> dict[str, Tally]:
-    """Run ``kills`` trials spread over ``ops``; returns the tally per operation."""
+               keep: Path | None = None, out: Callable[[str], None] = print,
+               timing_runs: int = 3) -> dict[str, Tally]:
+    """Run ``kills`` trials spread over ``ops``; returns the tally per operation.
+
+    Each operation first runs ``timing_runs`` times uncut; the kill delays are spread over
+    its median duration."""
     if not hasattr(os, "fork"):
         raise RuntimeError("the crash benchmark needs os.fork (Linux or macOS)")
     rng = random.Random(seed)
@@ -292,14 +365,14 @@ def run_trials(kills: int, seed: int = 0, ops: tuple[str, ...] = OPERATIONS,
         durations = {}
         for op in ops:  # how long each operation takes uncut (median of 3), to spread the kills
             runs = []
-            for _ in range(3):
+            for _ in range(max(1, timing_runs)):
                 trial = tmp_path / "timing"
                 shutil.copytree(tmp_path / "template" / "proj", trial / "proj")
                 t0 = time.perf_counter()
                 _run_child(op, trial / "proj", ctx, None)
                 runs.append(time.perf_counter() - t0)
                 shutil.rmtree(trial)
-            durations[op] = max(0.005, sorted(runs)[1])
+            durations[op] = max(0.005, sorted(runs)[len(runs) // 2])
         out("operation durations (uncut): " + ", ".join(f"{op} {d * 1000:.0f} ms"
                                                          for op, d in durations.items()))
         for k in range(kills):
