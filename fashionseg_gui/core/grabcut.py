@@ -77,7 +77,9 @@ def _run(image: np.ndarray, state: GrabCutState, iterations: int, init: bool,
             cancel_token.raise_if_cancelled()
         mode = cv2.GC_INIT_WITH_MASK if (init and i == 0) else cv2.GC_EVAL
         try:
-            cv2.grabCut(crop, gc, None, state.bgd_model, state.fgd_model, 1, mode)
+            # The rectangle is unused with a mask; cv2's stubs want one, but None is accepted.
+            cv2.grabCut(crop, gc, None, state.bgd_model, state.fgd_model, 1,  # type: ignore[call-overload]
+                        mode)
         except cv2.error as exc:  # e.g. a colour model without samples
             raise GrabCutError(f"GrabCut could not separate the outfit: {exc.err}") from exc
         if on_progress is not None:
