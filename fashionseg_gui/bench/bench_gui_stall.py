@@ -30,10 +30,16 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
+
+    from fashionseg_gui.core.project import Project
 
 HEARTBEAT_MS = 10
 CASES = ("train", "delete-class", "drop-folder", "via-parse", "predict")
@@ -65,7 +71,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="predict: unlabelled photos to predict (200)")
 
 
-def _synthetic_project(root: Path, n: int) -> Any:
+def _synthetic_project(root: Path, n: int) -> Project:
     """Photos of 320x240 with coloured blobs; the mask is derivable from the photo."""
     from PIL import Image
 
@@ -93,7 +99,7 @@ def _synthetic_project(root: Path, n: int) -> Any:
     return project
 
 
-def _folder_project(root: Path, data: Path, mapping_path: Path | None, n: int) -> Any:
+def _folder_project(root: Path, data: Path, mapping_path: Path | None, n: int) -> Project:
     from fashionseg_gui.cli import UserError
     from fashionseg_gui.core.masks import load_mapping_json, read_label_mask
     from fashionseg_gui.core.project import Project
@@ -239,7 +245,7 @@ class _Heartbeat:
         self.timer.setInterval(HEARTBEAT_MS)
         self.timer.timeout.connect(lambda: self.beats.append(time.perf_counter()))
 
-    def run_until(self, app: Any, done: Any, timeout: float) -> tuple[np.ndarray, float]:
+    def run_until(self, app: QCoreApplication, done: Callable[[], bool], timeout: float) -> tuple[np.ndarray, float]:
         """Process events until ``done()`` (or ``timeout`` s); the gaps (ms) and seconds."""
         self.beats.clear()
         self.timer.start()
@@ -253,7 +259,7 @@ class _Heartbeat:
         return np.diff(np.array([t0, *self.beats])) * 1000, seconds
 
 
-def _masks_project(root: Path, n: int, size: tuple[int, int] = (320, 240)) -> Any:
+def _masks_project(root: Path, n: int, size: tuple[int, int] = (320, 240)) -> Project:
     """``n`` photos with masks of the four default classes (one PNG photo shared by all)."""
     from PIL import Image
 
@@ -314,7 +320,7 @@ def _via_file(root: Path, n: int, regions: int = 20, points: int = 30) -> Path:
     return path
 
 
-def _train_tiny(project: Any) -> None:
+def _train_tiny(project: Project) -> None:
     from fashionseg_gui.core.train import TrainConfig, train
 
     train(TrainConfig.from_dict({"epochs": 1, "batch_size": 4, "learning_rate": 5e-3,
@@ -370,11 +376,11 @@ def _run_job_case(args: argparse.Namespace) -> int:
 
         dialog_seen: list[float] = []
         if args.case == "via-parse":  # the dialog is where the parse ends: answer "cancel"
-            def refuse(dlg: Any) -> int:
+            def refuse(dlg: QDialog) -> int:
                 dialog_seen.append(time.perf_counter())
                 return int(QDialog.DialogCode.Rejected)
 
-            def refuse_open(dlg: Any) -> None:
+            def refuse_open(dlg: QDialog) -> None:
                 dialog_seen.append(time.perf_counter())
                 dlg.reject()
 

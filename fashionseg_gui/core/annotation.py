@@ -410,7 +410,7 @@ class AnnotationDocument:
             if lost.any():
                 beneath = self._drawn(self.shapes[:i])
                 self.mask[sl][lost[sl]] = beneath[sl][lost[sl]]
-            if take.any():
+            if take.any() and isinstance(new_cls, int):  # nothing to take without a class
                 self.mask[sl][take[sl]] = int(new_cls)
             return sl
 
@@ -460,6 +460,7 @@ class AnnotationDocument:
     def _apply_step(self, step: UndoStep, forward: bool) -> Region | None:
         if step.box is not None:
             patch = step.new if forward else step.old
+            assert patch is not None  # a step with a box keeps its old and new pixels
             self.mask[_region(step.box)] = patch
         shapes = step.shapes_after if forward else step.shapes_before
         if shapes is not None:

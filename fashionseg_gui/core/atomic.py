@@ -112,5 +112,5 @@ def atomic_save_png(path: str | os.PathLike[str], array: np.ndarray) -> None:
 def atomic_save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
     """Save arrays as a compressed ``.npz`` (no pickled objects), atomically."""
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    np.savez_compressed(buf, allow_pickle=False, **arrays)
     atomic_write_bytes(path, buf.getvalue())

@@ -12,18 +12,24 @@ the same random geometry for photo and mask (nearest neighbour and fill 255 for 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tensorflow as tf
 
 from fashionseg_gui.core.labels import IGNORE
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
+    from fashionseg_gui.core.project import Project
+    from fashionseg_gui.core.train_config import TrainConfig
 
 SPLITS = ("train", "val", "test")
 
@@ -89,8 +95,8 @@ def _read_rgb(path: Path) -> np.ndarray:
     from PIL import Image, ImageOps
 
     with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im)
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+        upright = ImageOps.exif_transpose(im)
+        return np.asarray(upright.convert("RGB"), dtype=np.uint8)
 
 
 def _read_gray(path: Path) -> np.ndarray:
@@ -151,13 +157,13 @@ def samples_from_folder(
             values = _read_gray(path)
             return values if lut is None else lut[values]
 
-        samples.append(Sample(sid, lambda p=photos[sid]: _read_rgb(p), load_mask))
+        samples.append(Sample(sid, functools.partial(_read_rgb, photos[sid]), load_mask))
     if not samples:
         raise DataError(f"no photo + mask pairs found in {image_dir} and {mask_dir}")
     return samples
 
 
-def samples_from_project(project: Any, config: Any = None) -> list[Sample]:
+def samples_from_project(project: Project, config: TrainConfig | None = None) -> list[Sample]:
     """Samples of a project's labelled and corrected images (``Project.labelled_ids()``).
 
     ``config`` (a ``TrainConfig``) is accepted for symmetry with the training call and
@@ -168,8 +174,8 @@ def samples_from_project(project: Any, config: Any = None) -> list[Sample]:
         record = project.images[image_id]
         samples.append(Sample(
             image_id,
-            lambda i=image_id: project.read_image(i),
-            lambda i=image_id: project.read_mask(i),
+            functools.partial(project.read_image, image_id),
+            functools.partial(project.read_mask, image_id),
             record.split,
         ))
     if not samples:
@@ -209,7 +215,7 @@ def min_val_images(n: int) -> int:
     return 2 if n >= MIN_TWO_VAL_FROM else 1
 
 
-def move_to_split(project: Any, ids: Iterable[str], split: str | None) -> list[str]:
+def move_to_split(project: Project, ids: Iterable[str], split: str | None) -> list[str]:
     """Move images of ``project`` to ``split`` (``"train"``, ``"val"``, ``"test"`` or None
     = let the next split decide) in one save of project.json; returns the ids moved.
 
@@ -267,7 +273,8 @@ def assign_splits(
     if not 0.0 <= val_fraction < 1.0:
         raise DataError(f"validation fraction must be in [0, 1); got {val_fraction}")
     ids = sorted(set(ids))
-    existing = {k: v for k, v in (existing or {}).items() if v in SPLITS and k in set(ids)}
+    kept = {k: v for k, v in (existing or {}).items()
+            if isinstance(v, str) and v in SPLITS and k in set(ids)}
     strata = strata or {}
     n = len(ids)
     target_total = max(min_val_images(n), round(val_fraction * n)) if n >= 2 else 0
@@ -283,10 +290,10 @@ def assign_splits(
             if rest > 0 and quota[s] < len(groups[s]):
                 quota[s] += 1
                 rest -= 1
-    result = dict(existing)
+    result = dict(kept)
     for s, members in groups.items():
-        have = sum(1 for m in members if existing.get(m) == "val")
-        free = sorted((m for m in members if m not in existing), key=lambda m: _hash01(seed, m))
+        have = sum(1 for m in members if kept.get(m) == "val")
+        free = sorted((m for m in members if m not in kept), key=lambda m: _hash01(seed, m))
         need = max(0, quota[s] - have)
         for k, m in enumerate(free):
             result[m] = "val" if k < need else "train"
@@ -302,7 +309,7 @@ def split_samples(
     val_fraction: float = 0.1,
     seed: int = 0,
     num_classes: int | None = None,
-    project: Any = None,
+    project: Project | None = None,
 ) -> tuple[list[Sample], list[Sample], dict[str, str]]:
     """Split samples into train and validation (stratified by dominant class).
 
@@ -479,7 +486,7 @@ def cache_samples(
     target_hw: tuple[int, int],
     multiple: int = 16,
     num_classes: int | None = None,
-    cancel_token: Any = None,
+    cancel_token: CancelToken | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> CachedSet:
     """Decode and letterbox every sample once into contiguous uint8 arrays.
@@ -611,7 +618,8 @@ def make_dataset(
 
 def augmentation_preview(samples: Sequence[Sample], n: int, seed: int = 0,
                          target_hw: tuple[int, int] = (384, 256),
-                         augment: AugmentConfig | None = None, config: Any = None,
+                         augment: AugmentConfig | None = None,
+                         config: TrainConfig | None = None,
                          ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n`` augmented (photo uint8, mask uint8) pairs, cycling over ``samples`` (for the GUI).
 
@@ -662,7 +670,7 @@ def class_weights(masks: np.ndarray, num_classes: int, power: float = 0.5,
 
 
 def write_tfrecords(samples: Sequence[Sample], out_dir: str | Path, shards: int = 4,
-                    cancel_token: Any = None) -> list[Path]:
+                    cancel_token: CancelToken | None = None) -> list[Path]:
     """Write samples as sharded TFRecords (PNG-encoded photo and mask, id, split).
 
     Returns the shard paths (``data-00000-of-0000N.tfrecord``).
@@ -726,6 +734,11 @@ def read_tfrecords(paths: str | Path | Sequence[str | Path]) -> tf.data.Dataset:
     return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def _returning(value: np.ndarray) -> Callable[[], np.ndarray]:
+    """A loader that returns ``value`` (already decoded)."""
+    return lambda: value
+
+
 def samples_from_tfrecords(paths: str | Path | Sequence[str | Path]) -> list[Sample]:
     """Samples of shards written by :func:`write_tfrecords` (decoded into memory once),
     with the split each record carries (``""`` = unassigned)."""
@@ -733,7 +746,7 @@ def samples_from_tfrecords(paths: str | Path | Sequence[str | Path]) -> list[Sam
     for rec in read_tfrecords(paths).as_numpy_iterator():
         image, mask = rec["image"], rec["mask"]
         split = rec["split"].decode() or None
-        samples.append(Sample(rec["id"].decode(), lambda x=image: x, lambda m=mask: m,
+        samples.append(Sample(rec["id"].decode(), _returning(image), _returning(mask),
                               split if split in SPLITS else None))
     if not samples:
         raise DataError(f"no records in {paths}")

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from fashionseg_gui.core.cancel import CancelToken
+
 __all__ = ["GrabCutError", "GrabCutResult", "GrabCutState", "propose_from_lasso",
            "propose_from_rect", "refine"]
 
@@ -61,7 +63,7 @@ def _roi(h: int, w: int, r0: int, c0: int, r1: int, c1: int) -> tuple[int, int, 
 
 
 def _run(image: np.ndarray, state: GrabCutState, iterations: int, init: bool,
-         cancel_token: Any, on_progress: Callable[..., Any] | None) -> GrabCutResult:
+         cancel_token: CancelToken | None, on_progress: Callable[..., Any] | None) -> GrabCutResult:
     import cv2
 
     r0, c0, r1, c1 = state.roi
@@ -77,7 +79,9 @@ def _run(image: np.ndarray, state: GrabCutState, iterations: int, init: bool,
             cancel_token.raise_if_cancelled()
         mode = cv2.GC_INIT_WITH_MASK if (init and i == 0) else cv2.GC_EVAL
         try:
-            cv2.grabCut(crop, gc, None, state.bgd_model, state.fgd_model, 1, mode)
+            # The rectangle is unused with a mask; cv2's stubs want one, but None is accepted.
+            cv2.grabCut(crop, gc, None, state.bgd_model, state.fgd_model, 1,  # type: ignore[call-overload]
+                        mode)
         except cv2.error as exc:  # e.g. a colour model without samples
             raise GrabCutError(f"GrabCut could not separate the outfit: {exc.err}") from exc
         if on_progress is not None:
@@ -92,7 +96,7 @@ def _new_state(roi: tuple[int, int, int, int], gc: np.ndarray) -> GrabCutState:
 
 
 def propose_from_rect(image: np.ndarray, rect: tuple[int, int, int, int], *, iterations: int = 4,
-                      cancel_token: Any = None,
+                      cancel_token: CancelToken | None = None,
                       on_progress: Callable[..., Any] | None = None) -> GrabCutResult:
     """Propose the foreground inside a box.
 
@@ -136,7 +140,7 @@ def propose_from_rect(image: np.ndarray, rect: tuple[int, int, int, int], *, ite
 
 
 def propose_from_lasso(image: np.ndarray, points: Sequence[tuple[float, float]], *,
-                       iterations: int = 4, cancel_token: Any = None,
+                       iterations: int = 4, cancel_token: CancelToken | None = None,
                        on_progress: Callable[..., Any] | None = None) -> GrabCutResult:
     """Propose the foreground inside a rough closed stroke (lasso) of ``(x, y)`` pixels.
 
@@ -163,7 +167,8 @@ def propose_from_lasso(image: np.ndarray, points: Sequence[tuple[float, float]],
 
 
 def refine(image: np.ndarray, state: GrabCutState, fg: np.ndarray | None = None,
-           bg: np.ndarray | None = None, *, iterations: int = 2, cancel_token: Any = None,
+           bg: np.ndarray | None = None, *, iterations: int = 2,
+           cancel_token: CancelToken | None = None,
            on_progress: Callable[..., Any] | None = None) -> GrabCutResult:
     """Refine a proposal with strokes marking sure foreground (``fg``) and background (``bg``).
 

@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -280,7 +282,8 @@ def _composite_on_white(rgba: Image.Image) -> Image.Image:
 
 
 def _has_transparency(rgba: Image.Image) -> bool:
-    lo, _hi = rgba.getchannel("A").getextrema()
+    # One band: (min, max) as ints, not the per-band tuples of a multi-band image.
+    lo, _hi = cast("tuple[int, int]", rgba.getchannel("A").getextrema())
     return lo < 255
 
 
@@ -443,7 +446,7 @@ def _decode(raw: bytes, name: str, *, shape_rules: bool,
     return rgb, facts
 
 
-def read_input_bytes(path: str | Path, error: type[Exception] = ImageRejected) -> bytes:
+def read_input_bytes(path: str | os.PathLike[str], error: type[Exception] = ImageRejected) -> bytes:
     """The bytes of a file the user chose to import, or ``error`` with a one-line reason.
 
     Reasons: file not found, not a file, empty file, cannot read (with the OS's words).
@@ -473,7 +476,7 @@ def read_input_bytes(path: str | Path, error: type[Exception] = ImageRejected) -
         raise error(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
-def decode_for_import(path: str | Path) -> DecodedImage:
+def decode_for_import(path: str | os.PathLike[str]) -> DecodedImage:
     """Read and check one image file for import into a project.
 
     Parameters
@@ -516,7 +519,7 @@ def decode_for_import(path: str | Path) -> DecodedImage:
     )
 
 
-def load_rgb(path: str | Path) -> np.ndarray:
+def load_rgb(path: str | os.PathLike[str]) -> np.ndarray:
     """Load an image stored in a project as an upright uint8 (H, W, 3) RGB array.
 
     Uses the same conversion rules as :func:`decode_for_import` (but not the minimum-side and
@@ -532,7 +535,7 @@ def load_rgb(path: str | Path) -> np.ndarray:
     return np.array(rgb, dtype=np.uint8)
 
 
-def make_thumbnail(path: str | Path, size: int | tuple[int, int]) -> np.ndarray:
+def make_thumbnail(path: str | os.PathLike[str], size: int | tuple[int, int]) -> np.ndarray:
     """A small upright RGB copy that fits in ``size`` (aspect ratio kept, never enlarged).
 
     JPEGs are decoded at reduced scale (``Image.draft``), so this is fast for big photos.

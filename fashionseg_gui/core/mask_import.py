@@ -12,12 +12,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fashionseg_gui.core.labels import IGNORE
 from fashionseg_gui.core.masks import MASK_SUFFIXES, MaskRejected, read_label_mask
 
 if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
     from fashionseg_gui.core.project import Project
 
 _STEM_TAGS = ("_mask", "-mask", ".mask", "_label", "-label", "_labels", "_gt", "_seg")
@@ -100,7 +101,7 @@ def import_mask_folder(
     colour_map: dict[tuple[int, int, int], int] | None = None,
     overwrite: bool = True,
     on_progress: ProgressFn | None = None,
-    cancel_token: Any = None,
+    cancel_token: CancelToken | None = None,
 ) -> MaskImportReport:
     """Import a folder of label masks into a project, one mask per project image.
 
@@ -195,7 +196,7 @@ def _import_mask_files(project: Project, files: list[Path], composed: dict[int, 
                        status: str, overwrite: bool, by_stem: dict[str, list[str]],
                        by_stem_fold: dict[str, list[str]], used: dict[str, str],
                        report: MaskImportReport, on_progress: ProgressFn | None,
-                       cancel_token: Any) -> None:
+                       cancel_token: CancelToken | None) -> None:
     for n, path in enumerate(files, 1):
         if cancel_token is not None and getattr(cancel_token, "cancelled", False):
             report.cancelled = True

@@ -552,7 +552,7 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         if src is None or layers[src[0]]["class_name"] != "Conv2D":
             continue
         consumers = [e for e in config["layers"] for node in e.get("inbound_nodes") or []
-                     for a in node["args"] if history(a) and history(a)[0] == src[0]]
+                     for a in node["args"] if (hist := history(a)) and hist[0] == src[0]]
         if len(consumers) == 1:  # the convolution feeds only this normalisation
             folds[name] = src[0]
     if not folds:
@@ -567,9 +567,10 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
                 return value
             return {k: rewire(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
+            kind = type(value)  # taken before the length check narrows it to a 3-tuple
             if len(value) == 3 and isinstance(value[0], str) and value[0] in folds:
-                return type(value)([folds[value[0]], value[1], value[2]])
-            return type(value)(rewire(v) for v in value)
+                return kind([folds[value[0]], value[1], value[2]])
+            return kind(rewire(v) for v in value)
         return value
 
     new_layers = []

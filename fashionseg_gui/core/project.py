@@ -42,7 +42,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ from fashionseg_gui.core.atomic import (
     atomic_write_json,
     encode_png,
 )
+from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.core.labels import IGNORE, hex_to_rgb, rgb_to_hex
 from fashionseg_gui.core.lock import LockHolder, ProjectLock
 from fashionseg_gui.core.paths import UnsafePathError, check_file_name, check_id, safe_join
@@ -658,7 +659,8 @@ class Project:
         self.events.classes_changed.emit()
 
     def delete_class(self, class_id: int, pixels_to: int | None = None,
-                     on_progress: Any = None, cancel_token: Any = None) -> None:
+                     on_progress: Callable[[int, int, str], None] | None = None,
+                     cancel_token: CancelToken | None = None) -> None:
         """Delete a class; its pixels become ``pixels_to`` (a class id) or unlabelled (255).
 
         Ids above it shift down by one in every mask and shapes file, so masks stay dense.
@@ -899,7 +901,8 @@ class Project:
         return outcome
 
     def import_images(self, paths: Iterable[str | os.PathLike[str]], source: str = "",
-                      on_progress: Any = None, cancel_token: Any = None) -> list[ImportOutcome]:
+                      on_progress: Callable[[int, int, str], None] | None = None,
+                      cancel_token: CancelToken | None = None) -> list[ImportOutcome]:
         """Import many photos; one bad file never stops the batch. Saves once at the end."""
         paths = list(paths)
         outcomes: list[ImportOutcome] = []

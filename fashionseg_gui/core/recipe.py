@@ -40,9 +40,13 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.core.train_config import TrainConfig, cpu_flags, resolve_precision
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.data import Sample
 
 #: Settings a rung chooses; a user's explicit value of any of them wins over the rung's.
 RECIPE_KEYS = ("input_height", "input_width", "base_width", "depth", "mixed_precision")
@@ -152,10 +156,11 @@ def _clock_callback() -> Any:
     return Clock()
 
 
-def probe(config: TrainConfig, samples: Sequence[Any], num_classes: int,
+def probe(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
           rungs: Sequence[Rung] = LADDER, *, steps: int = 3, warmup: int = 1,
           max_photos: int = 16, fixed: Sequence[str] = (),
-          cancel_token: Any = None, measure: Sequence[str] | None = None) -> dict[str, float]:
+          cancel_token: CancelToken | None = None,
+          measure: Sequence[str] | None = None) -> dict[str, float]:
     """Training photos per second of each rung on this machine (TensorFlow imported here).
 
     A measured rung builds its network, compiles it, runs ``warmup`` steps (tracing) and
@@ -202,9 +207,9 @@ def rung_flops(config: TrainConfig, num_classes: int, rungs: Sequence[Rung],
     return out
 
 
-def _measure(config: TrainConfig, samples: Sequence[Any], num_classes: int,
+def _measure(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
              rungs: Sequence[Rung], *, steps: int, warmup: int, max_photos: int,
-             fixed: Sequence[str], cancel_token: Any) -> dict[str, float]:
+             fixed: Sequence[str], cancel_token: CancelToken | None) -> dict[str, float]:
     """Photos per second of each of ``rungs``, timed on the real pipeline."""
     import keras
 
@@ -267,10 +272,10 @@ def choose(speeds: dict[str, float], budget_s: float, n_train: int, n_val: int =
     return best[1], best[2], best[0]
 
 
-def fit_to_budget(config: TrainConfig, train_samples: Sequence[Any], n_val: int,
+def fit_to_budget(config: TrainConfig, train_samples: Sequence[Sample], n_val: int,
                   num_classes: int, *, rungs: Sequence[Rung] = LADDER,
                   probe_fn: Callable[..., dict[str, float]] | None = None,
-                  cancel_token: Any = None, **probe_kwargs: Any) -> Choice:
+                  cancel_token: CancelToken | None = None, **probe_kwargs: Any) -> Choice:
     """Probe the ladder and choose the rung for ``config.max_minutes``.
 
     ``probe_fn`` (default :func:`probe`) returns photos/s per rung name. The probe's own

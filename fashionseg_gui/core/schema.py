@@ -16,7 +16,8 @@ from typing import Any
 MAX_DEPTH = 64  # project.json nests about 6 deep; shapes and settings a little more
 
 _ID = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"}
-_COUNT = {"type": "integer", "minimum": 0, "maximum": 1_000_000}
+_COUNT_MAX = 1_000_000
+_COUNT = {"type": "integer", "minimum": 0, "maximum": _COUNT_MAX}
 
 PROJECT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -68,7 +69,7 @@ _OPTIONAL_STR_OR_NONE = ("split", "style")
 
 
 def _is_count(v: Any) -> bool:
-    return type(v) is int and 0 <= v <= _COUNT["maximum"]
+    return type(v) is int and 0 <= v <= _COUNT_MAX
 
 
 def _image_ok(d: Any) -> bool:

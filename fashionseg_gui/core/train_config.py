@@ -7,7 +7,10 @@ without loading TensorFlow. ``core.train`` runs it; ``config.json`` of a run sto
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.data import AugmentConfig
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 PRECISIONS = ("off", "bf16", "auto")
@@ -143,7 +146,7 @@ class TrainConfig:
         """Padding multiple ``stem_stride * 2**depth``."""
         return 2 ** int(self.depth) * int(self.stem_stride)
 
-    def augment_config(self) -> Any:
+    def augment_config(self) -> AugmentConfig:
         """The :class:`core.data.AugmentConfig` these flags select (imports TensorFlow)."""
         from fashionseg_gui.core import data as D
 

@@ -8,12 +8,12 @@ QThread (it imports TensorFlow); the dialog only paints the returned arrays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QCloseEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -30,6 +30,10 @@ from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.jobs import JobService
 from fashionseg_gui.workers.training import preload_tensorflow_libraries
 
+if TYPE_CHECKING:
+    from fashionseg_gui.core.data import AugmentConfig
+    from fashionseg_gui.core.project import Project
+
 IGNORE_RGB = (150, 150, 150)
 TILE_HEIGHT = 220
 JOB_KIND = "augment preview"
@@ -43,7 +47,7 @@ def wait_all(msecs: int = 30000, jobs: JobService | None = None) -> None:
     (jobs or JobService.shared()).stop(kinds=[JOB_KIND], msecs=msecs)
 
 
-def augment_config(config: Mapping[str, Any]) -> Any:
+def augment_config(config: Mapping[str, Any]) -> AugmentConfig:
     """The ``core.data.AugmentConfig`` that the panel's augmentation switches stand for."""
     from fashionseg_gui.core.data import AugmentConfig
 
@@ -56,8 +60,9 @@ def augment_config(config: Mapping[str, Any]) -> Any:
     )
 
 
-def run_preview(project: Any, config: Mapping[str, Any], n: int, seed: int, *,
-                cancel_token: CancelToken, on_progress: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+def run_preview(project: Project, config: Mapping[str, Any], n: int, seed: int, *,
+                cancel_token: CancelToken, on_progress: Callable[..., None],
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Augment ``n`` labelled photos of ``project`` as the training with ``config`` would.
 
     The photos are drawn at random (by ``seed``) among the labelled ones.
@@ -115,7 +120,7 @@ class AugmentPreviewDialog(QDialog):
         Number of pairs shown.
     """
 
-    def __init__(self, project: Any, config: Mapping[str, Any], parent: QWidget | None = None,
+    def __init__(self, project: Project, config: Mapping[str, Any], parent: QWidget | None = None,
                  n: int = 6, jobs: JobService | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Augmentation preview")
@@ -161,7 +166,7 @@ class AugmentPreviewDialog(QDialog):
         self.jobs.submit(worker, JOB_KIND, scope=root, owner=self)
 
     @Slot(object)
-    def _on_finished(self, pairs: Any) -> None:
+    def _on_finished(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]] | None) -> None:
         self._release()
         self.pairs = list(pairs or [])
         while self.grid.count():
@@ -195,7 +200,7 @@ class AugmentPreviewDialog(QDialog):
         self.jobs.cancel_all(owner=self)
         self.worker = None
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.shutdown()
         super().closeEvent(event)
 

@@ -16,11 +16,14 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from fashionseg_gui.core.cancel import CancelSource
+
+if TYPE_CHECKING:
+    from fashionseg_gui.workers.jobs import JobService
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,7 @@ class JobWorker(QObject):
         self.thread: QThread | None = None
         #: The :class:`~fashionseg_gui.workers.jobs.JobService` that keeps this worker alive
         #: until its thread ends (the shared one unless a service submitted it).
-        self.holder: Any = None
+        self.holder: JobService | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:

@@ -10,9 +10,12 @@ view connects to these signals, never to the psygnal group.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.project import Project
 
 #: psygnal event name -> Qt signal name (the same names).
 EVENTS = ("images_changed", "image_changed", "mask_changed", "classes_changed",
@@ -36,13 +39,13 @@ class ProjectSignals(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._project: Any = None
+        self._project: Project | None = None
 
     @property
-    def project(self) -> Any:
+    def project(self) -> Project | None:
         return self._project
 
-    def set_project(self, project: Any) -> None:
+    def set_project(self, project: Project | None) -> None:
         """Follow another project (disconnects from the previous one; same one: no-op)."""
         if project is self._project:
             return

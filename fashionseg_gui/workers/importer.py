@@ -12,11 +12,15 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fashionseg_gui.core.export import FORMATS
 from fashionseg_gui.core.filetypes import IMAGE_SUFFIXES, VIA_SUFFIXES
 from fashionseg_gui.core.project import ImportOutcome, Project
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
+    from fashionseg_gui.core.via import ViaFile
 
 #: Extensions picked up when a folder is imported (explicit files are tried whatever their name).
 IMAGE_EXTS = IMAGE_SUFFIXES
@@ -67,7 +71,7 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> DropPlan:
     return plan
 
 
-def collect_images(sources: Iterable[Path], *, cancel_token: Any = None,
+def collect_images(sources: Iterable[Path], *, cancel_token: CancelToken | None = None,
                    on_progress: Callable[..., None] | None = None) -> list[Path]:
     """Photos of ``sources``: files as given, folders walked recursively (sorted per folder).
 
@@ -158,7 +162,7 @@ class ViaJob:
     unlabelled_class: int | None = None
     background_rest: bool = False
     fill_closed_polylines: bool = True
-    via_file: Any = None
+    via_file: ViaFile | None = None
 
 
 @dataclass
@@ -166,13 +170,13 @@ class ParsedVia:
     """A VIA file read for the import dialog: the parsed file or why it cannot be read."""
 
     path: Path
-    via_file: Any = None
+    via_file: ViaFile | None = None
     error: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     guess: str | None = None
 
 
-def parse_via_job(paths: list[Path], class_names: list[str], *, cancel_token: Any = None,
+def parse_via_job(paths: list[Path], class_names: list[str], *, cancel_token: CancelToken | None = None,
                   on_progress: Callable[..., None] | None = None) -> list[ParsedVia]:
     """Read VIA files off the GUI thread, once each, with what the import dialog shows.
 
@@ -201,7 +205,7 @@ def parse_via_job(paths: list[Path], class_names: list[str], *, cancel_token: An
 
 
 def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | None = None,
-               source: str = "", *, cancel_token: Any = None,
+               source: str = "", *, cancel_token: CancelToken | None = None,
                on_progress: Callable[..., None] | None = None) -> ImportResult:
     """Import photos, then VIA files; one bad file never stops the batch.
 
@@ -262,7 +266,7 @@ def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | No
 
 
 def mask_folder_job(project: Project, folder: Path, mapping_json: Path | None = None, *,
-                    cancel_token: Any = None,
+                    cancel_token: CancelToken | None = None,
                     on_progress: Callable[..., None] | None = None) -> list[str]:
     """Import a folder of label masks (optionally with a value -> class mapping JSON).
 
@@ -304,7 +308,7 @@ def export_ids(project: Project) -> list[str]:
     return ids_of(project)
 
 
-def export_job(project: Project, fmt: str, out: Path, *, cancel_token: Any = None,
+def export_job(project: Project, fmt: str, out: Path, *, cancel_token: CancelToken | None = None,
                on_progress: Callable[..., None] | None = None) -> list[str]:
     """Export masks or annotations in ``fmt`` (a key of :data:`EXPORT_FORMATS`).
 

@@ -23,7 +23,6 @@ import logging
 import time
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, Signal, Slot
 
@@ -121,7 +120,7 @@ class Job:
     """
 
     def __init__(self, kind: str, worker: JobWorker, scope: Hashable | None, label: str,
-                 owner: Any = None) -> None:
+                 owner: object | None = None) -> None:
         self.kind = kind
         self.owner = owner
         self.worker = worker
@@ -196,7 +195,7 @@ class JobService(QObject):
         return f"{POLICY[kind].label} cannot start while {names} is running"
 
     def submit(self, worker: JobWorker, kind: str, scope: Hashable | None = None,
-               label: str = "", owner: Any = None) -> Job:
+               label: str = "", owner: object | None = None) -> Job:
         """Start ``worker`` (not started yet) now, or queue it, as :data:`POLICY` says.
 
         Connect the worker's signals before submitting it. A queued job starts when the jobs
@@ -228,8 +227,8 @@ class JobService(QObject):
         return job
 
     # --- queries ---------------------------------------------------------------------------
-    def jobs(self, scope: Any = ..., kinds: Iterable[str] | None = None,
-             owner: Any = None) -> list[Job]:
+    def jobs(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
+             owner: object | None = None) -> list[Job]:
         """Jobs not ended yet (queued or running), oldest first; filtered by scope, kinds
         and owner (``...``/None: any)."""
         wanted = set(kinds) if kinds is not None else None
@@ -240,8 +239,8 @@ class JobService(QObject):
     def job_of(self, worker: JobWorker) -> Job | None:
         return self._by_worker.get(id(worker))
 
-    def is_busy(self, scope: Any = ..., kinds: Iterable[str] | None = None,
-                owner: Any = None) -> bool:
+    def is_busy(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
+                owner: object | None = None) -> bool:
         return bool(self.jobs(scope, kinds, owner))
 
     def editing_locked(self, scope: Hashable | None) -> bool:
@@ -263,13 +262,13 @@ class JobService(QObject):
             job.worker.cancel()
             self.jobChanged.emit(job)
 
-    def cancel_all(self, scope: Any = ..., kinds: Iterable[str] | None = None,
-                   owner: Any = None) -> None:
+    def cancel_all(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
+                   owner: object | None = None) -> None:
         for job in reversed(self.jobs(scope, kinds, owner)):  # queued ones first
             self.cancel(job)
 
-    def stop(self, scope: Any = ..., kinds: Iterable[str] | None = None,
-             owner: Any = None, msecs: int = 30000) -> bool:
+    def stop(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
+             owner: object | None = None, msecs: int = 30000) -> bool:
         """Cancel and wait for the matching jobs (window closing); True if all ended.
 
         The service then takes the jobs' ends (``ended``) at once, so it no longer lists

@@ -8,17 +8,20 @@ received a prediction, which the Train panel turns into ``sigPredictionsReady``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.training import preload_tensorflow_libraries
 
+if TYPE_CHECKING:
+    from fashionseg_gui.core.project import Project
 
-def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
-                   cancel_token: CancelToken, on_progress: Any) -> list[str]:
+
+def run_prediction(project: Project, ids: Sequence[str], run_dir: str | Path, *,
+                   cancel_token: CancelToken, on_progress: Callable[..., None]) -> list[str]:
     """Predict ``ids`` of ``project`` with the best model of ``run_dir``.
 
     Returns
@@ -35,7 +38,7 @@ def run_prediction(project: Any, ids: Sequence[str], run_dir: str | Path, *,
 
 
 def run_export(run_dir: str | Path, out_dir: str | Path, num_classes: int, *,
-               cancel_token: CancelToken, on_progress: Any) -> str:
+               cancel_token: CancelToken, on_progress: Callable[..., None]) -> str:
     """Export the best model of ``run_dir`` as a SavedModel into ``out_dir``; returns the path."""
     preload_tensorflow_libraries()
     from fashionseg_gui.core.train import export_saved_model
@@ -60,7 +63,7 @@ class PredictionWorker(JobWorker):
         The run whose ``checkpoints/best.keras`` predicts.
     """
 
-    def __init__(self, project: Any, ids: Sequence[str], run_dir: str | Path) -> None:
+    def __init__(self, project: Project, ids: Sequence[str], run_dir: str | Path) -> None:
         super().__init__(run_prediction, project, list(ids), Path(run_dir), name="prediction")
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
+    from fashionseg_gui.core.project import Project
 
 
-def delete_class_job(project: Any, class_id: int, pixels_to: int | None, *,
-                     cancel_token: Any = None,
+def delete_class_job(project: Project, class_id: int, pixels_to: int | None, *,
+                     cancel_token: CancelToken | None = None,
                      on_progress: Callable[..., None] | None = None) -> int:
     """Delete class ``class_id`` (its pixels become ``pixels_to``, None: unlabelled).
 

@@ -23,13 +23,19 @@ import contextlib
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.data import Sample
+    from fashionseg_gui.core.project import Project
+    from fashionseg_gui.core.train import TrainData, TrainResult
+    from fashionseg_gui.core.train_config import TrainConfig
 
 #: Minimum seconds between two coalesced batch signals (10 Hz).
 BATCH_INTERVAL = 0.1
@@ -71,7 +77,7 @@ def preload_tensorflow_libraries() -> None:
         return
 
 
-def config_from_dict(values: Mapping[str, Any]) -> Any:
+def config_from_dict(values: Mapping[str, Any]) -> TrainConfig:
     """Build a ``core.train.TrainConfig`` from a dict, ignoring keys it does not know.
 
     Imports ``core.train`` (and so TensorFlow): call it on the worker thread.
@@ -81,8 +87,10 @@ def config_from_dict(values: Mapping[str, Any]) -> Any:
     return TrainConfig.from_dict(dict(values))
 
 
-def run_training(config: Any, project: Any, run_dir: str | Path | None = None, *,
-                 cancel_token: CancelToken, on_progress: Any) -> Any:
+def run_training(config: Mapping[str, Any] | TrainConfig,
+                 project: Project | TrainData | Sequence[Sample],
+                 run_dir: str | Path | None = None, *,
+                 cancel_token: CancelToken, on_progress: Callable[..., None]) -> TrainResult:
     """The job body: ``core.train.train`` with a config given as a dict or a ``TrainConfig``.
 
     Parameters
@@ -186,7 +194,8 @@ class TrainingWorker(JobWorker):
         Minimum seconds between two batch ``metrics`` signals.
     """
 
-    def __init__(self, config: Any, project: Any, run_dir: str | Path | None = None,
+    def __init__(self, config: Mapping[str, Any] | TrainConfig, project: Project,
+                 run_dir: str | Path | None = None,
                  batch_interval: float = BATCH_INTERVAL) -> None:
         super().__init__(run_training, config, project, run_dir, name="training")
         self.batch_interval = float(batch_interval)

@@ -185,6 +185,17 @@ def test_written_files_follow_the_umask(tmp_path: Path) -> None:
     assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o644
 
 
+def test_npz_never_pickles_and_a_refused_save_leaves_no_file(tmp_path: Path) -> None:
+    from fashionseg_gui.core.atomic import atomic_save_npz
+
+    atomic_save_npz(tmp_path / "ok.npz", probs=np.zeros((2, 3), np.float32))
+    with np.load(tmp_path / "ok.npz") as z:  # np.load refuses pickles by default
+        assert z["probs"].shape == (2, 3)
+    with pytest.raises(ValueError):
+        atomic_save_npz(tmp_path / "obj.npz", probs=np.array([{"a": 1}], dtype=object))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.npz"]
+
+
 # --- 3, 4: locks ------------------------------------------------------------------------------
 @pytest.mark.parametrize("content", [b"", b"garbage\x00", b'{"pid": 0}', b'{"pid": -1}',
                                      b'{"pid": 1, "host": "HOST", "time": 1}',

@@ -24,11 +24,13 @@ from fashionseg_gui.core.export.registry import ExportContext, ExportFormat, reg
 from fashionseg_gui.core.labels import IGNORE
 
 if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
     from fashionseg_gui.core.project import Project
 
 
 def export_coco(project: Project, out_path: str | Path, ids: Iterable[str] | None = None,
-                *, on_progress: ProgressFn | None = None, cancel_token: Any = None) -> dict:
+                *, on_progress: ProgressFn | None = None,
+                cancel_token: CancelToken | None = None) -> dict:
     """Export masks as a COCO instance-segmentation JSON (polygons).
 
     ``categories`` are classes 1..N (background is not a category; 255 pixels are left out).

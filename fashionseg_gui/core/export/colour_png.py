@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fashionseg_gui.core.atomic import atomic_save_png, atomic_write_json
 from fashionseg_gui.core.export.common import ProgressFn, colourise, ignore_colour, run_per_image
@@ -17,12 +17,13 @@ from fashionseg_gui.core.export.registry import ExportContext, ExportFormat, reg
 from fashionseg_gui.core.labels import hex_to_rgb, rgb_to_hex
 
 if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
     from fashionseg_gui.core.project import Project
 
 
 def export_colour_pngs(project: Project, out_dir: str | Path, ids: Iterable[str] | None = None,
                        *, on_progress: ProgressFn | None = None,
-                       cancel_token: Any = None) -> list[Path]:
+                       cancel_token: CancelToken | None = None) -> list[Path]:
     """Write each mask as an RGB PNG in the class colours (see :func:`colourise`).
 
     A class colour that cannot be read (e.g. ``"red"`` typed by hand is read as red; ``"#12"``

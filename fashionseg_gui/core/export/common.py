@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from fashionseg_gui.core.labels import IGNORE, hex_to_rgb
 from fashionseg_gui.core.masks import MaskRejected
 
 if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
     from fashionseg_gui.core.project import ClassInfo, Project
 
 ProgressFn = Callable[[int, int, str], None]
@@ -145,7 +146,7 @@ def write_classes_file(project: Project, out_dir: Path) -> None:
 
 def run_per_image(project: Project, out_dir: str | Path, ids: Iterable[str] | None, ext: str,
                 write: Callable[[str, Path], None], on_progress: ProgressFn | None,
-                cancel_token: Any) -> list[Path]:
+                cancel_token: CancelToken | None) -> list[Path]:
     """Write one file per image with a mask (``write(image_id, dest)``), checking cancel."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fashionseg_gui.core.atomic import atomic_save_png
 from fashionseg_gui.core.export.common import ProgressFn, run_per_image, write_classes_file
 from fashionseg_gui.core.export.registry import ExportContext, ExportFormat, register
 
 if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
     from fashionseg_gui.core.project import Project
 
 
 def export_label_pngs(project: Project, out_dir: str | Path, ids: Iterable[str] | None = None,
                       *, on_progress: ProgressFn | None = None,
-                      cancel_token: Any = None) -> list[Path]:
+                      cancel_token: CancelToken | None = None) -> list[Path]:
     """Write each mask as an 8-bit label PNG (value = class id, 255 = not labelled).
 
     Also writes ``classes.json`` (names, colours and an identity map, the format of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -16,6 +16,7 @@ from fashionseg_gui.core.export.registry import ExportContext, ExportFormat, reg
 from fashionseg_gui.core.labels import IGNORE
 
 if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
     from fashionseg_gui.core.project import ClassInfo, Project
 
 
@@ -52,7 +53,7 @@ def overlay(image: np.ndarray, mask: np.ndarray, classes: Sequence[ClassInfo],
 def export_overlays(project: Project, out_dir: str | Path, ids: Iterable[str] | None = None,
                     alpha: float = 0.5, *, quality: int = 90,
                     on_progress: ProgressFn | None = None,
-                    cancel_token: Any = None) -> list[Path]:
+                    cancel_token: CancelToken | None = None) -> list[Path]:
     """Write JPEG previews: the photo with the class colours blended in (see :func:`overlay`).
 
     Returns

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fashionseg_gui.core.masks import MaskRejected
 
 if TYPE_CHECKING:
+    from fashionseg_gui.core.cancel import CancelToken
     from fashionseg_gui.core.project import Project
 
 ProgressFn = Callable[[int, int, str], None]
@@ -21,7 +22,7 @@ class ExportContext:
 
     ids: list[str]
     on_progress: ProgressFn | None = None
-    cancel_token: Any = None
+    cancel_token: CancelToken | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -119,7 +120,7 @@ def output_path(project: Project, fmt: ExportFormat, out: str | Path) -> Path:
 
 def export(project: Project, fmt: str, out: str | Path, ids: list[str] | None = None, *,
            labelled_only: bool = False, on_progress: ProgressFn | None = None,
-           cancel_token: Any = None) -> ExportResult:
+           cancel_token: CancelToken | None = None) -> ExportResult:
     """Export ``project`` in format ``fmt`` (a key of :data:`FORMATS`) to ``out``.
 
     Parameters
