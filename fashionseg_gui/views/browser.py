@@ -150,13 +150,13 @@ class ImageListModel(QAbstractListModel):
         if not index.isValid() or self._project is None:
             return None
         image_id = self._ids[index.row()]
+        if role == IdRole:  # known even while a removed image's row is still listed
+            return image_id
         rec = self._project.images.get(image_id)
         if rec is None:
             return None
         if role in (Qt.ItemDataRole.DisplayRole, NameRole):
             return rec.original_name or rec.file
-        if role == IdRole:
-            return image_id
         if role == StatusRole:
             return rec.status
         if role == SplitRole:
@@ -575,8 +575,10 @@ class ImageBrowser(QWidget):
 
     # --- selection ----------------------------------------------------------------------
     def current_image_id(self) -> str | None:
-        idx = self.view.currentIndex()
-        return idx.data(IdRole) if idx.isValid() else None
+        # read from the list of ids, not the record: a removed image has no record left
+        # when ``images_changed`` arrives
+        idx = self.proxy.mapToSource(self.view.currentIndex())
+        return self.model.image_id(idx.row()) if idx.isValid() else None
 
     def visible_ids(self) -> list[str]:
         """Ids shown with the current filters, in the order shown."""

@@ -63,8 +63,8 @@ class TrashDialog(QDialog):
         lay.addWidget(self.info)
         lay.addWidget(self.list, 1)
         lay.addWidget(buttons)
-        self.restore_button.clicked.connect(self.restore_selected)
-        self.empty_button.clicked.connect(self.empty)
+        self.restore_button.clicked.connect(lambda _checked=False: self.restore_selected())
+        self.empty_button.clicked.connect(lambda _checked=False: self.empty())
         self.list.itemSelectionChanged.connect(self._update_enabled)
         self.refresh()
 
