@@ -50,6 +50,8 @@ class TrashDialog(QDialog):
         self.list = QListWidget(self)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setToolTip("Removed photos, newest first; select the ones to restore")
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names: no side scroll
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.restore_button = QPushButton("Restore selected", self)
         self.restore_button.setToolTip("Put the selected photos back into the project "
                                        "(with their masks, shapes and predictions)")
@@ -76,9 +78,10 @@ class TrashDialog(QDialog):
         for item in items:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.removed_at)) \
                 if item.removed_at else "?"
-            row = QListWidgetItem(f"{item.original_name or item.image_id}   ·   removed {when}")
+            row = QListWidgetItem(f"{when}   {item.original_name or item.image_id}")
             row.setData(KeyRole, (item.stamp, item.image_id))
-            row.setToolTip(f"{item.original_name}\nId: {item.image_id}\nRemoval: {item.stamp}")
+            row.setToolTip(f"{item.original_name}\nRemoved {when}\nId: {item.image_id}\n"
+                           f"Removal: {item.stamp}")
             self.list.addItem(row)
         if items:
             self.info.setText(f"{len(items)} photo(s) in the trash. Restore puts them back with "
