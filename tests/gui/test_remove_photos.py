@@ -181,6 +181,8 @@ def test_trash_dialog_restores_selected_and_empties_with_confirmation(
     dlg = window.trash_dialog
     assert dlg is not None and dlg.isVisible()
     assert sorted(dlg.trashed_ids()) == sorted(ids[:3])
+    assert dlg.list.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert dlg.list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     dlg.select_ids([ids[0]])
     qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
     assert ids[0] in project.images
