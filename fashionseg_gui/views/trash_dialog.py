@@ -14,6 +14,7 @@ from collections import defaultdict
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -176,3 +177,19 @@ class TrashDialog(QDialog):
         self._emptying = None
         self.refresh()
         QMessageBox.warning(self, "Empty trash", message)
+
+
+if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.trash_dialog [PROJECT]
+    import sys
+
+    from fashionseg_gui.views.style import apply_style, exec_demo, open_demo_project
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
+    demo = (Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1
+            else open_demo_project())
+    dialog = TrashDialog(demo)
+    dialog.show()
+    code = exec_demo(app)
+    demo.close()
+    raise SystemExit(code)
