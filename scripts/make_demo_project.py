@@ -18,12 +18,11 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 CCP = REPO.parent / "shared" / "data" / "ccp"
 DEMO = REPO / "projects" / "demo"
-COLOURS = ["#000000", "#f4c28b", "#e6194b", "#4363d8", "#3cb44b"]
 
 
 def main() -> int:
     sys.path.insert(0, str(REPO))
-    from fashionseg_gui.core.project import Project
+    from fashionseg_gui.core.project import DEMO_COLOURS, Project
 
     mapping = json.loads((CCP / "ccp5.json").read_text())
     lut = np.full(256, 255, np.uint8)
@@ -31,7 +30,7 @@ def main() -> int:
         lut[int(value)] = cls
     if DEMO.exists():
         shutil.rmtree(DEMO)
-    project = Project.create(DEMO, list(zip(mapping["classes"], COLOURS, strict=True)))
+    project = Project.create(DEMO, list(zip(mapping["classes"], DEMO_COLOURS, strict=True)))
     numbers = [1 + 33 * k for k in range(24)]
     for k, n in enumerate(numbers):
         photo = CCP / "images" / f"{n:04d}.jpg"

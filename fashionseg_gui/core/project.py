@@ -71,19 +71,33 @@ SPLITS = ("train", "val", "test")
 MAX_CLASSES = 255  # ids 0..254; 255 is the ignore label
 MAX_PROJECT_BYTES = 256 << 20  # a project.json larger than this is refused, not parsed
 
-DEFAULT_CLASSES: list[tuple[str, str]] = [
-    ("background", "#000000"),
-    ("bohemian", "#e6a23c"),
-    ("preppy", "#409eff"),
-    ("streetwear", "#f56c6c"),
+# Default class colours. The first colours are Okabe and Ito's colour-blind-safe set
+# (Color Universal Design, 2008) in an order that keeps skin hues (red-orange to tan, hue
+# about 0-50 degrees) for last: a class drawn over skin, hair or a photo's warm tones must
+# stand out, and the old tan default for skin was invisible on skin. Sky blue, yellow,
+# reddish purple, bluish green and blue come first; vermillion and orange, close to skin,
+# only from the sixth class on; then distinct extra colours (no beige, pink or brown).
+PALETTE = [
+    "#56b4e9", "#f0e442", "#cc79a7", "#009e73", "#0072b2", "#d55e00", "#e69f00",
+    "#911eb4", "#46f0f0", "#bcf60c", "#f032e6", "#008080", "#000075", "#808000",
+    "#aaffc3", "#800000", "#4363d8", "#3cb44b", "#808080", "#e6194b",
 ]
 
-# A palette for classes added without a colour (distinct, readable on photos).
-PALETTE = [
-    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0",
-    "#f032e6", "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#fffac8",
-    "#800000", "#aaffc3", "#808000", "#ffd8b1", "#000075", "#808080",
+DEFAULT_CLASSES: list[tuple[str, str]] = [
+    ("background", "#000000"),
+    ("bohemian", PALETTE[0]),
+    ("preppy", PALETTE[1]),
+    ("streetwear", PALETTE[2]),
 ]
+
+#: The demo project's classes as first shipped, and their colours now (from :data:`PALETTE`).
+#: A project whose classes are exactly the old ones (never recoloured by the user) gets the
+#: new colours when opened; any other project keeps its colours.
+OLD_DEMO_CLASSES: list[tuple[str, str]] = [
+    ("background", "#000000"), ("skin_hair", "#f4c28b"), ("upper", "#e6194b"),
+    ("lower", "#4363d8"), ("footwear_accessories", "#3cb44b"),
+]
+DEMO_COLOURS: list[str] = ["#000000", *PALETTE[:4]]
 
 
 class ProjectError(Exception):
@@ -289,6 +303,7 @@ class Project:
         self._transaction: dict[str, Any] | None = None
         self._batch_depth = 0
         self._save_pending = False
+        self._defaults_updated = False  # default class colours replaced on load
         # Import jobs add records on a worker thread while the GUI thread may save: every
         # change of ``images`` and every save holds this lock.
         self._mutex = threading.RLock()
@@ -383,6 +398,8 @@ class Project:
             project.save()
         if not project.read_only:
             project.reconcile()
+            if project._defaults_updated:  # the demo's untouched default colours
+                project.save()
         return project
 
     def _read_json_with_fallback(self, pfile: Path) -> int:
@@ -464,6 +481,10 @@ class Project:
         if not isinstance(settings, dict):
             raise ValueError("settings must be an object")
         transaction = data.get("transaction")
+        if [(c.name, c.color) for c in classes] == OLD_DEMO_CLASSES:
+            for c, color in zip(classes, DEMO_COLOURS, strict=True):
+                c.color = color
+            self._defaults_updated = True
         self.classes, self.images, self.settings = classes, images, dict(settings)
         self._transaction = dict(transaction) if isinstance(transaction, dict) else None
         self._sha_index = {r.sha256: r.id for r in self.images.values() if r.sha256}

@@ -121,4 +121,8 @@ def swatch_icon(color: str, size: int = 16, checked_ring: bool = False) -> QIcon
     p.setPen(QPen(QColor(_RING if checked_ring else "#00000060"), 1.5 if checked_ring else 1))
     p.drawRoundedRect(QRectF(1, 1, size - 2, size - 2), 3, 3)
     p.end()
-    return QIcon(pm)
+    result = QIcon(pm)
+    # The same pixmap when selected: the style would otherwise tint a selected row's
+    # swatch with the highlight colour, and the class colour must read exactly.
+    result.addPixmap(pm, QIcon.Mode.Selected)
+    return result

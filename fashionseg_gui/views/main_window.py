@@ -37,6 +37,7 @@ from fashionseg_gui.views.import_dialogs import ImportReportDialog, ViaImportFlo
 from fashionseg_gui.views.jobs_bar import JobsBar
 from fashionseg_gui.views.protocols import EditorLike
 from fashionseg_gui.views.style import STATUS_LABELS
+from fashionseg_gui.views.trash_dialog import TrashDialog
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.bridge import ProjectSignals
 from fashionseg_gui.workers.importer import (
@@ -49,6 +50,7 @@ from fashionseg_gui.workers.importer import (
     plan_paths,
 )
 from fashionseg_gui.workers.jobs import POLICY, Job, JobRefused, JobService
+from fashionseg_gui.workers.project_jobs import remove_images_job
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ DEFAULT_SIZE = (1400, 900)
 STOP_WAIT_MS = 120_000
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 VIA_FILTER = "VIA annotations (*.json *.csv);;All files (*)"
+#: Removing more photos than this at once runs as a job (off the GUI thread).
+REMOVE_IN_JOB = 20
 
 
 @dataclass
@@ -109,6 +113,7 @@ class MainWindow(QMainWindow):
         self.last_report_lines: list[str] = []
         self.report_dialog: ImportReportDialog | None = None
         self.train_panel: Any = None
+        self.trash_dialog: TrashDialog | None = None
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
@@ -242,6 +247,12 @@ class MainWindow(QMainWindow):
         if tools:
             edit_menu.addSeparator()
             edit_menu.addActions(tools)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.browser.remove_action)
+        self.trash_menu_action = edit_menu.addAction(icon("remove", self), "&Trash…")
+        self.trash_menu_action.setToolTip("Photos removed from the project: restore them or "
+                                          "empty the trash")
+        self.trash_menu_action.triggered.connect(lambda _checked=False: self.show_trash())
 
         view_menu = mb.addMenu("&View")
         view_menu.addActions([a.prev_image, a.next_image])
@@ -292,6 +303,10 @@ class MainWindow(QMainWindow):
         ps.classes_changed.connect(self.classes.refresh)
         ps.classes_changed.connect(self._update_class_label)
         self.browser.sigImageSelected.connect(self._on_image_selected)
+        self.browser.sigPositionChanged.connect(lambda _pos, _n: self._update_position())
+        self.browser.sigRemoveRequested.connect(self.remove_images)
+        self.browser.sigTrashRequested.connect(self.show_trash)
+        self.browser.sigError.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.classes.sigCurrentClassChanged.connect(self._on_class_from_panel)
         self.classes.sigClassVisibilityChanged.connect(self.editor.set_class_visible)
         self.classes.sigError.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
@@ -366,6 +381,9 @@ class MainWindow(QMainWindow):
         if not self._confirm_saved() or not self._confirm_stop_training("Close the project"):
             return False
         self.jobs.stop(scope=self.project.root, msecs=STOP_WAIT_MS)
+        if self.trash_dialog is not None:
+            self.trash_dialog.close()
+            self.trash_dialog = None
         self.editor.open_image(None)
         self.editor.set_project(None)
         self.browser.set_project(None)
@@ -416,6 +434,59 @@ class MainWindow(QMainWindow):
         self.editor.open_image(image_id)
         self.classes.set_image(image_id)
         self._update_position()
+
+    def remove_images(self, ids: list[str], confirm: bool = True) -> JobWorker | None:
+        """Move photos to the project trash after asking (the image list's Delete key).
+
+        Only the project's copies move (with their masks, shapes and predictions); the
+        user's original files are not touched, and Edit ▸ Trash… restores them until the
+        trash is emptied. More than :data:`REMOVE_IN_JOB` photos are moved in a job.
+        Returns the job's worker when one was started.
+        """
+        if not self._can_write("Remove photos") or not ids:
+            return None
+        assert self.project is not None
+        project = self.project
+        ids = [i for i in dict.fromkeys(ids) if i in project.images]
+        if not ids:
+            return None
+        if confirm:
+            what = (f"“{project.images[ids[0]].original_name or ids[0]}”" if len(ids) == 1
+                    else f"these {len(ids)} photos")
+            answer = QMessageBox.question(
+                self, "Remove from project",
+                f"Move {what} to the project trash, with their masks?\n\nYour original "
+                "files outside the project are not touched. Edit ▸ Trash… restores them "
+                "until the trash is emptied.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Yes)
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+        self.editor.save_now()  # unsaved edits go to the trash with the photo
+        if len(ids) > REMOVE_IN_JOB:
+            return self.start_job("remove", remove_images_job, project, ids)
+        try:
+            project.remove_images(ids)
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(self, "Remove from project", f"Nothing was removed: {exc}")
+            return None
+        self.statusBar().showMessage(f"{len(ids)} photo(s) moved to the trash "
+                                     "(Edit ▸ Trash… restores them)", 8000)
+        if self.trash_dialog is not None and self.trash_dialog.isVisible():
+            self.trash_dialog.refresh()
+        return None
+
+    def show_trash(self) -> TrashDialog | None:
+        """Open the project trash (restore photos, empty it)."""
+        if self.project is None:
+            QMessageBox.information(self, "Trash", "Open or create a project first.")
+            return None
+        if self.trash_dialog is not None:
+            self.trash_dialog.close()
+            self.trash_dialog.deleteLater()
+        self.trash_dialog = TrashDialog(self.project, self, jobs=self.jobs)
+        self.trash_dialog.open()
+        return self.trash_dialog
 
     def next_image(self) -> None:
         """Go to the next image in the browser's filtered list (the editor saves first)."""

@@ -83,12 +83,17 @@ def _style_plot(plot: pg.PlotItem, title: str, ylabel: str,
                 legend_offset: tuple[int, int] = (-5, 5)) -> None:
     plot.setTitle(title, color="#222222", size="10pt")
     plot.showGrid(x=True, y=True, alpha=0.25)
-    for name in ("left", "bottom"):
+    # Plain numbers on both axes: pyqtgraph would otherwise rescale small values and print
+    # a factor such as "(x0.001)" beside the label, which reads as part of the loss. No
+    # range enables the scaling (disabling the prefix alone still scales the tick values
+    # in pyqtgraph 0.14 and only hides the factor); setLabel() resets the ranges, so they
+    # are given with the label.
+    for name, text in (("left", ylabel), ("bottom", "epoch")):
         axis = plot.getAxis(name)
         axis.setPen("#666666")
         axis.setTextPen("#222222")
-    plot.setLabel("left", ylabel)
-    plot.setLabel("bottom", "epoch")
+        plot.setLabel(name, text, siPrefixEnableRanges=())
+        axis.enableAutoSIPrefix(False)
     legend = plot.addLegend(offset=legend_offset, labelTextColor="#222222", labelTextSize="8pt")
     legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 

@@ -89,6 +89,11 @@ POLICY: dict[str, Rule] = {
     # The editor's assisted outline: a new request supersedes the previous one.
     "grabcut": _rule("Assisted outline", ("grabcut",), REPLACE, show_after_ms=500),
     "read file": _rule("Reading", ()),
+    # Removing photos moves their files into the project trash; emptying deletes the trash.
+    "remove": _rule("Removing photos", ("import", "import masks", "export", "train", "predict",
+                                        "augment preview", "delete class", "remove",
+                                        "empty trash"), REFUSE, locks_editing=True),
+    "empty trash": _rule("Emptying the trash", ("empty trash",), REFUSE),
 }
 
 

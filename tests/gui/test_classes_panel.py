@@ -142,3 +142,21 @@ def test_read_only_project_disables_edits(qtbot, project, tmp_path):
     qtbot.addWidget(w)
     w.set_project(ro)
     assert not w.add_btn.isEnabled() and not w.delete_btn.isEnabled()
+
+
+def test_selected_class_swatch_keeps_its_exact_colour(qtbot, panel, project):
+    """The selection highlight must not tint the current class's swatch grey or blue."""
+    panel.resize(280, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_current_class(2)
+    panel.list.setFocus()
+    qtbot.wait(20)
+    item = panel.list.item(2)
+    assert item.isSelected()
+    rect = panel.list.visualItemRect(item)
+    img = panel.list.viewport().grab(rect).toImage()
+    want = QColor(project.classes[2].color)
+    found = {img.pixelColor(x, y).name() for x in range(min(40, img.width()))
+             for y in range(img.height())}
+    assert want.name() in found, (want.name(), sorted(found)[:20])
