@@ -32,6 +32,7 @@ from fashionseg_gui.core.project import Project, ProjectError
 from fashionseg_gui.core.settings import existing_recent, push_recent
 from fashionseg_gui.views.browser import ImageBrowser
 from fashionseg_gui.views.classes_panel import ClassesPanel
+from fashionseg_gui.views.current_class import CurrentClass
 from fashionseg_gui.views.icons import icon
 from fashionseg_gui.views.import_dialogs import ImportReportDialog, ViaImportFlow, report_lines
 from fashionseg_gui.views.jobs_bar import JobsBar
@@ -109,6 +110,9 @@ class MainWindow(QMainWindow):
         self.last_report_lines: list[str] = []
         self.report_dialog: ImportReportDialog | None = None
         self.train_panel: Any = None
+        #: The painting class: one state that the editor, the Classes panel and the status
+        #: bar all follow (a key, the panel or the tool bar combo writes it).
+        self.current_class = CurrentClass(self)
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
@@ -118,7 +122,8 @@ class MainWindow(QMainWindow):
         if editor is None:
             from fashionseg_gui.views.editor import EditorWidget
 
-            editor = EditorWidget(self, jobs=self.jobs, project_signals=self.project_signals)
+            editor = EditorWidget(self, jobs=self.jobs, project_signals=self.project_signals,
+                                  current_class=self.current_class)
         self.editor: EditorLike = editor
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
@@ -134,7 +139,7 @@ class MainWindow(QMainWindow):
 
         # --- docks --------------------------------------------------------------------------
         self.browser = ImageBrowser(self)
-        self.classes = ClassesPanel(self, jobs=self.jobs)
+        self.classes = ClassesPanel(self, jobs=self.jobs, current_class=self.current_class)
         self.docks = _Docks(self._dock("Images", "browser", self.browser,
                                        Qt.DockWidgetArea.LeftDockWidgetArea),
                             self._dock("Classes", "classes", self.classes,
@@ -292,7 +297,7 @@ class MainWindow(QMainWindow):
         ps.classes_changed.connect(self.classes.refresh)
         ps.classes_changed.connect(self._update_class_label)
         self.browser.sigImageSelected.connect(self._on_image_selected)
-        self.classes.sigCurrentClassChanged.connect(self._on_class_from_panel)
+        self.current_class.changed.connect(self._on_current_class)
         self.classes.sigClassVisibilityChanged.connect(self.editor.set_class_visible)
         self.classes.sigError.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.editor.sigCursorInfo.connect(self.cursor_label.setText)
@@ -377,6 +382,7 @@ class MainWindow(QMainWindow):
         self.project = None
         self.banner.hide()
         self._update_title()
+        self._update_class_label()
         self.sigProjectOpened.emit(None)
         return True
 
@@ -434,25 +440,24 @@ class MainWindow(QMainWindow):
 
     # --- classes ----------------------------------------------------------------------------
     def select_class(self, class_id: int) -> None:
-        """Make ``class_id`` the painting class (keys 0–9)."""
-        if self.classes.set_current_class(class_id):
-            self.editor.set_current_class(class_id)
-            self._update_class_label()
+        """Make ``class_id`` the painting class (keys 0–9; ignored if there is no such class)."""
+        if self.project is not None:
+            self.current_class.set(class_id)
 
-    def _on_class_from_panel(self, class_id: int) -> None:
-        self.editor.set_current_class(class_id)
+    def _on_current_class(self, class_id: int) -> None:
+        # An editor that does not share the state (a stand-in) is told; ours already follows.
+        if self.editor.current_class() != class_id:
+            self.editor.set_current_class(class_id)
         self._update_class_label()
 
     def _on_class_from_editor(self, class_id: int) -> None:
-        if class_id != self.classes.current_class():
-            self.classes.set_current_class(class_id)
-        self._update_class_label()
+        self.current_class.set(class_id)
 
     def _update_class_label(self) -> None:
         if self.project is None:
             self.class_label.setText("")
             return
-        cid = self.classes.current_class()
+        cid = self.current_class.value()
         if 0 <= cid < len(self.project.classes):
             c = self.project.classes[cid]
             self.class_label.setText(f'<span style="color:{c.color}">■</span> {c.name} ({cid})')
