@@ -1,0 +1,150 @@
+"""The real main window (real editor) driven as a user does: keys after a click elsewhere,
+one current class across projects, drops on the photo, the size at 1366x768, Help, take-over.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PIL import Image  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from fashionseg_gui.core.project import Project  # noqa: E402
+from fashionseg_gui.views.main_window import MainWindow  # noqa: E402
+
+
+def _make_project(root: Path, classes: list[tuple[str, str]], n: int = 3) -> Path:
+    project = Project.create(root, classes)
+    for i in range(n):
+        photo = np.full((90, 120, 3), 60 + 40 * i, np.uint8)
+        path = root.parent / f"{root.name}_{i}.png"
+        Image.fromarray(photo).save(path)
+        assert project.add_image_file(path, source="test").ok
+    project.save()
+    project.close()
+    return root
+
+
+@pytest.fixture
+def projects(tmp_path: Path) -> tuple[Path, Path, Path]:
+    a = _make_project(tmp_path / "a", [("background", "#000000"), ("skin_hair", "#e0a070"),
+                                       ("upper", "#2060e0"), ("lower", "#20c040"),
+                                       ("shoes", "#c02020")])
+    b = _make_project(tmp_path / "b", [("background", "#000000"), ("coat", "#a040c0"),
+                                       ("bag", "#e0e020"), ("hat", "#20e0e0"),
+                                       ("scarf", "#e02080")])
+    small = _make_project(tmp_path / "small", [("background", "#000000"),
+                                               ("dress", "#ff8000")])
+    return a, b, small
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+    yield w
+    w.close()
+
+
+def _vp(w: MainWindow, x: float, y: float) -> QPoint:
+    return w.editor.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
+
+
+def _drag(qtbot, w: MainWindow, points: list[tuple[int, int]]) -> None:
+    vp = w.editor.canvas.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     _vp(w, *points[0]))
+    for p in points[1:]:
+        qtbot.mouseMove(vp, _vp(w, *p))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       _vp(w, *points[-1]))
+
+
+def _click_thumbnail(qtbot, w: MainWindow, row: int) -> None:
+    view = w.browser.view
+    rect = view.visualRect(view.model().index(row, 0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def _agree(w: MainWindow) -> int:
+    """The class the editor's combo, the canvas, the panel and the status bar show (equal)."""
+    cid = w.current_class.value()
+    name = w.project.classes[cid].name
+    assert w.editor.current_class() == cid
+    assert w.editor.canvas.current_class == cid
+    assert w.editor.class_combo.currentData() == cid
+    assert w.editor.class_combo.currentText().startswith(name)
+    assert w.classes.current_class() == cid
+    assert w.classes.list.currentRow() == cid
+    assert name in w.classes.current_label.text()
+    assert f"{name} ({cid})" in w.class_label.text()
+    return cid
+
+
+# --- 12.6: tool keys work wherever the focus is ----------------------------------------------
+def test_tool_keys_work_after_clicking_a_thumbnail(qtbot, window, projects):
+    """Issue: after a click on a thumbnail, P B E F G V R were dead (digits and A/D worked),
+    so the next drag ran the previous tool."""
+    assert window.open_project(projects[0])
+    window.editor.set_tool("select")
+    _click_thumbnail(qtbot, window, 1)
+    ids = list(window.project.images)
+    assert window.editor.current_image_id() == ids[1]
+    focus = QApplication.focusWidget()
+    assert focus is window.browser.view or window.browser.isAncestorOf(focus)
+    for key, tool in [(Qt.Key.Key_P, "polygon"), (Qt.Key.Key_R, "rect"), (Qt.Key.Key_E, "eraser"),
+                      (Qt.Key.Key_F, "fill"), (Qt.Key.Key_G, "grabcut"), (Qt.Key.Key_V, "select"),
+                      (Qt.Key.Key_I, "eyedropper"), (Qt.Key.Key_B, "brush")]:
+        qtbot.keyClick(QApplication.focusWidget(), key)
+        assert window.editor.tool() == tool, key
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_2)
+    window.editor.canvas.set_brush_size(5)
+    _drag(qtbot, window, [(20, 30), (40, 30), (60, 30)])
+    assert window.editor.doc.mask[30, 40] == 2
+    assert window.editor.doc.image_id == ids[1]
+
+
+def test_typing_in_the_search_field_does_not_switch_tools(qtbot, window, projects):
+    assert window.open_project(projects[0])
+    window.editor.set_tool("select")
+    window.browser.search.setFocus()
+    qtbot.keyClicks(window.browser.search, "bag")
+    assert window.browser.search.text() == "bag"
+    assert window.editor.tool() == "select"
+
+
+# --- 12.5: one current class -----------------------------------------------------------------
+@pytest.mark.parametrize("other", [1, 2], ids=["other-classes", "fewer-classes"])
+def test_one_current_class_after_opening_another_project(qtbot, window, projects, other):
+    """Issue: after opening another project the tool bar showed and painted "lower (3)"
+    while the Classes panel and the status bar said "skin_hair (1)"."""
+    assert window.open_project(projects[0])
+    qtbot.keyClick(window, Qt.Key.Key_3)
+    assert _agree(window) == 3
+    assert window.open_project(projects[other])
+    cid = _agree(window)
+    assert cid == 1  # a new project starts with its first class
+    window.editor.set_tool("brush")
+    window.editor.canvas.set_brush_size(5)
+    _drag(qtbot, window, [(20, 40), (50, 40)])
+    assert window.editor.doc.mask[40, 35] == cid
+    # every way of choosing keeps them together: the panel, the combo, a key
+    window.classes.list.setCurrentRow(0)
+    assert _agree(window) == 0
+    window.editor.class_combo.setCurrentIndex(window.editor.class_combo.findData(1))
+    assert _agree(window) == 1
+    qtbot.keyClick(window, Qt.Key.Key_0)
+    assert _agree(window) == 0
+    qtbot.keyClick(window, Qt.Key.Key_4)  # no class 4 in the small project: unchanged
+    assert _agree(window) == (4 if other == 1 else 0)
