@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -30,6 +32,8 @@ from fashionseg_gui.workers.project_jobs import delete_class_job
 
 STYLES = ("none", "bohemian", "preppy", "streetwear")
 CUSTOM_STYLE = "custom…"
+#: Widest class name shown above the list (pixels).
+CURRENT_NAME_WIDTH = 150
 
 
 class DeleteClassDialog(QDialog):
@@ -232,8 +236,12 @@ class ClassesPanel(QWidget):
             self.current_label.setText("No project")
             return
         c = self._project.classes[self._current]
+        # A long name is cut in the middle (whole in the tooltip): it never widens the dock.
+        name = self.current_label.fontMetrics().elidedText(
+            c.name, Qt.TextElideMode.ElideMiddle, CURRENT_NAME_WIDTH)
         self.current_label.setText(
-            f'Painting with: <span style="color:{c.color}">■</span> <b>{c.name}</b>')
+            f'Painting with: <span style="color:{c.color}">■</span> <b>{html.escape(name)}</b>')
+        self.current_label.setToolTip(f"Painting with {c.name} (class {c.id})")
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         class_id = int(item.data(Qt.ItemDataRole.UserRole))

@@ -38,6 +38,7 @@ from fashionseg_gui.core.project import ProjectError
 from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState, tool_class
 from fashionseg_gui.views.canvas import registered as registered_tools
 from fashionseg_gui.views.current_class import CurrentClass
+from fashionseg_gui.views.elided_label import ElidedLabel
 from fashionseg_gui.views.icons import icon, swatch_icon
 from fashionseg_gui.workers.bridge import ProjectSignals
 from fashionseg_gui.workers.jobs import JobService
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
 AUTOSAVE_MS = 1500
 CACHE_SIZE = 8  # open documents kept (with their undo history) when switching images
+INFO_WIDTH = 190  # the cursor/zoom text at the bottom right ("x 1024, y 768 — class  100 %")
 
 # name -> (label, shortcut, hint), in tool bar order, from the canvas tool registry
 TOOL_INFO: dict[str, tuple[str, str, str]] = {
@@ -182,27 +184,12 @@ class EditorWidget(QWidget):
         bar.addSeparator()
         self.class_combo = QComboBox(bar)
         self.class_combo.setToolTip("Current class (keys 1..9, 0 = background)")
-        self.class_combo.setMinimumWidth(130)
+        # A fixed width: a project with long class names never widens the window.
+        self.class_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.class_combo.setMinimumContentsLength(14)
         self.class_combo.currentIndexChanged.connect(self._on_class_combo)
         bar.addWidget(self.class_combo)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Size ", bar))
-        self.brush_spin = QSpinBox(bar)
-        self.brush_spin.setRange(1, 500)
-        self.brush_spin.setValue(self.canvas.brush_size)
-        self.brush_spin.setSuffix(" px")
-        self.brush_spin.setToolTip("Brush and eraser size ([ smaller, ] larger)")
-        self.brush_spin.valueChanged.connect(self.canvas.set_brush_size)
-        bar.addWidget(self.brush_spin)
-        bar.addWidget(QLabel(" Opacity ", bar))
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, bar)
-        self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setValue(round(self.canvas.opacity * 100))
-        self.opacity_slider.setFixedWidth(90)
-        self.opacity_slider.setToolTip("Overlay opacity")
-        self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_opacity(v / 100))
-        bar.addWidget(self.opacity_slider)
-        bar.addAction(self.outline_action)
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -210,14 +197,43 @@ class EditorWidget(QWidget):
         bar.addAction(self.zoom100_action)
         self.toolbar = bar
 
-        self.hint_label = QLabel(self)
+        # The view controls sit in the row below the canvas, beside the tool hint: the top
+        # bar then fits a canvas of 640 pixels (a 1366-pixel screen with both docks open).
+        view_bar = QToolBar("View", self)
+        view_bar.setIconSize(QSize(18, 18))
+        view_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        view_bar.addWidget(QLabel(" Size ", view_bar))
+        self.brush_spin = QSpinBox(view_bar)
+        self.brush_spin.setRange(1, 500)
+        self.brush_spin.setValue(self.canvas.brush_size)
+        self.brush_spin.setSuffix(" px")
+        self.brush_spin.setToolTip("Brush and eraser size ([ smaller, ] larger)")
+        self.brush_spin.valueChanged.connect(self.canvas.set_brush_size)
+        view_bar.addWidget(self.brush_spin)
+        view_bar.addWidget(QLabel(" Opacity ", view_bar))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, view_bar)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(round(self.canvas.opacity * 100))
+        self.opacity_slider.setFixedWidth(80)
+        self.opacity_slider.setToolTip("Overlay opacity")
+        self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_opacity(v / 100))
+        view_bar.addWidget(self.opacity_slider)
+        view_bar.addAction(self.outline_action)
+        view_bar.setMinimumWidth(view_bar.sizeHint().width())  # never folded into "»"
+        self.view_bar = view_bar
+
+        # Long hints and messages are cut ("…", whole in the tooltip): a change of tool or a
+        # message never resizes the window, so the photo never moves.
+        self.hint_label = ElidedLabel("", self)
         self.hint_label.setStyleSheet("color: palette(mid); padding: 2px 6px;")
-        self.info_label = QLabel(self)
+        self.info_label = ElidedLabel("", self)
         self.info_label.setStyleSheet("padding: 2px 6px;")
+        self.info_label.setFixedWidth(INFO_WIDTH)
         self.info_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         status = QHBoxLayout()
         status.setContentsMargins(0, 0, 0, 0)
         status.addWidget(self.hint_label, 1)
+        status.addWidget(view_bar)
         status.addWidget(self.info_label)
 
         layout = QVBoxLayout(self)

@@ -8,6 +8,7 @@ hands it to the widgets, and turns menu actions, drops and shortcuts into calls.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -33,6 +41,7 @@ from fashionseg_gui.core.settings import existing_recent, push_recent
 from fashionseg_gui.views.browser import ImageBrowser
 from fashionseg_gui.views.classes_panel import ClassesPanel
 from fashionseg_gui.views.current_class import CurrentClass
+from fashionseg_gui.views.elided_label import ElidedLabel
 from fashionseg_gui.views.icons import icon
 from fashionseg_gui.views.import_dialogs import ImportReportDialog, ViaImportFlow, report_lines
 from fashionseg_gui.views.jobs_bar import JobsBar
@@ -55,6 +64,12 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "FashionSeg Studio"
 DEFAULT_SIZE = (1400, 900)
+#: Room left on the screen around a first-start window (title bar, a desktop panel).
+SCREEN_MARGIN = (16, 60)
+#: Starting widths of the left (images) and right (classes, train) docks.
+DOCK_WIDTHS = (250, 390)
+#: Widest class name in the status bar (pixels; a longer one is cut in the middle).
+CLASS_LABEL_WIDTH = 180
 #: How long closing waits for the jobs of the project to stop (a training ends its batch).
 STOP_WAIT_MS = 120_000
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
@@ -148,7 +163,7 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.RightDockWidgetArea))
         self.tabifyDockWidget(self.docks.classes, self.docks.train)
         self.docks.classes.raise_()
-        self.resizeDocks([self.docks.browser, self.docks.classes], [300, 300],
+        self.resizeDocks([self.docks.browser, self.docks.classes], list(DOCK_WIDTHS),
                          Qt.Orientation.Horizontal)
         self.docks.train.visibilityChanged.connect(self._on_train_visible)
 
@@ -156,7 +171,7 @@ class MainWindow(QMainWindow):
         self._make_menus_and_toolbars()
         self._make_status_bar()
         self._wire()
-        self.resize(*DEFAULT_SIZE)
+        self.resize(*self.default_size())
         self._restore_geometry()
         self._update_title()
 
@@ -271,7 +286,7 @@ class MainWindow(QMainWindow):
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
-        self.cursor_label = QLabel(self)
+        self.cursor_label = ElidedLabel("", self)  # long texts are cut, never widen the bar
         self.position_label = QLabel(self)
         self.class_label = QLabel(self)
         self.save_label = QLabel(self)
@@ -460,7 +475,11 @@ class MainWindow(QMainWindow):
         cid = self.current_class.value()
         if 0 <= cid < len(self.project.classes):
             c = self.project.classes[cid]
-            self.class_label.setText(f'<span style="color:{c.color}">■</span> {c.name} ({cid})')
+            name = self.class_label.fontMetrics().elidedText(
+                c.name, Qt.TextElideMode.ElideMiddle, CLASS_LABEL_WIDTH)
+            self.class_label.setText(f'<span style="color:{c.color}">■</span> '
+                                     f'{html.escape(name)} ({cid})')
+            self.class_label.setToolTip(f"Painting with {c.name} (class {cid})")
 
     # --- saving -----------------------------------------------------------------------------
     def save_now(self) -> bool:
@@ -726,6 +745,19 @@ class MainWindow(QMainWindow):
         else:
             ro = " [read-only]" if self.project.read_only else ""
             self.setWindowTitle(f"{self.project.name}{ro} — {APP_TITLE}")
+
+    def default_size(self) -> tuple[int, int]:
+        """The first-start size: :data:`DEFAULT_SIZE`, made smaller to fit the screen.
+
+        The window never resizes itself afterwards: its minimum size (every dock, tab and
+        tool shown) fits a 1366x768 screen, and long texts are cut rather than widen it.
+        """
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        avail = screen.availableGeometry()
+        return (min(DEFAULT_SIZE[0], max(640, avail.width() - SCREEN_MARGIN[0])),
+                min(DEFAULT_SIZE[1], max(480, avail.height() - SCREEN_MARGIN[1])))
 
     def _restore_geometry(self) -> None:
         geo = self.settings.value("window/geometry")

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -104,6 +106,22 @@ def read_history(run_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+class VerticalScrollArea(QScrollArea):
+    """Scrolls its widget vertically only: as wide as the widget needs, any height."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        inner = self.widget()
+        width = inner.minimumSizeHint().width() if inner is not None else 0
+        width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(width, 120)
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     try:
         v = float(value)
@@ -147,14 +165,23 @@ class TrainPanel(QWidget):
 
     # --- construction -------------------------------------------------------------------
     def _build_ui(self) -> None:
-        root = QVBoxLayout(self)
+        # The panel scrolls vertically, so it fits a 768-pixel screen; it is laid out in
+        # one narrow column, so the window never has to widen for it.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.scroll = VerticalScrollArea(self)
+        content = QWidget(self.scroll)
+        content.setObjectName("TrainPanelContent")
+        self.scroll.setWidget(content)
+        outer.addWidget(self.scroll)
+        root = QVBoxLayout(content)
         root.setContentsMargins(6, 6, 6, 6)
 
         self.settings_box = QGroupBox("Settings")
         grid = QGridLayout(self.settings_box)
         form_l, form_r = QFormLayout(), QFormLayout()
         grid.addLayout(form_l, 0, 0)
-        grid.addLayout(form_r, 0, 1)
+        grid.addLayout(form_r, 1, 0)
 
         self.epochs = self._spin(1, 10000, "Passes over the training images")
         self.batch_size = self._spin(1, 512, "Photos per training step")
@@ -190,19 +217,19 @@ class TrainPanel(QWidget):
         form_r.addRow("Loss", self.loss)
         form_r.addRow("Mixed precision", self.mixed_precision)
 
-        aug = QHBoxLayout()
-        aug.addWidget(QLabel("Augment:"))
+        aug = QGridLayout()
+        aug.addWidget(QLabel("Augment:"), 0, 0)
         self.augment: dict[str, QCheckBox] = {}
-        for key, label in AUGMENTATIONS:
+        for i, (key, label) in enumerate(AUGMENTATIONS):
             box = QCheckBox(label)
             self.augment[key] = box
-            aug.addWidget(box)
-        aug.addStretch(1)
+            aug.addWidget(box, 1 + i // 2, i % 2)
+        aug.setColumnStretch(2, 1)
         self.preview_button = QPushButton("Augmentation preview…")
         self.preview_button.setToolTip("Show a few augmented photo/mask pairs")
         self.preview_button.clicked.connect(self.show_augmentation_preview)
-        aug.addWidget(self.preview_button)
-        grid.addLayout(aug, 1, 0, 1, 2)
+        aug.addWidget(self.preview_button, 3, 0, 1, 2)
+        grid.addLayout(aug, 2, 0)
         root.addWidget(self.settings_box)
 
         buttons = QHBoxLayout()
@@ -258,7 +285,7 @@ class TrainPanel(QWidget):
         self.runs.horizontalHeader().setStretchLastSection(True)
         self.runs.itemSelectionChanged.connect(self._on_run_selected)
         layout.addWidget(self.runs, 1)
-        row = QHBoxLayout()
+        row = QGridLayout()
         self.finetune_button = QPushButton("Fine-tune from selected run")
         self.finetune_button.setToolTip("Continue training the selected run's best model "
                                         "(e.g. after correcting predictions)")
@@ -269,9 +296,10 @@ class TrainPanel(QWidget):
         self.export_button.clicked.connect(lambda: self.export_saved_model())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_runs)
-        for b in (self.finetune_button, self.export_button, self.refresh_button):
-            row.addWidget(b)
-        row.addStretch(1)
+        row.addWidget(self.finetune_button, 0, 0)
+        row.addWidget(self.export_button, 0, 1)
+        row.addWidget(self.refresh_button, 1, 0)
+        row.setColumnStretch(2, 1)
         layout.addLayout(row)
         return tab
 

@@ -148,3 +148,88 @@ def test_one_current_class_after_opening_another_project(qtbot, window, projects
     assert _agree(window) == 0
     qtbot.keyClick(window, Qt.Key.Key_4)  # no class 4 in the small project: unchanged
     assert _agree(window) == (4 if other == 1 else 0)
+
+
+# --- 12.2: the window fits 1366x768 and never resizes itself ----------------------------------
+LONG = "a_really_long_class_name_for_the_left_sleeve_of_the_double_breasted_overcoat"
+#: What a 1366x768 screen leaves for a window (a desktop panel, the title bar).
+FITS = (1340, 720)
+
+
+def _settle(w: MainWindow) -> None:
+    for _ in range(3):
+        QApplication.processEvents()
+        w.layout().activate()
+
+
+def _fits(w: MainWindow, what: str) -> None:
+    _settle(w)
+    hint = w.minimumSizeHint()
+    assert hint.width() <= FITS[0] and hint.height() <= FITS[1], (what, hint)
+    assert (w.width(), w.height()) == (1366, 768), (what, w.size())
+
+
+def test_the_window_fits_1366x768_whatever_is_shown(qtbot, window, projects):
+    """Issue: at 1400x900, V widened the window to 1,516 px (the hint's minimum width), G to
+    1,600, the Train tab to 1,761 (the panel's minimum width 611), and every change of tool
+    or class re-centred the photo."""
+    a = Project.open(projects[0])
+    a.add_class(LONG)
+    a.close()
+    assert window.open_project(projects[0])
+    ed = window.editor
+    canvas = ed.canvas
+    for dock in (window.docks.browser, window.docks.classes, window.docks.train):
+        dock.show()
+    _fits(window, "opened")
+    viewport, transform = canvas.viewport().size(), canvas.transform()
+    centre = canvas.mapToScene(canvas.viewport().rect().center())
+    editor_min = ed.minimumSizeHint()
+
+    def unmoved(what: str) -> None:
+        _fits(window, what)
+        assert ed.minimumSizeHint() == editor_min, what  # no text widens the editor
+        assert canvas.viewport().size() == viewport, what
+        assert canvas.transform() == transform, what
+        assert canvas.mapToScene(canvas.viewport().rect().center()) == centre, what
+
+    for name in [a.data() for a in ed.tool_actions()]:
+        ed.set_tool(name)
+        unmoved(f"tool {name}")
+    for key in (Qt.Key.Key_V, Qt.Key.Key_G):
+        qtbot.keyClick(window, key)
+        unmoved(f"key {key}")
+    for cid in range(len(window.project.classes)):
+        window.select_class(cid)
+        unmoved(f"class {cid}")
+    assert LONG[:20] in ed.class_combo.currentText()  # the long class is current now
+    ed.sigMessage.emit("x")  # messages of any length
+    ed._message("Assisted outline: " + "a very long explanation of what to do next " * 8)
+    window.cursor_label.setText("x 1024, y 768 — " + LONG * 2)
+    unmoved("long texts")
+    window.docks.classes.raise_()
+    unmoved("classes tab")
+    window.docks.train.raise_()
+    qtbot.waitUntil(lambda: window.train_panel is not None, timeout=5000)
+    panel = window.train_panel
+    for i in range(panel.tabs.count()):
+        panel.tabs.setCurrentIndex(i)
+        _fits(window, f"train tab {i}")
+    # with the Train tab open, its whole settings area can be reached (it scrolls)
+    panel.scroll.ensureWidgetVisible(panel.train_button)
+    assert panel.train_button.visibleRegion().boundingRect().height() > 0
+    assert panel.scroll.horizontalScrollBar().maximum() == 0  # never scrolls sideways
+    for i in range(panel.tabs.count()):  # the tool bar of the editor is whole: no "»"
+        panel.tabs.setCurrentIndex(i)
+    bar = ed.toolbar
+    for act in (*ed.tool_actions(), ed.undo_action, ed.fit_action, ed.zoom100_action):
+        button = bar.widgetForAction(act)
+        assert button is not None and button.isVisible(), act.text()
+    assert ed.brush_spin.isVisible() and ed.opacity_slider.isVisible()
+
+
+def test_first_start_fits_the_screen(qtbot, tmp_path):
+    w = MainWindow(QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    avail = w.screen().availableGeometry()
+    assert w.width() <= avail.width() and w.height() <= avail.height()
