@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
         self._make_menus_and_toolbars()
         self._make_status_bar()
         self._wire()
+        for widget in (centre, self.docks.browser, self.docks.classes, self.docks.train):
+            self._take_file_drops(widget)
         self.resize(*self.default_size())
         self._restore_geometry()
         self._update_title()
@@ -695,19 +697,48 @@ class MainWindow(QMainWindow):
         self.report_dialog.open()  # window-modal, does not block the event loop
 
     # --- drag and drop ----------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+    # Files dropped anywhere in the window are imported: on the photo, a dock, the image
+    # list, the Train panel. Widgets that take drops of their own (the canvas, text fields)
+    # would swallow them, so the window filters their drag events and takes the files;
+    # other drops (text into a field) reach them as before.
+    def _take_file_drops(self, root: QWidget) -> None:
+        """Make files dropped on ``root`` or any widget inside it reach the window."""
+        if isinstance(root, QDockWidget):
+            root.setAcceptDrops(True)  # a floating dock is a window of its own
+        for widget in (root, *root.findChildren(QWidget)):
+            if widget.acceptDrops():
+                widget.installEventFilter(self)
+
+    @staticmethod
+    def _dropped_files(event: Any) -> list[str]:
         md = event.mimeData()
-        if md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
+        if md is None or not md.hasUrls():
+            return []
+        return [u.toLocalFile() for u in md.urls() if u.isLocalFile()]
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt API)
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) \
+                and self._dropped_files(event):
+            if kind == QEvent.Type.Drop:
+                self.dropEvent(event)
+            else:
+                event.acceptProposedAction()
+            return True
+        return super().eventFilter(watched, event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_files(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: Any) -> None:
-        if event.mimeData().hasUrls():
+        if self._dropped_files(event):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = self._dropped_files(event)
         if not paths:
             event.ignore()
             return
@@ -727,6 +758,7 @@ class MainWindow(QMainWindow):
 
             self.train_panel = TrainPanel(self, jobs=self.jobs)
             self.docks.train.setWidget(self.train_panel)
+            self._take_file_drops(self.docks.train)
             self.train_panel.set_project(self.project)
             self.train_panel.sigPredictionsReady.connect(self._on_predictions)
         return self.train_panel
