@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -88,6 +89,8 @@ class _Actions:
     quit: QAction
     next_image: QAction
     prev_image: QAction
+    shortcuts_help: QAction
+    about: QAction
     class_keys: list[QAction]
 
 
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self.project_signals = ProjectSignals(self)
         self.last_report_lines: list[str] = []
         self.report_dialog: ImportReportDialog | None = None
+        self.shortcuts_dialog: QDialog | None = None
         self.train_panel: Any = None
         #: The painting class: one state that the editor, the Classes panel and the status
         #: bar all follow (a key, the panel or the tool bar combo writes it).
@@ -212,6 +216,7 @@ class MainWindow(QMainWindow):
             act = QAction(f"Class {k}", self)
             act.setShortcut(QKeySequence(str(k)))
             act.triggered.connect(lambda _checked=False, k=k: self.select_class(k))
+            act.setProperty("help_group", "Classes")
             self.addAction(act)
             class_keys.append(act)
         return _Actions(
@@ -236,6 +241,11 @@ class MainWindow(QMainWindow):
                                     "Next image", "next"),
             prev_image=self._action("&Previous image", self.previous_image, ["PgUp", "A"],
                                     "Previous image", "prev"),
+            shortcuts_help=self._action("&Keyboard shortcuts…", self.show_shortcuts,
+                                        QKeySequence.StandardKey.HelpContents,
+                                        "List every keyboard shortcut"),
+            about=self._action("&About FashionSeg Studio", self.show_about, None,
+                               "Version and a word about the app"),
             class_keys=class_keys,
         )
 
@@ -258,6 +268,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
 
+        self.editor.save_action.setProperty("help_group", "File")  # File ▸ Save's key
         edit_menu = mb.addMenu("&Edit")
         edit_menu.addActions([self.editor.undo_action, self.editor.redo_action])
         tools = list(self.editor.tool_actions())
@@ -275,6 +286,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in (self.docks.browser, self.docks.classes, self.docks.train):
             view_menu.addAction(dock.toggleViewAction())
+
+        help_menu = mb.addMenu("&Help")
+        help_menu.addActions([a.shortcuts_help, a.about])
 
         main_bar = QToolBar("Main", self)
         main_bar.setObjectName("toolbar_main")
@@ -769,6 +783,22 @@ class MainWindow(QMainWindow):
         for image_id in ids:
             self.browser.model.refresh(image_id)
         self._update_position()
+
+    # --- help -----------------------------------------------------------------------------------
+    def show_shortcuts(self) -> QDialog:
+        """Help ▸ Keyboard shortcuts: a sheet generated from the window's actions."""
+        from fashionseg_gui.views.help import ShortcutsDialog
+
+        if self.shortcuts_dialog is not None:
+            self.shortcuts_dialog.close()
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        return self.shortcuts_dialog
+
+    def show_about(self) -> None:
+        from fashionseg_gui.views.help import show_about
+
+        show_about(self)
 
     # --- window state ---------------------------------------------------------------------------
     def _update_title(self) -> None:

@@ -233,3 +233,46 @@ def test_first_start_fits_the_screen(qtbot, tmp_path):
     qtbot.addWidget(w)
     avail = w.screen().availableGeometry()
     assert w.width() <= avail.width() and w.height() <= avail.height()
+
+
+# --- Help ----------------------------------------------------------------------------------
+def test_help_lists_every_shortcut_from_the_actions(qtbot, window, projects):
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from fashionseg_gui.views.help import ShortcutsDialog
+
+    assert window.open_project(projects[0])
+    window.ensure_train_panel()
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert [a.text() for a in help_menu.actions()] == ["&Keyboard shortcuts…",
+                                                      "&About FashionSeg Studio"]
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    dlg = window.shortcuts_dialog
+    assert isinstance(dlg, ShortcutsDialog) and dlg.isVisible()
+    native = QKeySequence.SequenceFormat.NativeText
+    listed = {(r.text, r.keys) for r in dlg.rows}
+    with_keys = [a for a in window.findChildren(QAction) if not a.shortcut().isEmpty()]
+    assert len(with_keys) > 25
+    for act in with_keys:
+        keys = " or ".join(s.toString(native) for s in act.shortcuts())
+        assert any(keys == k for _t, k in listed), (act.text(), keys)
+    assert dlg.keys_of("Brush") == ["B"] and dlg.keys_of("Next image") == ["PgDown or D"]
+    assert dlg.keys_of("Undo") == ["Ctrl+Z"] and dlg.keys_of("Class 3") == ["3"]
+    assert dlg.keys_of("Train") == ["Ctrl+T"]  # a button's shortcut (the Train panel)
+    assert dlg.table.rowCount() == len(dlg.rows)
+    # generated, not copied: an action added later is listed the next time
+    extra = QAction("Brand-new command", window)
+    extra.setShortcut("Ctrl+Alt+N")
+    window.addAction(extra)
+    assert window.show_shortcuts().keys_of("Brand-new command") == ["Ctrl+Alt+N"]
+
+
+def test_help_about_names_the_version(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    import fashionseg_gui
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    window.actions_.about.trigger()
+    assert shown and fashionseg_gui.__version__ in shown[0]
