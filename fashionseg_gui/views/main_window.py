@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -71,10 +75,23 @@ SCREEN_MARGIN = (16, 60)
 DOCK_WIDTHS = (250, 390)
 #: Widest class name in the status bar (pixels; a longer one is cut in the middle).
 CLASS_LABEL_WIDTH = 180
+#: How the project words "read-only because another instance holds the lock".
+LOCKED_REASON = "the project is open in"
 #: How long closing waits for the jobs of the project to stop (a training ends its batch).
 STOP_WAIT_MS = 120_000
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 VIA_FILTER = "VIA annotations (*.json *.csv);;All files (*)"
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (it words the take-over question)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 @dataclass
@@ -144,15 +161,25 @@ class MainWindow(QMainWindow):
             editor = EditorWidget(self, jobs=self.jobs, project_signals=self.project_signals,
                                   current_class=self.current_class)
         self.editor: EditorLike = editor
-        self.banner = QLabel(self)
+        # The read-only banner: why, and (when another instance holds the lock) Take over.
+        self.banner_bar = QFrame(self)
+        self.banner_bar.setObjectName("bannerBar")
+        self.banner = QLabel(self.banner_bar)
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
-        self.banner.hide()
+        self.take_over_button = QPushButton("Take over", self.banner_bar)
+        self.take_over_button.setToolTip("Break the other instance's lock and edit here")
+        self.take_over_button.clicked.connect(lambda _checked=False: self.take_over_project())
+        bar_lay = QHBoxLayout(self.banner_bar)
+        bar_lay.setContentsMargins(0, 0, 6, 0)
+        bar_lay.addWidget(self.banner, 1)
+        bar_lay.addWidget(self.take_over_button)
+        self.banner_bar.hide()
         centre = QWidget(self)
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.banner)
+        lay.addWidget(self.banner_bar)
         lay.addWidget(self.editor, 1)
         self.setCentralWidget(centre)
 
@@ -374,12 +401,7 @@ class MainWindow(QMainWindow):
         if self.train_panel is not None:
             self.train_panel.set_project(project)
         self._add_recent(project.root)
-        if project.read_only:
-            self.banner.setText(f"Read-only: {project.read_only_reason}. You can look around, "
-                                "but edits and imports are not saved.")
-            self.banner.show()
-        else:
-            self.banner.hide()
+        self._update_banner()
         for w in project.open_warnings:
             self.statusBar().showMessage(w, 15000)
         writable = not project.read_only
@@ -411,10 +433,67 @@ class MainWindow(QMainWindow):
         self.project_signals.set_project(None)
         self.project.close()
         self.project = None
-        self.banner.hide()
+        self.banner_bar.hide()
         self._update_title()
         self._update_class_label()
         self.sigProjectOpened.emit(None)
+        return True
+
+    def _locked_elsewhere(self) -> bool:
+        """Whether the open project is read-only because another instance holds its lock."""
+        p = self.project
+        return p is not None and p.read_only and not p.lock_owned \
+            and p.read_only_reason.startswith(LOCKED_REASON)
+
+    def _update_banner(self) -> None:
+        p = self.project
+        if p is None or not p.read_only:
+            self.banner_bar.hide()
+            return
+        text = f"Read-only: {p.read_only_reason}. You can look around, but edits and " \
+               "imports are not saved."
+        locked = self._locked_elsewhere()
+        if locked:
+            text += " Take over to edit here (the other instance can no longer save)."
+        self.banner.setText(text)
+        self.take_over_button.setVisible(locked)
+        self.banner_bar.show()
+
+    def take_over_project(self, confirm: bool = True) -> bool:
+        """Break the lock of the instance that has the project open and edit it here.
+
+        Asks first (``confirm``), more insistently when the holder is a live process of
+        this machine. The project is re-read from disk and shown read-write. True on success.
+        """
+        if not self._locked_elsewhere():
+            return False
+        assert self.project is not None
+        holder = self.project.lock_holder()
+        who = holder.describe() if holder is not None else "another instance"
+        alive = holder is not None and holder.pid is not None \
+            and holder.host == socket.gethostname() and _pid_alive(holder.pid)
+        if confirm:
+            risk = (f"{who} is still running: if you take over, its unsaved edits are lost "
+                    "and it can no longer save this project." if alive else
+                    f"The project was opened by {who}; if that instance still runs, it can "
+                    "no longer save this project.")
+            answer = QMessageBox.question(
+                self, "Take over the project", f"{risk}\n\nTake over and edit here?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        current = self.editor.current_image_id()
+        try:
+            self.project.take_over()
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Take over the project", f"Cannot take over: {exc}")
+            return False
+        self._show_project(self.project)  # every widget again, now read-write
+        if current is not None and current in self.project.images:
+            self.browser.select_image(current)
+        self.statusBar().showMessage(f"Took over the project from {who}; it is yours to edit",
+                                     10000)
         return True
 
     def new_project_dialog(self) -> None:

@@ -276,3 +276,108 @@ def test_help_about_names_the_version(qtbot, window, monkeypatch):
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
     window.actions_.about.trigger()
     assert shown and fashionseg_gui.__version__ in shown[0]
+
+
+# --- 13.3: take over a project opened elsewhere ------------------------------------------------
+def _lock_record(root: Path) -> dict:
+    import json
+
+    return json.loads((root / ".fashionseg.lock").read_text())
+
+
+def _take_over(qtbot, w: MainWindow, monkeypatch, answer) -> list[str]:
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def fake_question(_parent, _title, text, *_args):
+        asked.append(text)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", fake_question)
+    assert w.take_over_button.isVisible()
+    qtbot.mouseClick(w.take_over_button, Qt.MouseButton.LeftButton)
+    return asked
+
+
+def _assert_editable(qtbot, w: MainWindow, root: Path) -> None:
+    assert not w.project.read_only and w.project.lock_owned
+    assert not w.banner.isVisible() and "read-only" not in w.windowTitle()
+    assert w.actions_.import_images.isEnabled()
+    assert _lock_record(root)["pid"] == os.getpid()
+    w.editor.set_tool("brush")
+    assert w.editor.tool() == "brush"
+    w.editor.canvas.set_brush_size(5)
+    _drag(qtbot, w, [(20, 40), (50, 40)])
+    assert w.editor.save_now()
+    image_id = w.editor.current_image_id()
+    assert Project.open(root, read_only=True).read_mask(image_id)[40, 35] == 1
+
+
+def test_take_over_from_a_live_instance(qtbot, window, projects, monkeypatch):
+    import subprocess
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    root = projects[0]
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from fashionseg_gui.core.project import Project; "
+         f"p = Project.open({str(root)!r}); assert not p.read_only; print('ready', flush=True); "
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        assert window.open_project(root)
+        assert window.project.read_only and window.banner.isVisible()
+        text = window.banner.text()
+        assert f"process {holder.pid}" in text and "since" in text
+        # Cancel keeps it read-only
+        asked = _take_over(qtbot, window, monkeypatch, QMessageBox.StandardButton.Cancel)
+        assert asked and "still running" in asked[0]
+        assert window.project.read_only and window.banner.isVisible()
+        asked = _take_over(qtbot, window, monkeypatch, QMessageBox.StandardButton.Yes)
+        assert "Took over" in window.statusBar().currentMessage()
+        _assert_editable(qtbot, window, root)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_take_over_a_lock_recorded_by_another_machine(qtbot, window, projects, monkeypatch):
+    import json
+    import time
+
+    from PySide6.QtWidgets import QMessageBox
+
+    root = projects[0]
+    (root / ".fashionseg.lock").write_text(json.dumps(
+        {"pid": 4242, "host": "studio-pc.elsewhere", "time": time.time() - 60}))
+    assert window.open_project(root)
+    assert window.project.read_only and "studio-pc.elsewhere" in window.banner.text()
+    asked = _take_over(qtbot, window, monkeypatch, QMessageBox.StandardButton.Yes)
+    assert asked and "can no longer save" in asked[0] and "still running" not in asked[0]
+    _assert_editable(qtbot, window, root)
+
+
+@pytest.mark.parametrize("record", ['{"pid": 999999, "host": "@HOST@", "time": 1}', "",
+                                    "garbage{", '{"pid": 1, "host": "@HOST@", "time": 1}',
+                                    '{"pid": 1e400, "host": "x", "time": "yesterday"}'],
+                         ids=["dead-pid", "empty", "garbage", "pid-1", "impossible"])
+def test_a_dead_or_implausible_lock_opens_read_write(qtbot, window, projects, record):
+    import socket
+
+    root = projects[0]
+    (root / ".fashionseg.lock").write_text(record.replace("@HOST@", socket.gethostname()))
+    assert window.open_project(root)
+    assert not window.project.read_only and not window.banner.isVisible()
+    assert not window.take_over_button.isVisible()
+    assert _lock_record(root)["pid"] == os.getpid()
+
+
+def test_a_project_opened_read_only_on_purpose_offers_no_take_over(qtbot, window, projects):
+    assert window.open_project(projects[0], read_only=True)
+    assert window.banner.isVisible() and not window.take_over_button.isVisible()
+    assert not window.take_over_project(confirm=False)
+    assert window.project.read_only
