@@ -77,10 +77,40 @@ DOCK_WIDTHS = (250, 390)
 CLASS_LABEL_WIDTH = 180
 #: How the project words "read-only because another instance holds the lock".
 LOCKED_REASON = "the project is open in"
+#: QSettings key of the folder the last export went to.
+EXPORT_FOLDER_KEY = "export/last_folder"
 #: How long closing waits for the jobs of the project to stop (a training ends its batch).
 STOP_WAIT_MS = 120_000
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 VIA_FILTER = "VIA annotations (*.json *.csv);;All files (*)"
+
+
+class FolderDialog(QFileDialog):
+    """Choose a folder; a new folder name typed in the name field is created on OK.
+
+    (Qt's own folder dialog refuses a name that does not exist yet.)
+    """
+
+    def __init__(self, parent: QWidget | None, title: str, start: str) -> None:
+        super().__init__(parent, title, start)
+        self.setFileMode(QFileDialog.FileMode.Directory)
+        self.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        self.setLabelText(QFileDialog.DialogLabel.FileName, "Folder:")
+        self.setLabelText(QFileDialog.DialogLabel.Accept, "Choose")
+
+    def accept(self) -> None:
+        chosen = self.selectedFiles()
+        if chosen:
+            path = Path(chosen[0])
+            if not path.exists():
+                try:
+                    path.mkdir(parents=True)
+                except OSError as exc:
+                    QMessageBox.warning(self, self.windowTitle(),
+                                        f"Cannot create {path}: {exc.strerror or exc}")
+                    return
+        super().accept()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -694,14 +724,35 @@ class MainWindow(QMainWindow):
         if reason is not None:
             QMessageBox.information(self, "Export", f"{reason}; it starts when that ends.")
         text, single = EXPORT_FORMATS[fmt]
+        start = self.export_start_folder()
         if single:
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {text.rstrip('…')}",
-                                                  f"{self.project.name}_{fmt}.json", "JSON (*.json)")
+            path, _ = QFileDialog.getSaveFileName(
+                self, f"Export {text.rstrip('…')}", str(start / f"{self.project.name}_{fmt}.json"),
+                "JSON (*.json)")
         else:
-            path = QFileDialog.getExistingDirectory(self, f"Export {text.rstrip('…')} to folder")
+            path = self.choose_folder(f"Export {text.rstrip('…')} to folder", start)
         if path:
+            folder = Path(path) if not single else Path(path).parent
+            self.settings.setValue(EXPORT_FOLDER_KEY, str(folder))
             self.save_now()
             self.start_job("export", export_job, self.project, fmt, Path(path))
+
+    def export_start_folder(self) -> Path:
+        """Where export dialogs open: the last export folder, else the project's parent."""
+        last = self.settings.value(EXPORT_FOLDER_KEY)
+        if isinstance(last, str) and last and Path(last).is_dir():
+            return Path(last)
+        if self.project is not None:
+            return self.project.root.parent
+        return Path.home()
+
+    def choose_folder(self, title: str, start: Path) -> str:
+        """Ask for a folder, which may be a new name typed in (it is created); "" if none."""
+        dialog = FolderDialog(self, title, str(start))
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return ""
+        chosen = dialog.selectedFiles()
+        return chosen[0] if chosen else ""
 
     def job_running(self) -> bool:
         """Whether a job this window started (import, export...) runs or waits."""

@@ -381,3 +381,57 @@ def test_a_project_opened_read_only_on_purpose_offers_no_take_over(qtbot, window
     assert window.banner.isVisible() and not window.take_over_button.isVisible()
     assert not window.take_over_project(confirm=False)
     assert window.project.read_only
+
+
+# --- export dialogs: where they open, and a new folder typed in --------------------------------
+def test_export_folder_dialog_starts_beside_the_project_and_creates_a_typed_folder(
+        qtbot, window, projects, tmp_path):
+    """Issue: export dialogs opened in the working folder and refused a new folder name."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QLineEdit
+
+    from fashionseg_gui.views.main_window import EXPORT_FOLDER_KEY, FolderDialog
+
+    root = projects[0]
+    assert window.open_project(root)
+    image_id = next(iter(window.project.images))
+    window.project.write_mask(image_id, np.ones((90, 120), np.uint8))
+    seen: dict[str, str] = {}
+
+    def type_new_folder(name: str) -> None:
+        dlg = QApplication.activeModalWidget()
+        assert isinstance(dlg, FolderDialog)
+        seen["start"] = dlg.directory().absolutePath()
+        dlg.findChild(QLineEdit, "fileNameEdit").setText(name)
+        dlg.accept()
+
+    QTimer.singleShot(50, lambda: type_new_folder("masks out"))
+    with qtbot.waitSignal(window.sigJobFinished, timeout=30000):
+        window.export_actions["label-png"].trigger()
+    out = root.parent / "masks out"
+    assert seen["start"] == str(root.parent)  # beside the project, not the working folder
+    assert out.is_dir() and any(out.glob("*.png"))
+    assert window.settings.value(EXPORT_FOLDER_KEY) == str(out)
+    # the next export opens in the last export folder, and a nested new name works too
+    QTimer.singleShot(50, lambda: type_new_folder("colour/v2"))
+    with qtbot.waitSignal(window.sigJobFinished, timeout=30000):
+        window.export_actions["colour-png"].trigger()
+    assert seen["start"] == str(out)
+    assert any((out / "colour" / "v2").glob("*.png"))
+
+
+def test_single_file_export_opens_in_the_last_export_folder(qtbot, window, projects,
+                                                           tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from fashionseg_gui.views.main_window import EXPORT_FOLDER_KEY
+
+    assert window.open_project(projects[0])
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (asked.append(a[2]), ("", ""))[1])
+    window.export_actions["coco"].trigger()
+    assert asked[-1] == str(projects[0].parent / "a_coco.json")
+    window.settings.setValue(EXPORT_FOLDER_KEY, str(tmp_path))
+    window.export_actions["via"].trigger()
+    assert asked[-1] == str(tmp_path / "a_via.json")
