@@ -156,3 +156,26 @@ def about_text() -> str:
 
 def show_about(parent: QWidget) -> None:
     QMessageBox.about(parent, "About FashionSeg Studio", about_text())
+
+
+if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.help
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.views.main_window import MainWindow
+    from fashionseg_gui.views.style import apply_style, exec_demo, open_demo_project
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    apply_style(app)
+    window = MainWindow()
+    demo = open_demo_project()
+    root = demo.root
+    demo.close()
+    window.open_project(root, read_only=True)
+    sheet = ShortcutsDialog(window)
+    sheet.show()
+    code = exec_demo(app)
+    sheet.close()
+    window.close()
+    raise SystemExit(code)

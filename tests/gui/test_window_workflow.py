@@ -206,6 +206,8 @@ def test_the_window_fits_1366x768_whatever_is_shown(qtbot, window, projects):
     ed.sigMessage.emit("x")  # messages of any length
     ed._message("Assisted outline: " + "a very long explanation of what to do next " * 8)
     window.cursor_label.setText("x 1024, y 768 — " + LONG * 2)
+    window.retry_button.show()  # a failed save: the status bar's widest state
+    window.statusBar().showMessage("Save failed: " + LONG * 3)
     unmoved("long texts")
     window.docks.classes.raise_()
     unmoved("classes tab")
