@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -194,7 +195,9 @@ class TrainPanel(QWidget):
         self.input_height = self._spin(32, 2048, "Input height (multiple of 2^depth)", step=32)
         self.input_width = self._spin(32, 2048, "Input width (multiple of 2^depth)", step=32)
         size_row.addWidget(self.input_height)
-        size_row.addWidget(QLabel("×"))
+        times = QLabel("×")
+        times.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        size_row.addWidget(times)
         size_row.addWidget(self.input_width)
         form_l.addRow("Epochs", self.epochs)
         form_l.addRow("Batch size", self.batch_size)
