@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashionseg_gui.core.project import IGNORE, Project, ProjectError
+from fashionseg_gui.views.current_class import CurrentClass
 from fashionseg_gui.views.icons import icon, swatch_icon
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.jobs import JobRefused, JobService
@@ -29,6 +32,8 @@ from fashionseg_gui.workers.project_jobs import delete_class_job
 
 STYLES = ("none", "bohemian", "preppy", "streetwear")
 CUSTOM_STYLE = "custom…"
+#: Widest class name shown above the list (pixels).
+CURRENT_NAME_WIDTH = 150
 
 
 class DeleteClassDialog(QDialog):
@@ -75,7 +80,7 @@ class ClassesPanel(QWidget):
     Signals
     -------
     sigCurrentClassChanged(int)
-        The user picked another class to paint with.
+        The current class changed (picked here, or anywhere that shares :attr:`current`).
     sigClassVisibilityChanged(int, bool)
         A class's pixels were shown or hidden on the canvas.
     sigError(str)
@@ -86,14 +91,18 @@ class ClassesPanel(QWidget):
     sigClassVisibilityChanged = Signal(int, bool)
     sigError = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None,
+                 current_class: CurrentClass | None = None) -> None:
         super().__init__(parent)
         #: Runs class deletions (they rewrite every mask) off the GUI thread.
         self.jobs = jobs if jobs is not None else JobService.shared()
         self._deleting: JobWorker | None = None
         self._project: Project | None = None
         self._image_id: str | None = None
-        self._current = 1
+        #: The painting class: the window's one state (shared with the editor and the status
+        #: bar), or the panel's own when it runs alone.
+        self.current = current_class if current_class is not None else CurrentClass(self)
+        self.current.changed.connect(self._on_current_changed)
         self._hidden: set[int] = set()
 
         self.list = QListWidget(self)
@@ -148,11 +157,11 @@ class ClassesPanel(QWidget):
         self._project = project
         self._hidden.clear()
         self._image_id = None
-        self._current = 1 if project is not None and len(project.classes) > 1 else 0
         self.refresh()
 
     def refresh(self) -> None:
         """Rebuild the list from the project (slot for ``classes_changed``)."""
+        self.current.set_project(self._project)  # another project resets it, same one clamps
         blocker = QSignalBlocker(self.list)
         self.list.clear()
         if self._project is not None:
@@ -168,7 +177,6 @@ class ClassesPanel(QWidget):
                 if key:
                     item.setText(f"{c.name}\t{key}")
                 self.list.addItem(item)
-            self._current = min(self._current, len(self._project.classes) - 1)
             self.list.setCurrentRow(self._current)
         del blocker
         self._update_current_label()
@@ -193,15 +201,18 @@ class ClassesPanel(QWidget):
         self._update_enabled()
 
     # --- current class -----------------------------------------------------------------------
+    @property
+    def _current(self) -> int:
+        return self.current.value()
+
     def current_class(self) -> int:
-        return self._current
+        return self.current.value()
 
     def set_current_class(self, class_id: int) -> bool:
         """Select a class (from a shortcut or the editor); False if there is no such class."""
         if self._project is None or not 0 <= class_id < len(self._project.classes):
             return False
-        self.list.setCurrentRow(class_id)
-        return True
+        return self.current.set(class_id)
 
     def is_visible(self, class_id: int) -> bool:
         return class_id not in self._hidden
@@ -209,20 +220,28 @@ class ClassesPanel(QWidget):
     def _on_row(self, row: int) -> None:
         if row < 0 or self._project is None:
             return
-        changed = row != self._current
-        self._current = row
+        self.current.set(row)
+
+    def _on_current_changed(self, class_id: int) -> None:
+        if self._project is not None and self.list.currentRow() != class_id \
+                and 0 <= class_id < self.list.count():
+            with QSignalBlocker(self.list):
+                self.list.setCurrentRow(class_id)
         self._update_current_label()
         self._update_enabled()
-        if changed:
-            self.sigCurrentClassChanged.emit(row)
+        self.sigCurrentClassChanged.emit(class_id)
 
     def _update_current_label(self) -> None:
-        if self._project is None or not self._project.classes:
+        if self._project is None or not 0 <= self._current < len(self._project.classes):
             self.current_label.setText("No project")
             return
         c = self._project.classes[self._current]
+        # A long name is cut in the middle (whole in the tooltip): it never widens the dock.
+        name = self.current_label.fontMetrics().elidedText(
+            c.name, Qt.TextElideMode.ElideMiddle, CURRENT_NAME_WIDTH)
         self.current_label.setText(
-            f'Painting with: <span style="color:{c.color}">■</span> <b>{c.name}</b>')
+            f'Painting with: <span style="color:{c.color}">■</span> <b>{html.escape(name)}</b>')
+        self.current_label.setToolTip(f"Painting with {c.name} (class {c.id})")
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         class_id = int(item.data(Qt.ItemDataRole.UserRole))
@@ -325,9 +344,8 @@ class ClassesPanel(QWidget):
         self._deleting = None
         if self._project is not None:
             self._hidden = {h if h < class_id else h - 1 for h in self._hidden if h != class_id}
-            self._current = min(class_id, len(self._project.classes) - 1)
             self.refresh()
-            self.sigCurrentClassChanged.emit(self._current)
+            self.current.set(min(class_id, len(self._project.classes) - 1))
         self._update_enabled()
 
     def _on_delete_failed(self, message: str) -> None:

@@ -37,6 +37,8 @@ from fashionseg_gui.core.annotation import AnnotationDocument
 from fashionseg_gui.core.project import ProjectError
 from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState, tool_class
 from fashionseg_gui.views.canvas import registered as registered_tools
+from fashionseg_gui.views.current_class import CurrentClass
+from fashionseg_gui.views.elided_label import ElidedLabel
 from fashionseg_gui.views.icons import icon, swatch_icon
 from fashionseg_gui.workers.bridge import ProjectSignals
 from fashionseg_gui.workers.jobs import JobService
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
 AUTOSAVE_MS = 1500
 CACHE_SIZE = 8  # open documents kept (with their undo history) when switching images
+INFO_WIDTH = 190  # the cursor/zoom text at the bottom right ("x 1024, y 768 — class  100 %")
 
 # name -> (label, shortcut, hint), in tool bar order, from the canvas tool registry
 TOOL_INFO: dict[str, tuple[str, str, str]] = {
@@ -77,7 +80,8 @@ class EditorWidget(QWidget):
     sigMessage = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None,
-                 project_signals: ProjectSignals | None = None) -> None:
+                 project_signals: ProjectSignals | None = None,
+                 current_class: CurrentClass | None = None) -> None:
         super().__init__(parent)
         self.project: Project | None = None
         #: Runs the assisted-outline jobs (a new request replaces the running one).
@@ -85,7 +89,9 @@ class EditorWidget(QWidget):
         self.doc: AnnotationDocument | None = None
         self._photo: np.ndarray | None = None
         self._docs: OrderedDict[str, AnnotationDocument] = OrderedDict()
-        self._current_class = 1
+        #: The painting class: the window's one state (the Classes panel and the status bar
+        #: follow it too), or the editor's own when it runs alone.
+        self.current = current_class if current_class is not None else CurrentClass(self)
         self._saving: str | None = None
         self._last_dirty = False
         self._gc_worker: JobWorker | None = None
@@ -111,14 +117,18 @@ class EditorWidget(QWidget):
         self._build_actions()
         self._build_ui()
         self._connect_canvas()
+        self.current.changed.connect(self._on_current_class)
+        self._show_current_class()
         self.set_tool("brush")
         self._update_enabled()
 
     # --- construction --------------------------------------------------------------------
     def _action(self, text: str, icon_name: str | None, shortcuts: list[str],
                 slot: Any = None, checkable: bool = False,
-                context: Qt.ShortcutContext = Qt.ShortcutContext.WidgetWithChildrenShortcut,
+                context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut,
                 ) -> QAction:
+        # Window-wide: the tool keys work wherever the focus is in the window (after a click
+        # on a thumbnail, in a dock); a text field still takes the letters typed into it.
         act = QAction(text, self)
         if icon_name:
             act.setIcon(icon(icon_name))
@@ -174,27 +184,12 @@ class EditorWidget(QWidget):
         bar.addSeparator()
         self.class_combo = QComboBox(bar)
         self.class_combo.setToolTip("Current class (keys 1..9, 0 = background)")
-        self.class_combo.setMinimumWidth(130)
+        # A fixed width: a project with long class names never widens the window.
+        self.class_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.class_combo.setMinimumContentsLength(14)
         self.class_combo.currentIndexChanged.connect(self._on_class_combo)
         bar.addWidget(self.class_combo)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Size ", bar))
-        self.brush_spin = QSpinBox(bar)
-        self.brush_spin.setRange(1, 500)
-        self.brush_spin.setValue(self.canvas.brush_size)
-        self.brush_spin.setSuffix(" px")
-        self.brush_spin.setToolTip("Brush and eraser size ([ smaller, ] larger)")
-        self.brush_spin.valueChanged.connect(self.canvas.set_brush_size)
-        bar.addWidget(self.brush_spin)
-        bar.addWidget(QLabel(" Opacity ", bar))
-        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, bar)
-        self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.setValue(round(self.canvas.opacity * 100))
-        self.opacity_slider.setFixedWidth(90)
-        self.opacity_slider.setToolTip("Overlay opacity")
-        self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_opacity(v / 100))
-        bar.addWidget(self.opacity_slider)
-        bar.addAction(self.outline_action)
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -202,14 +197,43 @@ class EditorWidget(QWidget):
         bar.addAction(self.zoom100_action)
         self.toolbar = bar
 
-        self.hint_label = QLabel(self)
+        # The view controls sit in the row below the canvas, beside the tool hint: the top
+        # bar then fits a canvas of 640 pixels (a 1366-pixel screen with both docks open).
+        view_bar = QToolBar("View", self)
+        view_bar.setIconSize(QSize(18, 18))
+        view_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        view_bar.addWidget(QLabel(" Size ", view_bar))
+        self.brush_spin = QSpinBox(view_bar)
+        self.brush_spin.setRange(1, 500)
+        self.brush_spin.setValue(self.canvas.brush_size)
+        self.brush_spin.setSuffix(" px")
+        self.brush_spin.setToolTip("Brush and eraser size ([ smaller, ] larger)")
+        self.brush_spin.valueChanged.connect(self.canvas.set_brush_size)
+        view_bar.addWidget(self.brush_spin)
+        view_bar.addWidget(QLabel(" Opacity ", view_bar))
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal, view_bar)
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setValue(round(self.canvas.opacity * 100))
+        self.opacity_slider.setFixedWidth(80)
+        self.opacity_slider.setToolTip("Overlay opacity")
+        self.opacity_slider.valueChanged.connect(lambda v: self.canvas.set_opacity(v / 100))
+        view_bar.addWidget(self.opacity_slider)
+        view_bar.addAction(self.outline_action)
+        view_bar.setMinimumWidth(view_bar.sizeHint().width())  # never folded into "»"
+        self.view_bar = view_bar
+
+        # Long hints and messages are cut ("…", whole in the tooltip): a change of tool or a
+        # message never resizes the window, so the photo never moves.
+        self.hint_label = ElidedLabel("", self)
         self.hint_label.setStyleSheet("color: palette(mid); padding: 2px 6px;")
-        self.info_label = QLabel(self)
+        self.info_label = ElidedLabel("", self)
         self.info_label.setStyleSheet("padding: 2px 6px;")
+        self.info_label.setFixedWidth(INFO_WIDTH)
         self.info_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         status = QHBoxLayout()
         status.setContentsMargins(0, 0, 0, 0)
         status.addWidget(self.hint_label, 1)
+        status.addWidget(view_bar)
         status.addWidget(self.info_label)
 
         layout = QVBoxLayout(self)
@@ -281,23 +305,25 @@ class EditorWidget(QWidget):
         return self.doc.image_id if self.doc is not None else None
 
     def set_current_class(self, class_id: int) -> None:
-        class_id = int(class_id)
-        n = len(self.project.classes) if self.project is not None else 256
-        if not 0 <= class_id < n:
-            return
-        changed = class_id != self._current_class
-        self._current_class = class_id
+        """Paint with ``class_id`` (ignored when the project has no such class)."""
+        self.current.set(class_id)
+
+    def current_class(self) -> int:
+        return self.current.value()
+
+    def _on_current_class(self, class_id: int) -> None:
+        """The current class changed (here, in the Classes panel, by a key): show it."""
+        self._show_current_class()
+        self.sigCurrentClassChanged.emit(class_id)
+
+    def _show_current_class(self) -> None:
+        class_id = self.current.value()
         self.canvas.current_class = class_id
         idx = self.class_combo.findData(class_id)
         if idx >= 0 and idx != self.class_combo.currentIndex():
             self.class_combo.setCurrentIndex(idx)
         if self._gc_result is not None and self.canvas.grabcut_state is GrabCutState.PROPOSAL:
             self.canvas.set_grabcut_preview(self._gc_result.mask)
-        if changed:
-            self.sigCurrentClassChanged.emit(class_id)
-
-    def current_class(self) -> int:
-        return self._current_class
 
     def set_class_visible(self, class_id: int, visible: bool) -> None:
         self.canvas.set_class_visible(class_id, visible)
@@ -474,10 +500,8 @@ class EditorWidget(QWidget):
             key = f"  ({c.shortcut})" if c.shortcut else ""
             self.class_combo.addItem(swatch_icon(c.color, 14), f"{c.name}{key}", c.id)
         self.class_combo.blockSignals(False)
-        current = self._current_class if self._current_class < len(classes) else \
-            min(1, len(classes) - 1)
-        self._current_class = -1
-        self.set_current_class(current)
+        self.current.set_project(self.project)  # a new project resets it, new classes clamp it
+        self._show_current_class()  # the combo was rebuilt
 
     def _disk_stamp(self, image_id: str) -> tuple[Any, ...]:
         """Modification time and size of the image's mask and prediction files."""
@@ -599,7 +623,7 @@ class EditorWidget(QWidget):
     def _accept_grabcut(self) -> None:
         if self._gc_result is None or self.doc is None or self._read_only():
             return
-        region = self.doc.set_region(self._gc_result.mask, self._current_class,
+        region = self.doc.set_region(self._gc_result.mask, self.current.value(),
                                      label="assisted outline")
         self._reject_grabcut()
         self.canvas.refresh(region)

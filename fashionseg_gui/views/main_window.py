@@ -8,17 +8,30 @@ hands it to the widgets, and turns menu actions, drops and shortcuts into calls.
 
 from __future__ import annotations
 
+import html
 import logging
+import os
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -32,6 +45,8 @@ from fashionseg_gui.core.project import Project, ProjectError
 from fashionseg_gui.core.settings import existing_recent, push_recent
 from fashionseg_gui.views.browser import ImageBrowser
 from fashionseg_gui.views.classes_panel import ClassesPanel
+from fashionseg_gui.views.current_class import CurrentClass
+from fashionseg_gui.views.elided_label import ElidedLabel
 from fashionseg_gui.views.icons import icon
 from fashionseg_gui.views.import_dialogs import ImportReportDialog, ViaImportFlow, report_lines
 from fashionseg_gui.views.jobs_bar import JobsBar
@@ -56,12 +71,61 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "FashionSeg Studio"
 DEFAULT_SIZE = (1400, 900)
+#: Room left on the screen around a first-start window (title bar, a desktop panel).
+SCREEN_MARGIN = (16, 60)
+#: Starting widths of the left (images) and right (classes, train) docks.
+DOCK_WIDTHS = (250, 390)
+#: Widest class name in the status bar (pixels; a longer one is cut in the middle).
+CLASS_LABEL_WIDTH = 180
+#: How the project words "read-only because another instance holds the lock".
+LOCKED_REASON = "the project is open in"
+#: QSettings key of the folder the last export went to.
+EXPORT_FOLDER_KEY = "export/last_folder"
 #: How long closing waits for the jobs of the project to stop (a training ends its batch).
 STOP_WAIT_MS = 120_000
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
 VIA_FILTER = "VIA annotations (*.json *.csv);;All files (*)"
 #: Removing more photos than this at once runs as a job (off the GUI thread).
 REMOVE_IN_JOB = 20
+
+
+class FolderDialog(QFileDialog):
+    """Choose a folder; a new folder name typed in the name field is created on OK.
+
+    (Qt's own folder dialog refuses a name that does not exist yet.)
+    """
+
+    def __init__(self, parent: QWidget | None, title: str, start: str) -> None:
+        super().__init__(parent, title, start)
+        self.setFileMode(QFileDialog.FileMode.Directory)
+        self.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        self.setLabelText(QFileDialog.DialogLabel.FileName, "Folder:")
+        self.setLabelText(QFileDialog.DialogLabel.Accept, "Choose")
+
+    def accept(self) -> None:
+        chosen = self.selectedFiles()
+        if chosen:
+            path = Path(chosen[0])
+            if not path.exists():
+                try:
+                    path.mkdir(parents=True)
+                except OSError as exc:
+                    QMessageBox.warning(self, self.windowTitle(),
+                                        f"Cannot create {path}: {exc.strerror or exc}")
+                    return
+        super().accept()
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (it words the take-over question)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 @dataclass
@@ -76,6 +140,8 @@ class _Actions:
     quit: QAction
     next_image: QAction
     prev_image: QAction
+    shortcuts_help: QAction
+    about: QAction
     class_keys: list[QAction]
 
 
@@ -112,8 +178,12 @@ class MainWindow(QMainWindow):
         self.project_signals = ProjectSignals(self)
         self.last_report_lines: list[str] = []
         self.report_dialog: ImportReportDialog | None = None
+        self.shortcuts_dialog: QDialog | None = None
         self.train_panel: Any = None
         self.trash_dialog: TrashDialog | None = None
+        #: The painting class: one state that the editor, the Classes panel and the status
+        #: bar all follow (a key, the panel or the tool bar combo writes it).
+        self.current_class = CurrentClass(self)
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
@@ -123,23 +193,34 @@ class MainWindow(QMainWindow):
         if editor is None:
             from fashionseg_gui.views.editor import EditorWidget
 
-            editor = EditorWidget(self, jobs=self.jobs, project_signals=self.project_signals)
+            editor = EditorWidget(self, jobs=self.jobs, project_signals=self.project_signals,
+                                  current_class=self.current_class)
         self.editor: EditorLike = editor
-        self.banner = QLabel(self)
+        # The read-only banner: why, and (when another instance holds the lock) Take over.
+        self.banner_bar = QFrame(self)
+        self.banner_bar.setObjectName("bannerBar")
+        self.banner = QLabel(self.banner_bar)
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
-        self.banner.hide()
+        self.take_over_button = QPushButton("Take over", self.banner_bar)
+        self.take_over_button.setToolTip("Break the other instance's lock and edit here")
+        self.take_over_button.clicked.connect(lambda _checked=False: self.take_over_project())
+        bar_lay = QHBoxLayout(self.banner_bar)
+        bar_lay.setContentsMargins(0, 0, 6, 0)
+        bar_lay.addWidget(self.banner, 1)
+        bar_lay.addWidget(self.take_over_button)
+        self.banner_bar.hide()
         centre = QWidget(self)
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.banner)
+        lay.addWidget(self.banner_bar)
         lay.addWidget(self.editor, 1)
         self.setCentralWidget(centre)
 
         # --- docks --------------------------------------------------------------------------
         self.browser = ImageBrowser(self)
-        self.classes = ClassesPanel(self, jobs=self.jobs)
+        self.classes = ClassesPanel(self, jobs=self.jobs, current_class=self.current_class)
         self.docks = _Docks(self._dock("Images", "browser", self.browser,
                                        Qt.DockWidgetArea.LeftDockWidgetArea),
                             self._dock("Classes", "classes", self.classes,
@@ -148,7 +229,7 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.RightDockWidgetArea))
         self.tabifyDockWidget(self.docks.classes, self.docks.train)
         self.docks.classes.raise_()
-        self.resizeDocks([self.docks.browser, self.docks.classes], [300, 300],
+        self.resizeDocks([self.docks.browser, self.docks.classes], list(DOCK_WIDTHS),
                          Qt.Orientation.Horizontal)
         self.docks.train.visibilityChanged.connect(self._on_train_visible)
 
@@ -156,7 +237,9 @@ class MainWindow(QMainWindow):
         self._make_menus_and_toolbars()
         self._make_status_bar()
         self._wire()
-        self.resize(*DEFAULT_SIZE)
+        for widget in (centre, self.docks.browser, self.docks.classes, self.docks.train):
+            self._take_file_drops(widget)
+        self.resize(*self.default_size())
         self._restore_geometry()
         self._update_title()
 
@@ -195,6 +278,7 @@ class MainWindow(QMainWindow):
             act = QAction(f"Class {k}", self)
             act.setShortcut(QKeySequence(str(k)))
             act.triggered.connect(lambda _checked=False, k=k: self.select_class(k))
+            act.setProperty("help_group", "Classes")
             self.addAction(act)
             class_keys.append(act)
         return _Actions(
@@ -219,6 +303,11 @@ class MainWindow(QMainWindow):
                                     "Next image", "next"),
             prev_image=self._action("&Previous image", self.previous_image, ["PgUp", "A"],
                                     "Previous image", "prev"),
+            shortcuts_help=self._action("&Keyboard shortcuts…", self.show_shortcuts,
+                                        QKeySequence.StandardKey.HelpContents,
+                                        "List every keyboard shortcut"),
+            about=self._action("&About FashionSeg Studio", self.show_about, None,
+                               "Version and a word about the app"),
             class_keys=class_keys,
         )
 
@@ -241,6 +330,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(a.quit)
 
+        self.editor.save_action.setProperty("help_group", "File")  # File ▸ Save's key
         edit_menu = mb.addMenu("&Edit")
         edit_menu.addActions([self.editor.undo_action, self.editor.redo_action])
         tools = list(self.editor.tool_actions())
@@ -265,6 +355,9 @@ class MainWindow(QMainWindow):
         for dock in (self.docks.browser, self.docks.classes, self.docks.train):
             view_menu.addAction(dock.toggleViewAction())
 
+        help_menu = mb.addMenu("&Help")
+        help_menu.addActions([a.shortcuts_help, a.about])
+
         main_bar = QToolBar("Main", self)
         main_bar.setObjectName("toolbar_main")
         main_bar.setMovable(False)
@@ -277,7 +370,7 @@ class MainWindow(QMainWindow):
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
-        self.cursor_label = QLabel(self)
+        self.cursor_label = ElidedLabel("", self)  # long texts are cut, never widen the bar
         self.position_label = QLabel(self)
         self.class_label = QLabel(self)
         self.save_label = QLabel(self)
@@ -307,7 +400,7 @@ class MainWindow(QMainWindow):
         self.browser.sigRemoveRequested.connect(self.remove_images)
         self.browser.sigTrashRequested.connect(self.show_trash)
         self.browser.sigError.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
-        self.classes.sigCurrentClassChanged.connect(self._on_class_from_panel)
+        self.current_class.changed.connect(self._on_current_class)
         self.classes.sigClassVisibilityChanged.connect(self.editor.set_class_visible)
         self.classes.sigError.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
         self.editor.sigCursorInfo.connect(self.cursor_label.setText)
@@ -353,12 +446,7 @@ class MainWindow(QMainWindow):
         if self.train_panel is not None:
             self.train_panel.set_project(project)
         self._add_recent(project.root)
-        if project.read_only:
-            self.banner.setText(f"Read-only: {project.read_only_reason}. You can look around, "
-                                "but edits and imports are not saved.")
-            self.banner.show()
-        else:
-            self.banner.hide()
+        self._update_banner()
         for w in project.open_warnings:
             self.statusBar().showMessage(w, 15000)
         writable = not project.read_only
@@ -393,9 +481,67 @@ class MainWindow(QMainWindow):
         self.project_signals.set_project(None)
         self.project.close()
         self.project = None
-        self.banner.hide()
+        self.banner_bar.hide()
         self._update_title()
+        self._update_class_label()
         self.sigProjectOpened.emit(None)
+        return True
+
+    def _locked_elsewhere(self) -> bool:
+        """Whether the open project is read-only because another instance holds its lock."""
+        p = self.project
+        return p is not None and p.read_only and not p.lock_owned \
+            and p.read_only_reason.startswith(LOCKED_REASON)
+
+    def _update_banner(self) -> None:
+        p = self.project
+        if p is None or not p.read_only:
+            self.banner_bar.hide()
+            return
+        text = f"Read-only: {p.read_only_reason}. You can look around, but edits and " \
+               "imports are not saved."
+        locked = self._locked_elsewhere()
+        if locked:
+            text += " Take over to edit here (the other instance can no longer save)."
+        self.banner.setText(text)
+        self.take_over_button.setVisible(locked)
+        self.banner_bar.show()
+
+    def take_over_project(self, confirm: bool = True) -> bool:
+        """Break the lock of the instance that has the project open and edit it here.
+
+        Asks first (``confirm``), more insistently when the holder is a live process of
+        this machine. The project is re-read from disk and shown read-write. True on success.
+        """
+        if not self._locked_elsewhere():
+            return False
+        assert self.project is not None
+        holder = self.project.lock_holder()
+        who = holder.describe() if holder is not None else "another instance"
+        alive = holder is not None and holder.pid is not None \
+            and holder.host == socket.gethostname() and _pid_alive(holder.pid)
+        if confirm:
+            risk = (f"{who} is still running: if you take over, its unsaved edits are lost "
+                    "and it can no longer save this project." if alive else
+                    f"The project was opened by {who}; if that instance still runs, it can "
+                    "no longer save this project.")
+            answer = QMessageBox.question(
+                self, "Take over the project", f"{risk}\n\nTake over and edit here?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        current = self.editor.current_image_id()
+        try:
+            self.project.take_over()
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Take over the project", f"Cannot take over: {exc}")
+            return False
+        self._show_project(self.project)  # every widget again, now read-write
+        if current is not None and current in self.project.images:
+            self.browser.select_image(current)
+        self.statusBar().showMessage(f"Took over the project from {who}; it is yours to edit",
+                                     10000)
         return True
 
     def new_project_dialog(self) -> None:
@@ -505,28 +651,31 @@ class MainWindow(QMainWindow):
 
     # --- classes ----------------------------------------------------------------------------
     def select_class(self, class_id: int) -> None:
-        """Make ``class_id`` the painting class (keys 0–9)."""
-        if self.classes.set_current_class(class_id):
-            self.editor.set_current_class(class_id)
-            self._update_class_label()
+        """Make ``class_id`` the painting class (keys 0–9; ignored if there is no such class)."""
+        if self.project is not None:
+            self.current_class.set(class_id)
 
-    def _on_class_from_panel(self, class_id: int) -> None:
-        self.editor.set_current_class(class_id)
+    def _on_current_class(self, class_id: int) -> None:
+        # An editor that does not share the state (a stand-in) is told; ours already follows.
+        if self.editor.current_class() != class_id:
+            self.editor.set_current_class(class_id)
         self._update_class_label()
 
     def _on_class_from_editor(self, class_id: int) -> None:
-        if class_id != self.classes.current_class():
-            self.classes.set_current_class(class_id)
-        self._update_class_label()
+        self.current_class.set(class_id)
 
     def _update_class_label(self) -> None:
         if self.project is None:
             self.class_label.setText("")
             return
-        cid = self.classes.current_class()
+        cid = self.current_class.value()
         if 0 <= cid < len(self.project.classes):
             c = self.project.classes[cid]
-            self.class_label.setText(f'<span style="color:{c.color}">■</span> {c.name} ({cid})')
+            name = self.class_label.fontMetrics().elidedText(
+                c.name, Qt.TextElideMode.ElideMiddle, CLASS_LABEL_WIDTH)
+            self.class_label.setText(f'<span style="color:{c.color}">■</span> '
+                                     f'{html.escape(name)} ({cid})')
+            self.class_label.setToolTip(f"Painting with {c.name} (class {cid})")
 
     # --- saving -----------------------------------------------------------------------------
     def save_now(self) -> bool:
@@ -646,14 +795,35 @@ class MainWindow(QMainWindow):
         if reason is not None:
             QMessageBox.information(self, "Export", f"{reason}; it starts when that ends.")
         text, single = EXPORT_FORMATS[fmt]
+        start = self.export_start_folder()
         if single:
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {text.rstrip('…')}",
-                                                  f"{self.project.name}_{fmt}.json", "JSON (*.json)")
+            path, _ = QFileDialog.getSaveFileName(
+                self, f"Export {text.rstrip('…')}", str(start / f"{self.project.name}_{fmt}.json"),
+                "JSON (*.json)")
         else:
-            path = QFileDialog.getExistingDirectory(self, f"Export {text.rstrip('…')} to folder")
+            path = self.choose_folder(f"Export {text.rstrip('…')} to folder", start)
         if path:
+            folder = Path(path) if not single else Path(path).parent
+            self.settings.setValue(EXPORT_FOLDER_KEY, str(folder))
             self.save_now()
             self.start_job("export", export_job, self.project, fmt, Path(path))
+
+    def export_start_folder(self) -> Path:
+        """Where export dialogs open: the last export folder, else the project's parent."""
+        last = self.settings.value(EXPORT_FOLDER_KEY)
+        if isinstance(last, str) and last and Path(last).is_dir():
+            return Path(last)
+        if self.project is not None:
+            return self.project.root.parent
+        return Path.home()
+
+    def choose_folder(self, title: str, start: Path) -> str:
+        """Ask for a folder, which may be a new name typed in (it is created); "" if none."""
+        dialog = FolderDialog(self, title, str(start))
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return ""
+        chosen = dialog.selectedFiles()
+        return chosen[0] if chosen else ""
 
     def job_running(self) -> bool:
         """Whether a job this window started (import, export...) runs or waits."""
@@ -742,19 +912,48 @@ class MainWindow(QMainWindow):
         self.report_dialog.open()  # window-modal, does not block the event loop
 
     # --- drag and drop ----------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+    # Files dropped anywhere in the window are imported: on the photo, a dock, the image
+    # list, the Train panel. Widgets that take drops of their own (the canvas, text fields)
+    # would swallow them, so the window filters their drag events and takes the files;
+    # other drops (text into a field) reach them as before.
+    def _take_file_drops(self, root: QWidget) -> None:
+        """Make files dropped on ``root`` or any widget inside it reach the window."""
+        if isinstance(root, QDockWidget):
+            root.setAcceptDrops(True)  # a floating dock is a window of its own
+        for widget in (root, *root.findChildren(QWidget)):
+            if widget.acceptDrops():
+                widget.installEventFilter(self)
+
+    @staticmethod
+    def _dropped_files(event: Any) -> list[str]:
         md = event.mimeData()
-        if md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
+        if md is None or not md.hasUrls():
+            return []
+        return [u.toLocalFile() for u in md.urls() if u.isLocalFile()]
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt API)
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) \
+                and self._dropped_files(event):
+            if kind == QEvent.Type.Drop:
+                self.dropEvent(event)
+            else:
+                event.acceptProposedAction()
+            return True
+        return super().eventFilter(watched, event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_files(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: Any) -> None:
-        if event.mimeData().hasUrls():
+        if self._dropped_files(event):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = self._dropped_files(event)
         if not paths:
             event.ignore()
             return
@@ -774,6 +973,7 @@ class MainWindow(QMainWindow):
 
             self.train_panel = TrainPanel(self, jobs=self.jobs)
             self.docks.train.setWidget(self.train_panel)
+            self._take_file_drops(self.docks.train)
             self.train_panel.set_project(self.project)
             self.train_panel.sigPredictionsReady.connect(self._on_predictions)
         return self.train_panel
@@ -785,6 +985,22 @@ class MainWindow(QMainWindow):
             self.browser.model.refresh(image_id)
         self._update_position()
 
+    # --- help -----------------------------------------------------------------------------------
+    def show_shortcuts(self) -> QDialog:
+        """Help ▸ Keyboard shortcuts: a sheet generated from the window's actions."""
+        from fashionseg_gui.views.help import ShortcutsDialog
+
+        if self.shortcuts_dialog is not None:
+            self.shortcuts_dialog.close()
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        return self.shortcuts_dialog
+
+    def show_about(self) -> None:
+        from fashionseg_gui.views.help import show_about
+
+        show_about(self)
+
     # --- window state ---------------------------------------------------------------------------
     def _update_title(self) -> None:
         if self.project is None:
@@ -792,6 +1008,19 @@ class MainWindow(QMainWindow):
         else:
             ro = " [read-only]" if self.project.read_only else ""
             self.setWindowTitle(f"{self.project.name}{ro} — {APP_TITLE}")
+
+    def default_size(self) -> tuple[int, int]:
+        """The first-start size: :data:`DEFAULT_SIZE`, made smaller to fit the screen.
+
+        The window never resizes itself afterwards: its minimum size (every dock, tab and
+        tool shown) fits a 1366x768 screen, and long texts are cut rather than widen it.
+        """
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        avail = screen.availableGeometry()
+        return (min(DEFAULT_SIZE[0], max(640, avail.width() - SCREEN_MARGIN[0])),
+                min(DEFAULT_SIZE[1], max(480, avail.height() - SCREEN_MARGIN[1])))
 
     def _restore_geometry(self) -> None:
         geo = self.settings.value("window/geometry")

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -87,6 +88,22 @@ def run_state(summary: dict[str, Any], has_model: bool) -> str:
     return how if has_model else f"{how} (no model)"
 
 
+class VerticalScrollArea(QScrollArea):
+    """Scrolls its widget vertically only: as wide as the widget needs, any height."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        inner = self.widget()
+        width = inner.minimumSizeHint().width() if inner is not None else 0
+        width += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(width, 120)
+
+
 def _fmt(value: Any, digits: int = 3) -> str:
     try:
         v = float(value)
@@ -133,14 +150,13 @@ class TrainPanel(QWidget):
 
     # --- construction -------------------------------------------------------------------
     def _build_ui(self) -> None:
-        # everything scrolls inside the panel, so it fits a 1366x768 screen in a dock
+        # The panel scrolls vertically, so it fits a 768-pixel screen; it is laid out in
+        # one narrow column, so the window never has to widen for it.
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        content = QWidget()
+        self.scroll = VerticalScrollArea(self)
+        content = QWidget(self.scroll)
+        content.setObjectName("TrainPanelContent")
         self.scroll.setWidget(content)
         outer.addWidget(self.scroll)
         root = QVBoxLayout(content)
@@ -175,7 +191,7 @@ class TrainPanel(QWidget):
         for form in (form_l, form_r):
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         grid.addLayout(form_l, 0, 0)
-        grid.addLayout(form_r, 0, 1)
+        grid.addLayout(form_r, 1, 0)
 
         self.epochs = self._spin(1, 10000, "Passes over the training images")
         self.batch_size = self._spin(1, 512, "Photos per training step")
@@ -188,45 +204,45 @@ class TrainPanel(QWidget):
         self.input_height = self._spin(32, 2048, "Input height (multiple of 2^depth)", step=32)
         self.input_width = self._spin(32, 2048, "Input width (multiple of 2^depth)", step=32)
         size_row.addWidget(self.input_height)
-        size_row.addWidget(QLabel("×"))
+        times = QLabel("×")
+        times.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        size_row.addWidget(times)
         size_row.addWidget(self.input_width)
         form_l.addRow("Epochs", self.epochs)
-        form_l.addRow("Batch", self.batch_size)
-        form_l.addRow("LR", self.learning_rate)
+        form_l.addRow("Batch size", self.batch_size)
+        form_l.addRow("Learning rate", self.learning_rate)
+        form_l.addRow("Input H × W", size)
 
         self.depth = self._spin(1, 6, "Number of down-sampling levels of the U-Net")
         self.base_width = self._spin(4, 256, "Filters of the first U-Net level", step=4)
         self.loss = QComboBox()
-        self.loss.addItem("CE + Dice", "ce_dice")
-        self.loss.addItem("Weighted CE", "weighted_ce")
-        self.loss.setToolTip("Cross-entropy + Dice, or class-weighted cross-entropy: both "
-                             "counter the dominance of background pixels")
+        self.loss.addItem("Cross-entropy + Dice", "ce_dice")
+        self.loss.addItem("Class-weighted cross-entropy", "weighted_ce")
+        self.loss.setToolTip("Both counter the dominance of background pixels")
         self.mixed_precision = QComboBox()
-        self.mixed_precision.addItem("Auto", "auto")
-        self.mixed_precision.addItem("float32", "off")
+        self.mixed_precision.addItem("Auto (bfloat16 on AMX CPUs)", "auto")
+        self.mixed_precision.addItem("Off (float32)", "off")
         self.mixed_precision.addItem("bfloat16", "bf16")
         self.mixed_precision.setToolTip("Auto: bfloat16 on CPUs with AMX, else float32 "
                                         "(bfloat16 is slower without AMX/AVX512-BF16)")
         form_r.addRow("Depth", self.depth)
-        form_r.addRow("Width", self.base_width)
+        form_r.addRow("Base width", self.base_width)
         form_r.addRow("Loss", self.loss)
-        form_r.addRow("Precision", self.mixed_precision)
-        size_form = QFormLayout()
-        size_form.addRow("Input H × W", size)
-        grid.addLayout(size_form, 1, 0, 1, 2)
+        form_r.addRow("Mixed precision", self.mixed_precision)
         box.addLayout(grid)
 
         aug = QGridLayout()
         aug.addWidget(QLabel("Augment:"), 0, 0)
         self.augment: dict[str, QCheckBox] = {}
-        for k, (key, label) in enumerate(AUGMENTATIONS):
+        for i, (key, label) in enumerate(AUGMENTATIONS):
             check = QCheckBox(label)
             self.augment[key] = check
-            aug.addWidget(check, k // 2, 1 + k % 2)
+            aug.addWidget(check, 1 + i // 2, i % 2)
+        aug.setColumnStretch(2, 1)
         self.preview_button = QPushButton("Augmentation preview…")
         self.preview_button.setToolTip("Show a few augmented photo/mask pairs")
         self.preview_button.clicked.connect(self.show_augmentation_preview)
-        aug.addWidget(self.preview_button, 2, 1, 1, 2)
+        aug.addWidget(self.preview_button, 3, 0, 1, 2)
         box.addLayout(aug)
         root.addWidget(self.settings_box)
         self.time_budget.valueChanged.connect(self._update_recipe_fields)
@@ -286,7 +302,7 @@ class TrainPanel(QWidget):
         self.runs.itemSelectionChanged.connect(self._on_run_selected)
         layout.addWidget(self.runs, 1)
         row = QGridLayout()
-        self.finetune_button = QPushButton("Fine-tune selected")
+        self.finetune_button = QPushButton("Fine-tune from selected run")
         self.finetune_button.setToolTip("Continue training the selected run's best model "
                                         "(e.g. after correcting predictions)")
         self.finetune_button.clicked.connect(self._finetune_selected)
@@ -299,6 +315,7 @@ class TrainPanel(QWidget):
         row.addWidget(self.finetune_button, 0, 0)
         row.addWidget(self.export_button, 0, 1)
         row.addWidget(self.refresh_button, 1, 0)
+        row.setColumnStretch(2, 1)
         layout.addLayout(row)
         return tab
 

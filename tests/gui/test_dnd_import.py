@@ -173,3 +173,77 @@ def test_a_dropped_folder_is_walked_in_the_import_job(qtbot, window, tmp_path, m
         drop(window, [folder])
     assert walked_in and threading.get_ident() not in walked_in
     assert len(window.project.images) == 1
+
+
+def _drop_on(target, pos: QPoint, paths: list[Path]) -> tuple[bool, bool, bool]:
+    """A real drag (enter, move, drop) of ``paths`` at ``pos`` of ``target`` (a widget, or the
+    window's QWindow, which finds the widget under the point as a platform drag does)."""
+    from PySide6.QtGui import QDragMoveEvent
+
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(pos, *args)
+    QApplication.sendEvent(target, enter)
+    move = QDragMoveEvent(pos, *args)
+    QApplication.sendEvent(target, move)
+    ev = QDropEvent(QPointF(pos), *args)
+    QApplication.sendEvent(target, ev)
+    return enter.isAccepted(), move.isAccepted(), ev.isAccepted()
+
+
+@pytest.fixture
+def real_window(qtbot, tmp_path):
+    if not BAD.is_dir():
+        pytest.skip("../shared/data is not present")
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    project = Project.create(tmp_path / "proj")
+    assert project.add_image_file(BAD / "gray8.png").ok
+    project.save()
+    project.close()
+    assert w.open_project(tmp_path / "proj")
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def test_files_dropped_on_the_photo_are_imported(qtbot, real_window):
+    """Issue: dropping files on the photo (the canvas, 60 % of the window) did nothing."""
+    w = real_window
+    assert w.editor.doc is not None  # a photo is open on the canvas
+    viewport = w.editor.canvas.viewport()
+    centre = viewport.rect().center()
+    with qtbot.waitSignal(w.sigJobFinished, timeout=30000):
+        assert _drop_on(viewport, centre, [BAD / "base_64x48.png"]) == (True, True, True)
+    assert sorted(r.original_name for r in w.project.images.values()) == [
+        "base_64x48.png", "gray8.png"]
+    assert w.editor.doc.mask.shape == w.project.read_mask(w.editor.current_image_id()).shape
+    assert not w.editor.doc.dirty  # the drop did not paint or move anything
+
+
+@pytest.mark.parametrize("where", ["canvas", "browser", "classes", "train", "search field"])
+def test_a_platform_drop_anywhere_in_the_window_imports(qtbot, real_window, where):
+    """Through the window's QWindow, as a desktop drag arrives: Qt picks the widget under the
+    cursor (the canvas viewport, a list, a text field of the Train panel)."""
+    w = real_window
+    if where == "train":
+        w.docks.train.raise_()
+        qtbot.waitUntil(lambda: w.train_panel is not None, timeout=5000)
+        qtbot.waitUntil(lambda: w.train_panel.epochs.isVisible(), timeout=5000)
+    widget = {"canvas": lambda: w.editor.canvas.viewport(),
+              "browser": lambda: w.browser.view.viewport(),
+              "classes": lambda: w.classes.list.viewport(),
+              "train": lambda: w.train_panel.epochs,
+              "search field": lambda: w.browser.search}[where]()
+    assert widget.isVisible()
+    pos = w.mapFromGlobal(widget.mapToGlobal(widget.rect().center()))
+    assert w.childAt(pos) is widget or widget.isAncestorOf(w.childAt(pos))
+    with qtbot.waitSignal(w.sigJobFinished, timeout=30000):
+        accepted = _drop_on(w.windowHandle(), pos, [BAD / "rgba.png"])
+    assert accepted == (True, True, True)
+    assert "rgba.png" in {r.original_name for r in w.project.images.values()}
+    assert w.browser.search.text() == ""  # the file's path was not typed into a field
