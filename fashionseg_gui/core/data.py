@@ -1,9 +1,9 @@
-"""Dataset pipeline: sample sources, deterministic split, letterbox, joint augmentation, tf.data.
+"""Dataset pipeline: letterbox, in-memory cache, joint augmentation, tf.data, TFRecords.
 
-A :class:`Sample` is an image id with loaders for its photo (uint8 RGB, upright) and its
-label mask (uint8 class ids, 255 = ignore). Samples come from a project
-(:func:`samples_from_project`) or from a folder pair with a value mapping
-(:func:`samples_from_folder`, e.g. CCP's ``images/`` + ``masks/`` + ``ccp5.json``).
+The samples (:class:`Sample`, :func:`samples_from_project`, :func:`samples_from_folder`)
+live in :mod:`fashionseg_gui.core.samples` and the deterministic split
+(:func:`split_samples`, :func:`move_to_split`) in :mod:`fashionseg_gui.core.splits`; both
+need no TensorFlow and are re-exported here.
 
 Photos are letterboxed (aspect kept, padded to a multiple of ``2**depth``, padding
 labelled 255) once, cached in RAM as uint8, and augmented in a vectorised tf.data map with
@@ -12,12 +12,9 @@ the same random geometry for photo and mask (nearest neighbour and fill 255 for 
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,317 +22,35 @@ import numpy as np
 import tensorflow as tf
 
 from fashionseg_gui.core.labels import IGNORE
+from fashionseg_gui.core.samples import (
+    SPLITS,
+    DataError,
+    Sample,
+    load_mapping,
+    samples_from_folder,
+    samples_from_project,
+)
+from fashionseg_gui.core.splits import (
+    MIN_TWO_VAL_FROM,
+    assign_splits,
+    dominant_class,
+    min_val_images,
+    move_to_split,
+    split_samples,
+)
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.cancel import CancelToken
-    from fashionseg_gui.core.project import Project
     from fashionseg_gui.core.train_config import TrainConfig
 
-SPLITS = ("train", "val", "test")
-
-
-class DataError(Exception):
-    """A problem with the training data, worded for the user."""
-
-
-# ----------------------------------------------------------------------------------------
-# Samples
-# ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One labelled photo.
-
-    Attributes
-    ----------
-    id : str
-        Image id (stable; decides the split hash).
-    load_image : callable
-        Returns the photo as uint8 ``(H, W, 3)`` RGB.
-    load_mask : callable
-        Returns the label mask as uint8 ``(H, W)``; 255 = ignore.
-    split : str or None
-        ``"train"``, ``"val"``, ``"test"`` or None (unassigned).
-    """
-
-    id: str
-    load_image: Callable[[], np.ndarray] = field(repr=False)
-    load_mask: Callable[[], np.ndarray] = field(repr=False)
-    split: str | None = None
-
-
-def load_mapping(path: str | Path) -> tuple[list[str], np.ndarray]:
-    """Read a value-to-class mapping JSON (``{"classes": [...], "map": {"41": 1, ...}}``).
-
-    Returns
-    -------
-    classes : list of str
-        Class names, background first.
-    lut : np.ndarray
-        uint8 lookup table of 256 entries; unmapped values map to 255 (ignore).
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        classes = [str(c) for c in data["classes"]]
-        lut = np.full(256, IGNORE, np.uint8)
-        for key, value in data["map"].items():
-            k, v = int(key), int(value)
-            if not (0 <= k <= 255 and 0 <= v < len(classes)):
-                raise ValueError(f"entry {key!r}: {value!r} is out of range")
-            lut[k] = v
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DataError(f"cannot read mapping {path}: {exc}") from exc
-    return classes, lut
-
-
-def _read_rgb(path: Path) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as im:
-        upright = ImageOps.exif_transpose(im)
-        return np.asarray(upright.convert("RGB"), dtype=np.uint8)
-
-
-def _read_gray(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        if im.mode not in ("L", "P"):
-            raise DataError(f"mask {path.name} is not an 8-bit single-channel PNG (mode {im.mode})")
-        return np.asarray(im, dtype=np.uint8)
-
-
-def samples_from_folder(
-    image_dir: str | Path,
-    mask_dir: str | Path,
-    mapping: str | Path | np.ndarray | None = None,
-    ids: Iterable[str] | None = None,
-) -> list[Sample]:
-    """Samples from ``image_dir/<id>.<ext>`` photos and ``mask_dir/<id>.png`` label masks.
-
-    Parameters
-    ----------
-    image_dir, mask_dir : path
-        Folders of photos and of 8-bit label PNGs with the same stem.
-    mapping : path or np.ndarray, optional
-        Mapping JSON (see :func:`load_mapping`) or a 256-entry lookup table applied to mask
-        values; None keeps the values as class ids.
-    ids : iterable of str, optional
-        Restrict to these stems (sorted order kept).
-
-    Returns
-    -------
-    list of Sample
-        Sorted by id.
-    """
-    image_dir, mask_dir = Path(image_dir), Path(mask_dir)
-    if not image_dir.is_dir():
-        raise DataError(f"image folder not found: {image_dir}")
-    if not mask_dir.is_dir():
-        raise DataError(f"mask folder not found: {mask_dir}")
-    if mapping is None:
-        lut = None
-    elif isinstance(mapping, np.ndarray):
-        lut = mapping.astype(np.uint8)
-    else:
-        lut = load_mapping(mapping)[1]
-    exts = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-    photos = {p.stem: p for p in sorted(image_dir.iterdir()) if p.suffix.lower() in exts}
-    wanted = sorted(photos) if ids is None else [str(i) for i in ids]
-    samples = []
-    for sid in wanted:
-        mask = mask_dir / f"{sid}.png"
-        if sid not in photos or not mask.is_file():
-            if ids is not None:
-                raise DataError(f"no photo + mask pair for id {sid!r} in {image_dir} / {mask_dir}")
-            continue
-
-        def load_mask(path: Path = mask) -> np.ndarray:
-            values = _read_gray(path)
-            return values if lut is None else lut[values]
-
-        samples.append(Sample(sid, functools.partial(_read_rgb, photos[sid]), load_mask))
-    if not samples:
-        raise DataError(f"no photo + mask pairs found in {image_dir} and {mask_dir}")
-    return samples
-
-
-def samples_from_project(project: Project, config: TrainConfig | None = None) -> list[Sample]:
-    """Samples of a project's labelled and corrected images (``Project.labelled_ids()``).
-
-    ``config`` (a ``TrainConfig``) is accepted for symmetry with the training call and
-    does not change which images are used.
-    """
-    samples = []
-    for image_id in project.labelled_ids():
-        record = project.images[image_id]
-        samples.append(Sample(
-            image_id,
-            functools.partial(project.read_image, image_id),
-            functools.partial(project.read_mask, image_id),
-            record.split,
-        ))
-    if not samples:
-        raise DataError("the project has no labelled images yet: label or correct some first")
-    return samples
-
-
-# ----------------------------------------------------------------------------------------
-# Split
-# ----------------------------------------------------------------------------------------
-
-
-def _hash01(seed: int, key: str) -> float:
-    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
-
-
-def dominant_class(mask: np.ndarray, num_classes: int | None = None) -> int:
-    """Most frequent non-background, non-ignored class of a mask (0 if there is none)."""
-    counts = np.bincount(mask.reshape(-1), minlength=256)
-    counts[0] = 0
-    counts[IGNORE] = 0
-    if num_classes is not None:
-        counts[num_classes:] = 0
-    return int(counts.argmax()) if counts.any() else 0
-
-
-#: Labelled images from which validation gets at least two of them: one photo is too
-#: noisy a score to keep the best epoch by (the demo project validated on one).
-MIN_TWO_VAL_FROM = 8
-
-
-def min_val_images(n: int) -> int:
-    """The fewest validation images of a split of ``n`` labelled images."""
-    if n < 2:
-        return 0
-    return 2 if n >= MIN_TWO_VAL_FROM else 1
-
-
-def move_to_split(project: Project, ids: Iterable[str], split: str | None) -> list[str]:
-    """Move images of ``project`` to ``split`` (``"train"``, ``"val"``, ``"test"`` or None
-    = let the next split decide) in one save of project.json; returns the ids moved.
-
-    A moved image keeps its split from then on: :func:`assign_splits` never reassigns
-    an image that has one.
-    """
-    if split is not None and split not in SPLITS:
-        raise DataError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}")
-    ids = [str(i) for i in ids]
-    unknown = [i for i in ids if i not in project.images]
-    if unknown:
-        raise DataError(f"no image with id {unknown[0]!r} in the project")
-    moved = [i for i in ids if project.images[i].split != split]
-    with project.batch():
-        for i in moved:
-            project.set_split(i, split, save=False)
-        if moved:
-            project.save()
-    return moved
-
-
-def assign_splits(
-    ids: Sequence[str],
-    strata: dict[str, int] | None = None,
-    val_fraction: float = 0.1,
-    seed: int = 0,
-    existing: dict[str, str | None] | None = None,
-) -> dict[str, str]:
-    """Deterministic, stratified, stable split by image.
-
-    Images with an existing split keep it. Each stratum (dominant class) gets a share of
-    validation images proportional to its size (largest remainder); within a stratum the
-    unassigned images with the smallest ``sha256(seed:id)`` go to validation. Adding images
-    therefore never moves an already-assigned image, and the order of ``ids`` is irrelevant.
-
-    Parameters
-    ----------
-    ids : sequence of str
-        Image ids.
-    strata : dict, optional
-        id -> stratum (e.g. :func:`dominant_class`); one stratum if None.
-    val_fraction : float
-        Target validation fraction in [0, 1).
-    seed : int
-        Hash seed.
-    existing : dict, optional
-        id -> split already assigned (None = unassigned).
-
-    Returns
-    -------
-    dict
-        id -> ``"train"`` | ``"val"`` | ``"test"``; at least one ``"val"`` when there are
-        two or more images, two from ``MIN_TWO_VAL_FROM`` (8) images.
-    """
-    if not 0.0 <= val_fraction < 1.0:
-        raise DataError(f"validation fraction must be in [0, 1); got {val_fraction}")
-    ids = sorted(set(ids))
-    kept = {k: v for k, v in (existing or {}).items()
-            if isinstance(v, str) and v in SPLITS and k in set(ids)}
-    strata = strata or {}
-    n = len(ids)
-    target_total = max(min_val_images(n), round(val_fraction * n)) if n >= 2 else 0
-    groups: dict[int, list[str]] = {}
-    for i in ids:
-        groups.setdefault(int(strata.get(i, 0)), []).append(i)
-    exact = {s: val_fraction * len(m) for s, m in groups.items()}
-    quota = {s: math.floor(v) for s, v in exact.items()}
-    rest = target_total - sum(quota.values())
-    order = sorted(groups, key=lambda s: (-(exact[s] - quota[s]), _hash01(seed, f"stratum{s}")))
-    while rest > 0 and any(quota[s] < len(groups[s]) for s in order):
-        for s in order:  # largest remainders first; round again for a minimum above them
-            if rest > 0 and quota[s] < len(groups[s]):
-                quota[s] += 1
-                rest -= 1
-    result = dict(kept)
-    for s, members in groups.items():
-        have = sum(1 for m in members if kept.get(m) == "val")
-        free = sorted((m for m in members if m not in kept), key=lambda m: _hash01(seed, m))
-        need = max(0, quota[s] - have)
-        for k, m in enumerate(free):
-            result[m] = "val" if k < need else "train"
-    if n >= 2 and "val" not in result.values():
-        candidates = [m for m in ids if result[m] == "train"]
-        if candidates:
-            result[min(candidates, key=lambda m: _hash01(seed, m))] = "val"
-    return result
-
-
-def split_samples(
-    samples: Sequence[Sample],
-    val_fraction: float = 0.1,
-    seed: int = 0,
-    num_classes: int | None = None,
-    project: Project | None = None,
-) -> tuple[list[Sample], list[Sample], dict[str, str]]:
-    """Split samples into train and validation (stratified by dominant class).
-
-    When ``project`` is given, newly assigned splits are written back to its image records
-    (``project.set_split``).
-
-    Returns
-    -------
-    train, val : list of Sample
-    splits : dict
-        id -> split for every sample.
-    """
-    existing = {s.id: s.split for s in samples}
-    unassigned = [s for s in samples if s.split not in SPLITS]
-    strata = {s.id: dominant_class(s.load_mask(), num_classes) for s in unassigned}
-    splits = assign_splits([s.id for s in samples], strata, val_fraction, seed, existing)
-    if project is not None and unassigned:
-        for s in unassigned:
-            project.set_split(s.id, splits[s.id], save=False)
-        project.save()
-    train = [s for s in samples if splits[s.id] == "train"]
-    val = [s for s in samples if splits[s.id] == "val"]
-    if not train:
-        raise DataError("no training images after the split: label more images")
-    return train, val, splits
-
+__all__ = [  # the samples and the split live in core/samples.py and core/splits.py
+    "IGNORE", "MIN_TWO_VAL_FROM", "SPLITS", "AugmentConfig", "CachedSet", "DataError",
+    "LetterboxInfo", "Sample", "assign_splits", "augmentation_preview", "cache_samples",
+    "class_pixel_counts", "class_weights", "dataset_stats", "dominant_class", "letterbox",
+    "letterbox_geometry", "letterbox_graph", "load_mapping", "make_dataset", "min_val_images",
+    "move_to_split", "read_tfrecords", "samples_from_folder", "samples_from_project",
+    "samples_from_tfrecords", "split_samples", "unletterbox", "write_tfrecords",
+]
 
 # ----------------------------------------------------------------------------------------
 # Letterbox

@@ -29,139 +29,72 @@ Multi-file changes are crash-safe:
 - deleting a class writes every new mask beside the old (``<id>.png.next``), then commits
   the new class table together with a ``transaction`` record in ``project.json`` and
   switches the files; an open completes a committed switch or discards an uncommitted one.
+
+The work lives in modules of its own, and :class:`Project` delegates to them:
+:mod:`~fashionseg_gui.core.records` (classes, image records, statuses, errors),
+:mod:`~fashionseg_gui.core.project_json` (reading, validating, migrating, backups),
+:mod:`~fashionseg_gui.core.project_files` (mask, shapes and prediction files),
+:mod:`~fashionseg_gui.core.project_import` (photo import),
+:mod:`~fashionseg_gui.core.class_table` (class changes) and
+:mod:`~fashionseg_gui.core.recovery` (staged files, transactions, repair on open).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import hashlib
 import json
 import os
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from fashionseg_gui.core.atomic import (
-    atomic_write_bytes,
-    atomic_write_json,
-    encode_png,
-)
+from fashionseg_gui.core import class_table, project_files, project_import, project_json, recovery
+from fashionseg_gui.core.atomic import atomic_write_bytes
 from fashionseg_gui.core.cancel import CancelToken
-from fashionseg_gui.core.labels import IGNORE, hex_to_rgb, rgb_to_hex
+from fashionseg_gui.core.labels import IGNORE
 from fashionseg_gui.core.lock import LockHolder, ProjectLock
-from fashionseg_gui.core.paths import UnsafePathError, check_file_name, check_id, safe_join
+from fashionseg_gui.core.paths import UnsafePathError, check_id, safe_join
+from fashionseg_gui.core.project_json import (
+    MAX_PROJECT_BYTES,
+    N_BACKUPS,
+    PROJECT_FILE,
+    SCHEMA_VERSION,
+    migrate,
+)
+from fashionseg_gui.core.records import (
+    DEFAULT_CLASSES,
+    DEMO_COLOURS,
+    MAX_CLASSES,
+    OLD_DEMO_CLASSES,
+    PALETTE,
+    SPLITS,
+    STATUSES,
+    ClassInfo,
+    ImageRecord,
+    ImportOutcome,
+    Leftovers,
+    ProjectError,
+    ReadOnlyError,
+    displayable,
+)
+from fashionseg_gui.core.recovery import NEXT_SUFFIX
 
-SCHEMA_VERSION = 1
-PROJECT_FILE = "project.json"
+__all__ = [
+    "DEFAULT_CLASSES", "DEMO_COLOURS", "IGNORE", "LOCK_FILE", "MAX_CLASSES", "MAX_PROJECT_BYTES", "N_BACKUPS",
+    "NEXT_SUFFIX", "OLD_DEMO_CLASSES", "PALETTE", "PROJECT_FILE", "SCHEMA_VERSION", "SPLITS", "STATUSES",
+    "TRASH_DIR", "ClassInfo", "ImageRecord", "ImportOutcome", "Leftovers", "LockHolder",
+    "Project", "ProjectError", "ProjectEvents", "ReadOnlyError",
+    "displayable", "migrate",
+]
+
 LOCK_FILE = ".fashionseg.lock"
-N_BACKUPS = 3
-NEXT_SUFFIX = ".next"  # staged files of a multi-file change
 TRASH_DIR = "trash"
-STATUSES = ("unlabelled", "labelled", "predicted", "corrected")
-SPLITS = ("train", "val", "test")
-MAX_CLASSES = 255  # ids 0..254; 255 is the ignore label
-MAX_PROJECT_BYTES = 256 << 20  # a project.json larger than this is refused, not parsed
-
-# Default class colours. The first colours are Okabe and Ito's colour-blind-safe set
-# (Color Universal Design, 2008) in an order that keeps skin hues (red-orange to tan, hue
-# about 0-50 degrees) for last: a class drawn over skin, hair or a photo's warm tones must
-# stand out, and the old tan default for skin was invisible on skin. Sky blue, yellow,
-# reddish purple, bluish green and blue come first; vermillion and orange, close to skin,
-# only from the sixth class on; then distinct extra colours (no beige, pink or brown).
-PALETTE = [
-    "#56b4e9", "#f0e442", "#cc79a7", "#009e73", "#0072b2", "#d55e00", "#e69f00",
-    "#911eb4", "#46f0f0", "#bcf60c", "#f032e6", "#008080", "#000075", "#808000",
-    "#aaffc3", "#800000", "#4363d8", "#3cb44b", "#808080", "#e6194b",
-]
-
-DEFAULT_CLASSES: list[tuple[str, str]] = [
-    ("background", "#000000"),
-    ("bohemian", PALETTE[0]),
-    ("preppy", PALETTE[1]),
-    ("streetwear", PALETTE[2]),
-]
-
-#: The demo project's classes as first shipped, and their colours now (from :data:`PALETTE`).
-#: A project whose classes are exactly the old ones (never recoloured by the user) gets the
-#: new colours when opened; any other project keeps its colours.
-OLD_DEMO_CLASSES: list[tuple[str, str]] = [
-    ("background", "#000000"), ("skin_hair", "#f4c28b"), ("upper", "#e6194b"),
-    ("lower", "#4363d8"), ("footwear_accessories", "#3cb44b"),
-]
-DEMO_COLOURS: list[str] = ["#000000", *PALETTE[:4]]
-
-
-class ProjectError(Exception):
-    """A problem with a project folder, worded for the user."""
-
-
-class ReadOnlyError(ProjectError):
-    """A write was attempted on a project opened read-only."""
-
-
-@dataclass
-class ClassInfo:
-    """A label class: id (0 = background), name, colour ``#rrggbb``, shortcut key."""
-
-    id: int
-    name: str
-    color: str
-    shortcut: str = ""
-
-    @property
-    def rgb(self) -> tuple[int, int, int]:
-        return hex_to_rgb(self.color)
-
-
-@dataclass
-class ImageRecord:
-    """One image of the project; ``file`` is relative to ``images/``."""
-
-    id: str
-    file: str
-    width: int
-    height: int
-    status: str = "unlabelled"
-    split: str | None = None
-    source: str = ""
-    sha256: str = ""
-    original_name: str = ""
-    style: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ImageRecord:
-        known = {f.name for f in fields(cls)}
-        rec = cls(**{k: v for k, v in d.items() if k in known})
-        if rec.status not in STATUSES:
-            rec.status = "unlabelled"
-        if rec.split not in SPLITS:
-            rec.split = None
-        return rec
-
-
-@dataclass
-class ImportOutcome:
-    """What happened to one file given to :meth:`Project.add_image_file`."""
-
-    path: str
-    image_id: str | None = None
-    duplicate_of: str | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.image_id is not None
 
 
 class ProjectEvents(SignalGroup):
@@ -173,117 +106,6 @@ class ProjectEvents(SignalGroup):
     classes_changed = Signal()
     settings_changed = Signal()
     saved = Signal()
-
-
-def _color_ok(color: str) -> bool:
-    if not (isinstance(color, str) and len(color) == 7 and color.startswith("#")):
-        return False
-    try:
-        int(color[1:], 16)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_empty(mask: np.ndarray) -> bool:
-    """True when no pixel of the mask is labelled (all 255)."""
-    return not bool((mask != IGNORE).any())
-
-
-def _listdir(folder: Path) -> list[str]:
-    try:
-        return os.listdir(folder)
-    except OSError:
-        return []
-
-
-def _status_from_files(status: str, has_mask: bool, has_prediction: bool) -> str:
-    """The status an image's files give.
-
-    A stored mask is labelled (``corrected`` when the image was predicted); a stored
-    prediction without a mask is predicted; a "predicted" image with neither file is
-    unlabelled. A labelled status without a mask file is kept (an older project may
-    keep its masks elsewhere); no save of this version leaves that state.
-    """
-    if has_mask:
-        if status == "predicted":
-            return "corrected"
-        return "labelled" if status == "unlabelled" else status
-    if status == "unlabelled" and has_prediction:
-        return "predicted"
-    if status == "predicted" and not has_prediction:
-        return "unlabelled"
-    return status
-
-
-def _holds_none_number(shape: dict[str, Any]) -> bool:
-    """Whether a shape's coordinates hold a None (a NaN or infinity cleared on read)."""
-    stack: list[Any] = [v for k, v in shape.items() if k != "label"]
-    while stack:
-        v = stack.pop()
-        if v is None:
-            return True
-        if isinstance(v, (list, tuple)):
-            stack.extend(v)
-        elif isinstance(v, dict):
-            stack.extend(v.values())
-    return False
-
-
-@dataclass
-class Leftovers:
-    """What a crash left in a project folder (see :meth:`Project.find_leftovers`).
-
-    ``orphans``: photo files in ``images/`` that no image record names (names relative
-    to ``images/``); ``temp_files``: stale ``.*.tmp`` files (project-relative paths).
-    """
-
-    orphans: list[str] = field(default_factory=list)
-    temp_files: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.orphans or self.temp_files)
-
-
-def displayable(text: str) -> str:
-    """A file name or path as valid Unicode (undecodable bytes become U+FFFD).
-
-    On Linux a name may hold any bytes; Python gives them to us as lone surrogates, which
-    cannot be written as UTF-8 JSON.
-    """
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def migrate(data: dict[str, Any]) -> dict[str, Any]:
-    """Bring a project.json dict from an older schema to :data:`SCHEMA_VERSION`.
-
-    Version 0 (the pre-release format) stored classes as a list of names and images as a
-    list of file names with a ``labelled`` flag.
-    """
-    version = data.get("schema_version", 0)
-    if version == 0:
-        names = data.get("classes") or [c for c, _ in DEFAULT_CLASSES]
-        classes = []
-        for i, name in enumerate(names):
-            name = name if isinstance(name, str) else str(name.get("name", f"class {i}"))
-            classes.append(asdict(ClassInfo(i, name, PALETTE[i % len(PALETTE)] if i else "#000000",
-                                            str(i) if 1 <= i <= 9 else "")))
-        images = []
-        for item in data.get("images", []):
-            if isinstance(item, str):
-                item = {"file": item}
-            file = str(item.get("file", ""))
-            images.append({
-                "id": item.get("id") or uuid.uuid4().hex[:12],
-                "file": file,
-                "width": int(item.get("width", 0)),
-                "height": int(item.get("height", 0)),
-                "status": "labelled" if item.get("labelled") else "unlabelled",
-                "original_name": Path(file).name,
-            })
-        data = {"schema_version": 1, "classes": classes, "images": images,
-                "settings": data.get("settings", {})}
-    return data
 
 
 class Project:
@@ -404,106 +226,11 @@ class Project:
 
     def _read_json_with_fallback(self, pfile: Path) -> int:
         """Load the newest of project.json and its backups that validates; its version."""
-        from fashionseg_gui.core.schema import SchemaError, loads_finite, validate_project
-
-        errors = []
-        for candidate in [pfile] + [pfile.with_name(f"{PROJECT_FILE}.bak{i}")
-                                    for i in range(1, N_BACKUPS + 1)]:
-            if not candidate.exists():
-                continue
-            try:
-                with open(candidate, "rb") as fh:
-                    raw = fh.read(MAX_PROJECT_BYTES + 1)
-                if len(raw) > MAX_PROJECT_BYTES:
-                    raise SchemaError(f"larger than {MAX_PROJECT_BYTES >> 20} MB")
-                data, repaired = loads_finite(raw.decode("utf-8"))
-                version = data.get("schema_version", 0) if isinstance(data, dict) else 0
-                if isinstance(version, int) and not isinstance(version, bool) \
-                        and version > SCHEMA_VERSION:
-                    raise ProjectError(
-                        f"{self.root} was saved by a newer FashionSeg Studio (schema {version}, "
-                        f"this version reads up to {SCHEMA_VERSION}); update the app to open it")
-                validate_project(data)
-                if version < SCHEMA_VERSION:
-                    data = migrate(data)
-                    validate_project(data)
-                self._load_dict(data)
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                errors.append(f"{candidate.name}: {exc}")
-                continue
-            if repaired:
-                self.open_warnings.append(
-                    f"{candidate.name} held {repaired} value(s) that are not numbers (NaN or "
-                    "infinity); they were cleared")
-            if candidate != pfile:
-                self.open_warnings.append(f"{PROJECT_FILE} was not valid ({errors[0]}); "
-                                          f"recovered from {candidate.name}")
-            return int(version)
-        raise ProjectError(f"cannot read {pfile}: " + "; ".join(errors))
-
-    def _load_dict(self, data: dict[str, Any]) -> None:
-        """Load a document that passed the schema; raises ValueError for what it cannot."""
-        classes = []
-        for i, c in enumerate(data["classes"]):
-            if int(c["id"]) != i:
-                raise ValueError(f"class ids must be 0, 1, 2... in order (got {c['id']} at {i})")
-            color = str(c["color"])
-            if not _color_ok(color):
-                # a readable colour ("red", "#f00") is kept as #rrggbb; anything else is replaced
-                unreadable = (-1, -1, -1)
-                rgb = hex_to_rgb(color, default=unreadable)
-                fallback = PALETTE[(i - 1) % len(PALETTE)] if i else "#000000"
-                new = rgb_to_hex(rgb) if rgb != unreadable else fallback
-                self.open_warnings.append(f"class {c['name']!r}: colour {color!r} is not "
-                                          f"#rrggbb; {new} is used")
-                color = new
-            classes.append(ClassInfo(i, str(c["name"]), color.lower(), str(c.get("shortcut", ""))))
-        images: dict[str, ImageRecord] = {}
-        try:
-            images_dir = safe_join(self.root, "images")
-        except UnsafePathError as exc:
-            raise ValueError(str(exc)) from exc
-        for d in data.get("images", []):
-            try:
-                rec = ImageRecord.from_dict(d)
-                check_id(rec.id)
-                check_file_name(rec.file)  # a plain name: it can only leave by a symlink
-                if os.path.islink(os.path.join(images_dir, rec.file)):
-                    safe_join(images_dir, rec.file)
-            except (UnsafePathError, TypeError) as exc:
-                raise ValueError(f"image {str(d.get('id'))[:80]!r}: {exc}") from exc
-            if rec.id in images:
-                raise ValueError(f"image id {rec.id!r} appears twice")
-            images[rec.id] = rec
-        if not classes or classes[0].id != 0:
-            raise ValueError("class 0 (background) missing")
-        settings = data.get("settings", {})
-        if not isinstance(settings, dict):
-            raise ValueError("settings must be an object")
-        transaction = data.get("transaction")
-        if [(c.name, c.color) for c in classes] == OLD_DEMO_CLASSES:
-            for c, color in zip(classes, DEMO_COLOURS, strict=True):
-                c.color = color
-            self._defaults_updated = True
-        self.classes, self.images, self.settings = classes, images, dict(settings)
-        self._transaction = dict(transaction) if isinstance(transaction, dict) else None
-        self._sha_index = {r.sha256: r.id for r in self.images.values() if r.sha256}
+        return project_json.read_with_fallback(self, pfile)
 
     def to_dict(self) -> dict[str, Any]:
         with self._mutex:
-            return self._to_dict()
-
-    def _to_dict(self) -> dict[str, Any]:
-        data = {
-            "schema_version": SCHEMA_VERSION,
-            "app": "FashionSeg Studio",
-            "classes": [asdict(c) for c in self.classes],
-            "images": [asdict(r) for r in self.images.values()],
-            "settings": self.settings,
-        }
-        if self._transaction is not None:
-            data["transaction"] = self._transaction
-        return data
+            return project_json.to_dict(self)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -535,20 +262,8 @@ class Project:
             atomic_write_bytes(self.project_file, data.encode("utf-8"),
                                before_replace=self._rotate_backups)
         self.events.saved.emit()
-
     def _rotate_backups(self) -> None:
-        pfile = self.project_file
-        if not pfile.exists():
-            return
-        for i in range(N_BACKUPS - 1, 0, -1):
-            src = pfile.with_name(f"{PROJECT_FILE}.bak{i}")
-            if src.exists():
-                os.replace(src, pfile.with_name(f"{PROJECT_FILE}.bak{i + 1}"))
-        bak1 = pfile.with_name(f"{PROJECT_FILE}.bak1")
-        try:  # a hard link keeps the old inode alive cheaply; the atomic replace follows
-            os.link(pfile, bak1)
-        except OSError:
-            shutil.copy2(pfile, bak1)
+        project_json.rotate_backups(self.project_file)
 
     def close(self) -> None:
         """Release the lock. The project object must not be used for writing afterwards."""
@@ -634,50 +349,21 @@ class Project:
         if self.read_only:
             raise ReadOnlyError(f"project is read-only: {self.read_only_reason}")
 
-    # --- classes -------------------------------------------------------------------------
+    # --- classes (core/class_table.py) ---------------------------------------------------
     def _append_class(self, name: str, color: str | None) -> ClassInfo:
-        name = name.strip()
-        if not name:
-            raise ProjectError("a class needs a name")
-        if self.class_by_name(name) is not None:
-            raise ProjectError(f"a class named {name!r} exists already")
-        new_id = len(self.classes)
-        if new_id >= MAX_CLASSES:
-            raise ProjectError(f"at most {MAX_CLASSES} classes")
-        if color is None or not _color_ok(color):
-            color = PALETTE[(new_id - 1) % len(PALETTE)] if new_id else "#000000"
-        info = ClassInfo(new_id, name, color.lower(), str(new_id) if 1 <= new_id <= 9 else "")
-        self.classes.append(info)
-        return info
+        return class_table.append_class(self, name, color)
 
     def add_class(self, name: str, color: str | None = None) -> ClassInfo:
-        self._check_writable()
-        info = self._append_class(name, color)
-        self.save()
-        self.events.classes_changed.emit()
-        return info
+        return class_table.add_class(self, name, color)
 
     def class_by_name(self, name: str) -> ClassInfo | None:
-        key = name.strip().casefold()
-        return next((c for c in self.classes if c.name.casefold() == key), None)
+        return class_table.class_by_name(self, name)
 
     def rename_class(self, class_id: int, name: str) -> None:
-        self._check_writable()
-        name = name.strip()
-        other = self.class_by_name(name)
-        if not name or (other is not None and other.id != class_id):
-            raise ProjectError(f"cannot rename class to {name!r}")
-        self.classes[class_id].name = name
-        self.save()
-        self.events.classes_changed.emit()
+        class_table.rename_class(self, class_id, name)
 
     def recolor_class(self, class_id: int, color: str) -> None:
-        self._check_writable()
-        if not _color_ok(color):
-            raise ProjectError(f"not a colour: {color!r} (use #rrggbb)")
-        self.classes[class_id].color = color.lower()
-        self.save()
-        self.events.classes_changed.emit()
+        class_table.recolor_class(self, class_id, color)
 
     def delete_class(self, class_id: int, pixels_to: int | None = None,
                      on_progress: Callable[[int, int, str], None] | None = None,
@@ -693,94 +379,9 @@ class Project:
         wholly unchanged; after it, an interrupted switch is completed on the next open.
         ``on_progress(done, total, name)`` is called per image (from the calling thread).
         """
-        from fashionseg_gui.core.cancel import Cancelled
+        class_table.delete_class(self, class_id, pixels_to, on_progress, cancel_token)
 
-        self._check_writable()
-        if class_id == 0:
-            raise ProjectError("the background class cannot be deleted")
-        if not 0 < class_id < len(self.classes):
-            raise ProjectError(f"no class with id {class_id}")
-        target = IGNORE if pixels_to is None else int(pixels_to)
-        if target != IGNORE and (target == class_id or not 0 <= target < len(self.classes)):
-            raise ProjectError("pixels must go to another existing class or become unlabelled")
-        lut = np.arange(256, dtype=np.uint8)
-        lut[class_id] = target if target == IGNORE or target < class_id else target - 1
-        lut[class_id + 1:len(self.classes)] = np.arange(class_id, len(self.classes) - 1)
-        with self._mutex:
-            ids = list(self.images)
-        staged: list[str] = []  # project-relative paths with a staged ``.next`` file
-        try:
-            for n, image_id in enumerate(ids):
-                if cancel_token is not None and cancel_token.cancelled:
-                    raise Cancelled()
-                if self.has_mask(image_id):
-                    mask = self.read_mask(image_id)
-                    rel = f"masks/{image_id}.png"
-                    atomic_write_bytes(self._next(self.mask_path(image_id)), encode_png(lut[mask]))
-                    staged.append(rel)
-                if self.shapes_path(image_id).exists():
-                    shapes = []
-                    for s in self.read_shapes(image_id):
-                        cid = int(s.get("class_id", 0))
-                        if cid == class_id and target == IGNORE:
-                            continue
-                        s["class_id"] = int(lut[cid]) if 0 <= cid < 256 else cid
-                        shapes.append(s)
-                    atomic_write_json(self._next(self.shapes_path(image_id)),
-                                      {"version": 1, "shapes": shapes})
-                    staged.append(f"shapes/{image_id}.json")
-                if on_progress is not None:
-                    on_progress(n + 1, len(ids), self.images[image_id].original_name)
-            if cancel_token is not None and cancel_token.cancelled:
-                raise Cancelled()
-        except BaseException:
-            self._discard_staged(staged)
-            raise
-        old_classes = [ClassInfo(**asdict(c)) for c in self.classes]
-        del self.classes[class_id]
-        for i, c in enumerate(self.classes):
-            c.id = i
-            c.shortcut = str(i) if 1 <= i <= 9 else ""
-        self._transaction = {"kind": "delete_class", "files": staged}
-        try:
-            self.save()  # the commit point
-        except BaseException:
-            self.classes, self._transaction = old_classes, None
-            self._discard_staged(staged)
-            raise
-        self._complete_transaction()
-        self.events.classes_changed.emit()
-        for image_id in ids:
-            self.events.mask_changed.emit(image_id)
-
-    @staticmethod
-    def _next(path: Path) -> Path:
-        return path.with_name(path.name + NEXT_SUFFIX)
-
-    def _discard_staged(self, staged: Iterable[str]) -> None:
-        for rel in staged:
-            with contextlib.suppress(OSError, ProjectError):
-                self._next(self.path(*rel.split("/"))).unlink()
-
-    def _complete_transaction(self) -> None:
-        """Switch in the staged files of the committed transaction, then clear it."""
-        tx = self._transaction
-        if tx is None:
-            return
-        for rel in tx.get("files", []):
-            if not isinstance(rel, str):
-                continue
-            try:
-                final = self.path(*rel.split("/"))
-            except ProjectError:
-                continue
-            staged = self._next(final)
-            if staged.exists():
-                os.replace(staged, final)
-        self._transaction = None
-        self.save()
-
-    # --- crash recovery ------------------------------------------------------------------
+    # --- crash recovery (core/recovery.py) -----------------------------------------------
     def reconcile(self) -> list[str]:
         """Repair what an interrupted change left; return what was done (also in warnings).
 
@@ -790,70 +391,7 @@ class Project:
         stored mask is labelled (``corrected`` if it came from a prediction), no mask is
         unlabelled (``predicted`` when a prediction is stored). Runs on a writable open.
         """
-        self._check_writable()
-        done: list[str] = []
-        if self._transaction is not None:
-            self._complete_transaction()
-            done.append("completed an interrupted class change")
-        for name in _listdir(self.root / "masks"):
-            if name.endswith(".png" + NEXT_SUFFIX):
-                with contextlib.suppress(OSError):
-                    (self.root / "masks" / name).unlink()
-                    done.append("discarded the unfinished mask(s) of an interrupted class change")
-        for name in _listdir(self.root / "shapes"):
-            if name.endswith(".json" + NEXT_SUFFIX):
-                self._settle_staged_shapes(self.root / "shapes" / name, done)
-        from fashionseg_gui.core import leftovers as leftovers_mod
-        from fashionseg_gui.core import trash
-
-        done.extend(trash.reconcile(self))
-        masks = {n[:-4] for n in _listdir(self.root / "masks") if n.endswith(".png")}
-        preds = {n[:-4] for n in _listdir(self.root / "predictions") if n.endswith(".npz")}
-        changed = []
-        with self._mutex:
-            for rec in self.images.values():
-                new = _status_from_files(rec.status, rec.id in masks, rec.id in preds)
-                if new != rec.status:
-                    rec.status = new
-                    changed.append(rec.id)
-        if changed:
-            self.save()
-            done.append(f"set the status of {len(changed)} image(s) from their files")
-            for image_id in changed:
-                self.events.image_changed.emit(image_id)
-        orphans = leftovers_mod.find(self).orphans
-        if orphans:
-            done.append(f"{len(orphans)} photo(s) in images/ belong to no image (an interrupted "
-                        "import?): re-attach them or move them to the trash")
-        done = list(dict.fromkeys(done))  # one line per kind of repair
-        self.open_warnings.extend(done)
-        return done
-
-    def _settle_staged_shapes(self, staged: Path, done: list[str]) -> None:
-        image_id = staged.name[: -len(".json" + NEXT_SUFFIX)]
-        keep = False
-        try:
-            data = json.loads(staged.read_text(encoding="utf-8"))
-            sha = data.get("mask_sha256") if isinstance(data, dict) else None
-            if isinstance(sha, str) and image_id in self.images:
-                keep = sha == self._mask_sha(image_id)
-        except (OSError, ValueError, ProjectError):
-            keep = False
-        try:
-            if keep:
-                os.replace(staged, self.shapes_path(image_id))
-                done.append("completed interrupted save(s) of a mask and its shapes")
-            else:
-                staged.unlink()
-                done.append("discarded unfinished save(s) whose mask was never written")
-        except (OSError, ProjectError):
-            pass
-
-    def _mask_sha(self, image_id: str) -> str:
-        try:
-            return hashlib.sha256(self.mask_path(image_id).read_bytes()).hexdigest()
-        except FileNotFoundError:
-            return ""
+        return recovery.reconcile(self)
 
     # --- leftovers of a crash ------------------------------------------------------------
     def find_leftovers(self) -> Leftovers:
@@ -874,72 +412,16 @@ class Project:
 
         return leftovers.remove(self, orphans, temp_files)
 
-    # --- images --------------------------------------------------------------------------
+    # --- images (core/project_import.py, core/trash.py, core/project_files.py) -----------
     def add_image_file(self, path: str | os.PathLike[str], source: str = "") -> ImportOutcome:
         """Import one photo (decoded by content). A refused file changes nothing."""
-        from fashionseg_gui.core.images import ImageRejected, decode_for_import
-
-        self._check_writable()
-        outcome = ImportOutcome(str(path))
-        try:
-            decoded = decode_for_import(path)
-        except ImageRejected as exc:
-            outcome.error = displayable(str(exc))
-            return outcome
-        if decoded.sha256 in self._sha_index:
-            outcome.duplicate_of = self._sha_index[decoded.sha256]
-            outcome.error = (f"{Path(path).name}: duplicate of an image already in the project "
-                             f"({self.images[outcome.duplicate_of].original_name})")
-            return outcome
-        data, ext = decoded.project_copy()
-        from fashionseg_gui.core import leftovers
-
-        adopted = leftovers.adopt_copy(self, data)  # a copy a crashed import left behind
-        if adopted is not None:
-            image_id, file = adopted
-        else:
-            image_id = uuid.uuid4().hex[:12]
-            file = f"{image_id}{ext}"
-            dest = self.path("images", file)
-            try:
-                atomic_write_bytes(dest, data)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    dest.unlink()
-                if exc.errno == errno.ENOSPC:
-                    raise ProjectError(f"disk full while importing {Path(path).name}") from exc
-                raise
-        width, height = decoded.image.size
-        rec = ImageRecord(id=image_id, file=file, width=width, height=height,
-                          source=displayable(source or str(Path(path).parent)),
-                          sha256=decoded.sha256, original_name=displayable(Path(path).name),
-                          warnings=[displayable(w) for w in decoded.warnings])
-        with self._mutex:
-            self.images[image_id] = rec
-            self._sha_index[rec.sha256] = image_id
-        outcome.image_id = image_id
-        outcome.warnings = list(decoded.warnings)
-        return outcome
+        return project_import.add_image_file(self, path, source)
 
     def import_images(self, paths: Iterable[str | os.PathLike[str]], source: str = "",
                       on_progress: Callable[[int, int, str], None] | None = None,
                       cancel_token: CancelToken | None = None) -> list[ImportOutcome]:
         """Import many photos; one bad file never stops the batch. Saves once at the end."""
-        paths = list(paths)
-        outcomes: list[ImportOutcome] = []
-        try:  # add_image_file does not save: project.json is written once, below
-            for i, p in enumerate(paths):
-                if cancel_token is not None and cancel_token.cancelled:
-                    break
-                outcomes.append(self.add_image_file(p, source=source))
-                if on_progress is not None:
-                    on_progress(i + 1, len(paths), Path(p).name)
-        finally:
-            added = [o.image_id for o in outcomes if o.image_id]
-            if added:
-                self.save()
-                self.events.images_changed.emit(added)
-        return outcomes
+        return project_import.import_images(self, paths, source, on_progress, cancel_token)
 
     def remove_images(self, ids: Iterable[str]) -> str | None:
         """Move images and all their files (photo copy, mask, shapes, prediction) to the trash.
@@ -984,29 +466,7 @@ class Project:
 
     def read_mask(self, image_id: str) -> np.ndarray:
         """The label mask (H, W) uint8; all 255 (unlabelled) when none is stored."""
-        from fashionseg_gui.core.masks import MaskRejected, read_stored_mask
-
-        rec = self.images[image_id]
-        path = self.mask_path(image_id)
-        if self._transaction is not None and self._next(path).exists():
-            path = self._next(path)  # a read-only open of an interrupted class change
-        if not path.exists():
-            return np.full((rec.height, rec.width), IGNORE, np.uint8)
-        try:  # a damaged mask or a decompression bomb: one clear ProjectError
-            return read_stored_mask(path, (rec.height, rec.width), rec.original_name)
-        except MaskRejected as exc:
-            raise ProjectError(str(exc)) from None
-
-    def _checked_mask(self, image_id: str, mask: np.ndarray, status: str) -> np.ndarray:
-        self._check_writable()
-        rec = self.images[image_id]
-        mask = np.asarray(mask)
-        if mask.shape != (rec.height, rec.width) or mask.dtype != np.uint8:
-            raise ProjectError(f"mask must be uint8 {(rec.height, rec.width)}, got "
-                               f"{mask.dtype} {mask.shape}")
-        if status not in STATUSES:
-            raise ProjectError(f"unknown status {status!r}")
-        return mask
+        return project_files.read_mask(self, image_id)
 
     def write_mask(self, image_id: str, mask: np.ndarray, status: str = "labelled", *,
                    encoded: bytes | None = None) -> None:
@@ -1017,10 +477,7 @@ class Project:
         when a prediction is stored), whatever ``status`` says. ``encoded``: the mask's
         PNG bytes (``b""`` for an empty mask) when the caller has them already.
         """
-        mask = self._checked_mask(image_id, mask, status)
-        if encoded is None:
-            encoded = b"" if _is_empty(mask) else encode_png(mask)
-        self._store_mask(image_id, encoded, status)
+        project_files.write_mask(self, image_id, mask, status, encoded=encoded)
 
     def save_annotation(self, image_id: str, mask: np.ndarray, shapes: list[dict[str, Any]],
                         status: str = "labelled") -> None:
@@ -1031,78 +488,17 @@ class Project:
         in. An open after a crash keeps the staged shapes only if the mask on disk is the
         one they name, so mask and shapes are always both old or both new.
         """
-        mask = self._checked_mask(image_id, mask, status)
-        data = b"" if _is_empty(mask) else encode_png(mask)
-        sha = hashlib.sha256(data).hexdigest() if data else ""
-        final = self.shapes_path(image_id)
-        staged = self._next(final)
-        atomic_write_json(staged, {"version": 1, "shapes": shapes, "mask_sha256": sha})
-        try:
-            self.write_mask(image_id, mask, status, encoded=data)
-            os.replace(staged, final)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                staged.unlink()
-            raise
-
-    def _store_mask(self, image_id: str, data: bytes, status: str) -> None:
-        """Write (or, for ``b""``, remove) the mask file and set the status, crash-safely.
-
-        The order keeps the only possible half-state "a mask file with a not-labelled
-        status", which :meth:`reconcile` repairs from the files on the next open.
-        """
-        rec = self.images[image_id]
-        path = self.mask_path(image_id)
-        if data:
-            atomic_write_bytes(path, data)
-            self.events.mask_changed.emit(image_id)
-            new = status if status in ("labelled", "corrected") else "labelled"
-        else:
-            new = "predicted" if self.prediction_path(image_id).exists() else "unlabelled"
-        if rec.status != new:
-            rec.status = new
-            self.save()
-            self.events.image_changed.emit(image_id)
-        if not data:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            self.events.mask_changed.emit(image_id)
+        project_files.save_annotation(self, image_id, mask, shapes, status)
 
     def read_shapes(self, image_id: str) -> list[dict[str, Any]]:
         """The stored shapes; a value that is not a number (NaN) drops its shape."""
-        from fashionseg_gui.core.schema import SchemaError, loads_finite
-
-        path = self.shapes_path(image_id)
-        if self._transaction is not None and self._next(path).exists():
-            path = self._next(path)
-        if not path.exists():
-            return []
-        try:
-            data, repaired = loads_finite(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, SchemaError) as exc:
-            raise ProjectError(f"cannot read shapes of {image_id}: {exc}") from exc
-        shapes = data.get("shapes", []) if isinstance(data, dict) else data
-        if not isinstance(shapes, list):
-            raise ProjectError(f"cannot read shapes of {image_id}: not a list of shapes")
-        shapes = [s for s in shapes if isinstance(s, dict)]
-        if repaired:
-            shapes = [s for s in shapes if not _holds_none_number(s)]
-        return shapes
+        return project_files.read_shapes(self, image_id)
 
     def write_shapes(self, image_id: str, shapes: list[dict[str, Any]]) -> None:
-        self._check_writable()
-        atomic_write_json(self.shapes_path(image_id), {"version": 1, "shapes": shapes})
+        project_files.write_shapes(self, image_id, shapes)
 
     def read_prediction(self, image_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        path = self.prediction_path(image_id)
-        if not path.exists():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return data["class_ids"], data["confidence"]
-        except (OSError, ValueError, KeyError, EOFError) as exc:  # damaged, pickled, not npz
-            raise ProjectError(f"the prediction of {image_id} cannot be read "
-                               f"({type(exc).__name__}: {exc})") from exc
+        return project_files.read_prediction(self, image_id)
 
     def set_status(self, image_id: str, status: str) -> None:
         self._check_writable()

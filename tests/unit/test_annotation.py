@@ -196,7 +196,7 @@ def test_failed_save_stays_dirty(project: Project, doc: AnnotationDocument,
     assert not list((project.root / "shapes").iterdir())  # the staged shapes are gone
     monkeypatch.undo()
     # The same with the disk filling up inside the real mask write.
-    monkeypatch.setattr("fashionseg_gui.core.project.atomic_write_bytes", full)
+    monkeypatch.setattr("fashionseg_gui.core.project_files.atomic_write_bytes", full)
     with pytest.raises(OSError):
         doc.save()
     assert doc.dirty and not project.has_mask(doc.image_id)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fashionseg_gui.core import recovery
 from fashionseg_gui.core.annotation import AnnotationDocument
 from fashionseg_gui.core.cancel import Cancelled, CancelSource
 from fashionseg_gui.core.lock import ProjectLock
@@ -412,7 +413,7 @@ def test_staged_shapes_follow_their_mask(tmp_path: Path) -> None:
     (p.root / "shapes" / f"{ids[0]}.json.next").write_text(json.dumps(
         {"version": 1, "shapes": [], "mask_sha256": "0" * 64}))
     # A kill after the mask but before the switch: the staged file is switched in.
-    sha = p._mask_sha(ids[1])
+    sha = recovery.mask_sha(p, ids[1])
     (p.root / "shapes" / f"{ids[1]}.json.next").write_text(json.dumps(
         {"version": 1, "shapes": [], "mask_sha256": sha}))
     p.close()
