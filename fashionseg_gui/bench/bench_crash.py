@@ -11,8 +11,7 @@ import adopts them). Prints tried / recovered / violated per operation.
 Operations: ``import`` (photos), ``mask-import`` (a folder of label PNGs), ``label-edit``
 (document edits and saves), ``class-delete``, ``class-rename``, ``remove`` (to the trash),
 ``export`` (label PNGs) and ``train`` (a tiny training run that writes its checkpoints after
-every epoch; the child imports TensorFlow itself, this process never does, so forking stays
-safe). After a killed training run, every run folder's JSON files parse, every checkpoint is a
+every epoch, run in a fresh interpreter, since TensorFlow is not fork-safe). After a killed training run, every run folder's JSON files parse, every checkpoint is a
 whole Keras archive, and the run the app would pick ("latest run") has a model.
 """
 
@@ -159,7 +158,6 @@ def _op_export(proj: Path, ctx: dict) -> None:
 
 
 def _op_train(proj: Path, ctx: dict) -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from fashionseg_gui.core import train as T
     from fashionseg_gui.core.project import Project
     from fashionseg_gui.core.train_config import TrainConfig
@@ -180,8 +178,33 @@ RUNNERS: dict[str, Callable[[Path, dict], None]] = {
 }
 
 
+#: Operations run in a fresh interpreter rather than a fork: TensorFlow is not fork-safe, and
+#: the calling process (a test session, say) may have loaded it already.
+SPAWNED = ("train",)
+
+
+def _run_spawned(op: str, proj: Path, delay: float | None) -> bool:
+    import subprocess
+    import sys
+
+    code = (f"import sys; from pathlib import Path; from fashionseg_gui.bench import bench_crash; "
+            f"bench_crash.RUNNERS[{op!r}](Path(sys.argv[1]), {{}})")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(proj)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=delay)
+        return proc.returncode == 0
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        return False
+
+
 def _run_child(op: str, proj: Path, ctx: dict, delay: float | None) -> bool:
-    """Run ``op`` in a forked child; SIGKILL it after ``delay`` s. True if it finished first."""
+    """Run ``op`` in a child; SIGKILL it after ``delay`` s. True if it finished first."""
+    if op in SPAWNED:
+        return _run_spawned(op, proj, delay)
     pid = os.fork()
     if pid == 0:  # the child
         code = 0
