@@ -652,8 +652,12 @@ class TrainPanel(QWidget):
             self._report_training(result, stopped=bool(getattr(result, "cancelled", False)))
         elif kind == "predict":
             ids = [str(i) for i in (result or [])]
-            self._done(f"Predicted {len(ids)} images: review them (status \u201cpredicted\u201d) "
-                       "and correct the masks.")
+            if ids:
+                self._done(f"Predicted {len(ids)} images: review them (status "
+                           "\u201cpredicted\u201d) and correct the masks.")
+            else:
+                self._done("Nothing new to predict: these photos already have a fresh "
+                           "prediction of this run.")
             self.sigPredictionsReady.emit(ids)
         elif kind == "export":
             self._done(f"SavedModel written to {result}")
