@@ -235,3 +235,29 @@ def test_finder_ranks_a_corrupted_label_first_and_mark_right_drops_it(tmp_path: 
     # changing the mask brings it back
     project.write_mask(ids[2], _truth(30))
     assert ids[2] in LE.find_label_errors(project).ids
+
+
+@pytest.mark.slow
+def test_kfold_cross_prediction_predicts_every_label_with_a_model_that_never_saw_it(
+        tmp_path: Path) -> None:
+    from fashionseg_gui.core.train_config import TrainConfig
+
+    project, ids = _project(tmp_path, [10, 20, 30, 40, 50, 60], labelled=6)
+    config = TrainConfig.from_dict({"epochs": 1, "batch_size": 2, "input_height": 24,
+                                    "input_width": 32, "depth": 2, "base_width": 4,
+                                    "mixed_precision": "off", "recipe": "manual"})
+    progress: list[str] = []
+    done = LE.cross_predict(project, config, k=2, on_progress=lambda d, t, x: progress.append(x))
+    assert sorted(done) == sorted(ids)
+    assert progress[0].startswith("fold 1/2: training on 3 photos") and progress[-1] == "done"
+    found = LE.find_label_errors(project)
+    assert found.sources() == {LE.KFOLD: 6}
+    folds = {S.read_meta(project.prediction_path(i))[0]["kfold"] for i in ids}
+    assert folds == {"1/2", "2/2"}
+    # the fold models are not runs of the project
+    from fashionseg_gui.core import runs as R
+
+    assert R.list_runs(project.runs_dir) == []
+    assert len(list((Path(project.runs_dir) / ".kfold").iterdir())) == 2
+    with pytest.raises(Exception, match="at least 2 folds"):
+        LE.cross_predict(project, config, k=1)
