@@ -30,6 +30,31 @@ ORDERS = {None: "Browser order", "uncertainty": "Label next (uncertainty)",
           "diverse": "Label next (diverse)", "disagreement": "Label errors"}
 
 
+#: Folds and time budget per fold of "Cross-predict labels (k-fold)".
+KFOLD = 3
+KFOLD_MINUTES = 2.0
+
+
+def _cross_predict_and_find(project: Any, config: Any, k: int, *, cancel_token: Any,
+                            on_progress: Any) -> LE.Findings:
+    from fashionseg_gui.workers.training import preload_tensorflow_libraries
+
+    preload_tensorflow_libraries()
+    LE.cross_predict(project, config, k, cancel_token=cancel_token, on_progress=on_progress)
+    return LE.find_label_errors(project)
+
+
+def kfold_config(project: Any, minutes: float = KFOLD_MINUTES) -> Any:
+    """The project's training settings with a time budget of ``minutes`` per fold."""
+    from fashionseg_gui.core.train_config import TrainConfig
+
+    saved = project.settings.get("train", {})
+    values = dict(saved) if isinstance(saved, dict) else {}
+    values.pop("resume_from", None)
+    values["max_minutes"] = float(minutes)
+    return TrainConfig.from_dict(values)
+
+
 def _find(project: Any, *, cancel_token: Any, on_progress: Any) -> LE.Findings:
     on_progress(0, 1, "comparing labels with predictions")
     cancel_token.raise_if_cancelled()
@@ -78,6 +103,11 @@ class QueueMenu(QObject):
         self.next_action = self.menu.addAction("Next in &queue")
         self.next_action.setToolTip("Open the next photo of the queue")
         self.next_action.triggered.connect(self.select_next)
+        self.kfold_action = self.menu.addAction("Cross-predict labels (k-fold)…")
+        self.kfold_action.setToolTip(
+            f"Train {KFOLD} small models, each on the other folds, so the label-error "
+            "finder compares every label with a model that never saw it (slow)")
+        self.kfold_action.triggered.connect(lambda: self.cross_predict())
 
     # --- public -----------------------------------------------------------------------
     def show(self, order: str | None) -> bool:
@@ -118,6 +148,32 @@ class QueueMenu(QObject):
     def select_next(self) -> None:
         """Open the next photo of the browser's order."""
         self.window.browser.select_next()
+
+    def cross_predict(self, k: int = KFOLD, config: Any = None) -> bool:
+        """k-fold cross-predict the labelled photos in a job, then show the label errors.
+
+        ``config`` (a ``TrainConfig``) defaults to :func:`kfold_config`. The job is of kind
+        ``"train"``: it trains, so it does not run beside a training or a prediction.
+        """
+        project = self.window.project
+        if project is None or project.read_only:
+            self._message("Open a writable project first.")
+            return False
+        config = kfold_config(project) if config is None else config
+        worker = JobWorker(_cross_predict_and_find, project, config, int(k),
+                           name="k-fold cross-prediction")
+        worker.finished.connect(self._on_found)
+        worker.failed.connect(self._on_failed)
+        try:
+            self.window.jobs.submit(worker, "train", scope=project.root, owner=self)
+        except JobRefused as exc:
+            self._message(f"{exc}")
+            return False
+        self._worker = worker
+        self.order = "disagreement"
+        self.actions["disagreement"].setChecked(True)
+        self._message(f"Cross-predicting the labelled photos with {k} folds…")
+        return True
 
     # --- the finder -------------------------------------------------------------------
     def _start_finder(self, project: Any) -> bool:

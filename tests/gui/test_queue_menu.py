@@ -101,3 +101,21 @@ def test_the_real_browser_shows_the_queue_order(window) -> None:
     assert w.browser.visible_ids()[:3] == [names["unsure"], names["middle"], names["sure"]]
     w.queue.show(None)
     assert len(w.browser.visible_ids()) == 5
+
+
+@pytest.mark.slow
+def test_kfold_cross_prediction_from_the_menu_says_so_in_the_label(
+        qtbot, window, monkeypatch) -> None:
+    from fashionseg_gui.core.train_config import TrainConfig
+
+    w, names = window
+    rec = _record(w, monkeypatch)
+    tiny = TrainConfig.from_dict({"epochs": 1, "batch_size": 1, "input_height": 24,
+                                  "input_width": 32, "depth": 2, "base_width": 4,
+                                  "mixed_precision": "off", "recipe": "manual",
+                                  "val_fraction": 0.5})
+    with qtbot.waitSignal(w.queue.sigOrderChanged, timeout=180_000):
+        assert w.queue.cross_predict(k=2, config=tiny)
+    _kind, scores, label = rec.calls[-1]
+    assert set(scores) == {names["good"], names["bad"]}
+    assert "predictions: 2 k-fold" in label
