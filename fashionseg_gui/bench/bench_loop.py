@@ -38,7 +38,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Add the benchmark's options."""
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help="CCP folder with images/ and masks/")
-    parser.add_argument("--mapping", type=Path, help="value->class JSON (default DATA/ccp5.json)")
+    parser.add_argument("--mapping", type=Path, help="value->class JSON (default DATA/ccp5.json; "
+                        "a bare name is looked up in DATA too)")
     parser.add_argument("--rounds", type=int, default=2,
                         help="correction rounds after round 0 (2-3)")
     parser.add_argument("--round-minutes", type=float, default=3.0,
@@ -134,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
 
     data = Path(args.data)
     mapping = Path(args.mapping or data / "ccp5.json")
+    if not mapping.is_file() and not mapping.is_absolute() and (data / mapping).is_file():
+        mapping = data / mapping  # "--mapping ccp5.json": the file beside the data
     if not (data / "images").is_dir() or not mapping.is_file():
         raise UserError(f"no CCP data at {data} (images/, masks/ and {mapping.name} needed)")
     if args.rounds < 1 or args.labelled < 2 or args.correct < 1:

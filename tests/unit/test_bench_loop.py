@@ -29,7 +29,8 @@ def test_corrupt_of_a_one_class_region_relabels_it() -> None:
 
 
 def test_bench_loop_tiny_run_prints_rounds_arms_and_the_finder(ccp: Path, capsys) -> None:
-    assert main(["bench", "loop", "--data", str(ccp), "--pool-range", "1-12",
+    assert main(["bench", "loop", "--data", str(ccp), "--mapping", "ccp5.json",
+                 "--pool-range", "1-12",
                  "--eval-range", "801-802", "--labelled", "4", "--pool", "5", "--correct", "2",
                  "--planted", "2", "--finder-top", "2", "--rounds", "1",
                  "--round-minutes", "0.02", "--input-size", "32x32", "--base-width", "4",
