@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -307,15 +306,6 @@ def write_index(project: Any, entries: dict[str, dict[str, Any]]) -> None:
     path = index_path(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, {"version": VERSION, "images": entries})
-
-
-def forget(project: Any, ids: Iterable[str]) -> None:
-    """Drop ``ids`` from the index (their prediction files were removed)."""
-    entries = load_index(project, save=False)
-    for i in ids:
-        entries.pop(i, None)
-    if not getattr(project, "read_only", False):
-        write_index(project, entries)
 
 
 def scored(project: Any, index: dict[str, dict[str, Any]] | None = None
