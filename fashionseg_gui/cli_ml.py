@@ -1,4 +1,4 @@
-"""ML commands: ``build``, ``train``, ``predict``, ``export-model``.
+"""ML commands: ``build``, ``train``, ``predict``, ``queue``, ``export-model``.
 
 TensorFlow is imported inside the handlers only, so ``fashionseg --help`` stays fast.
 """
@@ -55,8 +55,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="predict masks with a trained run")
     p.add_argument("project", type=Path)
     p.add_argument("--run", help="run id or folder (default: the newest run)")
-    p.add_argument("--ids", nargs="+", help="image ids (default: all images)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--ids", nargs="+", help="image ids (default: all images)")
+    which.add_argument("--queue", type=int, metavar="N",
+                       help="the top N photos of the label-next queue (by uncertainty)")
+    which.add_argument("--unlabelled", action="store_true",
+                       help="the photos without a user mask")
+    which.add_argument("--labelled", action="store_true",
+                       help="the labelled photos (for the label-error finder)")
+    p.add_argument("--force", action="store_true",
+                   help="predict again photos that already have a fresh prediction of this "
+                   "run (default: skip them, so an interrupted predict resumes)")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("queue", help="rank the photos to label next, or the labels the "
+                       "model disagrees with")
+    p.add_argument("project", type=Path)
+    p.add_argument("--by", choices=("uncertainty", "diverse", "disagreement"),
+                   default="uncertainty")
+    p.add_argument("--top", type=int, metavar="N", help="only the first N")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--class", dest="class_name",
+                   help="with --by disagreement: rank by this class's IoU")
+    p.add_argument("--held-out-only", action="store_true",
+                   help="with --by disagreement: leave out predictions of a run that "
+                   "trained on the photo")
+    p.add_argument("--kfold", type=int, metavar="K",
+                   help="with --by disagreement: first cross-predict the labelled photos "
+                   "with K small models, each trained on the other folds (slow)")
+    p.add_argument("--kfold-minutes", type=float, default=2.0,
+                   help="time budget of each fold's training (default 2)")
+    p.set_defaults(func=cmd_queue)
 
     p = sub.add_parser("export-model", help="export a run's best model as a TensorFlow SavedModel")
     p.add_argument("project", type=Path)
@@ -266,7 +295,7 @@ def _train_source(project: Any, args: argparse.Namespace, config: Any) -> Any:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Predict images and write predictions/<id>.npz."""
+    """Predict images and write predictions/<id>.npz with their scores."""
     from fashionseg_gui.cli import UserError
     from fashionseg_gui.core.predict import predict_project
 
@@ -283,16 +312,135 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 from fashionseg_gui.core.predict import latest_run
 
                 run = latest_run(project)
+            ids = _predict_ids(project, args)
             print(f"using run {run.name} (" + ("--run" if args.run else
                                               "the newest run with a model") + ")")
-            ids = predict_project(project, args.ids, on_progress=show, run_dir=run)
+            done = predict_project(project, ids, on_progress=show, run_dir=run,
+                                   resume=not args.force)
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc
-        print(f"\npredicted {len(ids)} images")
+        asked = len(project.images) if ids is None else len(ids)
+        skipped = asked - len(done)
+        print(f"\npredicted {len(done)} images" +
+              (f" ({skipped} already had a fresh prediction of this run; --force predicts "
+               "them again)" if skipped else ""))
         project.save()
     finally:
         project.close()
     return 0
+
+
+def _predict_ids(project: Any, args: argparse.Namespace) -> list[str] | None:
+    """The photos ``predict`` is asked for (None: all)."""
+    from fashionseg_gui.cli import UserError
+
+    if args.ids:
+        return list(args.ids)
+    if args.labelled:
+        return [i for i in project.labelled_ids() if project.has_mask(i)]
+    if args.unlabelled:
+        return [i for i in project.images if not project.has_mask(i)]
+    if args.queue is not None:
+        from fashionseg_gui.core.queue import build_queue
+
+        if args.queue < 1:
+            raise UserError("--queue N needs N >= 1")
+        queue = build_queue(project, "uncertainty")
+        if not queue.items:
+            raise UserError("the label-next queue is empty: predict the unlabelled photos "
+                            "first (fashionseg predict PROJECT --unlabelled); " + queue.summary())
+        return queue.ids[: args.queue]
+    return None
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """Print the label-next queue or the label-error finder's ranking."""
+    import json
+
+    from fashionseg_gui.cli import UserError
+    from fashionseg_gui.core import label_errors as LE
+    from fashionseg_gui.core.queue import build_queue
+
+    kfold = args.kfold is not None
+    project = _open(args.project, read_only=not kfold)
+    try:
+        if args.by != "disagreement" and (kfold or args.class_name or args.held_out_only):
+            raise UserError("--kfold, --class and --held-out-only go with --by disagreement")
+        top = args.top if args.top is not None else None
+        if top is not None and top < 1:
+            raise UserError("--top N needs N >= 1")
+        if args.by == "disagreement":
+            class_id = None
+            if args.class_name:
+                info = project.class_by_name(args.class_name)
+                if info is None:
+                    raise UserError(f"no class {args.class_name!r}; the project has "
+                                    + ", ".join(c.name for c in project.classes))
+                class_id = info.id
+            if kfold:
+                _cross_predict(project, args)
+            found = LE.find_label_errors(project, class_id=class_id,
+                                         held_out_only=args.held_out_only)
+            names = {str(c.id): c.name for c in project.classes}
+            rows = [{"id": e.id, "name": _name(project, e.id), "iou": round(e.iou, 4),
+                     "worst_class": names.get(str(e.worst_class), e.worst_class),
+                     "changed_share": round(e.changed_share, 4), "prediction": e.source,
+                     "run": e.run,
+                     "class_iou": {names.get(k, k): round(v, 4)
+                                   for k, v in e.class_iou.items()}}
+                    for e in found.items[:top]]
+            summary, stale = found.summary(), found.stale
+        else:
+            queue = build_queue(project, args.by)
+            rows = [{"id": it.id, "name": _name(project, it.id),
+                     "mean_entropy": round(it.mean_entropy, 4),
+                     "low_confidence_share": round(it.low_confidence_share, 4),
+                     "run": it.run} for it in queue.items[:top]]
+            summary, stale = queue.summary(), queue.stale
+        if args.json:
+            print(json.dumps({"by": args.by, "items": rows, "stale": stale,
+                              "summary": summary}, indent=2))
+            return 0
+        print(summary)
+        for rank, row in enumerate(rows, 1):
+            if args.by == "disagreement":
+                print(f"{rank:4d}  {row['id']}  IoU {row['iou']:.3f}  worst class "
+                      f"{row['worst_class']}  {row['changed_share']:.1%} of pixels differ  "
+                      f"({row['prediction']}, run {row['run']})  {row['name']}")
+            else:
+                print(f"{rank:4d}  {row['id']}  entropy {row['mean_entropy']:.3f}  "
+                      f"low-confidence {row['low_confidence_share']:.1%}  {row['name']}")
+        for why in list(stale.values())[:20]:
+            print(f"stale: {why}", file=sys.stderr)
+    except _ml_errors() as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        project.close()
+    return 0
+
+
+def _name(project: Any, image_id: str) -> str:
+    from fashionseg_gui.core.predict import display_name
+
+    return display_name(project, image_id)
+
+
+def _cross_predict(project: Any, args: argparse.Namespace) -> None:
+    from fashionseg_gui.core import label_errors as LE
+    from fashionseg_gui.core.train_config import TrainConfig
+
+    saved = project.settings.get("train", {})
+    values: dict[str, Any] = dict(saved) if isinstance(saved, dict) else {}
+    values.pop("resume_from", None)
+    values["max_minutes"] = float(args.kfold_minutes)
+
+    def show(done: int, total: int, text: str) -> None:
+        print(f"k-fold {done}/{total}: {text}", flush=True)
+
+    ids = LE.cross_predict(project, TrainConfig.from_dict(values), args.kfold,
+                           on_progress=show)
+    print(f"cross-predicted {len(ids)} labelled photos with {args.kfold} folds")
+    project.save()
 
 
 def cmd_export_model(args: argparse.Namespace) -> int:

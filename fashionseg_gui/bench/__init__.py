@@ -15,6 +15,7 @@ BENCHMARKS = {
     "train": "fashionseg_gui.bench.bench_train",
     "gui-stall": "fashionseg_gui.bench.bench_gui_stall",
     "crash": "fashionseg_gui.bench.bench_crash",
+    "loop": "fashionseg_gui.bench.bench_loop",
 }
 
 

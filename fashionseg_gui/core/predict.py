@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from fashionseg_gui.core import runs as R
+from fashionseg_gui.core import scores as S
 from fashionseg_gui.core.atomic import atomic_save_npz
 from fashionseg_gui.core.cancel import CancelToken
 
@@ -41,7 +42,7 @@ class Predictor:
         import tensorflow as tf
 
         from fashionseg_gui.core.model import fold_batch_norm
-        from fashionseg_gui.core.serving import load_run, make_label_function
+        from fashionseg_gui.core.serving import load_run
 
         self.run_dir = Path(run_dir)
         model, info = load_run(self.run_dir, which)  # TrainError, worded, if it cannot
@@ -51,7 +52,8 @@ class Predictor:
         self.class_names: list[str] | None = info.get("class_names")
         self.target_hw = (int(info["input_height"]), int(info["input_width"]))
         self.multiple = int(info["multiple"])
-        label = make_label_function(self.model, self.target_hw, self.multiple)
+        self.run = S.run_identity(self.run_dir, self.class_names, self.num_classes)
+        label = _make_scored_label_function(self.model, self.target_hw, self.multiple)
         # one trace for any photo size (the model itself always sees the letterbox size)
         traced = tf.function(label, input_signature=[
             tf.TensorSpec([None, None, None, 3], tf.uint8)]).get_concrete_function()
@@ -72,12 +74,41 @@ class Predictor:
         confidence : np.ndarray
             float32 ``(H, W)``, the probability of the predicted class.
         """
+        class_ids, confidence, _ = self.predict_scored(image)
+        return class_ids, confidence
+
+    def predict_scored(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Like :meth:`predict`, plus the per-pixel normalised entropy, float32 ``(H, W)``
+        (``core.scores.pixel_entropy`` of the class probabilities, computed in-graph)."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise PredictError(f"expected a uint8 (H, W, 3) RGB photo; got {image.dtype} "
                                f"{image.shape}")
         out = self._fn(image[None])
-        return out["class_ids"].numpy()[0], out["confidence"].numpy()[0]
+        return (out["class_ids"].numpy()[0], out["confidence"].numpy()[0],
+                out["entropy"].numpy()[0])
+
+
+def _make_scored_label_function(model: Any, target_hw: tuple[int, int],
+                                multiple: int) -> Callable[[Any], dict[str, Any]]:
+    """``core.serving.make_label_function`` (the same class ids and confidence as the
+    SavedModel) plus the normalised entropy of the probabilities, all in one graph."""
+    import math
+
+    import tensorflow as tf
+
+    from fashionseg_gui.core.serving import _full_size_probabilities, _ids_and_confidence
+
+    def label(images: Any) -> dict[str, Any]:
+        probs = _full_size_probabilities(model, images, target_hw, multiple)
+        class_ids, confidence = _ids_and_confidence(probs)
+        c = int(probs.shape[-1] or 2)
+        plogp = probs * tf.math.log(tf.clip_by_value(probs, 1e-12, 1.0))
+        entropy = tf.clip_by_value(-tf.reduce_sum(plogp, axis=-1) / math.log(max(c, 2)),
+                                   0.0, 1.0)
+        return {"class_ids": class_ids, "confidence": confidence, "entropy": entropy}
+
+    return label
 
 
 def _frozen(concrete: Any) -> Callable[[Any], dict[str, Any]]:
@@ -111,11 +142,15 @@ def predict_project(
     on_progress: Callable[..., None] | None = None,
     run_dir: str | Path | None = None,
     predictor: Predictor | None = None,
+    resume: bool = True,
+    threshold: float = S.LOW_CONFIDENCE,
 ) -> list[str]:
-    """Predict images of a project and write ``predictions/<id>.npz``.
+    """Predict images of a project, write ``predictions/<id>.npz`` and score them.
 
-    Each file holds ``class_ids`` (uint8) and ``confidence`` (float16). Images without a
-    user mask get status ``"predicted"``; labelled/corrected images keep their status.
+    Each file holds ``class_ids`` (uint8), ``confidence`` (float16), ``entropy``
+    (float16), ``embedding`` (float32) and ``meta`` (the scores, the run, the photo; see
+    ``core.scores``); ``predictions/scores.json`` indexes the scores. Images without a user
+    mask get status ``"predicted"``; labelled/corrected images keep their status.
 
     Parameters
     ----------
@@ -124,18 +159,26 @@ def predict_project(
     ids : iterable of str, optional
         Which images; default all.
     cancel_token : CancelToken, optional
-        Checked before each image; raises ``Cancelled``.
+        Checked before each image; raises ``Cancelled`` (what is done so far is kept, and
+        indexed).
     on_progress : callable, optional
         ``on_progress(done, total, text)``.
     run_dir : path, optional
         Run to use; default the newest run of the project that has a best checkpoint.
     predictor : Predictor, optional
-        An already loaded predictor (then ``run_dir`` is ignored).
+        An already loaded predictor (then ``run_dir`` is ignored). Anything with
+        ``predict(image) -> (class_ids, confidence)``, ``num_classes`` and ``run`` (a
+        ``core.scores.run_identity``); ``predict_scored`` is used when it has one.
+    resume : bool
+        Skip images that already have a fresh prediction from this run (default), so a
+        cancelled predict goes on where it stopped. False predicts them again.
+    threshold : float
+        Confidence below which a pixel counts as low confidence.
 
     Returns
     -------
     list of str
-        The ids that received a prediction.
+        The ids that received a prediction now (skipped ones are not listed).
     """
     ids = list(project.images) if ids is None else [str(i) for i in ids]
     unknown = [i for i in ids if i not in project.images]
@@ -146,26 +189,70 @@ def predict_project(
     if predictor.num_classes != len(project.classes):
         raise PredictError(f"the model predicts {predictor.num_classes} classes but the project "
                            f"has {len(project.classes)}: retrain after changing classes")
-    done: list[str] = []
-    total = len(ids)
-    for start in range(0, total, SAVE_EVERY):
-        with project.batch():  # one save of project.json per chunk, not one per image
-            for k in range(start, min(start + SAVE_EVERY, total)):
-                image_id = ids[k]
-                if cancel_token is not None:
-                    cancel_token.raise_if_cancelled()
-                if on_progress is not None:
-                    on_progress(k, total, f"predicting {display_name(project, image_id)}")
-                class_ids, confidence = predictor.predict(project.read_image(image_id))
-                atomic_save_npz(project.prediction_path(image_id),
-                                class_ids=class_ids.astype(np.uint8),
-                                confidence=confidence.astype(np.float16))
-                if not project.has_mask(image_id):
+    run = getattr(predictor, "run", None) or S.run_identity(
+        getattr(predictor, "run_dir", "unknown"), None, predictor.num_classes)
+    index = S.load_index(project, save=False)
+    if resume:
+        todo = [i for i in ids if not S.fresh_from_run(project, i, run, index)]
+        kept = set(ids) - set(todo)
+        with project.batch():  # a fresh prediction of an image without a mask is "predicted"
+            for image_id in kept:
+                if not project.has_mask(image_id) and \
+                        project.images[image_id].status == "unlabelled":
                     project.set_status(image_id, "predicted")
-                done.append(image_id)
+    else:
+        todo = ids
+    skipped = len(ids) - len(todo)
+    done: list[str] = []
+    total = len(todo)
+    scored_fn = getattr(predictor, "predict_scored", None)
+    try:
+        for start in range(0, total, SAVE_EVERY):
+            with project.batch():  # one save of project.json per chunk, not one per image
+                for k in range(start, min(start + SAVE_EVERY, total)):
+                    image_id = todo[k]
+                    if cancel_token is not None:
+                        cancel_token.raise_if_cancelled()
+                    if on_progress is not None:
+                        on_progress(k, total, f"predicting {display_name(project, image_id)}")
+                    entry = _predict_one(project, image_id, predictor, scored_fn, run, threshold)
+                    entry["file"] = S.file_key(project.prediction_path(image_id))
+                    index[image_id] = entry
+                    if not project.has_mask(image_id):
+                        project.set_status(image_id, "predicted")
+                    done.append(image_id)
+    finally:
+        if done and not project.read_only:
+            S.write_index(project, index)
     if on_progress is not None:
-        on_progress(total, total, "done")
+        more = f" ({skipped} already predicted by this run)" if skipped else ""
+        on_progress(total, total, "done" + more)
     return done
+
+
+def _predict_one(project: Any, image_id: str, predictor: Any, scored_fn: Any,
+                 run: dict[str, Any], threshold: float) -> dict[str, Any]:
+    """Predict, score and write one image; returns its index entry."""
+    photo = S.photo_identity(project, image_id)  # before reading: a change after is seen
+    image = project.read_image(image_id)
+    if scored_fn is not None:
+        class_ids, confidence, entropy = scored_fn(image)
+    else:
+        class_ids, confidence = predictor.predict(image)
+        entropy = None
+    class_ids = np.asarray(class_ids).astype(np.uint8)
+    scores = S.compute_scores(class_ids, confidence, entropy, predictor.num_classes, threshold)
+    if entropy is None:
+        entropy = S.entropy_from_confidence(confidence, predictor.num_classes)
+    emb = S.embedding(image, class_ids, predictor.num_classes)
+    meta = {"version": S.VERSION, "scores": scores, **run, **photo,
+            "predicted_at": R.now_iso()}
+    atomic_save_npz(project.prediction_path(image_id),
+                    class_ids=class_ids,
+                    confidence=np.asarray(confidence).astype(np.float16),
+                    entropy=np.asarray(entropy).astype(np.float16),
+                    embedding=emb, meta=S.meta_array(meta))
+    return {**meta, "embedding": [round(float(v), 5) for v in emb]}
 
 
 def display_name(project: Any, image_id: str) -> str:

@@ -355,6 +355,11 @@ class MainWindow(QMainWindow):
         for dock in (self.docks.browser, self.docks.classes, self.docks.train):
             view_menu.addAction(dock.toggleViewAction())
 
+        from fashionseg_gui.views.queue_menu import QueueMenu
+
+        #: The Queue menu: the browser sorted by the label-next queue or the label errors.
+        self.queue = QueueMenu(self)
+        mb.addMenu(self.queue.menu)
         help_menu = mb.addMenu("&Help")
         help_menu.addActions([a.shortcuts_help, a.about])
 
@@ -439,6 +444,7 @@ class MainWindow(QMainWindow):
 
     def _show_project(self, project: Project) -> None:
         self.project = project
+        self.queue.reset()
         self.project_signals.set_project(project)
         self.editor.set_project(project)
         self.browser.set_project(project)
@@ -475,6 +481,7 @@ class MainWindow(QMainWindow):
         self.editor.open_image(None)
         self.editor.set_project(None)
         self.browser.set_project(None)
+        self.queue.reset()
         self.classes.set_project(None)
         if self.train_panel is not None:
             self.train_panel.set_project(None)
@@ -976,13 +983,20 @@ class MainWindow(QMainWindow):
             self._take_file_drops(self.docks.train)
             self.train_panel.set_project(self.project)
             self.train_panel.sigPredictionsReady.connect(self._on_predictions)
+            self.train_panel.set_selection_source(self._selected_ids)
         return self.train_panel
+
+    def _selected_ids(self) -> list[str]:
+        """The photos "Predict selected" predicts: the browser's current photo."""
+        current = self.browser.current_image_id()
+        return [current] if current else []
 
     def _on_predictions(self, ids: list[str]) -> None:
         # The open photo's new prediction reaches the editor through the project's events
         # (it reloads a document whose files changed on disk).
         for image_id in ids:
             self.browser.model.refresh(image_id)
+        self.queue.refresh()  # the queue's order follows the new scores
         self._update_position()
 
     # --- help -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,9 @@ class TrainPanel(QWidget):
         self._run_dir: str | None = None
         self._cancelled_worker: JobWorker | None = None
         self._t_start = 0.0
+        #: Gives the photos "Predict selected" predicts (the main window sets it to the
+        #: browser's selection); None disables the button.
+        self.selection: Callable[[], list[str]] | None = None
         self.setObjectName("TrainPanel")
         self._build_ui()
         content = self.scroll.widget()
@@ -260,10 +264,25 @@ class TrainPanel(QWidget):
         self.predict_button.setToolTip("Predict masks for the images you have not labelled, "
                                        "with the selected (or latest) run")
         self.predict_button.clicked.connect(lambda: self.predict_unlabelled())
+        self.predict_selected_button = QPushButton("Predict selected")
+        self.predict_selected_button.setToolTip(
+            "Predict the photo selected in the browser with the selected (or latest) run")
+        self.predict_selected_button.clicked.connect(lambda: self.predict_selected())
+        self.predict_queue_button = QPushButton("Predict queue")
+        self.predict_queue_button.setToolTip(
+            "Predict the top of the label-next queue again with the selected (or latest) run")
+        self.predict_queue_button.clicked.connect(lambda: self.predict_queue())
+        self.queue_top = self._spin(1, 100_000, "How many photos of the queue to predict")
+        self.queue_top.setValue(20)
         for b in (self.train_button, self.stop_button, self.predict_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         root.addLayout(buttons)
+        more = QHBoxLayout()
+        for b in (self.predict_selected_button, self.predict_queue_button, self.queue_top):
+            more.addWidget(b)
+        more.addStretch(1)
+        root.addLayout(more)
 
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
@@ -454,8 +473,55 @@ class TrainPanel(QWidget):
         if not ids:
             self._show_info("Every image has a user mask; nothing to predict.")
             return False
-        worker = PredictionWorker(self.project, ids, run)
+        return self.predict_ids(ids, run)
+
+    def predict_ids(self, ids: list[str], run_dir: str | Path | None = None,
+                    resume: bool = True) -> bool:
+        """Predict ``ids`` with ``run_dir`` (default: the selected run, else the latest).
+
+        With ``resume`` (default) photos that already have a fresh prediction of that run
+        are skipped, so predicting again after a Stop goes on where it stopped.
+        """
+        if not self._can_start("predict"):
+            return False
+        run = Path(run_dir) if run_dir else self._model_run()
+        if run is None:
+            self._show_error("No trained model yet: train first (or select a run with a model).")
+            return False
+        ids = [str(i) for i in ids if str(i) in self.project.images]
+        if not ids:
+            self._show_info("No photo to predict.")
+            return False
+        worker = PredictionWorker(self.project, ids, run, resume=resume)
         return self._start_job(worker, "predict", f"Predicting {len(ids)} images with {run.name}…")
+
+    def predict_selected(self, run_dir: str | Path | None = None) -> bool:
+        """Predict the photos :attr:`selection` gives (the browser's selected photo), again
+        even if they have a fresh prediction of that run."""
+        ids = list(self.selection()) if self.selection is not None else []
+        if not ids:
+            self._show_info("Select a photo in the browser first.")
+            return False
+        return self.predict_ids(ids, run_dir, resume=False)
+
+    def predict_queue(self, top: int | None = None, run_dir: str | Path | None = None) -> bool:
+        """Predict the ``top`` (default: the spin box) photos of the label-next queue."""
+        from fashionseg_gui.core.queue import build_queue
+
+        if self.project is None:
+            return self._can_start("predict")
+        queue = build_queue(self.project, "uncertainty")
+        if not queue.items:
+            self._show_info("The label-next queue is empty: predict the unlabelled photos "
+                            f"first ({queue.summary()}).")
+            return False
+        n = int(top if top is not None else self.queue_top.value())
+        return self.predict_ids(queue.ids[:n], run_dir)
+
+    def set_selection_source(self, source: Callable[[], list[str]] | None) -> None:
+        """Where "Predict selected" takes its photos from (None disables it)."""
+        self.selection = source
+        self._update_buttons()
 
     def export_saved_model(self, out_dir: str | Path | None = None,
                            run_dir: str | Path | None = None) -> bool:
@@ -603,8 +669,12 @@ class TrainPanel(QWidget):
             self._report_training(result, stopped=bool(getattr(result, "cancelled", False)))
         elif kind == "predict":
             ids = [str(i) for i in (result or [])]
-            self._done(f"Predicted {len(ids)} images: review them (status \u201cpredicted\u201d) "
-                       "and correct the masks.")
+            if ids:
+                self._done(f"Predicted {len(ids)} images: review them (status "
+                           "\u201cpredicted\u201d) and correct the masks.")
+            else:
+                self._done("Nothing new to predict: these photos already have a fresh "
+                           "prediction of this run.")
             self.sigPredictionsReady.emit(ids)
         elif kind == "export":
             self._done(f"SavedModel written to {result}")
@@ -684,6 +754,9 @@ class TrainPanel(QWidget):
         has_model = idle and self._model_run() is not None
         self.train_button.setEnabled(writable)
         self.predict_button.setEnabled(writable and has_model)
+        self.predict_selected_button.setEnabled(writable and has_model
+                                                and self.selection is not None)
+        self.predict_queue_button.setEnabled(writable and has_model)
         self.preview_button.setEnabled(self.project is not None)
         self.finetune_button.setEnabled(writable and self._selected_run() is not None)
         self.export_button.setEnabled(has_model)

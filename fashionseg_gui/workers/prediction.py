@@ -20,9 +20,14 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 
-def run_prediction(project: Project, ids: Sequence[str], run_dir: str | Path, *,
-                   cancel_token: CancelToken, on_progress: Callable[..., None]) -> list[str]:
+def run_prediction(project: Project, ids: Sequence[str], run_dir: str | Path,
+                   resume: bool = True, *, cancel_token: CancelToken,
+                   on_progress: Callable[..., None]) -> list[str]:
     """Predict ``ids`` of ``project`` with the best model of ``run_dir``.
+
+    With ``resume`` photos that already have a fresh prediction of that run are skipped
+    (a cancelled predict goes on where it stopped). The scores and
+    ``predictions/scores.json`` are written with the predictions (``core.scores``).
 
     Returns
     -------
@@ -33,7 +38,7 @@ def run_prediction(project: Project, ids: Sequence[str], run_dir: str | Path, *,
     from fashionseg_gui.core.predict import predict_project
 
     ids = predict_project(project, list(ids), cancel_token=cancel_token,
-                          on_progress=on_progress, run_dir=Path(run_dir))
+                          on_progress=on_progress, run_dir=Path(run_dir), resume=resume)
     return [str(i) for i in ids]
 
 
@@ -61,10 +66,14 @@ class PredictionWorker(JobWorker):
         Images to predict.
     run_dir : path
         The run whose ``checkpoints/best.keras`` predicts.
+    resume : bool
+        Skip photos with a fresh prediction of that run (default).
     """
 
-    def __init__(self, project: Project, ids: Sequence[str], run_dir: str | Path) -> None:
-        super().__init__(run_prediction, project, list(ids), Path(run_dir), name="prediction")
+    def __init__(self, project: Project, ids: Sequence[str], run_dir: str | Path,
+                 resume: bool = True) -> None:
+        super().__init__(run_prediction, project, list(ids), Path(run_dir), bool(resume),
+                         name="prediction")
 
 
 class ExportWorker(JobWorker):
