@@ -16,6 +16,7 @@ import numpy as np
 from fashionseg_gui.core import runs as R
 from fashionseg_gui.core.atomic import atomic_save_npz
 from fashionseg_gui.core.cancel import CancelToken
+from fashionseg_gui.core.provenance import prediction_meta
 
 #: Images per save of project.json while predicting (a crash loses at most these statuses;
 #: their prediction files are on disk and the next prediction rewrites them).
@@ -114,7 +115,8 @@ def predict_project(
 ) -> list[str]:
     """Predict images of a project and write ``predictions/<id>.npz``.
 
-    Each file holds ``class_ids`` (uint8) and ``confidence`` (float16). Images without a
+    Each file holds ``class_ids`` (uint8) and ``confidence`` (float16), and the run, class
+    names and photo SHA-256 it was made with (``core.provenance.prediction_meta``). Images without a
     user mask get status ``"predicted"``; labelled/corrected images keep their status.
 
     Parameters
@@ -146,6 +148,7 @@ def predict_project(
     if predictor.num_classes != len(project.classes):
         raise PredictError(f"the model predicts {predictor.num_classes} classes but the project "
                            f"has {len(project.classes)}: retrain after changing classes")
+    class_names = [c.name for c in project.classes]
     done: list[str] = []
     total = len(ids)
     for start in range(0, total, SAVE_EVERY):
@@ -159,7 +162,10 @@ def predict_project(
                 class_ids, confidence = predictor.predict(project.read_image(image_id))
                 atomic_save_npz(project.prediction_path(image_id),
                                 class_ids=class_ids.astype(np.uint8),
-                                confidence=confidence.astype(np.float16))
+                                confidence=confidence.astype(np.float16),
+                                **prediction_meta(Path(getattr(predictor, "run_dir", "")).name,
+                                                  class_names,
+                                                  project.images[image_id].sha256))
                 if not project.has_mask(image_id):
                     project.set_status(image_id, "predicted")
                 done.append(image_id)

@@ -373,6 +373,17 @@ def _weights_source(path: str | Path) -> Path:
     raise TrainError(f"no checkpoint to resume from in {p}")
 
 
+def training_counts(project: Any, ids: Sequence[str]) -> dict[str, int]:
+    """How many of the photos a run trains and validates on were labelled by hand and how
+    many were corrected predictions (``labelled_images`` counts both; the round history
+    reads them). Empty when the data does not come from a project."""
+    if project is None:
+        return {}
+    statuses = [getattr(project.images.get(i), "status", "") for i in ids]
+    return {"labelled_images": sum(s in ("labelled", "corrected") for s in statuses),
+            "corrected_images": sum(s == "corrected" for s in statuses)}
+
+
 def new_run_id() -> str:
     """A sortable run id (local time, with a counter-free microsecond suffix)."""
     now = _dt.datetime.now()
@@ -453,10 +464,11 @@ def train(
         run_dir = scratch / Path(run_dir).name
     run_dir = Path(run_dir)
     created = R.now_iso()
+    counts = training_counts(project, [s.id for s in train_s + val_s])
     try:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         atomic_write_json(run_dir / "config.json", {
-            **config.to_dict(), "created": created,
+            **config.to_dict(), "created": created, **counts,
             **({} if choice is None else {"fitted": _json_safe(asdict(choice))})})
     except OSError as exc:
         raise TrainError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
@@ -543,7 +555,7 @@ def train(
         "multiple": config.multiple, "train_images": n_train, "val_images": len(val_c),
         "seconds": seconds, "precision": policy or "float32", "created": created,
         "steps_run": callback.step, "model_kept": R.has_model(run_dir),
-        "recipe": None if choice is None else choice.text,
+        "recipe": None if choice is None else choice.text, **counts,
     }
     if best_row is not None:
         metrics.update({k: best_row[k] for k in ("val_acc", "val_loss", "per_class_iou",
