@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +209,48 @@ def test_enter_still_finishes_a_polygon_in_review_mode(qtbot, editor, predicted)
     assert len(editor.doc.shapes) == 1
     assert project.images[todo[0]].status == "predicted"  # not accepted by that Enter
     assert editor.review is not None
+
+
+def test_predict_review_correct_accept_through_the_window(qtbot, tmp_path):
+    """The loop through the real window: predict with a trained run, review, correct with
+    the brush, accept with Enter: the photo is corrected, its provenance names the run,
+    the next predicted photo opens, and the photo is in the next dataset build."""
+    from PySide6.QtCore import QSettings
+
+    from fashionseg_gui.core import data as D
+    from fashionseg_gui.core.train import TrainConfig, train
+    from fashionseg_gui.views.main_window import MainWindow
+
+    project = make_tiny_project(tmp_path, n=6, labelled=4)
+    run = train(TrainConfig.from_dict(TINY), project).run_dir
+    root = project.root
+    project.close()
+    w = MainWindow(QSettings())
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_project(root)
+    panel = w.ensure_train_panel()
+    unlabelled = [i for i, r in w.project.images.items() if r.status == "unlabelled"]
+    with qtbot.waitSignal(panel.sigPredictionsReady, timeout=180_000):
+        assert panel.predict_unlabelled()
+    target = unlabelled[0]
+    assert w.browser.select_image(target)
+    qtbot.waitUntil(lambda: w.editor.current_image_id() == target, timeout=10_000)
+    editor = w.editor
+    assert editor.review is not None and editor.review.run == run.name
+    assert f"Prediction of run {run.name}" in editor.review_bar.title.text()
+    predicted_ids, _ = w.project.read_prediction(target)
+    editor.set_tool("brush")
+    editor.set_current_class(2)
+    editor.brush_spin.setValue(2)
+    _click(qtbot, editor, 6.5, 6.5)
+    editor.canvas.setFocus()
+    qtbot.keyClick(editor.canvas, Qt.Key.Key_Return)
+    rec = w.project.images[target]
+    assert rec.status == "corrected"
+    assert rec.provenance["run"] == run.name and rec.provenance["accepted"]
+    assert rec.provenance["pixels_changed"] == int(
+        (w.project.read_mask(target) != predicted_ids).sum())
+    assert editor.current_image_id() != target  # the next photo opened
+    assert target in [s.id for s in D.samples_from_project(w.project)]
+    w.close()
