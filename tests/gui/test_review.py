@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -253,4 +254,24 @@ def test_predict_review_correct_accept_through_the_window(qtbot, tmp_path):
         (w.project.read_mask(target) != predicted_ids).sum())
     assert editor.current_image_id() != target  # the next photo opened
     assert target in [s.id for s in D.samples_from_project(w.project)]
+
+    # Round 2 from the round history: one click fine-tunes the best run; the new run
+    # records what it trained on and the history shows the effort spent since round 1.
+    history = panel.round_history
+    assert len(history.rounds) == 1 and history.best_run() == str(run)
+    assert history.rounds[0].labelled == 4 and history.rounds[0].corrected == 0
+    panel.set_config(TINY)
+    with qtbot.waitSignal(panel.sigRunFinished, timeout=180_000) as done:
+        qtbot.mouseClick(history.finetune_button, Qt.MouseButton.LeftButton)
+    second = Path(done.args[0])
+    config = json.loads((second / "config.json").read_text())
+    assert config["resume_from"] == str(run)
+    assert config["labelled_images"] == 5 and config["corrected_images"] == 1
+    history.refresh(w.project)
+    assert [r.name for r in history.rounds] == [run.name, second.name]
+    assert history.rounds[1].corrected == 1 and history.rounds[1].effort_photos == 1
+    assert history.rounds[1].effort_pixels == rec.provenance["pixels_changed"]
+    assert history.table.rowCount() == 2
+    xs, _ys = history.curve.getData()
+    assert list(xs) == [4, 5]
     w.close()
