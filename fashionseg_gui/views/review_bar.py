@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -45,7 +47,14 @@ class ReviewBar(QWidget):
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.left_label = QLabel(self)
         self.left_label.setStyleSheet("color: #6b5200;")
+        self.left_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # the texts give way (clipped, the full text in the tooltip) before the controls do:
+        # the bar never widens the window beyond a 1366-pixel screen
+        for label in (self.title, self.left_label):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(0)
         self.heatmap_box = QCheckBox("Heat-map (H)", self)
+        self.heatmap_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.heatmap_box.setToolTip("Show the model's confidence: red where it is unsure (H)")
         self.heatmap_box.toggled.connect(self.sigHeatmap)
         self.outline_box = QCheckBox("Unsure below", self)
@@ -74,14 +83,20 @@ class ReviewBar(QWidget):
         self.reject_button.clicked.connect(self.sigReject)
         for b in (self.accept_button, self.reject_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Enter stays with the canvas
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 3, 8, 3)
-        row.addWidget(self.title)
-        row.addWidget(self.left_label)
-        row.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 3, 8, 3)
+        outer.setSpacing(2)
+        texts = QHBoxLayout()
+        texts.addWidget(self.title, 3)
+        texts.addWidget(self.left_label, 2)
+        outer.addLayout(texts)
+        row = QHBoxLayout()
+        outer.addLayout(row)
         for w in (self.heatmap_box, self.outline_box, self.threshold_spin, self.diff_box,
                   self.accept_button, self.reject_button):
             row.addWidget(w)
+            if w is self.diff_box:
+                row.addStretch(1)
 
     def show_review(self, run: str, left: int, stale: str | None = None) -> None:
         """Show the bar for a prediction of ``run`` with ``left`` photos left to review."""
@@ -92,12 +107,14 @@ class ReviewBar(QWidget):
         else:
             self.title.setText(f"<b>Prediction of {who}</b> \u2014 correct it, then accept")
         self.set_left(left)
+        self.title.setToolTip(self.title.text())
         self.accept_button.setEnabled(stale is None)
         self.show()
 
     def set_left(self, left: int) -> None:
         word = "photo" if left == 1 else "photos"
         self.left_label.setText(f"  {left} predicted {word} left to review")
+        self.left_label.setToolTip(self.left_label.text().strip())
 
     def threshold(self) -> float:
         return float(self.threshold_spin.value())

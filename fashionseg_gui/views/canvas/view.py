@@ -450,7 +450,7 @@ class CanvasView(QGraphicsView):
         high = np.array((230, 30, 30), np.float32)
         blue = np.array((40, 120, 255), np.float32)
         rgb = np.where(t < 0.2, blue, low * (1 - t) + high * t)
-        alpha = np.where(t[..., 0] < 0.2, 0.25, 0.35 + 0.55 * t[..., 0])[..., None]
+        alpha = np.where(t[..., 0] < 0.2, 0.2, 0.3 + 0.4 * t[..., 0])[..., None]
         buf = np.empty((*u.shape, 4), np.uint8)
         buf[..., :3] = np.rint(rgb * alpha)
         buf[..., 3] = np.rint(255 * alpha[..., 0])
