@@ -275,3 +275,21 @@ def test_predict_review_correct_accept_through_the_window(qtbot, tmp_path):
     xs, _ys = history.curve.getData()
     assert list(xs) == [4, 5]
     w.close()
+
+
+def test_changes_overlay_shows_the_pixels_changed_against_the_prediction(
+        qtbot, editor, predicted):
+    project, todo = predicted
+    editor.set_project(project)
+    editor.open_image(todo[0])
+    editor.review_bar.diff_box.setChecked(True)
+    diff = editor.canvas.diff_rgba()
+    assert diff is not None and not diff[..., 3].any()  # nothing changed yet
+    editor.set_tool("brush")
+    editor.set_current_class(2)
+    editor.brush_spin.setValue(1)
+    _click(qtbot, editor, 20.5, 5.5)
+    diff = editor.canvas.diff_rgba()
+    assert diff[5, 20, 3] > 0 and diff[20, 20, 3] == 0
+    editor.review_bar.diff_box.setChecked(False)
+    assert editor.canvas.diff_rgba() is None
