@@ -118,3 +118,26 @@ class ReviewBar(QWidget):
 
     def threshold(self) -> float:
         return float(self.threshold_spin.value())
+
+
+def main() -> int:  # pragma: no cover - manual use
+    """Show the bar on its own (the signals print what they would do)."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.views.style import exec_demo
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    bar = ReviewBar()
+    bar.show_review("20261201-101500-ab12", 12)
+    bar.sigAccept.connect(lambda: print("accept"))
+    bar.sigReject.connect(lambda: print("reject"))
+    bar.sigHeatmap.connect(lambda on: print(f"heat-map {on}"))
+    bar.resize(1000, 60)
+    bar.show()
+    return int(exec_demo(app))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -153,3 +153,36 @@ class RoundHistory(QWidget):
     def _finetune_best(self) -> None:
         if self._best is not None:
             self.sigFineTune.emit(str(self._best.path))
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
+    """Show the round history of ``PROJECT`` (default: an empty history)."""
+    import argparse
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from fashionseg_gui.views.style import exec_demo
+
+    parser = argparse.ArgumentParser(prog="python -m fashionseg_gui.views.round_history")
+    parser.add_argument("project", nargs="?", help="project folder (read-only)")
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    view = RoundHistory()
+    project = None
+    if args.project:
+        from fashionseg_gui.core.project import Project
+
+        project = Project.open(args.project, read_only=True)
+    view.refresh(project)
+    view.sigFineTune.connect(lambda run: print(f"fine-tune from {run}"))
+    view.resize(1000, 620)
+    view.show()
+    rc = int(exec_demo(app))
+    if project is not None:
+        project.close()
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
