@@ -7,8 +7,12 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fashionseg_gui.core.filetypes import IMAGE_SUFFIXES
+
+if TYPE_CHECKING:
+    from fashionseg_gui.core.project import Project
 
 
 def _export_formats() -> list[str]:
@@ -205,9 +209,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     runs = sorted(p.name for p in project.runs_dir.iterdir() if p.is_dir()) \
         if project.runs_dir.is_dir() else []
     print(f"runs     {len(runs)}" + (f" (latest {runs[-1]})" if runs else ""))
+    _print_review_effort(project)
     for w in project.open_warnings:
         print(f"warning  {w}")
     return 0
+
+
+def _print_review_effort(project: Project) -> None:
+    """Provenance of the corrected photos and the effort totals of the reviews."""
+    from fashionseg_gui.core import provenance as P
+
+    t = P.totals(project)
+    print(f"review   {t['photos_corrected']} predictions accepted as corrected, "
+          f"{t['pending_review']} waiting for review")
+    if t["photos_corrected"]:
+        print(f"effort   {t['pixels_changed']:,} pixels changed of {t['pixels_reviewed']:,} "
+              f"({100 * t['changed_share']:.1f} %), {t['minutes']:.1f} active minutes")
+        print("predicted by  " + ", ".join(f"{run} {n}" for run, n in sorted(t["by_run"].items())))
 
 
 def cmd_export(args: argparse.Namespace) -> int:

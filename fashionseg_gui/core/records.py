@@ -82,11 +82,15 @@ class ImageRecord:
     original_name: str = ""
     style: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Where a corrected label came from (``core.provenance``); None for the others.
+    provenance: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ImageRecord:
         known = {f.name for f in fields(cls)}
         rec = cls(**{k: v for k, v in d.items() if k in known})
+        if not isinstance(rec.provenance, dict):
+            rec.provenance = None
         if rec.status not in STATUSES:
             rec.status = "unlabelled"
         if rec.split not in SPLITS:

@@ -61,6 +61,7 @@ IMAGE_SCHEMA: dict[str, Any] = {
         "original_name": {"type": "string"},
         "style": {"type": ["string", "null"]},
         "warnings": {"type": "array", "items": {"type": "string"}},
+        "provenance": {"type": ["object", "null"]},  # core.provenance (optional)
     },
 }
 _ID_RE = re.compile(_ID["pattern"].rstrip("$") + r"\Z")
@@ -89,6 +90,8 @@ def _image_ok(d: Any) -> bool:
     for k in _OPTIONAL_STR_OR_NONE:
         if k in d and d[k] is not None and type(d[k]) is not str:
             return False
+    if d.get("provenance") is not None and type(d["provenance"]) is not dict:
+        return False
     warnings = d.get("warnings", [])
     return type(warnings) is list and all(type(w) is str for w in warnings)
 

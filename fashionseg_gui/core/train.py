@@ -266,11 +266,11 @@ class _RunCallback(keras.callbacks.Callback):
         if self.cancelled:
             return
         train_seconds = time.monotonic() - self.epoch_t0
-        val = self.validate() if len(self.val) else {
+        val: dict[str, Any] = self.validate() if len(self.val) else {
             "val_loss": float("nan"), "val_acc": float("nan"), "val_miou": float("nan"),
             "per_class_iou": [], "confusion": [], "baseline_miou": float("nan")}
         logs.update({k: val[k] for k in ("val_loss", "val_acc", "val_miou")})
-        score = val["val_miou"] if len(self.val) else -float(logs.get("loss", 0.0))
+        score = float(val["val_miou"]) if len(self.val) else -float(logs.get("loss", 0.0))
         improved = self.best is None or score > self.best
         if improved:
             self.best, self.best_epoch, self.wait = score, epoch + 1, 0
@@ -373,6 +373,17 @@ def _weights_source(path: str | Path) -> Path:
     raise TrainError(f"no checkpoint to resume from in {p}")
 
 
+def training_counts(project: Any, ids: Sequence[str]) -> dict[str, int]:
+    """How many of the photos a run trains and validates on were labelled by hand and how
+    many were corrected predictions (``labelled_images`` counts both; the round history
+    reads them). Empty when the data does not come from a project."""
+    if project is None:
+        return {}
+    statuses = [getattr(project.images.get(i), "status", "") for i in ids]
+    return {"labelled_images": sum(s in ("labelled", "corrected") for s in statuses),
+            "corrected_images": sum(s == "corrected" for s in statuses)}
+
+
 def new_run_id() -> str:
     """A sortable run id (local time, with a counter-free microsecond suffix)."""
     now = _dt.datetime.now()
@@ -453,10 +464,11 @@ def train(
         run_dir = scratch / Path(run_dir).name
     run_dir = Path(run_dir)
     created = R.now_iso()
+    counts = training_counts(project, [s.id for s in train_s + val_s])
     try:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         atomic_write_json(run_dir / "config.json", {
-            **config.to_dict(), "created": created,
+            **config.to_dict(), "created": created, **counts,
             **({} if choice is None else {"fitted": _json_safe(asdict(choice))})})
     except OSError as exc:
         raise TrainError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
@@ -534,7 +546,7 @@ def train(
             callback.write_checkpoints()
     seconds = time.monotonic() - t_start
     best_row = next((r for r in callback.history if r["epoch"] == callback.best_epoch), None)
-    metrics = {
+    metrics: dict[str, Any] = {
         "run_id": run_dir.name, "stopped": callback.stopped, "epochs_run": len(callback.history),
         "best_epoch": callback.best_epoch,
         "best_val_miou": None if best_row is None else best_row["val_miou"],
@@ -543,13 +555,15 @@ def train(
         "multiple": config.multiple, "train_images": n_train, "val_images": len(val_c),
         "seconds": seconds, "precision": policy or "float32", "created": created,
         "steps_run": callback.step, "model_kept": R.has_model(run_dir),
-        "recipe": None if choice is None else choice.text,
+        "recipe": None if choice is None else choice.text, **counts,
     }
     if best_row is not None:
         metrics.update({k: best_row[k] for k in ("val_acc", "val_loss", "per_class_iou",
                                                  "confusion", "baseline_miou")})
     atomic_write_json(run_dir / "metrics.json", _json_safe(metrics))
-    result = TrainResult(run_dir, callback.best_epoch, metrics["best_val_miou"],
+    best_miou = metrics["best_val_miou"]
+    result = TrainResult(run_dir, callback.best_epoch,
+                         None if best_miou is None else float(best_miou),
                          len(callback.history), callback.cancelled, callback.stopped,
                          callback.history, metrics, seconds)
     if scratch is not None:

@@ -6,6 +6,16 @@ through an :class:`~fashionseg_gui.core.annotation.AnnotationDocument`. Edits au
 A failed save keeps the edit in memory (the image stays unsaved, even after switching images)
 and emits ``sigSaveFailed(image_id, message)``.
 
+Review mode: a photo whose mask is a prediction waiting for review (``core.provenance``)
+shows the review bar: the prediction is drawn hatched, "Prediction of run X" and the
+number of photos left to review are shown, H toggles the confidence heat-map, the regions
+below a confidence threshold are outlined, and the changes against the prediction can be
+shown. The same tools correct it; **Enter** accepts it (status ``corrected``, provenance
+recorded: the run, the share of pixels changed, the active seconds) and opens the next
+photo; **Shift+Delete** rejects it (the prediction is moved out, the photo is unlabelled
+again). A stale prediction (the photo changed, the classes no longer match) cannot be
+accepted; it is said why and nothing is lost.
+
 Run standalone: ``python -m fashionseg_gui.views.editor [PROJECT]``.
 """
 
@@ -15,11 +25,13 @@ import argparse
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +45,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashionseg_gui.core import label_errors
+from fashionseg_gui.core import provenance as P
 from fashionseg_gui.core.annotation import AnnotationDocument
 from fashionseg_gui.core.project import ProjectError
 from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState, tool_class
@@ -40,6 +54,7 @@ from fashionseg_gui.views.canvas import registered as registered_tools
 from fashionseg_gui.views.current_class import CurrentClass
 from fashionseg_gui.views.elided_label import ElidedLabel
 from fashionseg_gui.views.icons import icon, swatch_icon
+from fashionseg_gui.views.review_bar import ReviewBar
 from fashionseg_gui.workers.bridge import ProjectSignals
 from fashionseg_gui.workers.jobs import JobService
 
@@ -57,6 +72,23 @@ TOOL_INFO: dict[str, tuple[str, str, str]] = {
     cls.name: (cls.label, cls.shortcut, cls.hint) for cls in registered_tools()}
 #: Tools that change the document (disabled in a read-only project).
 EDIT_TOOLS = tuple(cls.name for cls in registered_tools() if cls.edits)
+#: Input events that count as activity while a prediction is reviewed.
+_ACTIVE_EVENTS = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+                            QEvent.Type.KeyPress, QEvent.Type.Wheel})
+
+
+@dataclass
+class ReviewState:
+    """The prediction under review in the editor."""
+
+    image_id: str
+    info: P.PredictionInfo
+    stale: str | None
+    timer: P.ActiveTimer
+
+    @property
+    def run(self) -> str:
+        return self.info.run
 
 
 class EditorWidget(QWidget):
@@ -70,6 +102,8 @@ class EditorWidget(QWidget):
     sigCurrentClassChanged(int class_id), sigDirtyChanged(bool has_unsaved)
     sigMessage(str)
         Hints and refusals for a status bar.
+    sigReviewAccepted(str image_id), sigReviewRejected(str image_id)
+        A reviewed prediction was accepted (now ``corrected``) or rejected.
     """
 
     sigCursorInfo = Signal(str)
@@ -78,6 +112,8 @@ class EditorWidget(QWidget):
     sigCurrentClassChanged = Signal(int)
     sigDirtyChanged = Signal(bool)
     sigMessage = Signal(str)
+    sigReviewAccepted = Signal(str)
+    sigReviewRejected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None,
                  project_signals: ProjectSignals | None = None,
@@ -98,6 +134,13 @@ class EditorWidget(QWidget):
         self._gc_result: GrabCutResult | None = None
         #: What the open documents' files on disk looked like when they were read.
         self._stamps: dict[str, tuple[Any, ...]] = {}
+        #: The prediction under review (None when the open photo is not one).
+        self.review: ReviewState | None = None
+        self._review_timers: dict[str, P.ActiveTimer] = {}
+        self._clock: Callable[[], float] = time.monotonic
+        #: Opens the photo after an accepted review (the window sets the browser's next);
+        #: None: the editor opens the next photo waiting for review itself.
+        self.next_photo: Callable[[], Any] | None = None
 
         self.canvas = CanvasView(self)
         # Project events reach the editor through the app's one bridge (the window's, or
@@ -119,6 +162,8 @@ class EditorWidget(QWidget):
         self._connect_canvas()
         self.current.changed.connect(self._on_current_class)
         self._show_current_class()
+        self.canvas.installEventFilter(self)
+        self.canvas.viewport().installEventFilter(self)
         self.set_tool("brush")
         self._update_enabled()
 
@@ -171,6 +216,12 @@ class EditorWidget(QWidget):
                                            lambda: self._step_brush(-1))
         self.larger_action = self._action("Larger brush", None, ["]"],
                                           lambda: self._step_brush(+1))
+        self.heatmap_action = self._action("Confidence heat-map", None, ["H"],
+                                           self._toggle_heatmap)
+        self.accept_action = self._action("Accept prediction", None, ["Ctrl+Return"],
+                                          self.accept_prediction)
+        self.reject_action = self._action("Reject prediction", None, ["Shift+Del"],
+                                          self.reject_prediction)
 
     def _build_ui(self) -> None:
         bar = QToolBar("Annotation tools", self)
@@ -239,7 +290,17 @@ class EditorWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        self.review_bar = ReviewBar(self)
+        self.review_bar.hide()
+        self.review_bar.sigAccept.connect(self.accept_prediction)
+        self.review_bar.sigReject.connect(self.reject_prediction)
+        self.review_bar.sigHeatmap.connect(lambda _on: self._show_review_overlays())
+        self.review_bar.sigOutlines.connect(lambda _on: self._show_review_overlays())
+        self.review_bar.sigThreshold.connect(lambda _t: self._show_review_overlays())
+        self.review_bar.sigDiff.connect(lambda _on: self._show_review_overlays())
+
         layout.addWidget(bar)
+        layout.addWidget(self.review_bar)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(status)
 
@@ -255,6 +316,7 @@ class EditorWidget(QWidget):
         c.sigGrabCutRequested.connect(self._on_grabcut_requested)
         c.sigGrabCutAccepted.connect(self._accept_grabcut)
         c.sigGrabCutRejected.connect(self._reject_grabcut)
+        c.sigAcceptKey.connect(self._on_accept_key)
 
     # --- public API ----------------------------------------------------------------------
     def set_project(self, project: Project | None) -> None:
@@ -278,6 +340,7 @@ class EditorWidget(QWidget):
         self._reject_grabcut()
         if self.doc is not None and self.doc.dirty:
             self._save_doc(self.doc)
+        self._leave_review()
         self.doc, self._photo = None, None
         if image_id is None or self.project is None:
             self.canvas.set_document(None, None)
@@ -298,6 +361,7 @@ class EditorWidget(QWidget):
         self._trim_cache()
         self.doc, self._photo = doc, photo
         self.canvas.set_document(doc, photo)
+        self._enter_review(doc)
         self._update_enabled()
         self._emit_dirty()
 
@@ -407,11 +471,12 @@ class EditorWidget(QWidget):
             if key != current and not self._docs[key].dirty:
                 del self._docs[key]
 
-    def _save_doc(self, doc: AnnotationDocument) -> bool:
+    def _save_doc(self, doc: AnnotationDocument, accepted: bool = False) -> bool:
         self._saving = doc.image_id
         try:
             doc.save()
-        except (OSError, ProjectError) as exc:
+            self._record_review(doc, accepted)
+        except (OSError, ProjectError, P.ReviewError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             rec = self.project.images.get(doc.image_id) if self.project else None
             name = rec.original_name if rec is not None and rec.original_name else doc.image_id
@@ -432,6 +497,8 @@ class EditorWidget(QWidget):
             self.sigDirtyChanged.emit(dirty)
 
     def _on_edited(self) -> None:
+        if self.review is not None and self.review_bar.diff_box.isChecked():
+            self._show_review_overlays()
         self._autosave.start()
         self._update_enabled()
         self._emit_dirty()
@@ -448,6 +515,12 @@ class EditorWidget(QWidget):
             self.undo_action.setToolTip(f"Undo {self.doc.undo_label} (Ctrl+Z)".replace("  ", " "))
             self.redo_action.setToolTip(f"Redo {self.doc.redo_label} (Ctrl+Shift+Z or Ctrl+Y)")
         self.save_action.setEnabled(editable)
+        reviewing = editable and self.review is not None
+        self.accept_action.setEnabled(reviewing and self.review is not None
+                                      and self.review.stale is None)
+        self.reject_action.setEnabled(reviewing)
+        self.review_bar.accept_button.setEnabled(self.accept_action.isEnabled())
+        self.review_bar.reject_button.setEnabled(reviewing)
         for act in (self.fit_action, self.zoom100_action):
             act.setEnabled(has_doc)
 
@@ -557,6 +630,193 @@ class EditorWidget(QWidget):
                     self.doc = None
                     self.open_image(None)
         self._emit_dirty()
+
+    # review mode (a prediction waiting for review)
+    def review_left(self) -> int:
+        """How many predicted photos wait for review (the open one included)."""
+        return len(P.pending_ids(self.project)) if self.project is not None else 0
+
+    def _enter_review(self, doc: AnnotationDocument) -> None:
+        assert self.project is not None
+        image_id = doc.image_id
+        if not (doc.from_prediction or P.review_pending(self.project, image_id)):
+            return
+        try:
+            info = P.read_prediction_info(self.project, image_id)
+        except P.ReviewError as exc:
+            self._message(str(exc))
+            return
+        if info is None:
+            return
+        stale = P.stale_reason(self.project, image_id, info)
+        timer = self._review_timers.get(image_id)
+        if timer is None:
+            entry = P.get(self.project, image_id) or {}
+            timer = P.ActiveTimer(float(entry.get("active_seconds", 0.0) or 0.0))
+            self._review_timers[image_id] = timer
+        self.review = ReviewState(image_id, info, stale, timer)
+        self.canvas.set_prediction_style(stale is None or doc.from_prediction)
+        self._show_review_overlays()
+        left = self.review_left()
+        self.review_bar.show_review(info.run, left, stale)
+        who = f"run {info.run}" if info.run else "an earlier run"
+        if stale:
+            self._message(f"Prediction of {who}: it cannot be accepted: {stale}. Nothing "
+                          f"is changed; Shift+Delete discards it.")
+        else:
+            self._message(f"Prediction of {who} \u2014 correct it with the tools; Enter "
+                          f"accepts, Shift+Delete rejects, H heat-map ({left} left to review)")
+
+    def _leave_review(self) -> None:
+        if self.review is not None:
+            self.review.timer.pause()
+        self.review = None
+        self.review_bar.hide()
+        self.canvas.clear_review()
+
+    def _show_review_overlays(self) -> None:
+        """Draw the heat-map, low-confidence outlines and changes the review bar asks for."""
+        r, doc = self.review, self.doc
+        if r is None or doc is None or r.info.confidence.shape != doc.mask.shape:
+            self.canvas.set_heatmap(None)
+            self.canvas.set_diff(None)
+            self.canvas.set_low_confidence(None)
+            return
+        conf = np.asarray(r.info.confidence, np.float32)
+        bar = self.review_bar
+        self.canvas.set_heatmap(conf if bar.heatmap_box.isChecked() else None)
+        if bar.outline_box.isChecked():
+            self.canvas.set_low_confidence(P.low_confidence_contours(conf, bar.threshold()))
+        else:
+            self.canvas.set_low_confidence(None)
+        if bar.diff_box.isChecked() and r.info.class_ids.shape == doc.mask.shape:
+            self.canvas.set_diff(label_errors.diff_map(doc.mask, r.info.class_ids, conf))
+        else:
+            self.canvas.set_diff(None)
+
+    def _toggle_heatmap(self) -> None:
+        if self.review is None:
+            self._message("the heat-map shows the confidence of a prediction: this photo "
+                          "has none under review")
+            return
+        self.review_bar.heatmap_box.toggle()
+
+    def _on_accept_key(self) -> None:
+        if self.review is not None:
+            self.accept_prediction()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if self.review is not None and event.type() in _ACTIVE_EVENTS:
+            self.review.timer.event(self._clock())
+        return super().eventFilter(obj, event)
+
+    def _record_review(self, doc: AnnotationDocument, accepted: bool) -> None:
+        """After a save of the photo under review: store its provenance (pending until
+        accepted, so that a review left half-done is found again)."""
+        r = self.review
+        if r is None or r.image_id != doc.image_id or r.stale is not None \
+                or self.project is None or r.info.class_ids.shape != doc.mask.shape:
+            return
+        P.record(self.project, doc.image_id, run=r.run,
+                 pixels_changed=P.changed_pixels(r.info.class_ids, doc.mask),
+                 pixels=doc.mask.size, active_seconds=r.timer.seconds, accepted=accepted)
+
+    def accept_prediction(self) -> bool:
+        """Accept the prediction under review as corrected, record its provenance and open
+        the next photo. False (and a message) when there is nothing to accept."""
+        r, doc = self.review, self.doc
+        if r is None or doc is None or self.project is None:
+            self._message("no prediction to accept on this photo")
+            return False
+        if self._read_only():
+            self._message("the project is read-only: a prediction cannot be accepted")
+            return False
+        if r.stale is not None:
+            self._message(f"cannot accept this prediction: {r.stale}")
+            return False
+        if self._busy_drawing():
+            self._message("finish or cancel the drawing first (Esc)")
+            return False
+        if not np.any(doc.mask != 255):
+            self._message("nothing is labelled in this photo: reject the prediction instead")
+            return False
+        r.timer.event(self._clock())
+        doc.dirty = True  # an unchanged prediction is saved as the label too
+        if not self._save_doc(doc, accepted=True):
+            return False
+        self._emit_dirty()
+        entry = P.get(self.project, doc.image_id) or {}
+        image_id = doc.image_id
+        self._leave_review()
+        self._review_timers.pop(image_id, None)
+        self.canvas.refresh()
+        self._update_enabled()
+        left = self.review_left()
+        self.sigReviewAccepted.emit(image_id)
+        self._open_next_review(image_id)
+        self._message(f"Accepted as corrected: {100 * entry.get('changed_share', 0):.1f} % of "
+                      f"the pixels changed, {entry.get('active_seconds', 0):.0f} s; "
+                      + (f"{left} predicted photos left to review" if left
+                         else "every predicted photo is reviewed"))
+        return True
+
+    def _open_next_review(self, done_id: str) -> None:
+        if self.next_photo is not None:
+            self.next_photo()
+            return
+        assert self.project is not None
+        ids = list(self.project.images)
+        pending = set(P.pending_ids(self.project))
+        start = ids.index(done_id) + 1 if done_id in ids else 0
+        for image_id in ids[start:] + ids[:start]:
+            if image_id in pending:
+                self.open_image(image_id)
+                return
+
+    def reject_prediction(self) -> bool:
+        """Discard the prediction under review: the file moves to predictions/rejected/, a
+        mask saved from it goes, the photo is unlabelled again (its shapes are kept)."""
+        r, doc = self.review, self.doc
+        if r is None or doc is None or self.project is None:
+            self._message("no prediction to reject on this photo")
+            return False
+        if self._read_only():
+            self._message("the project is read-only: a prediction cannot be rejected")
+            return False
+        if self._busy_drawing():
+            self._message("finish or cancel the drawing first (Esc)")
+            return False
+        image_id = doc.image_id
+        self._reject_grabcut()
+        self._autosave.stop()
+        if doc.dirty:  # the shapes drawn meanwhile are the user's: keep them
+            try:
+                self.project.write_shapes(image_id, doc.shapes)
+            except (OSError, ProjectError) as exc:
+                self._message(f"cannot reject the prediction: {exc}")
+                return False
+        self._saving = image_id
+        try:
+            status = P.reject(self.project, image_id)
+        except (OSError, ProjectError, P.ReviewError) as exc:
+            self._message(f"cannot reject the prediction: {exc}")
+            return False
+        finally:
+            self._saving = None
+        who = f"run {r.run}" if r.run else "an earlier run"
+        self._leave_review()
+        self._review_timers.pop(image_id, None)
+        self._docs.pop(image_id, None)
+        self._stamps.pop(image_id, None)
+        self.doc = None
+        transform = self.canvas.transform()
+        self.open_image(image_id)
+        self.canvas.setTransform(transform)
+        self._emit_dirty()
+        self.sigReviewRejected.emit(image_id)
+        self._message(f"Rejected the prediction of {who}: the photo is {status} again (the "
+                      f"file is kept in predictions/rejected)")
+        return True
 
     # assisted outline
     def _on_grabcut_requested(self, request: dict[str, Any]) -> None:

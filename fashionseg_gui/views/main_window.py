@@ -413,6 +413,7 @@ class MainWindow(QMainWindow):
         self.editor.sigSaveFailed.connect(self._on_save_failed)
         self.editor.sigDirtyChanged.connect(self._on_dirty)
         self.editor.sigCurrentClassChanged.connect(self._on_class_from_editor)
+        self.editor.next_photo = self.next_image  # after an accepted review
         self.jobs.jobAdded.connect(self._on_service_job_added)
         self.jobs.jobChanged.connect(self._update_editing_lock)
         self.jobs.jobRemoved.connect(self._update_editing_lock)

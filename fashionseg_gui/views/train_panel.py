@@ -49,6 +49,7 @@ from fashionseg_gui.core import runs as R
 from fashionseg_gui.core.runs import read_history, read_run  # noqa: F401 - used by callers
 from fashionseg_gui.core.train_config import GUI_TIME_BUDGET_MIN, defaults
 from fashionseg_gui.views.plots import ClassMetrics, TrainingCurves
+from fashionseg_gui.views.round_history import RoundHistory
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.jobs import JobRefused, JobService
 from fashionseg_gui.workers.prediction import ExportWorker, PredictionWorker
@@ -304,6 +305,10 @@ class TrainPanel(QWidget):
         self.tabs.addTab(self.curves, "Curves")
         self.tabs.addTab(self.class_metrics, "Per class")
         self.tabs.addTab(self._build_runs_tab(), "Runs")
+        self.round_history = RoundHistory()
+        self.round_history.sigFineTune.connect(
+            lambda run: self.start_training(resume_from=run))
+        self.tabs.addTab(self.round_history, "Rounds")
         root.addWidget(self.tabs, 1)
 
     def _build_runs_tab(self) -> QWidget:
@@ -759,6 +764,7 @@ class TrainPanel(QWidget):
         self.predict_queue_button.setEnabled(writable and has_model)
         self.preview_button.setEnabled(self.project is not None)
         self.finetune_button.setEnabled(writable and self._selected_run() is not None)
+        self.round_history.set_enabled_for_training(writable)
         self.export_button.setEnabled(has_model)
 
     # --- runs ----------------------------------------------------------------------------
@@ -784,6 +790,7 @@ class TrainPanel(QWidget):
                     item.setToolTip(f"Recipe: {m['recipe']}")
                 self.runs.setItem(row, col, item)
         self.runs.blockSignals(False)
+        self.round_history.refresh(self.project)
         self._update_buttons()
 
     def _selected_run(self) -> Path | None:

@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
+HATCH_PX = 4  # width of the bands of a prediction's hatched overlay (image pixels)
 PICK_PX = 8.0  # how close (screen pixels) a click must be to a vertex or an edge
 _TOOL_VALUES = frozenset(t.value for t in Tool)
 
@@ -86,6 +87,14 @@ class CanvasView(QGraphicsView):
     sigMessage(str)
         A hint or a refusal worded for the user (status bar).
     sigZoomChanged(float), sigBrushSizeChanged(int)
+    sigAcceptKey()
+        Enter that no tool took (the editor accepts a reviewed prediction with it).
+
+    Review overlays (a predicted photo): :meth:`set_prediction_style` hatches the label
+    overlay so that a prediction never looks like a human label; :meth:`set_heatmap` shows
+    the per-pixel confidence (red = unsure; the class overlay is hidden meanwhile);
+    :meth:`set_low_confidence` outlines the unsure regions; :meth:`set_diff` shows a
+    disagreement map (float in [0, 1], 0 = agree) in magenta.
     """
 
     sigCursorMoved = Signal(int, int, int)
@@ -98,6 +107,7 @@ class CanvasView(QGraphicsView):
     sigMessage = Signal(str)
     sigZoomChanged = Signal(float)
     sigBrushSizeChanged = Signal(int)
+    sigAcceptKey = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,8 +157,23 @@ class CanvasView(QGraphicsView):
         inner.setCosmetic(True)
         self._cursor_inner.setPen(inner)
         self.cursor_item.setVisible(False)
+        # review overlays (a predicted photo): confidence heat-map, disagreement map and the
+        # outlines of the low-confidence regions
+        self.prediction_style = False
+        self._heat_buf: np.ndarray | None = None
+        self._diff_buf: np.ndarray | None = None
+        self.heat_item = ImageItem()
+        self.heat_item.setZValue(1.5)
+        self.diff_item = ImageItem()
+        self.diff_item.setZValue(1.6)
+        self.lowconf_item = QGraphicsPathItem()
+        self.lowconf_item.setZValue(3.5)
+        lowconf_pen = QPen(QColor(255, 235, 59), 1.6, Qt.PenStyle.DashLine)
+        lowconf_pen.setCosmetic(True)
+        self.lowconf_item.setPen(lowconf_pen)
         for item in (self.photo_item, self.overlay_item, self.preview_item, self.shapes_item,
-                     self.draft_item, self.cursor_item):
+                     self.draft_item, self.cursor_item, self.heat_item, self.diff_item,
+                     self.lowconf_item):
             self.scene().addItem(item)
         self.sigZoomChanged.connect(self._on_zoom)
 
@@ -281,6 +306,7 @@ class CanvasView(QGraphicsView):
         self.doc = doc
         self.shapes_item.selected = None
         self.set_grabcut_preview(None)
+        self.clear_review()
         if doc is None:
             self.photo_item.setPixmap(QPixmap())
             self.overlay_item.set_image(None)
@@ -379,12 +405,101 @@ class CanvasView(QGraphicsView):
             self._rgba[r0:r1, c0:c1] = colors
         else:
             self._rgba[r0:r1, c0:c1] = self._lut[mask[r0:r1, c0:c1]]
+        if self.prediction_style:  # hatched: every other diagonal band is faint
+            rows = np.arange(r0, r1)[:, None]
+            cols = np.arange(c0, c1)[None, :]
+            faint = ((rows + cols) // HATCH_PX) % 2 == 1
+            block = self._rgba[r0:r1, c0:c1]
+            block[faint] = (block[faint].astype(np.uint16) * 3 // 10).astype(np.uint8)
         self.overlay_item.update(QRectF(c0, r0, c1 - c0, r1 - r0))
         self.shapes_item.shapes = self.doc.shapes
         sel = self.shapes_item.selected
         if sel is not None and not 0 <= sel < len(self.doc.shapes):
             self.shapes_item.selected = None  # an undo removed the selected shape
         self.shapes_item.update()
+
+    # --- review overlays ----------------------------------------------------------------
+    def clear_review(self) -> None:
+        """Remove every review overlay (the label overlay is drawn plainly again)."""
+        self.prediction_style = False
+        self.set_heatmap(None)
+        self.set_diff(None)
+        self.set_low_confidence(None)
+
+    def set_prediction_style(self, on: bool) -> None:
+        """Draw the label overlay hatched (True: it is a prediction, not a human label)."""
+        if bool(on) != self.prediction_style:
+            self.prediction_style = bool(on)
+            self.refresh()
+
+    def set_heatmap(self, confidence: np.ndarray | None) -> None:
+        """Show ``confidence`` (H, W floats in [0, 1]) as a heat-map; None hides it.
+
+        Confident pixels are a faint blue, unsure ones yellow to red and more opaque; the
+        class overlay is hidden while the heat-map shows.
+        """
+        if confidence is None or self.doc is None or \
+                np.shape(confidence) != self.doc.mask.shape:
+            self._heat_buf = None
+            self.heat_item.set_image(None)
+            self.overlay_item.setVisible(True)
+            return
+        u = 1.0 - np.clip(np.asarray(confidence, np.float32), 0.0, 1.0)
+        t = np.clip(u * 2.0, 0.0, 1.0)[..., None]
+        low = np.array((255, 214, 0), np.float32)  # unsure: yellow ... red
+        high = np.array((230, 30, 30), np.float32)
+        blue = np.array((40, 120, 255), np.float32)
+        rgb = np.where(t < 0.2, blue, low * (1 - t) + high * t)
+        alpha = np.where(t[..., 0] < 0.2, 0.2, 0.3 + 0.4 * t[..., 0])[..., None]
+        buf = np.empty((*u.shape, 4), np.uint8)
+        buf[..., :3] = np.rint(rgb * alpha)
+        buf[..., 3] = np.rint(255 * alpha[..., 0])
+        self._heat_buf = np.ascontiguousarray(buf)
+        self.heat_item.set_image(
+            numpy_qimage(self._heat_buf, QImage.Format.Format_RGBA8888_Premultiplied))
+        self.overlay_item.setVisible(False)
+
+    def heatmap_rgba(self) -> np.ndarray | None:
+        """The heat-map as shown (premultiplied RGBA), None when hidden."""
+        return None if self._heat_buf is None else self._heat_buf.copy()
+
+    def set_diff(self, disagreement: np.ndarray | None) -> None:
+        """Show a disagreement map (H, W floats in [0, 1], 0 = agree) in magenta; None hides."""
+        if disagreement is None or self.doc is None or \
+                np.shape(disagreement) != self.doc.mask.shape:
+            self._diff_buf = None
+            self.diff_item.set_image(None)
+            return
+        d = np.clip(np.asarray(disagreement, np.float32), 0.0, 1.0)
+        alpha = np.where(d > 0, 0.35 + 0.6 * d, 0.0)
+        buf = np.zeros((*d.shape, 4), np.uint8)
+        buf[..., 0] = np.rint(255 * alpha)
+        buf[..., 2] = np.rint(220 * alpha)
+        buf[..., 3] = np.rint(255 * alpha)
+        self._diff_buf = buf
+        self.diff_item.set_image(
+            numpy_qimage(self._diff_buf, QImage.Format.Format_RGBA8888_Premultiplied))
+
+    def diff_rgba(self) -> np.ndarray | None:
+        """The disagreement overlay as shown (premultiplied RGBA), None when hidden."""
+        return None if self._diff_buf is None else self._diff_buf.copy()
+
+    def set_low_confidence(self, contours: list[np.ndarray] | None) -> None:
+        """Outline these ``(N, 2)`` ``(x, y)`` polygons (pixel corners); None or [] hides."""
+        path = QPainterPath()
+        for pts in contours or []:
+            if len(pts) < 2:
+                continue
+            path.moveTo(float(pts[0][0]), float(pts[0][1]))
+            for x, y in pts[1:]:
+                path.lineTo(float(x), float(y))
+            path.closeSubpath()
+        self.lowconf_item.setPath(path)
+
+    def low_confidence_count(self) -> int:
+        """How many low-confidence regions are outlined now."""
+        path = self.lowconf_item.path()
+        return sum(1 for i in range(path.elementCount()) if path.elementAt(i).isMoveTo())
 
     # --- services for the tools ----------------------------------------------------------
     def editable(self) -> bool:
@@ -604,8 +719,10 @@ class CanvasView(QGraphicsView):
             return
         if self.active_tool.key(event):
             return
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Delete,
-                   Qt.Key.Key_Backspace):
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.sigAcceptKey.emit()
+            return
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             return
         if Qt.Key.Key_0 <= key <= Qt.Key.Key_9 and not event.modifiers() & ~(
                 Qt.KeyboardModifier.KeypadModifier):
