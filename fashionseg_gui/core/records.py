@@ -67,6 +67,16 @@ class ClassInfo:
         return hex_to_rgb(self.color)
 
 
+_IMAGE_FIELDS: frozenset[str] = frozenset()
+
+
+def _image_fields() -> frozenset[str]:
+    """The field names of :class:`ImageRecord` (computed once: ``fields()`` is slow)."""
+    global _IMAGE_FIELDS
+    _IMAGE_FIELDS = frozenset(f.name for f in fields(ImageRecord))
+    return _IMAGE_FIELDS
+
+
 @dataclass
 class ImageRecord:
     """One image of the project; ``file`` is relative to ``images/``."""
@@ -87,7 +97,7 @@ class ImageRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ImageRecord:
-        known = {f.name for f in fields(cls)}
+        known = _IMAGE_FIELDS or _image_fields()
         rec = cls(**{k: v for k, v in d.items() if k in known})
         if not isinstance(rec.provenance, dict):
             rec.provenance = None

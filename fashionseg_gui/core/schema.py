@@ -112,28 +112,25 @@ class SchemaError(ValueError):
     """``project.json`` is not a valid project document."""
 
 
-_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
-
-
-def _nesting_depth(text: str) -> int:
-    """The deepest ``[``/``{`` nesting of a JSON text (strings skipped), without recursion."""
-    brackets = _NOT_BRACKET_RE.sub("", _STRING_RE.sub("", text))
-    depth = deepest = 0
-    for ch in brackets:
-        if ch in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        else:
-            depth -= 1
-    return deepest
+def _nesting_depth(value: Any) -> int:
+    """The deepest list/object nesting of a parsed JSON value, without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest if isinstance(value, (dict, list)) else 0
 
 
 def loads_finite(text: str, max_depth: int = MAX_DEPTH) -> tuple[Any, int]:
-    """Parse JSON, replacing NaN/Infinity by None; return (value, number replaced)."""
-    if _nesting_depth(text) > max_depth:
-        raise SchemaError(f"nested more than {max_depth} levels deep")
+    """Parse JSON, replacing NaN/Infinity by None; return (value, number replaced).
+
+    A document nested deeper than ``max_depth`` is refused (the parser itself stops at the
+    interpreter's recursion limit; the schema checks that follow must never recurse deeper).
+    """
     repaired = 0
 
     def constant(_name: str) -> None:
@@ -153,6 +150,8 @@ def loads_finite(text: str, max_depth: int = MAX_DEPTH) -> tuple[Any, int]:
         value = json.loads(text, parse_constant=constant, parse_float=number)
     except (ValueError, RecursionError) as exc:
         raise SchemaError(str(exc) if isinstance(exc, ValueError) else "nested too deeply") from exc
+    if _nesting_depth(value) > max_depth:
+        raise SchemaError(f"nested more than {max_depth} levels deep")
     return value, repaired
 
 
