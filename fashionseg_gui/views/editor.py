@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -47,13 +47,15 @@ from PySide6.QtWidgets import (
 from fashionseg_gui.core import provenance as P
 from fashionseg_gui.core.annotation import AnnotationDocument
 from fashionseg_gui.core.project import ProjectError
-from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState, tool_class
+from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState
 from fashionseg_gui.views.canvas import registered as registered_tools
 from fashionseg_gui.views.current_class import CurrentClass
+from fashionseg_gui.views.editor_actions import TOOL_INFO, EditorActions  # noqa: F401 (re-exported)
 from fashionseg_gui.views.editor_demo import demo_project, synthetic_photo  # noqa: F401 (re-exported)
+from fashionseg_gui.views.editor_disk_sync import DiskSync
 from fashionseg_gui.views.elided_label import ElidedLabel
 from fashionseg_gui.views.grabcut_flow import GrabCutFlow
-from fashionseg_gui.views.icons import icon, swatch_icon
+from fashionseg_gui.views.icons import swatch_icon
 from fashionseg_gui.views.review_bar import ReviewBar
 from fashionseg_gui.views.review_mode import ReviewMode, ReviewState  # noqa: F401 (re-exported)
 from fashionseg_gui.workers.bridge import ProjectSignals
@@ -68,9 +70,6 @@ AUTOSAVE_MS = 1500
 CACHE_SIZE = 8  # open documents kept (with their undo history) when switching images
 INFO_WIDTH = 190  # the cursor/zoom text at the bottom right ("x 1024, y 768 — class  100 %")
 
-# name -> (label, shortcut, hint), in tool bar order, from the canvas tool registry
-TOOL_INFO: dict[str, tuple[str, str, str]] = {
-    cls.name: (cls.label, cls.shortcut, cls.hint) for cls in registered_tools()}
 #: Tools that change the document (disabled in a read-only project).
 EDIT_TOOLS = tuple(cls.name for cls in registered_tools() if cls.edits)
 #: Input events that count as activity while a prediction is reviewed.
@@ -78,7 +77,7 @@ _ACTIVE_EVENTS = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
                             QEvent.Type.KeyPress, QEvent.Type.Wheel})
 
 
-class EditorWidget(ReviewMode, GrabCutFlow, QWidget):
+class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
     """Canvas and tool bar for annotating the images of a project.
 
     Signals
@@ -155,61 +154,6 @@ class EditorWidget(ReviewMode, GrabCutFlow, QWidget):
         self._update_enabled()
 
     # --- construction --------------------------------------------------------------------
-    def _action(self, text: str, icon_name: str | None, shortcuts: list[str],
-                slot: Any = None, checkable: bool = False,
-                context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut,
-                ) -> QAction:
-        # Window-wide: the tool keys work wherever the focus is in the window (after a click
-        # on a thumbnail, in a dock); a text field still takes the letters typed into it.
-        act = QAction(text, self)
-        if icon_name:
-            act.setIcon(icon(icon_name))
-        act.setShortcuts([QKeySequence(s) for s in shortcuts])
-        act.setShortcutContext(context)
-        keys = " or ".join(shortcuts)
-        act.setToolTip(f"{text} ({keys})" if keys else text)
-        act.setCheckable(checkable)
-        if slot is not None:
-            act.triggered.connect(slot)
-        self.addAction(act)
-        return act
-
-    def _build_actions(self) -> None:
-        self._tool_group = QActionGroup(self)
-        self._tool_group.setExclusive(True)
-        self._tool_actions: dict[str, QAction] = {}
-        for name in TOOLS:
-            label, key, hint = TOOL_INFO[name]
-            act = self._action(label, None, [key], checkable=True)
-            act.setIcon(tool_class(name).icon())
-            act.setToolTip(f"<b>{label}</b> ({key})<br>{hint}")
-            act.setStatusTip(hint)
-            act.setData(name)
-            act.triggered.connect(lambda _c=False, n=name: self.set_tool(n))
-            self._tool_group.addAction(act)
-            self._tool_actions[name] = act
-        win = Qt.ShortcutContext.WindowShortcut
-        self.undo_action = self._action("Undo", "undo", ["Ctrl+Z"], self.undo, context=win)
-        self.redo_action = self._action("Redo", "redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo,
-                                        context=win)
-        self.save_action = self._action("Save", "save", ["Ctrl+S"], self.save_now, context=win)
-        self.fit_action = self._action("Fit to window", "fit", ["Ctrl+0", "Shift+F"],
-                                       self.canvas.fit)
-        self.zoom100_action = self._action("Zoom 100 %", "zoom100", ["Ctrl+1"],
-                                           self.canvas.zoom_100)
-        self.outline_action = self._action("Outline only", "outline", ["O"],
-                                           self._toggle_outline, checkable=True)
-        self.smaller_action = self._action("Smaller brush", None, ["["],
-                                           lambda: self._step_brush(-1))
-        self.larger_action = self._action("Larger brush", None, ["]"],
-                                          lambda: self._step_brush(+1))
-        self.heatmap_action = self._action("Confidence heat-map", None, ["H"],
-                                           self._toggle_heatmap)
-        self.accept_action = self._action("Accept prediction", None, ["Ctrl+Return"],
-                                          self.accept_prediction)
-        self.reject_action = self._action("Reject prediction", None, ["Shift+Del"],
-                                          self.reject_prediction)
-
     def _build_ui(self) -> None:
         bar = QToolBar("Annotation tools", self)
         bar.setIconSize(QSize(22, 22))
@@ -562,61 +506,6 @@ class EditorWidget(ReviewMode, GrabCutFlow, QWidget):
         self.class_combo.blockSignals(False)
         self.current.set_project(self.project)  # a new project resets it, new classes clamp it
         self._show_current_class()  # the combo was rebuilt
-
-    def _disk_stamp(self, image_id: str) -> tuple[Any, ...]:
-        """Modification time and size of the image's mask and prediction files."""
-        assert self.project is not None
-        stamp: list[Any] = []
-        for path in (self.project.mask_path(image_id), self.project.prediction_path(image_id)):
-            try:
-                st = path.stat()
-            except OSError:
-                stamp.append(None)
-            else:
-                stamp.append((st.st_mtime_ns, st.st_size))
-        return tuple(stamp)
-
-    def _on_mask_changed(self, image_id: str) -> None:
-        if image_id == self._saving:
-            return
-        self._reload_from_disk(image_id)
-
-    def _on_image_changed(self, image_id: str) -> None:
-        """A record changed (status, split...): reload if its mask or prediction changed
-        on disk (a prediction written for the open photo)."""
-        if image_id == self._saving or image_id not in self._docs or self.project is None:
-            return
-        if self._disk_stamp(image_id) != self._stamps.get(image_id):
-            self._reload_from_disk(image_id)
-
-    def _reload_from_disk(self, image_id: str) -> None:
-        """Read ``image_id`` again from disk, unless it has unsaved edits (they win)."""
-        doc = self._docs.get(image_id)
-        if doc is None:
-            return
-        if doc.dirty:  # unsaved edits win; the next save writes them
-            if self.doc is doc:
-                self._message("This photo's mask or prediction changed on disk; your unsaved "
-                              "edits are kept (saving them replaces it).")
-            return
-        del self._docs[image_id]
-        self._stamps.pop(image_id, None)
-        if self.doc is doc:
-            self.doc = None
-            transform = self.canvas.transform()
-            self.open_image(image_id)
-            self.canvas.setTransform(transform)
-
-    def _on_images_changed(self, ids: list[str]) -> None:
-        if self.project is None:
-            return
-        for image_id in ids:
-            if image_id not in self.project.images:
-                self._docs.pop(image_id, None)
-                if self.doc is not None and self.doc.image_id == image_id:
-                    self.doc = None
-                    self.open_image(None)
-        self._emit_dirty()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         # review mode: input on the canvas counts as active review time
