@@ -26,13 +26,12 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -45,16 +44,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fashionseg_gui.core import label_errors
 from fashionseg_gui.core import provenance as P
 from fashionseg_gui.core.annotation import AnnotationDocument
 from fashionseg_gui.core.project import ProjectError
-from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState, tool_class
+from fashionseg_gui.views.canvas import TOOLS, CanvasView, GrabCutState
 from fashionseg_gui.views.canvas import registered as registered_tools
 from fashionseg_gui.views.current_class import CurrentClass
+from fashionseg_gui.views.editor_actions import TOOL_INFO, EditorActions  # noqa: F401 (re-exported)
+from fashionseg_gui.views.editor_demo import demo_project, synthetic_photo  # noqa: F401 (re-exported)
+from fashionseg_gui.views.editor_disk_sync import DiskSync
 from fashionseg_gui.views.elided_label import ElidedLabel
-from fashionseg_gui.views.icons import icon, swatch_icon
+from fashionseg_gui.views.grabcut_flow import GrabCutFlow
+from fashionseg_gui.views.icons import swatch_icon
 from fashionseg_gui.views.review_bar import ReviewBar
+from fashionseg_gui.views.review_mode import ReviewMode, ReviewState  # noqa: F401 (re-exported)
 from fashionseg_gui.workers.bridge import ProjectSignals
 from fashionseg_gui.workers.jobs import JobService
 
@@ -67,9 +70,6 @@ AUTOSAVE_MS = 1500
 CACHE_SIZE = 8  # open documents kept (with their undo history) when switching images
 INFO_WIDTH = 190  # the cursor/zoom text at the bottom right ("x 1024, y 768 — class  100 %")
 
-# name -> (label, shortcut, hint), in tool bar order, from the canvas tool registry
-TOOL_INFO: dict[str, tuple[str, str, str]] = {
-    cls.name: (cls.label, cls.shortcut, cls.hint) for cls in registered_tools()}
 #: Tools that change the document (disabled in a read-only project).
 EDIT_TOOLS = tuple(cls.name for cls in registered_tools() if cls.edits)
 #: Input events that count as activity while a prediction is reviewed.
@@ -77,21 +77,7 @@ _ACTIVE_EVENTS = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
                             QEvent.Type.KeyPress, QEvent.Type.Wheel})
 
 
-@dataclass
-class ReviewState:
-    """The prediction under review in the editor."""
-
-    image_id: str
-    info: P.PredictionInfo
-    stale: str | None
-    timer: P.ActiveTimer
-
-    @property
-    def run(self) -> str:
-        return self.info.run
-
-
-class EditorWidget(QWidget):
+class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
     """Canvas and tool bar for annotating the images of a project.
 
     Signals
@@ -168,61 +154,6 @@ class EditorWidget(QWidget):
         self._update_enabled()
 
     # --- construction --------------------------------------------------------------------
-    def _action(self, text: str, icon_name: str | None, shortcuts: list[str],
-                slot: Any = None, checkable: bool = False,
-                context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut,
-                ) -> QAction:
-        # Window-wide: the tool keys work wherever the focus is in the window (after a click
-        # on a thumbnail, in a dock); a text field still takes the letters typed into it.
-        act = QAction(text, self)
-        if icon_name:
-            act.setIcon(icon(icon_name))
-        act.setShortcuts([QKeySequence(s) for s in shortcuts])
-        act.setShortcutContext(context)
-        keys = " or ".join(shortcuts)
-        act.setToolTip(f"{text} ({keys})" if keys else text)
-        act.setCheckable(checkable)
-        if slot is not None:
-            act.triggered.connect(slot)
-        self.addAction(act)
-        return act
-
-    def _build_actions(self) -> None:
-        self._tool_group = QActionGroup(self)
-        self._tool_group.setExclusive(True)
-        self._tool_actions: dict[str, QAction] = {}
-        for name in TOOLS:
-            label, key, hint = TOOL_INFO[name]
-            act = self._action(label, None, [key], checkable=True)
-            act.setIcon(tool_class(name).icon())
-            act.setToolTip(f"<b>{label}</b> ({key})<br>{hint}")
-            act.setStatusTip(hint)
-            act.setData(name)
-            act.triggered.connect(lambda _c=False, n=name: self.set_tool(n))
-            self._tool_group.addAction(act)
-            self._tool_actions[name] = act
-        win = Qt.ShortcutContext.WindowShortcut
-        self.undo_action = self._action("Undo", "undo", ["Ctrl+Z"], self.undo, context=win)
-        self.redo_action = self._action("Redo", "redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo,
-                                        context=win)
-        self.save_action = self._action("Save", "save", ["Ctrl+S"], self.save_now, context=win)
-        self.fit_action = self._action("Fit to window", "fit", ["Ctrl+0", "Shift+F"],
-                                       self.canvas.fit)
-        self.zoom100_action = self._action("Zoom 100 %", "zoom100", ["Ctrl+1"],
-                                           self.canvas.zoom_100)
-        self.outline_action = self._action("Outline only", "outline", ["O"],
-                                           self._toggle_outline, checkable=True)
-        self.smaller_action = self._action("Smaller brush", None, ["["],
-                                           lambda: self._step_brush(-1))
-        self.larger_action = self._action("Larger brush", None, ["]"],
-                                          lambda: self._step_brush(+1))
-        self.heatmap_action = self._action("Confidence heat-map", None, ["H"],
-                                           self._toggle_heatmap)
-        self.accept_action = self._action("Accept prediction", None, ["Ctrl+Return"],
-                                          self.accept_prediction)
-        self.reject_action = self._action("Reject prediction", None, ["Shift+Del"],
-                                          self.reject_prediction)
-
     def _build_ui(self) -> None:
         bar = QToolBar("Annotation tools", self)
         bar.setIconSize(QSize(22, 22))
@@ -576,361 +507,14 @@ class EditorWidget(QWidget):
         self.current.set_project(self.project)  # a new project resets it, new classes clamp it
         self._show_current_class()  # the combo was rebuilt
 
-    def _disk_stamp(self, image_id: str) -> tuple[Any, ...]:
-        """Modification time and size of the image's mask and prediction files."""
-        assert self.project is not None
-        stamp: list[Any] = []
-        for path in (self.project.mask_path(image_id), self.project.prediction_path(image_id)):
-            try:
-                st = path.stat()
-            except OSError:
-                stamp.append(None)
-            else:
-                stamp.append((st.st_mtime_ns, st.st_size))
-        return tuple(stamp)
-
-    def _on_mask_changed(self, image_id: str) -> None:
-        if image_id == self._saving:
-            return
-        self._reload_from_disk(image_id)
-
-    def _on_image_changed(self, image_id: str) -> None:
-        """A record changed (status, split...): reload if its mask or prediction changed
-        on disk (a prediction written for the open photo)."""
-        if image_id == self._saving or image_id not in self._docs or self.project is None:
-            return
-        if self._disk_stamp(image_id) != self._stamps.get(image_id):
-            self._reload_from_disk(image_id)
-
-    def _reload_from_disk(self, image_id: str) -> None:
-        """Read ``image_id`` again from disk, unless it has unsaved edits (they win)."""
-        doc = self._docs.get(image_id)
-        if doc is None:
-            return
-        if doc.dirty:  # unsaved edits win; the next save writes them
-            if self.doc is doc:
-                self._message("This photo's mask or prediction changed on disk; your unsaved "
-                              "edits are kept (saving them replaces it).")
-            return
-        del self._docs[image_id]
-        self._stamps.pop(image_id, None)
-        if self.doc is doc:
-            self.doc = None
-            transform = self.canvas.transform()
-            self.open_image(image_id)
-            self.canvas.setTransform(transform)
-
-    def _on_images_changed(self, ids: list[str]) -> None:
-        if self.project is None:
-            return
-        for image_id in ids:
-            if image_id not in self.project.images:
-                self._docs.pop(image_id, None)
-                if self.doc is not None and self.doc.image_id == image_id:
-                    self.doc = None
-                    self.open_image(None)
-        self._emit_dirty()
-
-    # review mode (a prediction waiting for review)
-    def review_left(self) -> int:
-        """How many predicted photos wait for review (the open one included)."""
-        return len(P.pending_ids(self.project)) if self.project is not None else 0
-
-    def _enter_review(self, doc: AnnotationDocument) -> None:
-        assert self.project is not None
-        image_id = doc.image_id
-        if not (doc.from_prediction or P.review_pending(self.project, image_id)):
-            return
-        try:
-            info = P.read_prediction_info(self.project, image_id)
-        except P.ReviewError as exc:
-            self._message(str(exc))
-            return
-        if info is None:
-            return
-        stale = P.stale_reason(self.project, image_id, info)
-        timer = self._review_timers.get(image_id)
-        if timer is None:
-            entry = P.get(self.project, image_id) or {}
-            timer = P.ActiveTimer(float(entry.get("active_seconds", 0.0) or 0.0))
-            self._review_timers[image_id] = timer
-        self.review = ReviewState(image_id, info, stale, timer)
-        self.canvas.set_prediction_style(stale is None or doc.from_prediction)
-        self._show_review_overlays()
-        left = self.review_left()
-        self.review_bar.show_review(info.run, left, stale)
-        who = f"run {info.run}" if info.run else "an earlier run"
-        if stale:
-            self._message(f"Prediction of {who}: it cannot be accepted: {stale}. Nothing "
-                          f"is changed; Shift+Delete discards it.")
-        else:
-            self._message(f"Prediction of {who} \u2014 correct it with the tools; Enter "
-                          f"accepts, Shift+Delete rejects, H heat-map ({left} left to review)")
-
-    def _leave_review(self) -> None:
-        if self.review is not None:
-            self.review.timer.pause()
-        self.review = None
-        self.review_bar.hide()
-        self.canvas.clear_review()
-
-    def _show_review_overlays(self) -> None:
-        """Draw the heat-map, low-confidence outlines and changes the review bar asks for."""
-        r, doc = self.review, self.doc
-        if r is None or doc is None or r.info.confidence.shape != doc.mask.shape:
-            self.canvas.set_heatmap(None)
-            self.canvas.set_diff(None)
-            self.canvas.set_low_confidence(None)
-            return
-        conf = np.asarray(r.info.confidence, np.float32)
-        bar = self.review_bar
-        self.canvas.set_heatmap(conf if bar.heatmap_box.isChecked() else None)
-        if bar.outline_box.isChecked():
-            self.canvas.set_low_confidence(P.low_confidence_contours(conf, bar.threshold()))
-        else:
-            self.canvas.set_low_confidence(None)
-        if bar.diff_box.isChecked() and r.info.class_ids.shape == doc.mask.shape:
-            self.canvas.set_diff(label_errors.diff_map(doc.mask, r.info.class_ids, conf))
-        else:
-            self.canvas.set_diff(None)
-
-    def _toggle_heatmap(self) -> None:
-        if self.review is None:
-            self._message("the heat-map shows the confidence of a prediction: this photo "
-                          "has none under review")
-            return
-        self.review_bar.heatmap_box.toggle()
-
-    def _on_accept_key(self) -> None:
-        if self.review is not None:
-            self.accept_prediction()
-
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        # review mode: input on the canvas counts as active review time
         if self.review is not None and event.type() in _ACTIVE_EVENTS:
             self.review.timer.event(self._clock())
         return super().eventFilter(obj, event)
 
-    def _record_review(self, doc: AnnotationDocument, accepted: bool) -> None:
-        """After a save of the photo under review: store its provenance (pending until
-        accepted, so that a review left half-done is found again)."""
-        r = self.review
-        if r is None or r.image_id != doc.image_id or r.stale is not None \
-                or self.project is None or r.info.class_ids.shape != doc.mask.shape:
-            return
-        P.record(self.project, doc.image_id, run=r.run,
-                 pixels_changed=P.changed_pixels(r.info.class_ids, doc.mask),
-                 pixels=doc.mask.size, active_seconds=r.timer.seconds, accepted=accepted)
-
-    def accept_prediction(self) -> bool:
-        """Accept the prediction under review as corrected, record its provenance and open
-        the next photo. False (and a message) when there is nothing to accept."""
-        r, doc = self.review, self.doc
-        if r is None or doc is None or self.project is None:
-            self._message("no prediction to accept on this photo")
-            return False
-        if self._read_only():
-            self._message("the project is read-only: a prediction cannot be accepted")
-            return False
-        if r.stale is not None:
-            self._message(f"cannot accept this prediction: {r.stale}")
-            return False
-        if self._busy_drawing():
-            self._message("finish or cancel the drawing first (Esc)")
-            return False
-        if not np.any(doc.mask != 255):
-            self._message("nothing is labelled in this photo: reject the prediction instead")
-            return False
-        r.timer.event(self._clock())
-        doc.dirty = True  # an unchanged prediction is saved as the label too
-        if not self._save_doc(doc, accepted=True):
-            return False
-        self._emit_dirty()
-        entry = P.get(self.project, doc.image_id) or {}
-        image_id = doc.image_id
-        self._leave_review()
-        self._review_timers.pop(image_id, None)
-        self.canvas.refresh()
-        self._update_enabled()
-        left = self.review_left()
-        self.sigReviewAccepted.emit(image_id)
-        self._open_next_review(image_id)
-        self._message(f"Accepted as corrected: {100 * entry.get('changed_share', 0):.1f} % of "
-                      f"the pixels changed, {entry.get('active_seconds', 0):.0f} s; "
-                      + (f"{left} predicted photos left to review" if left
-                         else "every predicted photo is reviewed"))
-        return True
-
-    def _open_next_review(self, done_id: str) -> None:
-        if self.next_photo is not None:
-            self.next_photo()
-            return
-        assert self.project is not None
-        ids = list(self.project.images)
-        pending = set(P.pending_ids(self.project))
-        start = ids.index(done_id) + 1 if done_id in ids else 0
-        for image_id in ids[start:] + ids[:start]:
-            if image_id in pending:
-                self.open_image(image_id)
-                return
-
-    def reject_prediction(self) -> bool:
-        """Discard the prediction under review: the file moves to predictions/rejected/, a
-        mask saved from it goes, the photo is unlabelled again (its shapes are kept)."""
-        r, doc = self.review, self.doc
-        if r is None or doc is None or self.project is None:
-            self._message("no prediction to reject on this photo")
-            return False
-        if self._read_only():
-            self._message("the project is read-only: a prediction cannot be rejected")
-            return False
-        if self._busy_drawing():
-            self._message("finish or cancel the drawing first (Esc)")
-            return False
-        image_id = doc.image_id
-        self._reject_grabcut()
-        self._autosave.stop()
-        if doc.dirty:  # the shapes drawn meanwhile are the user's: keep them
-            try:
-                self.project.write_shapes(image_id, doc.shapes)
-            except (OSError, ProjectError) as exc:
-                self._message(f"cannot reject the prediction: {exc}")
-                return False
-        self._saving = image_id
-        try:
-            status = P.reject(self.project, image_id)
-        except (OSError, ProjectError, P.ReviewError) as exc:
-            self._message(f"cannot reject the prediction: {exc}")
-            return False
-        finally:
-            self._saving = None
-        who = f"run {r.run}" if r.run else "an earlier run"
-        self._leave_review()
-        self._review_timers.pop(image_id, None)
-        self._docs.pop(image_id, None)
-        self._stamps.pop(image_id, None)
-        self.doc = None
-        transform = self.canvas.transform()
-        self.open_image(image_id)
-        self.canvas.setTransform(transform)
-        self._emit_dirty()
-        self.sigReviewRejected.emit(image_id)
-        self._message(f"Rejected the prediction of {who}: the photo is {status} again (the "
-                      f"file is kept in predictions/rejected)")
-        return True
-
-    # assisted outline
-    def _on_grabcut_requested(self, request: dict[str, Any]) -> None:
-        from fashionseg_gui.core import grabcut
-        from fashionseg_gui.workers.base import JobWorker
-
-        if self._photo is None or self.doc is None:
-            return
-        mode = request["mode"]
-        if mode == "rect":
-            self._gc_result = None
-            worker = JobWorker(grabcut.propose_from_rect, self._photo, request["rect"],
-                               name="grabcut")
-        elif mode == "lasso":
-            self._gc_result = None
-            worker = JobWorker(grabcut.propose_from_lasso, self._photo, request["points"],
-                               name="grabcut")
-        elif self._gc_result is not None:
-            worker = JobWorker(grabcut.refine, self._photo, self._gc_result.state,
-                               request.get("fg"), request.get("bg"), name="grabcut")
-        else:
-            return
-        # Bound methods of this widget: Qt queues them to the GUI thread (a lambda would run
-        # in the worker thread). The sender tells which job answered.
-        worker.finished.connect(self._grabcut_done)
-        worker.failed.connect(self._grabcut_failed)
-        worker.cancelled.connect(self._grabcut_cancelled)
-        self._gc_worker = worker
-        self.canvas.set_grabcut_preview(None, busy=True)
-        self._message("Assisted outline: computing\u2026")
-        # A new request replaces (cancels) the previous one; the service keeps it alive.
-        self.jobs.submit(worker, "grabcut", scope=self, owner=self)
-
-    def _retire_worker(self) -> None:
-        """Cancel the running assisted-outline job (its late answer is ignored)."""
-        self.jobs.cancel_all(scope=self, kinds=["grabcut"])
-        self._gc_worker = None
-
-    def _current_job(self) -> bool:
-        sender = self.sender()
-        return sender is not None and sender is self._gc_worker and self.doc is not None
-
-    def _grabcut_done(self, result: GrabCutResult) -> None:
-        if not self._current_job():
-            return
-        self._gc_result = result
-        self.canvas.set_grabcut_preview(result.mask)
-        self._message("Assisted outline: Enter accepts into the current class, Esc rejects; "
-                      "paint strokes to refine (left = keep, right = remove)")
-
-    def _grabcut_failed(self, message: str) -> None:
-        if not self._current_job():
-            return
-        if self._gc_result is not None:
-            self.canvas.set_grabcut_preview(self._gc_result.mask)
-        else:
-            self.canvas.set_grabcut_preview(None)
-        if message:
-            self._message(f"Assisted outline: {message}")
-
-    def _grabcut_cancelled(self) -> None:
-        self._grabcut_failed("")
-
-    def _accept_grabcut(self) -> None:
-        if self._gc_result is None or self.doc is None or self._read_only():
-            return
-        region = self.doc.set_region(self._gc_result.mask, self.current.value(),
-                                     label="assisted outline")
-        self._reject_grabcut()
-        self.canvas.refresh(region)
-        self._on_edited()
-
-    def _reject_grabcut(self) -> None:
-        self._gc_result = None
-        self._retire_worker()
-        self.canvas.clear_grabcut()
-
 
 # --- standalone ------------------------------------------------------------------------------
-def synthetic_photo(width: int = 832, height: int = 550, seed: int = 0) -> np.ndarray:
-    """A photo-like test image: a soft gradient, noise and a dressed figure (uint8 RGB)."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    img = np.empty((height, width, 3), np.float32)
-    img[..., 0] = 180 + 40 * xx / width
-    img[..., 1] = 190 + 30 * yy / height
-    img[..., 2] = 205 - 20 * xx / width
-    cx = width / 2
-    body = ((xx - cx) / (width * 0.12)) ** 2 + ((yy - height * 0.55) / (height * 0.33)) ** 2 < 1
-    head = (xx - cx) ** 2 + (yy - height * 0.15) ** 2 < (height * 0.08) ** 2
-    skirt = body & (yy > height * 0.6)
-    img[body] = (60, 80, 150)
-    img[skirt] = (200, 90, 70)
-    img[head] = (225, 180, 150)
-    img += rng.normal(0, 6, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def demo_project(folder: Path) -> Project:
-    """A new project in ``folder`` holding one synthetic photo."""
-    from PIL import Image
-
-    from fashionseg_gui.core.project import Project
-
-    project = Project.create(folder / "demo")
-    path = folder / "outfit.png"
-    Image.fromarray(synthetic_photo()).save(path)
-    outcome = project.add_image_file(path, source="synthetic")
-    if not outcome.ok:
-        raise ProjectError(outcome.error or "cannot add the demo photo")
-    project.save()
-    return project
-
-
 def main(argv: list[str] | None = None) -> int:
     import tempfile
 

@@ -13,7 +13,6 @@ trains on a temporary copy of the demo project).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,35 +20,30 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QFrame,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from fashionseg_gui.core import runs as R
 from fashionseg_gui.core.runs import read_history, read_run  # noqa: F401 - used by callers
-from fashionseg_gui.core.train_config import GUI_TIME_BUDGET_MIN, defaults
 from fashionseg_gui.views.plots import ClassMetrics, TrainingCurves
 from fashionseg_gui.views.round_history import RoundHistory
+from fashionseg_gui.views.runs_tab import RUN_COLUMNS, RunsTab, run_state  # noqa: F401 (re-exported)
+from fashionseg_gui.views.runs_tab import fmt_metric as _fmt
+from fashionseg_gui.views.train_settings import (  # noqa: F401 (re-exported)
+    AUGMENTATIONS,
+    FITTED_KEYS,
+    PANEL_KEYS,
+    TrainSettingsForm,
+    panel_defaults,
+)
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.jobs import JobRefused, JobService
 from fashionseg_gui.workers.prediction import ExportWorker, PredictionWorker
@@ -57,37 +51,10 @@ from fashionseg_gui.workers.training import TrainingWorker
 
 log = logging.getLogger(__name__)
 
-#: The settings the panel edits; their defaults are ``core.train_config``'s.
-PANEL_KEYS = ("epochs", "batch_size", "learning_rate", "input_height", "input_width", "depth",
-              "base_width", "batch_norm", "dropout", "loss", "augment_flip", "augment_rotate",
-              "augment_scale", "augment_color", "mixed_precision", "early_stopping_patience",
-              "max_minutes", "recipe")
-#: The recipe settings a fitted ("auto") recipe chooses itself.
-FITTED_KEYS = ("input_height", "input_width", "depth", "base_width", "mixed_precision")
-AUGMENTATIONS = (("augment_flip", "flip"), ("augment_rotate", "rotate ±10°"),
-                 ("augment_scale", "scale/crop"), ("augment_color", "colour jitter"))
-RUN_COLUMNS = ("Run", "Started", "Epochs", "Val mIoU", "Baseline", "State")
 #: Seconds a worker may take to stop when the window closes.
 SHUTDOWN_WAIT_MS = 30000
 #: The panel's job names -> their kinds in :data:`fashionseg_gui.workers.jobs.POLICY`.
 JOB_KINDS = {"train": "train", "predict": "predict", "export": "model export"}
-
-
-def panel_defaults() -> dict[str, Any]:
-    """The panel's settings for a project that saved none: the core defaults, trained for
-    a time budget with the recipe fitted to the machine (the default way to train)."""
-    values = {k: v for k, v in defaults().items() if k in PANEL_KEYS}
-    values.update(max_minutes=GUI_TIME_BUDGET_MIN, recipe="auto")
-    return values
-
-
-def run_state(summary: dict[str, Any], has_model: bool) -> str:
-    """The "State" column: how the run ended and whether it kept a model."""
-    how = str(summary.get("stopped") or summary.get("state") or "–")
-    if how == "cancelled":
-        return "stopped, model kept" if has_model else "stopped (no model)"
-    how = how.replace("_", " ")
-    return how if has_model else f"{how} (no model)"
 
 
 class VerticalScrollArea(QScrollArea):
@@ -106,15 +73,7 @@ class VerticalScrollArea(QScrollArea):
         return QSize(width, 120)
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    return f"{v:.{digits}f}" if math.isfinite(v) else "–"
-
-
-class TrainPanel(QWidget):
+class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
     """Train a U-Net on the project, watch it learn, predict and export.
 
     Signals
@@ -167,91 +126,7 @@ class TrainPanel(QWidget):
         root = QVBoxLayout(content)
         root.setContentsMargins(6, 6, 6, 6)
 
-        self.settings_box = QGroupBox("Settings")
-        box = QVBoxLayout(self.settings_box)
-        budget_form = QFormLayout()
-        budget_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.time_budget = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=100000.0,
-                                          singleStep=5.0, suffix=" min")
-        self.time_budget.setSpecialValueText("no limit")
-        self.time_budget.setToolTip("Wall-clock budget of a training (0 = no limit). With the "
-                                    "recipe fitted to it, a probe of a few seconds picks the "
-                                    "input size, width, depth and precision for this machine")
-        self.recipe = QComboBox()
-        self.recipe.addItem("Fit to time budget", "auto")
-        self.recipe.addItem("Manual (settings below)", "manual")
-        self.recipe.setToolTip("Fit: this machine's speed decides the network for the budget; "
-                               "Manual: train exactly the settings below")
-        budget_form.addRow("Time budget", self.time_budget)
-        budget_form.addRow("Recipe", self.recipe)
-        box.addLayout(budget_form)
-        self.recipe_text = QLabel("")
-        self.recipe_text.setObjectName("muted")
-        self.recipe_text.setWordWrap(True)
-        box.addWidget(self.recipe_text)
-
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        form_l, form_r = QFormLayout(), QFormLayout()
-        for form in (form_l, form_r):
-            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        grid.addLayout(form_l, 0, 0)
-        grid.addLayout(form_r, 1, 0)
-
-        self.epochs = self._spin(1, 10000, "Passes over the training images")
-        self.batch_size = self._spin(1, 512, "Photos per training step")
-        self.learning_rate = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0,
-                                            singleStep=1e-4)
-        self.learning_rate.setToolTip("Peak learning rate of the optimiser")
-        size = QWidget()
-        size_row = QHBoxLayout(size)
-        size_row.setContentsMargins(0, 0, 0, 0)
-        self.input_height = self._spin(32, 2048, "Input height (multiple of 2^depth)", step=32)
-        self.input_width = self._spin(32, 2048, "Input width (multiple of 2^depth)", step=32)
-        size_row.addWidget(self.input_height)
-        times = QLabel("×")
-        times.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        size_row.addWidget(times)
-        size_row.addWidget(self.input_width)
-        form_l.addRow("Epochs", self.epochs)
-        form_l.addRow("Batch size", self.batch_size)
-        form_l.addRow("Learning rate", self.learning_rate)
-        form_l.addRow("Input H × W", size)
-
-        self.depth = self._spin(1, 6, "Number of down-sampling levels of the U-Net")
-        self.base_width = self._spin(4, 256, "Filters of the first U-Net level", step=4)
-        self.loss = QComboBox()
-        self.loss.addItem("Cross-entropy + Dice", "ce_dice")
-        self.loss.addItem("Class-weighted cross-entropy", "weighted_ce")
-        self.loss.setToolTip("Both counter the dominance of background pixels")
-        self.mixed_precision = QComboBox()
-        self.mixed_precision.addItem("Auto (bfloat16 on AMX CPUs)", "auto")
-        self.mixed_precision.addItem("Off (float32)", "off")
-        self.mixed_precision.addItem("bfloat16", "bf16")
-        self.mixed_precision.setToolTip("Auto: bfloat16 on CPUs with AMX, else float32 "
-                                        "(bfloat16 is slower without AMX/AVX512-BF16)")
-        form_r.addRow("Depth", self.depth)
-        form_r.addRow("Base width", self.base_width)
-        form_r.addRow("Loss", self.loss)
-        form_r.addRow("Mixed precision", self.mixed_precision)
-        box.addLayout(grid)
-
-        aug = QGridLayout()
-        aug.addWidget(QLabel("Augment:"), 0, 0)
-        self.augment: dict[str, QCheckBox] = {}
-        for i, (key, label) in enumerate(AUGMENTATIONS):
-            check = QCheckBox(label)
-            self.augment[key] = check
-            aug.addWidget(check, 1 + i // 2, i % 2)
-        aug.setColumnStretch(2, 1)
-        self.preview_button = QPushButton("Augmentation preview…")
-        self.preview_button.setToolTip("Show a few augmented photo/mask pairs")
-        self.preview_button.clicked.connect(self.show_augmentation_preview)
-        aug.addWidget(self.preview_button, 3, 0, 1, 2)
-        box.addLayout(aug)
-        root.addWidget(self.settings_box)
-        self.time_budget.valueChanged.connect(self._update_recipe_fields)
-        self.recipe.currentIndexChanged.connect(self._update_recipe_fields)
+        root.addWidget(self._build_settings_box())
 
         buttons = QHBoxLayout()
         self.train_button = QPushButton("Train")
@@ -311,43 +186,6 @@ class TrainPanel(QWidget):
         self.tabs.addTab(self.round_history, "Rounds")
         root.addWidget(self.tabs, 1)
 
-    def _build_runs_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(0, 4, 0, 0)
-        self.runs = QTableWidget(0, len(RUN_COLUMNS))
-        self.runs.setHorizontalHeaderLabels(RUN_COLUMNS)
-        self.runs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.runs.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.runs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.runs.verticalHeader().hide()
-        self.runs.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.runs.horizontalHeader().setStretchLastSection(True)
-        self.runs.itemSelectionChanged.connect(self._on_run_selected)
-        layout.addWidget(self.runs, 1)
-        row = QGridLayout()
-        self.finetune_button = QPushButton("Fine-tune from selected run")
-        self.finetune_button.setToolTip("Continue training the selected run's best model "
-                                        "(e.g. after correcting predictions)")
-        self.finetune_button.clicked.connect(self._finetune_selected)
-        self.export_button = QPushButton("Export SavedModel…")
-        self.export_button.setToolTip("Write the selected run's model as a TensorFlow "
-                                      "SavedModel that takes uint8 photos")
-        self.export_button.clicked.connect(lambda: self.export_saved_model())
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh_runs)
-        row.addWidget(self.finetune_button, 0, 0)
-        row.addWidget(self.export_button, 0, 1)
-        row.addWidget(self.refresh_button, 1, 0)
-        row.setColumnStretch(2, 1)
-        layout.addLayout(row)
-        return tab
-
-    def _spin(self, lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
-        box = QSpinBox(minimum=lo, maximum=hi, singleStep=step)
-        box.setToolTip(tip)
-        return box
-
     # --- project -----------------------------------------------------------------------
     def set_project(self, project: Any) -> None:
         """Show ``project`` (or nothing); a job running on another project is cancelled."""
@@ -368,70 +206,6 @@ class TrainPanel(QWidget):
             self.class_metrics.set_classes(names, colors)
         self.refresh_runs()
         self._update_buttons()
-
-    def config_dict(self) -> dict[str, Any]:
-        """The settings as a ``TrainConfig`` dict (plain types)."""
-        budget = float(self.time_budget.value())
-        cfg: dict[str, Any] = {
-            "epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
-            "learning_rate": self.learning_rate.value(),
-            "input_height": self.input_height.value(), "input_width": self.input_width.value(),
-            "depth": self.depth.value(), "base_width": self.base_width.value(),
-            "loss": self.loss.currentData(), "mixed_precision": self.mixed_precision.currentData(),
-            "max_minutes": budget if budget > 0 else None,
-            "recipe": self.recipe.currentData(),
-        }
-        for key, check in self.augment.items():
-            cfg[key] = check.isChecked()
-        base = defaults()
-        for key in ("batch_norm", "dropout", "early_stopping_patience"):
-            cfg[key] = self._extra.get(key, base[key])
-        return cfg
-
-    def set_config(self, cfg: dict[str, Any]) -> None:
-        """Show settings (unknown keys are kept and passed on unchanged).
-
-        Settings that give an input size, depth, width or precision but no ``recipe``
-        (a project saved before the time budget existed, or a caller's explicit recipe)
-        are a manual recipe: an explicit setting always wins.
-        """
-        merged = panel_defaults()
-        merged.update(cfg)
-        if "recipe" not in cfg and any(k in cfg for k in FITTED_KEYS):
-            merged["recipe"] = "manual"
-        for name in ("epochs", "batch_size", "input_height", "input_width", "depth",
-                     "base_width"):
-            getattr(self, name).setValue(int(merged[name]))
-        self.learning_rate.setValue(float(merged["learning_rate"]))
-        budget = merged.get("max_minutes")
-        self.time_budget.setValue(float(budget) if budget else 0.0)
-        for combo, key in ((self.loss, "loss"), (self.mixed_precision, "mixed_precision"),
-                           (self.recipe, "recipe")):
-            i = combo.findData(merged[key])
-            combo.setCurrentIndex(max(i, 0))
-        for key, check in self.augment.items():
-            check.setChecked(bool(merged[key]))
-        self._extra = {k: v for k, v in merged.items()
-                       if k in ("batch_norm", "dropout", "early_stopping_patience")}
-        self._update_recipe_fields()
-
-    def fitted(self) -> bool:
-        """Whether the next training fits its recipe to the time budget."""
-        return self.time_budget.value() > 0 and self.recipe.currentData() == "auto"
-
-    def _update_recipe_fields(self) -> None:
-        fitted = self.fitted()
-        for name in FITTED_KEYS:
-            getattr(self, name).setEnabled(not fitted)
-        if fitted:
-            self.recipe_text.setText("Input size, width, depth and precision: chosen for "
-                                     "this machine and the budget when training starts.")
-        elif self.time_budget.value() > 0:
-            self.recipe_text.setText("Manual recipe: trains the settings below until the "
-                                     "budget or the last epoch.")
-        else:
-            self.recipe_text.setText("No time budget: trains the settings below for the "
-                                     "epochs given.")
 
     # --- jobs --------------------------------------------------------------------------
     def is_busy(self) -> bool:
@@ -766,69 +540,6 @@ class TrainPanel(QWidget):
         self.finetune_button.setEnabled(writable and self._selected_run() is not None)
         self.round_history.set_enabled_for_training(writable)
         self.export_button.setEnabled(has_model)
-
-    # --- runs ----------------------------------------------------------------------------
-    def refresh_runs(self) -> None:
-        """Re-read ``runs/`` (newest first, by the runs' recorded creation time)."""
-        self.runs.blockSignals(True)
-        self.runs.setRowCount(0)
-        infos = R.list_runs(self.project.runs_dir) if self.project is not None else []
-        for info in infos:
-            m = info.summary
-            row = self.runs.rowCount()
-            self.runs.insertRow(row)
-            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.started))
-            epochs = m.get("epochs_run", m.get("epochs_done", "–"))
-            state = run_state(m, info.has_model)
-            values = (info.name, started, str(epochs),
-                      _fmt(m.get("best_val_miou", m.get("val_miou"))),
-                      _fmt(m.get("baseline_miou")), state)
-            for col, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                item.setData(Qt.ItemDataRole.UserRole, str(info.path))
-                if m.get("recipe"):
-                    item.setToolTip(f"Recipe: {m['recipe']}")
-                self.runs.setItem(row, col, item)
-        self.runs.blockSignals(False)
-        self.round_history.refresh(self.project)
-        self._update_buttons()
-
-    def _selected_run(self) -> Path | None:
-        rows = self.runs.selectionModel().selectedRows() if self.runs.selectionModel() else []
-        if not rows:
-            return None
-        item = self.runs.item(rows[0].row(), 0)
-        return Path(item.data(Qt.ItemDataRole.UserRole)) if item else None
-
-    def _model_run(self) -> Path | None:
-        """The selected run if it has a model, else the newest run that has one."""
-        if self.project is None:
-            return None
-        selected = self._selected_run()
-        if selected is not None and R.has_model(selected):
-            return selected
-        for row in range(self.runs.rowCount()):  # newest first: the one latest-run rule
-            run = Path(self.runs.item(row, 0).data(Qt.ItemDataRole.UserRole))
-            if R.has_model(run):
-                return run
-        return None
-
-    def _on_run_selected(self) -> None:
-        run = self._selected_run()
-        self._update_buttons()
-        if run is None or self.is_busy():
-            return
-        self.curves.set_history(R.read_history(run))
-        m = R.read_run(run) or {}
-        self.class_metrics.set_metrics(m.get("per_class_iou", ()), m.get("confusion", ()))
-        if m.get("recipe"):
-            self.recipe_text.setText(f"{run.name}: {m['recipe']}")
-
-    def _finetune_selected(self) -> None:
-        run = self._selected_run()
-        if run is not None:
-            self.start_training(resume_from=str(run))
-
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     """Show the panel on its own for ``PROJECT`` (default: a temporary copy of the demo)."""

@@ -31,7 +31,6 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPixmap,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.core.project import IGNORE, ProjectError
 from fashionseg_gui.views.canvas.items import ImageItem, ShapesItem, numpy_qimage
+from fashionseg_gui.views.canvas.overlays import ReviewOverlays
 from fashionseg_gui.views.canvas.tools import (
     CanvasTool,
     GrabCutState,
@@ -54,19 +54,19 @@ from fashionseg_gui.views.canvas.tools import (
 from fashionseg_gui.views.canvas.tools.grabcut import GrabCutTool
 from fashionseg_gui.views.canvas.tools.polygon import PolygonTool
 from fashionseg_gui.views.canvas.tools.select import SelectTool
+from fashionseg_gui.views.canvas.zoom import MAX_ZOOM, MIN_ZOOM, ZoomMixin  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.annotation import AnnotationDocument, Region
     from fashionseg_gui.core.project import ClassInfo
 
 
-MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
 HATCH_PX = 4  # width of the bands of a prediction's hatched overlay (image pixels)
 PICK_PX = 8.0  # how close (screen pixels) a click must be to a vertex or an edge
 _TOOL_VALUES = frozenset(t.value for t in Tool)
 
 
-class CanvasView(QGraphicsView):
+class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
     """Photo + label overlay + the current tool. Driven by the editor; edits go to the document.
 
     Signals
@@ -157,23 +157,9 @@ class CanvasView(QGraphicsView):
         inner.setCosmetic(True)
         self._cursor_inner.setPen(inner)
         self.cursor_item.setVisible(False)
-        # review overlays (a predicted photo): confidence heat-map, disagreement map and the
-        # outlines of the low-confidence regions
-        self.prediction_style = False
-        self._heat_buf: np.ndarray | None = None
-        self._diff_buf: np.ndarray | None = None
-        self.heat_item = ImageItem()
-        self.heat_item.setZValue(1.5)
-        self.diff_item = ImageItem()
-        self.diff_item.setZValue(1.6)
-        self.lowconf_item = QGraphicsPathItem()
-        self.lowconf_item.setZValue(3.5)
-        lowconf_pen = QPen(QColor(255, 235, 59), 1.6, Qt.PenStyle.DashLine)
-        lowconf_pen.setCosmetic(True)
-        self.lowconf_item.setPen(lowconf_pen)
+        review_items = self._init_review_overlays()
         for item in (self.photo_item, self.overlay_item, self.preview_item, self.shapes_item,
-                     self.draft_item, self.cursor_item, self.heat_item, self.diff_item,
-                     self.lowconf_item):
+                     self.draft_item, self.cursor_item, *review_items):
             self.scene().addItem(item)
         self.sigZoomChanged.connect(self._on_zoom)
 
@@ -418,89 +404,6 @@ class CanvasView(QGraphicsView):
             self.shapes_item.selected = None  # an undo removed the selected shape
         self.shapes_item.update()
 
-    # --- review overlays ----------------------------------------------------------------
-    def clear_review(self) -> None:
-        """Remove every review overlay (the label overlay is drawn plainly again)."""
-        self.prediction_style = False
-        self.set_heatmap(None)
-        self.set_diff(None)
-        self.set_low_confidence(None)
-
-    def set_prediction_style(self, on: bool) -> None:
-        """Draw the label overlay hatched (True: it is a prediction, not a human label)."""
-        if bool(on) != self.prediction_style:
-            self.prediction_style = bool(on)
-            self.refresh()
-
-    def set_heatmap(self, confidence: np.ndarray | None) -> None:
-        """Show ``confidence`` (H, W floats in [0, 1]) as a heat-map; None hides it.
-
-        Confident pixels are a faint blue, unsure ones yellow to red and more opaque; the
-        class overlay is hidden while the heat-map shows.
-        """
-        if confidence is None or self.doc is None or \
-                np.shape(confidence) != self.doc.mask.shape:
-            self._heat_buf = None
-            self.heat_item.set_image(None)
-            self.overlay_item.setVisible(True)
-            return
-        u = 1.0 - np.clip(np.asarray(confidence, np.float32), 0.0, 1.0)
-        t = np.clip(u * 2.0, 0.0, 1.0)[..., None]
-        low = np.array((255, 214, 0), np.float32)  # unsure: yellow ... red
-        high = np.array((230, 30, 30), np.float32)
-        blue = np.array((40, 120, 255), np.float32)
-        rgb = np.where(t < 0.2, blue, low * (1 - t) + high * t)
-        alpha = np.where(t[..., 0] < 0.2, 0.2, 0.3 + 0.4 * t[..., 0])[..., None]
-        buf = np.empty((*u.shape, 4), np.uint8)
-        buf[..., :3] = np.rint(rgb * alpha)
-        buf[..., 3] = np.rint(255 * alpha[..., 0])
-        self._heat_buf = np.ascontiguousarray(buf)
-        self.heat_item.set_image(
-            numpy_qimage(self._heat_buf, QImage.Format.Format_RGBA8888_Premultiplied))
-        self.overlay_item.setVisible(False)
-
-    def heatmap_rgba(self) -> np.ndarray | None:
-        """The heat-map as shown (premultiplied RGBA), None when hidden."""
-        return None if self._heat_buf is None else self._heat_buf.copy()
-
-    def set_diff(self, disagreement: np.ndarray | None) -> None:
-        """Show a disagreement map (H, W floats in [0, 1], 0 = agree) in magenta; None hides."""
-        if disagreement is None or self.doc is None or \
-                np.shape(disagreement) != self.doc.mask.shape:
-            self._diff_buf = None
-            self.diff_item.set_image(None)
-            return
-        d = np.clip(np.asarray(disagreement, np.float32), 0.0, 1.0)
-        alpha = np.where(d > 0, 0.35 + 0.6 * d, 0.0)
-        buf = np.zeros((*d.shape, 4), np.uint8)
-        buf[..., 0] = np.rint(255 * alpha)
-        buf[..., 2] = np.rint(220 * alpha)
-        buf[..., 3] = np.rint(255 * alpha)
-        self._diff_buf = buf
-        self.diff_item.set_image(
-            numpy_qimage(self._diff_buf, QImage.Format.Format_RGBA8888_Premultiplied))
-
-    def diff_rgba(self) -> np.ndarray | None:
-        """The disagreement overlay as shown (premultiplied RGBA), None when hidden."""
-        return None if self._diff_buf is None else self._diff_buf.copy()
-
-    def set_low_confidence(self, contours: list[np.ndarray] | None) -> None:
-        """Outline these ``(N, 2)`` ``(x, y)`` polygons (pixel corners); None or [] hides."""
-        path = QPainterPath()
-        for pts in contours or []:
-            if len(pts) < 2:
-                continue
-            path.moveTo(float(pts[0][0]), float(pts[0][1]))
-            for x, y in pts[1:]:
-                path.lineTo(float(x), float(y))
-            path.closeSubpath()
-        self.lowconf_item.setPath(path)
-
-    def low_confidence_count(self) -> int:
-        """How many low-confidence regions are outlined now."""
-        path = self.lowconf_item.path()
-        return sum(1 for i in range(path.elementCount()) if path.elementAt(i).isMoveTo())
-
     # --- services for the tools ----------------------------------------------------------
     def editable(self) -> bool:
         """Whether the document may be edited now (says why not on sigMessage)."""
@@ -582,66 +485,6 @@ class CanvasView(QGraphicsView):
     def _class_color(self) -> QColor:
         cls = next((c for c in self.classes if c.id == self.current_class), None)
         return QColor(cls.color if cls is not None else "#ff00ff")
-
-    # --- view ----------------------------------------------------------------------------
-    def _on_zoom(self) -> None:
-        # Zoomed in, annotators want to see the real pixels (and nearest is cheaper to repaint);
-        # zoomed out, smoothing avoids aliasing.
-        mode = (Qt.TransformationMode.FastTransformation if self.zoom >= 1.0
-                else Qt.TransformationMode.SmoothTransformation)
-        if self.photo_item.transformationMode() != mode:
-            self.photo_item.setTransformationMode(mode)
-
-    @property
-    def zoom(self) -> float:
-        return self.transform().m11()
-
-    def fit(self) -> None:
-        """Fit the whole photo in the view."""
-        if self.doc is None:
-            return
-        h, w = self.doc.mask.shape
-        self._auto_fit = True
-        self.fitInView(QRectF(0, 0, w, h), Qt.AspectRatioMode.KeepAspectRatio)
-        self.sigZoomChanged.emit(self.zoom)
-
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
-        if self._auto_fit:
-            self.fit()
-
-    def zoom_100(self) -> None:
-        """One photo pixel per screen pixel, keeping the centre."""
-        centre = self.mapToScene(self.viewport().rect().center())
-        self._auto_fit = False
-        self.resetTransform()
-        self.centerOn(centre)
-        self.sigZoomChanged.emit(self.zoom)
-
-    def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
-        """Zoom by ``factor`` keeping the scene point under ``anchor`` (viewport) in place."""
-        new = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom * factor))
-        factor = new / self.zoom
-        if factor == 1.0:
-            return
-        self._auto_fit = False
-        if anchor is None:
-            anchor = self.viewport().rect().center()
-        before = self.mapToScene(anchor)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-        self.scale(factor, factor)
-        after = self.mapToScene(anchor)
-        d = after - before
-        self.translate(d.x(), d.y())
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.sigZoomChanged.emit(self.zoom)
-        self.update_cursor()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt API)
-        delta = event.angleDelta().y() or event.pixelDelta().y()
-        if delta:
-            self.zoom_by(1.0015 ** delta, event.position().toPoint())
-        event.accept()
 
     # --- mouse ---------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
