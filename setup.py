@@ -15,10 +15,13 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 #: source folder in the checkout -> folder inside the installed package
-SHIPPED = {ROOT / "resources": "fashionseg_gui/resources",
-           ROOT / "projects" / "demo": "fashionseg_gui/resources/demo"}
-IGNORED = shutil.ignore_patterns(".fashionseg.lock", ".cache", "__pycache__", "*.pyc", "runs",
-                                 "*.tmp")
+SHIPPED = {
+    ROOT / "resources": "fashionseg_gui/resources",
+    ROOT / "projects" / "demo": "fashionseg_gui/resources/demo",
+}
+IGNORED = shutil.ignore_patterns(
+    ".fashionseg.lock", ".cache", "__pycache__", "*.pyc", "runs", "*.tmp"
+)
 
 
 class BuildPyWithResources(build_py):
@@ -31,8 +34,9 @@ class BuildPyWithResources(build_py):
         for source, target in SHIPPED.items():
             if not source.is_dir():
                 raise FileNotFoundError(f"{source} is missing; the wheel would lack it")
-            shutil.copytree(source, Path(self.build_lib) / target, ignore=IGNORED,
-                            dirs_exist_ok=True)
+            shutil.copytree(
+                source, Path(self.build_lib) / target, ignore=IGNORED, dirs_exist_ok=True
+            )
 
 
 setup(cmdclass={"build_py": BuildPyWithResources})

@@ -33,19 +33,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fashionseg-gui",
         description="FashionSeg Studio: annotate fashion photos, train a U-Net, correct "
-                    "its predictions.")
-    parser.add_argument("project_pos", nargs="?", metavar="PROJECT",
-                        help="project folder to open (default: the last one, or the demo)")
+        "its predictions.",
+    )
+    parser.add_argument(
+        "project_pos",
+        nargs="?",
+        metavar="PROJECT",
+        help="project folder to open (default: the last one, or the demo)",
+    )
     parser.add_argument("--project", type=Path, help="project folder to open")
-    parser.add_argument("--demo", action="store_true",
-                        help="open the bundled demo project (a copy in the user data folder)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the bundled demo project (a copy in the user data folder)",
+    )
     parser.add_argument("--read-only", action="store_true", help="open the project read-only")
-    parser.add_argument("--new", type=Path, metavar="FOLDER",
-                        help="create a new project in FOLDER and open it")
-    parser.add_argument("--quit-after-shown", action="store_true",
-                        help='print "window shown in X.XXX s" and exit (start-up benchmark)')
-    parser.add_argument("--screenshot", type=Path, metavar="PNG",
-                        help="save a screenshot of the window once shown, then exit")
+    parser.add_argument(
+        "--new", type=Path, metavar="FOLDER", help="create a new project in FOLDER and open it"
+    )
+    parser.add_argument(
+        "--quit-after-shown",
+        action="store_true",
+        help='print "window shown in X.XXX s" and exit (start-up benchmark)',
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="save a screenshot of the window once shown, then exit",
+    )
     return parser
 
 
@@ -92,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
 
     if args.quit_after_shown or args.screenshot is not None:
+
         def finish() -> None:
             if args.screenshot is not None:
                 window.grab().save(str(args.screenshot))

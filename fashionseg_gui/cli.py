@@ -72,8 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fashionseg: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # disk full, unreadable file: still one line for the user
-        print(f"fashionseg: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"fashionseg: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -24,32 +24,58 @@ def _export_formats() -> list[str]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("new", help="create a project folder")
     p.add_argument("project", type=Path)
-    p.add_argument("--classes", help="comma-separated class names after background "
-                   "(default: bohemian,preppy,streetwear)")
+    p.add_argument(
+        "--classes",
+        help="comma-separated class names after background (default: bohemian,preppy,streetwear)",
+    )
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("import", help="import photos, folders, VIA files or a mask folder")
     p.add_argument("project", type=Path)
     p.add_argument("paths", nargs="*", type=Path, help="image files and folders (recursive)")
-    p.add_argument("--via", type=Path, action="append", default=[],
-                   help="a VIA JSON/CSV file (images are looked up beside it or in --images)")
-    p.add_argument("--images", type=Path, action="append", default=[],
-                   help="folder with the images a VIA file refers to")
-    p.add_argument("--attribute", help="VIA region attribute that holds the class (default: guessed)")
-    p.add_argument("--unclassified", metavar="skip|CLASS",
-                   help="VIA regions that carry no class: 'skip' them (default) or give them "
-                   "the class named CLASS")
-    p.add_argument("--unlabelled-class", metavar="CLASS",
-                   help="same as --unclassified CLASS")
-    p.add_argument("--outside", choices=("unlabelled", "background"), default="unlabelled",
-                   help="VIA import: pixels outside every region are 'unlabelled' (255, "
-                   "default) or 'background' (class 0)")
-    p.add_argument("--fill-closed-polylines", action=argparse.BooleanOptionalAction,
-                   default=True,
-                   help="VIA import: fill polylines whose ends meet as polygons (default: on)")
+    p.add_argument(
+        "--via",
+        type=Path,
+        action="append",
+        default=[],
+        help="a VIA JSON/CSV file (images are looked up beside it or in --images)",
+    )
+    p.add_argument(
+        "--images",
+        type=Path,
+        action="append",
+        default=[],
+        help="folder with the images a VIA file refers to",
+    )
+    p.add_argument(
+        "--attribute", help="VIA region attribute that holds the class (default: guessed)"
+    )
+    p.add_argument(
+        "--unclassified",
+        metavar="skip|CLASS",
+        help="VIA regions that carry no class: 'skip' them (default) or give them "
+        "the class named CLASS",
+    )
+    p.add_argument("--unlabelled-class", metavar="CLASS", help="same as --unclassified CLASS")
+    p.add_argument(
+        "--outside",
+        choices=("unlabelled", "background"),
+        default="unlabelled",
+        help="VIA import: pixels outside every region are 'unlabelled' (255, "
+        "default) or 'background' (class 0)",
+    )
+    p.add_argument(
+        "--fill-closed-polylines",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="VIA import: fill polylines whose ends meet as polygons (default: on)",
+    )
     p.add_argument("--masks", type=Path, help="folder of label PNGs named like the photos")
-    p.add_argument("--mapping", type=Path,
-                   help='JSON {"classes": [...], "map": {"value": class_id}} for --masks')
+    p.add_argument(
+        "--mapping",
+        type=Path,
+        help='JSON {"classes": [...], "map": {"value": class_id}} for --masks',
+    )
     p.add_argument("--limit", type=int, help="import at most N photos (first in name order)")
     p.set_defaults(func=cmd_import)
 
@@ -61,8 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", type=Path)
     p.add_argument("--format", choices=_export_formats(), required=True)
     p.add_argument("--out", type=Path, required=True, help="output folder (or .json for coco/via)")
-    p.add_argument("--labelled-only", action="store_true",
-                   help="only images with status labelled or corrected")
+    p.add_argument(
+        "--labelled-only", action="store_true", help="only images with status labelled or corrected"
+    )
     p.set_defaults(func=cmd_export)
 
 
@@ -84,8 +111,11 @@ def collect_image_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*")
-                                if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+            files.extend(
+                sorted(
+                    f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+                )
+            )
         elif p.is_file():
             files.append(p)
         else:
@@ -107,8 +137,10 @@ class _Progress:
         width = 30
         fill = int(width * done / max(total, 1))
         rate = done / max(time.monotonic() - self.t0, 1e-9)
-        sys.stderr.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} "
-                         f"{rate:5.1f}/s {text[:30]:30s}")
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} "
+            f"{rate:5.1f}/s {text[:30]:30s}"
+        )
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -120,8 +152,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     classes = None
     if args.classes:
         names = [n.strip() for n in args.classes.split(",") if n.strip()]
-        classes = [("background", "#000000")] + [(n, PALETTE[i % len(PALETTE)])
-                                                 for i, n in enumerate(names)]
+        classes = [("background", "#000000")] + [
+            (n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)
+        ]
     project = Project.create(args.project, classes)
     print(f"created {args.project} with classes: {', '.join(c.name for c in project.classes)}")
     project.close()
@@ -158,9 +191,14 @@ def cmd_import(args: argparse.Namespace) -> int:
             from fashionseg_gui.core.mask_import import import_mask_folder
             from fashionseg_gui.core.masks import load_mapping_json
 
-            names, mapping = (load_mapping_json(args.mapping) if args.mapping else (None, None))
-            report = import_mask_folder(project, args.masks, mapping=mapping, class_names=names,
-                                        on_progress=_Progress("masks"))
+            names, mapping = load_mapping_json(args.mapping) if args.mapping else (None, None)
+            report = import_mask_folder(
+                project,
+                args.masks,
+                mapping=mapping,
+                class_names=names,
+                on_progress=_Progress("masks"),
+            )
             print(f"masks {args.masks}:")
             for line in report.lines():
                 print(f"  {line}")
@@ -187,11 +225,15 @@ def _unclassified_class(project, args: argparse.Namespace) -> int | None:
 def _import_via(project, via_path: Path, args: argparse.Namespace) -> None:
     from fashionseg_gui.core.via import import_via
 
-    report = import_via(project, via_path, attribute=args.attribute,
-                        image_dirs=args.images or [via_path.parent],
-                        unlabelled_class=_unclassified_class(project, args),
-                        background_rest=args.outside == "background",
-                        fill_closed_polylines=args.fill_closed_polylines)
+    report = import_via(
+        project,
+        via_path,
+        attribute=args.attribute,
+        image_dirs=args.images or [via_path.parent],
+        unlabelled_class=_unclassified_class(project, args),
+        background_rest=args.outside == "background",
+        fill_closed_polylines=args.fill_closed_polylines,
+    )
     print(f"VIA {via_path.name}:")
     for line in report.lines():
         print(f"  {line}")
@@ -202,12 +244,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     status = Counter(r.status for r in project.images.values())
     split = Counter(r.split or "unassigned" for r in project.images.values())
     print(f"project  {project.root}")
-    print(f"images   {len(project.images)}  ("
-          + ", ".join(f"{k} {v}" for k, v in sorted(status.items())) + ")")
+    print(
+        f"images   {len(project.images)}  ("
+        + ", ".join(f"{k} {v}" for k, v in sorted(status.items()))
+        + ")"
+    )
     print("split    " + ", ".join(f"{k} {v}" for k, v in sorted(split.items())))
     print("classes  " + ", ".join(f"{c.id}:{c.name}" for c in project.classes))
-    runs = sorted(p.name for p in project.runs_dir.iterdir() if p.is_dir()) \
-        if project.runs_dir.is_dir() else []
+    runs = (
+        sorted(p.name for p in project.runs_dir.iterdir() if p.is_dir())
+        if project.runs_dir.is_dir()
+        else []
+    )
     print(f"runs     {len(runs)}" + (f" (latest {runs[-1]})" if runs else ""))
     _print_review_effort(project)
     for w in project.open_warnings:
@@ -220,11 +268,15 @@ def _print_review_effort(project: Project) -> None:
     from fashionseg_gui.core import provenance as P
 
     t = P.totals(project)
-    print(f"review   {t['photos_corrected']} predictions accepted as corrected, "
-          f"{t['pending_review']} waiting for review")
+    print(
+        f"review   {t['photos_corrected']} predictions accepted as corrected, "
+        f"{t['pending_review']} waiting for review"
+    )
     if t["photos_corrected"]:
-        print(f"effort   {t['pixels_changed']:,} pixels changed of {t['pixels_reviewed']:,} "
-              f"({100 * t['changed_share']:.1f} %), {t['minutes']:.1f} active minutes")
+        print(
+            f"effort   {t['pixels_changed']:,} pixels changed of {t['pixels_reviewed']:,} "
+            f"({100 * t['changed_share']:.1f} %), {t['minutes']:.1f} active minutes"
+        )
         print("predicted by  " + ", ".join(f"{run} {n}" for run, n in sorted(t["by_run"].items())))
 
 

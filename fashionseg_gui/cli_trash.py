@@ -17,16 +17,25 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("remove", help="move photos of a project to its trash (restorable)")
     p.add_argument("project", type=Path)
-    p.add_argument("images", nargs="+", metavar="ID_OR_NAME",
-                   help="image ids or original file names (a name matching several photos "
-                        "is refused; use the ids that 'fashionseg info' or this error lists)")
+    p.add_argument(
+        "images",
+        nargs="+",
+        metavar="ID_OR_NAME",
+        help="image ids or original file names (a name matching several photos "
+        "is refused; use the ids that 'fashionseg info' or this error lists)",
+    )
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("trash", help="list, restore or empty the project trash")
     p.add_argument("project", type=Path)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--restore", metavar="KEY", action="append", default=[],
-                   help="restore an image id or a removal stamp (repeatable)")
+    g.add_argument(
+        "--restore",
+        metavar="KEY",
+        action="append",
+        default=[],
+        help="restore an image id or a removal stamp (repeatable)",
+    )
     g.add_argument("--empty", action="store_true", help="delete the trash for good")
     p.set_defaults(func=cmd_trash)
 
@@ -51,13 +60,13 @@ def resolve_images(project, keys: list[str]) -> list[str]:
         if key in project.images:
             ids.append(key)
             continue
-        matches = [r.id for r in project.images.values()
-                   if key in (r.original_name, r.file)]
+        matches = [r.id for r in project.images.values() if key in (r.original_name, r.file)]
         if not matches:
             raise UserError(f"no image {key!r} in {project.root}")
         if len(matches) > 1:
-            raise UserError(f"{key!r} names {len(matches)} photos ({', '.join(matches)}); "
-                            "give the id")
+            raise UserError(
+                f"{key!r} names {len(matches)} photos ({', '.join(matches)}); give the id"
+            )
         ids.append(matches[0])
     return list(dict.fromkeys(ids))
 
@@ -69,8 +78,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
         stamp = project.remove_images(ids)
         for i, n in zip(ids, names, strict=True):
             print(f"moved to the trash: {n} ({i})")
-        print(f"{len(ids)} photo(s) removed; restore with: fashionseg trash {args.project} "
-              f"--restore {stamp}")
+        print(
+            f"{len(ids)} photo(s) removed; restore with: fashionseg trash {args.project} "
+            f"--restore {stamp}"
+        )
     return 0
 
 

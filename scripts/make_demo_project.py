@@ -41,7 +41,8 @@ def main() -> int:
             project.write_mask(outcome.image_id, mask, status="labelled")
     project.settings["description"] = (
         "Demo: 24 street-fashion photos from Clothing Co-Parsing (Apache-2.0, see LICENSE-CCP "
-        "and ATTRIBUTION.md); 12 labelled with 5 classes, 12 left for you to label or predict.")
+        "and ATTRIBUTION.md); 12 labelled with 5 classes, 12 left for you to label or predict."
+    )
     project.save()
     project.close()
     for f in DEMO.glob("project.json.bak*"):
@@ -49,12 +50,13 @@ def main() -> int:
     shutil.copy(CCP / "LICENSE", DEMO / "LICENSE-CCP")
     (DEMO / "ATTRIBUTION.md").write_text(
         "# Attribution\n\nThe photos and label masks of this demo project come from the Clothing "
-        "Co-Parsing dataset\n(Wei Yang, Ping Luo, Liang Lin, \"Clothing Co-Parsing by Joint Image "
-        "Segmentation and\nLabeling\", CVPR 2014; repository bearpaw/clothing-co-parsing), licensed "
+        'Co-Parsing dataset\n(Wei Yang, Ping Luo, Liang Lin, "Clothing Co-Parsing by Joint Image '
+        'Segmentation and\nLabeling", CVPR 2014; repository bearpaw/clothing-co-parsing), licensed '
         "under the Apache\nLicense 2.0 (`LICENSE-CCP`). Photos "
         + ", ".join(f"{n:04d}" for n in numbers)
         + ".\nThe masks were mapped from the 59 CCP labels onto 5 classes (background, skin_hair, "
-        "upper,\nlower, footwear_accessories); the photos are unchanged.\n")
+        "upper,\nlower, footwear_accessories); the photos are unchanged.\n"
+    )
     print(f"demo project written to {DEMO}")
     return 0
 

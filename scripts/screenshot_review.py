@@ -23,8 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 CCP = REPO.parent / "shared" / "data" / "ccp"
 OUT = REPO / "docs" / "screenshots"
 COLOURS = ["#000000", "#f4c28b", "#e6194b", "#4363d8", "#3cb44b"]
-CONFIG = {"epochs": 6, "batch_size": 4, "input_height": 192, "input_width": 128, "depth": 3,
-          "base_width": 8, "learning_rate": 3e-3}
+CONFIG = {
+    "epochs": 6,
+    "batch_size": 4,
+    "input_height": 192,
+    "input_width": 128,
+    "depth": 3,
+    "base_width": 8,
+    "learning_rate": 3e-3,
+}
 
 
 def main() -> int:
@@ -45,8 +52,7 @@ def main() -> int:
         lut[int(value)] = cls
     tmp = Path(tempfile.mkdtemp(prefix="fashionseg-shots-"))
     settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)  # not the user's
-    project = Project.create(tmp / "ccp-loop", list(zip(mapping["classes"], COLOURS,
-                                                         strict=True)))
+    project = Project.create(tmp / "ccp-loop", list(zip(mapping["classes"], COLOURS, strict=True)))
     truth: dict[str, np.ndarray] = {}
     for k, n in enumerate(range(1, 1 + 40 * 12, 12)):
         outcome = project.add_image_file(CCP / "images" / f"{n:04d}.jpg", source="CCP")
@@ -61,7 +67,7 @@ def main() -> int:
     run = train(cfg, project).run_dir
     root = project.root
     for r in range(2):
-        todo = ids[12 + 4 * r: 12 + 4 * r + 8]
+        todo = ids[12 + 4 * r : 12 + 4 * r + 8]
         predict_project(project, todo, run_dir=run)
         project.close()
         w = MainWindow(settings)
@@ -106,9 +112,11 @@ def main() -> int:
         app.processEvents()
     history.grab().save(str(OUT / "rounds.png"))
     for r in history.rounds:
-        print(f"round {r.number}: labelled {r.labelled}, corrected {r.corrected}, "
-              f"val mIoU {r.val_miou}, reviewed {r.effort_photos}, "
-              f"pixels changed {r.effort_pixels}")
+        print(
+            f"round {r.number}: labelled {r.labelled}, corrected {r.corrected}, "
+            f"val mIoU {r.val_miou}, reviewed {r.effort_photos}, "
+            f"pixels changed {r.effort_pixels}"
+        )
     w.close()
     print(f"screenshots in {OUT}; project in {root}")
     return 0

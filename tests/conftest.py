@@ -13,8 +13,11 @@ SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--headed", action="store_true", help="show GUI tests on the real display")
-    parser.addoption("--update-snapshots", action="store_true",
-                     help="rewrite the reference PNGs of the snapshot tests")
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        help="rewrite the reference PNGs of the snapshot tests",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -22,8 +22,9 @@ from pathlib import Path
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dabs", type=int, default=300, help="brush dabs to time (default 300)")
     parser.add_argument("--size", type=int, default=20, help="brush size in pixels (default 20)")
-    parser.add_argument("--zoom", type=float, default=1.0,
-                        help="canvas zoom while painting (default 1.0 = 100 %%)")
+    parser.add_argument(
+        "--zoom", type=float, default=1.0, help="canvas zoom while painting (default 1.0 = 100 %%)"
+    )
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up timing")
 
 
@@ -39,9 +40,12 @@ def _startup_seconds() -> tuple[str, float | None]:
     fresh, so each timed run opens the demo project like a first launch.
     """
     with tempfile.TemporaryDirectory(prefix="fashionseg-bench-start-") as tmp:
-        env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-                   FASHIONSEG_DATA_DIR=str(Path(tmp) / "data"),
-                   XDG_CONFIG_HOME=str(Path(tmp) / "config"))
+        env = dict(
+            os.environ,
+            QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+            FASHIONSEG_DATA_DIR=str(Path(tmp) / "data"),
+            XDG_CONFIG_HOME=str(Path(tmp) / "config"),
+        )
         cmd = [sys.executable, "-m", "fashionseg_gui", "--demo", "--quit-after-shown"]
         walls, inner = [], []
         for i in range(4):
@@ -60,10 +64,15 @@ def _startup_seconds() -> tuple[str, float | None]:
                 inner.append(float(m.group(1)))
     walls.sort()
     inner.sort()
-    note = f"; the app reports the window shown {inner[len(inner) // 2]:.2f} s after process " \
-           f"start" if inner else ""
-    return (f"fashionseg-gui --demo --quit-after-shown: median of 3, process wall time incl. "
-            f"Python start and exit{note}"), walls[len(walls) // 2]
+    note = (
+        f"; the app reports the window shown {inner[len(inner) // 2]:.2f} s after process start"
+        if inner
+        else ""
+    )
+    return (
+        f"fashionseg-gui --demo --quit-after-shown: median of 3, process wall time incl. "
+        f"Python start and exit{note}"
+    ), walls[len(walls) // 2]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,14 +114,12 @@ def run(args: argparse.Namespace) -> int:
             QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
             vp.repaint()
             times.append((time.perf_counter() - t0) * 1000)
-            QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                               pos)
+            QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
         stroke = []
         for i in range(args.dabs):
             pos = canvas.mapFromScene(QPointF(100 + (i * 2) % 600, 100 + (i % 50) * 6))
             if i == 0:
-                QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                                 pos)
+                QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
                 continue
             t0 = time.perf_counter()
             QTest.mouseMove(vp, pos)
@@ -123,11 +130,20 @@ def run(args: argparse.Namespace) -> int:
         editor.set_tool("polygon")
         poly_times = []
         for k in range(20):
-            pts = [(100 + 5 * k, 100), (500, 120 + 3 * k), (450, 450), (120, 400 - 2 * k),
-                   (80, 250)]
+            pts = [
+                (100 + 5 * k, 100),
+                (500, 120 + 3 * k),
+                (450, 450),
+                (120, 400 - 2 * k),
+                (80, 250),
+            ]
             for x, y in pts:
-                QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                                 canvas.mapFromScene(QPointF(x + 0.5, y + 0.5)))
+                QTest.mouseClick(
+                    vp,
+                    Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier,
+                    canvas.mapFromScene(QPointF(x + 0.5, y + 0.5)),
+                )
             t0 = time.perf_counter()
             canvas.commit_polygon()
             vp.repaint()
@@ -144,14 +160,22 @@ def run(args: argparse.Namespace) -> int:
         editor.shutdown()
         editor.close()
 
-        print(f"canvas benchmark: {rec.width}x{rec.height} photo, brush size {args.size}, "
-              f"zoom {canvas.zoom * 100:.0f} %, Qt platform {app.platformName()}")
-        print(f"brush dab (press + repaint):  median {statistics.median(times):6.2f} ms   "
-              f"p95 {_pct(times, 0.95):6.2f} ms   max {max(times):6.2f} ms   (n={len(times)})")
-        print(f"brush drag segment + repaint: median {statistics.median(stroke):6.2f} ms   "
-              f"p95 {_pct(stroke, 0.95):6.2f} ms   (n={len(stroke)})")
-        print(f"polygon commit + repaint:     median {statistics.median(poly_times):6.2f} ms   "
-              f"p95 {_pct(poly_times, 0.95):6.2f} ms   (n={len(poly_times)})")
+        print(
+            f"canvas benchmark: {rec.width}x{rec.height} photo, brush size {args.size}, "
+            f"zoom {canvas.zoom * 100:.0f} %, Qt platform {app.platformName()}"
+        )
+        print(
+            f"brush dab (press + repaint):  median {statistics.median(times):6.2f} ms   "
+            f"p95 {_pct(times, 0.95):6.2f} ms   max {max(times):6.2f} ms   (n={len(times)})"
+        )
+        print(
+            f"brush drag segment + repaint: median {statistics.median(stroke):6.2f} ms   "
+            f"p95 {_pct(stroke, 0.95):6.2f} ms   (n={len(stroke)})"
+        )
+        print(
+            f"polygon commit + repaint:     median {statistics.median(poly_times):6.2f} ms   "
+            f"p95 {_pct(poly_times, 0.95):6.2f} ms   (n={len(poly_times)})"
+        )
         print(f"undo (per step, incl. overlay): {undo_ms:6.2f} ms   over {n_undo} steps")
         print(f"save mask + shapes:           {save_ms:6.1f} ms   ({'ok' if ok else 'FAILED'})")
         if not args.no_startup:

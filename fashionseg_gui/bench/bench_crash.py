@@ -29,8 +29,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OPERATIONS = ("import", "mask-import", "label-edit", "class-delete", "class-rename",
-              "remove", "export", "train")
+OPERATIONS = (
+    "import",
+    "mask-import",
+    "label-edit",
+    "class-delete",
+    "class-rename",
+    "remove",
+    "export",
+    "train",
+)
 N_IMAGES = 24
 W, H = 64, 48
 EDIT_BOX = (10, 8, 20, 14)  # x, y, w, h of the rect the label edit adds (class 2)
@@ -39,8 +47,9 @@ EDIT_BOX = (10, 8, 20, 14)  # x, y, w, h of the rect the label edit adds (class 
 def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kills", type=int, default=200, help="number of SIGKILL trials (200)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ops", default=",".join(OPERATIONS),
-                   help="comma-separated operations (default: all)")
+    p.add_argument(
+        "--ops", default=",".join(OPERATIONS), help="comma-separated operations (default: all)"
+    )
     p.add_argument("--keep", type=Path, help="keep the projects of violated trials here")
 
 
@@ -67,8 +76,8 @@ def _template_mask(k: int) -> object:
 
     m = np.full((H, W), 255, np.uint8)
     m[:, : W // 2] = 0
-    m[: H // 2, W // 2:] = 1 + k % 3
-    m[H // 2:, W // 2:] = 3
+    m[: H // 2, W // 2 :] = 1 + k % 3
+    m[H // 2 :, W // 2 :] = 3
     return m
 
 
@@ -163,18 +172,34 @@ def _op_train(proj: Path, ctx: dict) -> None:
     from fashionseg_gui.core.train_config import TrainConfig
 
     T.CHECKPOINT_INTERVAL_S = 0.0  # a checkpoint after every epoch: many writes to cut into
-    config = TrainConfig(epochs=8, min_steps_per_epoch=2, batch_size=2, input_height=32,
-                         input_width=48, depth=2, base_width=4, warmup_fraction=0.0,
-                         early_stopping_patience=None, augment_rotate=False,
-                         augment_scale=False, augment_color=False, recipe="manual")
+    config = TrainConfig(
+        epochs=8,
+        min_steps_per_epoch=2,
+        batch_size=2,
+        input_height=32,
+        input_width=48,
+        depth=2,
+        base_width=4,
+        warmup_fraction=0.0,
+        early_stopping_patience=None,
+        augment_rotate=False,
+        augment_scale=False,
+        augment_color=False,
+        recipe="manual",
+    )
     with Project.open(proj) as p:
         T.train(config, p)
 
 
 RUNNERS: dict[str, Callable[[Path, dict], None]] = {
-    "import": _op_import, "mask-import": _op_mask_import, "label-edit": _op_label_edit,
-    "class-delete": _op_class_delete, "class-rename": _op_class_rename, "remove": _op_remove,
-    "export": _op_export, "train": _op_train,
+    "import": _op_import,
+    "mask-import": _op_mask_import,
+    "label-edit": _op_label_edit,
+    "class-delete": _op_class_delete,
+    "class-rename": _op_class_rename,
+    "remove": _op_remove,
+    "export": _op_export,
+    "train": _op_train,
 }
 
 
@@ -187,11 +212,17 @@ def _run_spawned(op: str, proj: Path, delay: float | None) -> bool:
     import subprocess
     import sys
 
-    code = (f"import sys; from pathlib import Path; from fashionseg_gui.bench import bench_crash; "
-            f"bench_crash.RUNNERS[{op!r}](Path(sys.argv[1]), {{}})")
+    code = (
+        f"import sys; from pathlib import Path; from fashionseg_gui.bench import bench_crash; "
+        f"bench_crash.RUNNERS[{op!r}](Path(sys.argv[1]), {{}})"
+    )
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(proj)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(proj)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         proc.wait(timeout=delay)
         return proc.returncode == 0
@@ -261,8 +292,9 @@ def check_runs(proj: Path) -> list[str]:
                 except (ValueError, OSError):
                     bad.append(f"{run.name}: torn {name}")
         # (a ".name.partial.keras" is a save cut short before its rename: never read)
-        for ckpt in sorted(c for c in (run / "checkpoints").glob("*.keras")
-                           if not c.name.startswith(".")):
+        for ckpt in sorted(
+            c for c in (run / "checkpoints").glob("*.keras") if not c.name.startswith(".")
+        ):
             problem = _keras_archive_problem(ckpt)
             if problem:
                 bad.append(f"{run.name}: {ckpt.name} is a {problem}")
@@ -298,7 +330,9 @@ def check(op: str, proj: Path, ctx: dict, before: dict) -> list[str]:
         for iid, rec in p.images.items():
             has = p.has_mask(iid)
             if has != (rec.status in ("labelled", "corrected")):
-                bad.append(f"{iid}: status {rec.status} but mask file {'present' if has else 'absent'}")
+                bad.append(
+                    f"{iid}: status {rec.status} but mask file {'present' if has else 'absent'}"
+                )
             if rec.file not in images_dir:
                 bad.append(f"{iid}: photo file missing")
             if not has:
@@ -319,7 +353,7 @@ def check(op: str, proj: Path, ctx: dict, before: dict) -> list[str]:
             if op == "label-edit":
                 x, y, w, h = EDIT_BOX
                 shaped = any(s.get("kind") == "rect" for s in p.read_shapes(iid))
-                painted = bool((mask[y:y + h, x:x + w] == 2).all())
+                painted = bool((mask[y : y + h, x : x + w] == 2).all())
                 if shaped != painted:
                     bad.append(f"{iid}: shapes and mask of different saves")
         n_old, n_now = len(before["ids"]), len(p.images)
@@ -353,16 +387,26 @@ def _before(template: Path, ctx: dict) -> dict:
         masks = {iid: p.read_mask(iid).copy() for iid in ctx["ids"] if p.has_mask(iid)}
     lut = np.arange(256, dtype=np.uint8)
     lut[1] = 255
-    lut[2:len(classes)] = np.arange(1, len(classes) - 1)
+    lut[2 : len(classes)] = np.arange(1, len(classes) - 1)
     renamed = list(classes)
     renamed[2] = "renamed"
-    return {"classes": classes, "template_masks": masks, "lut": lut, "ids": ctx["ids"],
-            "classes_new": {"class-delete": classes[:1] + classes[2:], "class-rename": renamed}}
+    return {
+        "classes": classes,
+        "template_masks": masks,
+        "lut": lut,
+        "ids": ctx["ids"],
+        "classes_new": {"class-delete": classes[:1] + classes[2:], "class-rename": renamed},
+    }
 
 
-def run_trials(kills: int, seed: int = 0, ops: tuple[str, ...] = OPERATIONS,
-               keep: Path | None = None, out: Callable[[str], None] = print,
-               timing_runs: int = 3) -> dict[str, Tally]:
+def run_trials(
+    kills: int,
+    seed: int = 0,
+    ops: tuple[str, ...] = OPERATIONS,
+    keep: Path | None = None,
+    out: Callable[[str], None] = print,
+    timing_runs: int = 3,
+) -> dict[str, Tally]:
     """Run ``kills`` trials spread over ``ops``; returns the tally per operation.
 
     Each operation first runs ``timing_runs`` times uncut; the kill delays are spread over
@@ -384,7 +428,9 @@ def run_trials(kills: int, seed: int = 0, ops: tuple[str, ...] = OPERATIONS,
         import fashionseg_gui.core.trash  # noqa: F401
         from fashionseg_gui.core.schema import validate_project
 
-        validate_project({"schema_version": 1, "classes": [{"id": 0, "name": "b", "color": "#000000"}]})
+        validate_project(
+            {"schema_version": 1, "classes": [{"id": 0, "name": "b", "color": "#000000"}]}
+        )
         durations = {}
         for op in ops:  # how long each operation takes uncut (median of 3), to spread the kills
             runs = []
@@ -396,8 +442,10 @@ def run_trials(kills: int, seed: int = 0, ops: tuple[str, ...] = OPERATIONS,
                 runs.append(time.perf_counter() - t0)
                 shutil.rmtree(trial)
             durations[op] = max(0.005, sorted(runs)[len(runs) // 2])
-        out("operation durations (uncut): " + ", ".join(f"{op} {d * 1000:.0f} ms"
-                                                         for op, d in durations.items()))
+        out(
+            "operation durations (uncut): "
+            + ", ".join(f"{op} {d * 1000:.0f} ms" for op, d in durations.items())
+        )
         for k in range(kills):
             op = ops[k % len(ops)]
             trial = tmp_path / f"trial{k}"
@@ -433,6 +481,8 @@ def run(args: argparse.Namespace) -> int:
         for reason, n in t.reasons.most_common(5):
             print(f"    {n} x {reason}")
     total = sum(t.violated for t in tallies.values())
-    print(f"{sum(t.tried for t in tallies.values())} kills, {total} violated, "
-          f"{time.perf_counter() - t0:.0f} s  ('ran out' = finished before its kill)")
+    print(
+        f"{sum(t.tried for t in tallies.values())} kills, {total} violated, "
+        f"{time.perf_counter() - t0:.0f} s  ('ran out' = finished before its kill)"
+    )
     return 0

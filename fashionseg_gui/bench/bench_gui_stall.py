@@ -46,11 +46,14 @@ CASES = ("train", "delete-class", "drop-folder", "via-parse", "predict")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=60.0,
-                        help="how long to train while measuring (default 60)")
-    parser.add_argument("--data", type=Path,
-                        help="folder with images/ and masks/ (e.g. ../shared/data/ccp); "
-                             "default: synthetic photos")
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="how long to train while measuring (default 60)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="folder with images/ and masks/ (e.g. ../shared/data/ccp); default: synthetic photos",
+    )
     parser.add_argument("--mapping", type=Path, help="mask value mapping JSON (e.g. ccp5.json)")
     parser.add_argument("--images", type=int, default=24, help="photos in the project (24)")
     parser.add_argument("--input", default="384x256", help="training input HxW (384x256)")
@@ -59,16 +62,27 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-width", type=int, help="first-level filters (default: the app's)")
     parser.add_argument("--show", action="store_true", help="show the panel on the display")
     parser.add_argument("--workdir", type=Path, help="where to build the project (default: tmp)")
-    parser.add_argument("--case", choices=CASES, default="train",
-                        help="which job to measure (default: train)")
-    parser.add_argument("--masks", type=int, default=300,
-                        help="delete-class: masks in the project (300)")
-    parser.add_argument("--photos", type=int, default=600,
-                        help="drop-folder: photos in the dropped folder (600)")
-    parser.add_argument("--via-images", type=int, default=1000,
-                        help="via-parse: images in the VIA file (1000, 20 polygons each)")
-    parser.add_argument("--predict-images", type=int, default=200,
-                        help="predict: unlabelled photos to predict (200)")
+    parser.add_argument(
+        "--case", choices=CASES, default="train", help="which job to measure (default: train)"
+    )
+    parser.add_argument(
+        "--masks", type=int, default=300, help="delete-class: masks in the project (300)"
+    )
+    parser.add_argument(
+        "--photos", type=int, default=600, help="drop-folder: photos in the dropped folder (600)"
+    )
+    parser.add_argument(
+        "--via-images",
+        type=int,
+        default=1000,
+        help="via-parse: images in the VIA file (1000, 20 polygons each)",
+    )
+    parser.add_argument(
+        "--predict-images",
+        type=int,
+        default=200,
+        help="predict: unlabelled photos to predict (200)",
+    )
 
 
 def _synthetic_project(root: Path, n: int) -> Project:
@@ -77,8 +91,9 @@ def _synthetic_project(root: Path, n: int) -> Project:
 
     from fashionseg_gui.core.project import Project
 
-    project = Project.create(root / "project", [("background", "#000000"),
-                                                ("upper", "#e6194b"), ("lower", "#4363d8")])
+    project = Project.create(
+        root / "project", [("background", "#000000"), ("upper", "#e6194b"), ("lower", "#4363d8")]
+    )
     rng = np.random.default_rng(0)
     src = root / "src"
     src.mkdir()
@@ -107,17 +122,20 @@ def _folder_project(root: Path, data: Path, mapping_path: Path | None, n: int) -
     images = sorted(p for p in (data / "images").glob("*") if p.is_file())[:n]
     if not images:
         raise UserError(f"{data} has no images/ folder with photos")
-    names, mapping = (load_mapping_json(mapping_path) if mapping_path
-                      else (["background", "foreground"], None))
-    project = Project.create(root / "project", [(c, "#000000" if i == 0 else "#e6194b")
-                                                for i, c in enumerate(names)])
+    names, mapping = (
+        load_mapping_json(mapping_path) if mapping_path else (["background", "foreground"], None)
+    )
+    project = Project.create(
+        root / "project", [(c, "#000000" if i == 0 else "#e6194b") for i, c in enumerate(names)]
+    )
     for path in images:
         out = project.add_image_file(path, source=str(data))
         if not out.ok:
             continue
         rec = project.images[out.image_id]
-        mask, _ = read_label_mask(data / "masks" / f"{path.stem}.png", (rec.width, rec.height),
-                                  len(names), mapping)
+        mask, _ = read_label_mask(
+            data / "masks" / f"{path.stem}.png", (rec.width, rec.height), len(names), mapping
+        )
         project.write_mask(out.image_id, mask)
     project.save()
     return project
@@ -126,8 +144,10 @@ def _folder_project(root: Path, data: Path, mapping_path: Path | None, n: int) -
 def _stats(gaps_ms: np.ndarray) -> str:
     if gaps_ms.size == 0:
         return "no heartbeats"
-    return (f"max {gaps_ms.max():7.1f} ms   p99 {np.percentile(gaps_ms, 99):6.1f} ms   "
-            f"p50 {np.percentile(gaps_ms, 50):5.1f} ms   beats {gaps_ms.size}")
+    return (
+        f"max {gaps_ms.max():7.1f} ms   p99 {np.percentile(gaps_ms, 99):6.1f} ms   "
+        f"p50 {np.percentile(gaps_ms, 50):5.1f} ms   beats {gaps_ms.size}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,17 +169,31 @@ def run(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="fashionseg-stall-", dir=args.workdir))
     try:
         t = time.perf_counter()
-        project = (_folder_project(work, args.data, args.mapping, args.images) if args.data
-                   else _synthetic_project(work, args.images))
-        print(f"project: {len(project.images)} labelled photos "
-              f"({'from ' + str(args.data) if args.data else 'synthetic'}), "
-              f"built in {time.perf_counter() - t:.1f} s")
+        project = (
+            _folder_project(work, args.data, args.mapping, args.images)
+            if args.data
+            else _synthetic_project(work, args.images)
+        )
+        print(
+            f"project: {len(project.images)} labelled photos "
+            f"({'from ' + str(args.data) if args.data else 'synthetic'}), "
+            f"built in {time.perf_counter() - t:.1f} s"
+        )
         panel = TrainPanel()
         panel.set_project(project)
-        settings = {"epochs": 10000, "batch_size": args.batch_size, "input_height": height,
-                    "input_width": width}
-        settings.update({k: v for k, v in (("depth", args.depth), ("base_width", args.base_width))
-                         if v is not None})
+        settings = {
+            "epochs": 10000,
+            "batch_size": args.batch_size,
+            "input_height": height,
+            "input_width": width,
+        }
+        settings.update(
+            {
+                k: v
+                for k, v in (("depth", args.depth), ("base_width", args.base_width))
+                if v is not None
+            }
+        )
         panel.set_config(settings)
         panel.resize(900, 900)
         panel.show()
@@ -209,23 +243,31 @@ def run(args: argparse.Namespace) -> int:
         gaps = np.diff(t_beats) * 1000
         print(f"idle reference (1 s):          {_stats(idle)}")
         print(f"whole training ({args.seconds:.0f} s):      {_stats(gaps)}")
-        for name, key in (("until the first batch", "first_batch"),
-                          ("after the first epoch", "first_epoch")):
+        for name, key in (
+            ("until the first batch", "first_batch"),
+            ("after the first epoch", "first_epoch"),
+        ):
             if key not in marks:
                 continue
             sel = t_beats[1:] <= marks[key] if key == "first_batch" else t_beats[:-1] >= marks[key]
             label = f"{name} ({marks[key] - marks['start']:.1f} s):"
             print(f"{label:<31}{_stats(gaps[sel])}")
         worst = np.argsort(gaps)[-5:][::-1] if gaps.size else []
-        print("largest stalls (ms at s after start): " + ", ".join(
-            f"{gaps[i]:.0f} @ {t_beats[i] - marks['start']:.1f}" for i in worst))
+        print(
+            "largest stalls (ms at s after start): "
+            + ", ".join(f"{gaps[i]:.0f} @ {t_beats[i] - marks['start']:.1f}" for i in worst)
+        )
         print("epochs ended at (s): " + ", ".join(f"{t - marks['start']:.1f}" for t in epoch_ends))
-        print(f"batches trained: {getattr(worker, 'steps', '?')}"
-              f"; stop took {marks['stopped'] - marks['stop']:.2f} s")
+        print(
+            f"batches trained: {getattr(worker, 'steps', '?')}"
+            f"; stop took {marks['stopped'] - marks['stop']:.2f} s"
+        )
         if failed:
             print(f"training failed: {panel.message.text()}")
-        print(f"targets: p99 <= 50 ms, max <= 200 ms; {os.cpu_count()} CPU cores "
-              "(shared with other work on this machine)")
+        print(
+            f"targets: p99 <= 50 ms, max <= 200 ms; {os.cpu_count()} CPU cores "
+            "(shared with other work on this machine)"
+        )
         panel.shutdown()
         project.close()
     finally:
@@ -245,7 +287,9 @@ class _Heartbeat:
         self.timer.setInterval(HEARTBEAT_MS)
         self.timer.timeout.connect(lambda: self.beats.append(time.perf_counter()))
 
-    def run_until(self, app: QCoreApplication, done: Callable[[], bool], timeout: float) -> tuple[np.ndarray, float]:
+    def run_until(
+        self, app: QCoreApplication, done: Callable[[], bool], timeout: float
+    ) -> tuple[np.ndarray, float]:
         """Process events until ``done()`` (or ``timeout`` s); the gaps (ms) and seconds."""
         self.beats.clear()
         self.timer.start()
@@ -274,11 +318,16 @@ def _masks_project(root: Path, n: int, size: tuple[int, int] = (320, 240)) -> Pr
         image_id = f"img{i:05d}"
         name = f"{image_id}.png"
         Image.fromarray(photo).save(project.root / "images" / name)
-        project.images[image_id] = ImageRecord(id=image_id, file=name, width=w,
-                                               height=h, status="labelled",
-                                               original_name=f"photo_{i:05d}.png")
+        project.images[image_id] = ImageRecord(
+            id=image_id,
+            file=name,
+            width=w,
+            height=h,
+            status="labelled",
+            original_name=f"photo_{i:05d}.png",
+        )
         mask = np.zeros((h, w), np.uint8)
-        mask[rng.integers(0, h // 2):, rng.integers(0, w // 2):] = 1 + i % 3
+        mask[rng.integers(0, h // 2) :, rng.integers(0, w // 2) :] = 1 + i % 3
         atomic_save_png(project.mask_path(image_id), mask)
     project.save()
     return project
@@ -293,7 +342,8 @@ def _photo_folder(root: Path, n: int) -> Path:
         sub = folder / f"shoot{i % 12:02d}" / f"day{i % 5}"
         sub.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(
-            sub / f"photo_{i:05d}.png")
+            sub / f"photo_{i:05d}.png"
+        )
         (sub / f"notes_{i:05d}.txt").write_text("not a photo")
     return folder
 
@@ -308,24 +358,44 @@ def _via_file(root: Path, n: int, regions: int = 20, points: int = 30) -> Path:
         for r in range(regions):
             xs = rng.integers(0, 600, points).tolist()
             ys = rng.integers(0, 800, points).tolist()
-            regs.append({"shape_attributes": {"name": "polygon", "all_points_x": xs,
-                                              "all_points_y": ys},
-                         "region_attributes": {"style": ("preppy", "bohemian")[r % 2]}})
+            regs.append(
+                {
+                    "shape_attributes": {"name": "polygon", "all_points_x": xs, "all_points_y": ys},
+                    "region_attributes": {"style": ("preppy", "bohemian")[r % 2]},
+                }
+            )
         name = f"photo_{i:05d}.jpg"
-        meta[f"{name}123"] = {"filename": name, "size": 123, "regions": regs,
-                              "file_attributes": {}}
+        meta[f"{name}123"] = {"filename": name, "size": 123, "regions": regs, "file_attributes": {}}
     path = root / "big_via.json"
-    path.write_text(json.dumps({"_via_settings": {}, "_via_img_metadata": meta,
-                                "_via_attributes": {"region": {}, "file": {}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "_via_settings": {},
+                "_via_img_metadata": meta,
+                "_via_attributes": {"region": {}, "file": {}},
+            }
+        )
+    )
     return path
 
 
 def _train_tiny(project: Project) -> None:
     from fashionseg_gui.core.train import TrainConfig, train
 
-    train(TrainConfig.from_dict({"epochs": 1, "batch_size": 4, "learning_rate": 5e-3,
-                                 "input_height": 64, "input_width": 48, "depth": 2,
-                                 "base_width": 4}), project)
+    train(
+        TrainConfig.from_dict(
+            {
+                "epochs": 1,
+                "batch_size": 4,
+                "learning_rate": 5e-3,
+                "input_height": 64,
+                "input_width": 48,
+                "depth": 2,
+                "base_width": 4,
+            }
+        ),
+        project,
+    )
 
 
 def _run_job_case(args: argparse.Namespace) -> int:
@@ -350,8 +420,9 @@ def _run_job_case(args: argparse.Namespace) -> int:
                 src = work / f"u{i:05d}.png"
                 from PIL import Image
 
-                Image.fromarray(np.random.default_rng(i).integers(
-                    0, 255, (96, 64, 3), dtype=np.uint8)).save(src)
+                Image.fromarray(
+                    np.random.default_rng(i).integers(0, 255, (96, 64, 3), dtype=np.uint8)
+                ).save(src)
                 project.add_image_file(src, source="bench")
             project.save()
             _train_tiny(project)
@@ -361,8 +432,13 @@ def _run_job_case(args: argparse.Namespace) -> int:
 
             project = Project.create(work / "project")
             what = "an empty project"
-        extra = (_photo_folder(work, args.photos) if args.case == "drop-folder"
-                 else _via_file(work, args.via_images) if args.case == "via-parse" else None)
+        extra = (
+            _photo_folder(work, args.photos)
+            if args.case == "drop-folder"
+            else _via_file(work, args.via_images)
+            if args.case == "via-parse"
+            else None
+        )
         root = project.root
         project.close()
         print(f"case {args.case}: {what}, built in {time.perf_counter() - t:.1f} s")
@@ -376,6 +452,7 @@ def _run_job_case(args: argparse.Namespace) -> int:
 
         dialog_seen: list[float] = []
         if args.case == "via-parse":  # the dialog is where the parse ends: answer "cancel"
+
             def refuse(dlg: QDialog) -> int:
                 dialog_seen.append(time.perf_counter())
                 return int(QDialog.DialogCode.Rejected)
@@ -387,7 +464,8 @@ def _run_job_case(args: argparse.Namespace) -> int:
             import_dialogs.ViaImportDialog.exec = refuse  # type: ignore[method-assign]
             import_dialogs.ViaImportDialog.open = refuse_open  # type: ignore[method-assign]
         DeleteClassDialog.ask = classmethod(  # type: ignore[method-assign]
-            lambda cls, p, c, parent=None: (True, None))
+            lambda cls, p, c, parent=None: (True, None)
+        )
 
         jobs = window.jobs
         panel = window.ensure_train_panel() if args.case == "predict" else None
@@ -414,8 +492,10 @@ def _run_job_case(args: argparse.Namespace) -> int:
         print(f"while the job ran ({seconds:.1f} s):  {_stats(gaps)}")
         if window.last_report_lines:
             print("report: " + " | ".join(window.last_report_lines[:3]))
-        print(f"targets: p99 <= 50 ms, max <= 200 ms; {os.cpu_count()} CPU cores "
-              "(shared with other work on this machine)")
+        print(
+            f"targets: p99 <= 50 ms, max <= 200 ms; {os.cpu_count()} CPU cores "
+            "(shared with other work on this machine)"
+        )
         window.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

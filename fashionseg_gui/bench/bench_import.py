@@ -18,12 +18,20 @@ from pathlib import Path
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True,
-                        help="folder with images/ and masks/ (e.g. ../shared/data/ccp)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="folder with images/ and masks/ (e.g. ../shared/data/ccp)",
+    )
     parser.add_argument("--mapping", type=Path, help="mask value mapping JSON (e.g. ccp5.json)")
     parser.add_argument("--limit", type=int, help="import only the first N photos")
-    parser.add_argument("--open-images", type=int, default=5000,
-                        help="size of the synthetic project whose open time is measured")
+    parser.add_argument(
+        "--open-images",
+        type=int,
+        default=5000,
+        help="size of the synthetic project whose open time is measured",
+    )
     parser.add_argument("--workdir", type=Path, help="where to build the projects (default: tmp)")
 
 
@@ -48,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             from fashionseg_gui.core.project import PALETTE
 
             classes = [("background", "#000000")] + [
-                (n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names[1:])]
+                (n, PALETTE[i % len(PALETTE)]) for i, n in enumerate(names[1:])
+            ]
         project = Project.create(work / "import", classes)
         t0 = time.perf_counter()
         outcomes = project.import_images(files, source=str(images_dir))
@@ -65,8 +74,12 @@ def run(args: argparse.Namespace) -> int:
         total = t_photos + t_masks
         print(f"photos imported        {n_ok}/{len(files)}")
         print(f"masks imported         {n_masks}")
-        print(f"photo import           {t_photos:7.2f} s  {n_ok / max(t_photos, 1e-9):7.1f} photos/s")
-        print(f"mask import            {t_masks:7.2f} s  {n_masks / max(t_masks, 1e-9):7.1f} masks/s")
+        print(
+            f"photo import           {t_photos:7.2f} s  {n_ok / max(t_photos, 1e-9):7.1f} photos/s"
+        )
+        print(
+            f"mask import            {t_masks:7.2f} s  {n_masks / max(t_masks, 1e-9):7.1f} masks/s"
+        )
         print(f"photos + masks         {total:7.2f} s  {n_ok / max(total, 1e-9):7.1f} photos/s")
 
         # Open time of a large project: records only, opening must not decode images.
@@ -77,8 +90,11 @@ def run(args: argparse.Namespace) -> int:
         sample = json.loads((work / "import" / "project.json").read_text())["images"]
         records = []
         for i in range(args.open_images):
-            rec = dict(sample[i % len(sample)]) if sample else {
-                "file": "x.jpg", "width": 700, "height": 500}
+            rec = (
+                dict(sample[i % len(sample)])
+                if sample
+                else {"file": "x.jpg", "width": 700, "height": 500}
+            )
             rec["id"] = uuid.uuid4().hex[:12]
             rec["sha256"] = f"{i:064x}"
             records.append(rec)
@@ -90,8 +106,10 @@ def run(args: argparse.Namespace) -> int:
             p = Project.open(big)
             times.append(time.perf_counter() - t)
             p.close()
-        print(f"open {args.open_images}-image project  median {statistics.median(times) * 1e3:7.1f} ms"
-              f"  max {max(times) * 1e3:7.1f} ms  (5 opens; first {times[0] * 1e3:.1f} ms)")
+        print(
+            f"open {args.open_images}-image project  median {statistics.median(times) * 1e3:7.1f} ms"
+            f"  max {max(times) * 1e3:7.1f} ms  (5 opens; first {times[0] * 1e3:.1f} ms)"
+        )
         p = Project.open(big)
         t = time.perf_counter()
         p.set_setting("bench", 1)

@@ -30,25 +30,45 @@ from typing import Any
 
 from fashionseg_gui.bench.bench_train import DEFAULT_DATA, _range
 
-PALETTE = ("#000000", "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46f0f0",
-           "#f032e6", "#bcf60c", "#fabebe")
+PALETTE = (
+    "#000000",
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#46f0f0",
+    "#f032e6",
+    "#bcf60c",
+    "#fabebe",
+)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the benchmark's options."""
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="CCP folder with images/ and masks/")
-    parser.add_argument("--mapping", type=Path, help="value->class JSON (default DATA/ccp5.json; "
-                        "a bare name is looked up in DATA too)")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="correction rounds after round 0 (2-3)")
-    parser.add_argument("--round-minutes", type=float, default=3.0,
-                        help="training budget of each round")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="CCP folder with images/ and masks/"
+    )
+    parser.add_argument(
+        "--mapping",
+        type=Path,
+        help="value->class JSON (default DATA/ccp5.json; a bare name is looked up in DATA too)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="correction rounds after round 0 (2-3)"
+    )
+    parser.add_argument(
+        "--round-minutes", type=float, default=3.0, help="training budget of each round"
+    )
     parser.add_argument("--labelled", type=int, default=80, help="labelled photos of round 0")
     parser.add_argument("--pool", type=int, default=400, help="unlabelled photos predicted")
     parser.add_argument("--correct", type=int, default=80, help="photos corrected per round")
-    parser.add_argument("--planted", type=int, default=20,
-                        help="round-0 labels corrupted for the label-error finder")
+    parser.add_argument(
+        "--planted",
+        type=int,
+        default=20,
+        help="round-0 labels corrupted for the label-error finder",
+    )
     parser.add_argument("--finder-top", type=int, default=40)
     parser.add_argument("--queue-by", choices=("uncertainty", "diverse"), default="uncertainty")
     parser.add_argument("--pool-range", default="1-800", help="photo numbers of the pool")
@@ -60,18 +80,24 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--precision", choices=("off", "bf16", "auto"))
     parser.add_argument("--keep", type=Path, help="keep the projects here (default: a temp dir)")
-    parser.add_argument("--no-machine", action="store_true",
-                        help="skip the matmul-rate measurement (3 s)")
+    parser.add_argument(
+        "--no-machine", action="store_true", help="skip the matmul-rate measurement (3 s)"
+    )
 
 
 def _config(args: argparse.Namespace, resume: Path | None) -> Any:
     from fashionseg_gui.bench.bench_train import recipe_config
     from fashionseg_gui.core.train_config import TrainConfig
 
-    ns = argparse.Namespace(seed=args.seed, input_size=args.input_size,
-                            base_width=args.base_width, depth=args.depth,
-                            batch_size=args.batch_size, precision=args.precision,
-                            augment=None)
+    ns = argparse.Namespace(
+        seed=args.seed,
+        input_size=args.input_size,
+        base_width=args.base_width,
+        depth=args.depth,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        augment=None,
+    )
     cfg = recipe_config("default", args.round_minutes, ns).to_dict()
     cfg["val_fraction"] = 0.1
     cfg["resume_from"] = None if resume is None else str(resume)
@@ -90,8 +116,10 @@ def corrupt(mask: Any, rng: Any, num_classes: int) -> Any:
     else:
         (y0, x0), (y1, x1) = fg.min(0), fg.max(0) + 1
     h, w = y1 - y0, x1 - x0
-    ys, xs = slice(y0 + h // 4, y0 + max(3 * h // 4, h // 4 + 1)), \
-        slice(x0 + w // 4, x0 + max(3 * w // 4, w // 4 + 1))
+    ys, xs = (
+        slice(y0 + h // 4, y0 + max(3 * h // 4, h // 4 + 1)),
+        slice(x0 + w // 4, x0 + max(3 * w // 4, w // 4 + 1)),
+    )
     region = out[ys, xs]
     counts = np.bincount(region[region < num_classes].reshape(-1), minlength=num_classes)
     counts[0] = 0
@@ -146,28 +174,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"fp32 matmul rate (measured now): {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
     class_names, _ = D.load_mapping(mapping)
     n_cls = len(class_names)
-    pool_ids = [i for i in _range(args.pool_range)
-                if any((data / "images").glob(f"{i}.*"))]
+    pool_ids = [i for i in _range(args.pool_range) if any((data / "images").glob(f"{i}.*"))]
     eval_ids = _range(args.eval_range)
     if set(pool_ids) & set(eval_ids):
-        raise UserError("--pool-range and --eval-range overlap: the loop never trains on the "
-                        "photos it is evaluated on")
+        raise UserError(
+            "--pool-range and --eval-range overlap: the loop never trains on the "
+            "photos it is evaluated on"
+        )
     rng = np.random.default_rng(args.seed)
     need = args.labelled + args.pool
     if len(pool_ids) < need:
         raise UserError(f"the pool has {len(pool_ids)} photos; --labelled + --pool needs {need}")
     chosen = [pool_ids[k] for k in rng.permutation(len(pool_ids))[:need]]
-    seed_ids, unl_ids = chosen[: args.labelled], chosen[args.labelled:]
-    samples = {s.id: s for s in D.samples_from_folder(data / "images", data / "masks",
-                                                      mapping, chosen)}
+    seed_ids, unl_ids = chosen[: args.labelled], chosen[args.labelled :]
+    samples = {
+        s.id: s for s in D.samples_from_folder(data / "images", data / "masks", mapping, chosen)
+    }
     evals = D.samples_from_folder(data / "images", data / "masks", mapping, eval_ids)
     work = args.keep or Path(tempfile.mkdtemp(prefix="fashionseg-bench-loop-"))
     work.mkdir(parents=True, exist_ok=True)
 
     # --- round 0: one project, 80 labelled (20 of them corrupted), 400 unlabelled ---------
     t0 = time.monotonic()
-    base = Project.create(work / "round0", [(n, PALETTE[k % len(PALETTE)])
-                                            for k, n in enumerate(class_names)])
+    base = Project.create(
+        work / "round0", [(n, PALETTE[k % len(PALETTE)]) for k, n in enumerate(class_names)]
+    )
     truth: dict[str, Any] = {}
     by_source: dict[str, str] = {}
     planted: set[str] = set()
@@ -184,14 +215,20 @@ def run(args: argparse.Namespace) -> int:
                     mask = corrupt(mask, rng, n_cls)
                     planted.add(image_id)
                 base.write_mask(image_id, mask)
-    print(f"project: {len(seed_ids)} labelled ({len(planted)} with a planted label error), "
-          f"{len(unl_ids)} unlabelled; built in {time.monotonic() - t0:.0f} s", flush=True)
+    print(
+        f"project: {len(seed_ids)} labelled ({len(planted)} with a planted label error), "
+        f"{len(unl_ids)} unlabelled; built in {time.monotonic() - t0:.0f} s",
+        flush=True,
+    )
     t_train = time.monotonic()
     r0 = train(_config(args, None), base)
     miou0 = _evaluate(r0.run_dir, evals, n_cls)
     secs0 = time.monotonic() - t0
-    print(f"round 0: trained {r0.epochs_run} epochs in {time.monotonic() - t_train:.0f} s; "
-          f"val mIoU {miou0:.4f} on {len(evals)} photos ({args.eval_range})", flush=True)
+    print(
+        f"round 0: trained {r0.epochs_run} epochs in {time.monotonic() - t_train:.0f} s; "
+        f"val mIoU {miou0:.4f} on {len(evals)} photos ({args.eval_range})",
+        flush=True,
+    )
 
     # --- the label-error finder on the round-0 labels -----------------------------------
     labelled = [i for i in base.labelled_ids() if base.has_mask(i)]
@@ -200,11 +237,14 @@ def run(args: argparse.Namespace) -> int:
     top = found.ids[: args.finder_top]
     hits = len(planted & set(top))
     held = [e for e in found.items if e.source == LE.HELD_OUT]
-    print(f"label-error finder: {hits} of {len(planted)} planted label errors in its top "
-          f"{args.finder_top} of {len(found.items)} labelled photos (random would find "
-          f"{len(planted) * min(args.finder_top, len(found.items)) / max(len(found.items), 1):.1f});"
-          f" predictions: {found.sources()}; held-out planted in top: "
-          f"{len(planted & {e.id for e in held} & set(top))}", flush=True)
+    print(
+        f"label-error finder: {hits} of {len(planted)} planted label errors in its top "
+        f"{args.finder_top} of {len(found.items)} labelled photos (random would find "
+        f"{len(planted) * min(args.finder_top, len(found.items)) / max(len(found.items), 1):.1f});"
+        f" predictions: {found.sources()}; held-out planted in top: "
+        f"{len(planted & {e.id for e in held} & set(top))}",
+        flush=True,
+    )
 
     # predictions of the unlabelled pool, shared by both arms (same round-0 model)
     t_pred = time.monotonic()
@@ -223,21 +263,34 @@ def run(args: argparse.Namespace) -> int:
         project = Project.open(root)
         arm_rng = np.random.default_rng(args.seed + 1)
         run_dir = root / "runs" / r0.run_dir.name
-        rows.append({"arm": arm, "round": 0, "labelled": len(labelled), "miou": miou0,
-                     "effort": 1.0, "seconds": secs0, "corrected": 0})
+        rows.append(
+            {
+                "arm": arm,
+                "round": 0,
+                "labelled": len(labelled),
+                "miou": miou0,
+                "effort": 1.0,
+                "seconds": secs0,
+                "corrected": 0,
+            }
+        )
         corrected_total = 0
         try:
             for rnd in range(1, args.rounds + 1):
                 t_round = time.monotonic()
                 if rnd > 1:  # the previous round's model predicts what is left
-                    predict_project(project, [i for i in project.images
-                                              if not project.has_mask(i)], run_dir=run_dir)
+                    predict_project(
+                        project,
+                        [i for i in project.images if not project.has_mask(i)],
+                        run_dir=run_dir,
+                    )
                 candidates = [i for i in project.images if not project.has_mask(i)]
                 if arm == "queue":
                     pick = build_queue(project, args.queue_by).ids[: args.correct]
                 else:
-                    pick = [candidates[k] for k in
-                            arm_rng.permutation(len(candidates))[: args.correct]]
+                    pick = [
+                        candidates[k] for k in arm_rng.permutation(len(candidates))[: args.correct]
+                    ]
                 changed = []
                 with project.batch():
                     for image_id in pick:
@@ -250,27 +303,39 @@ def run(args: argparse.Namespace) -> int:
                 result = train(_config(args, run_dir), project)
                 run_dir = result.run_dir
                 miou = _evaluate(run_dir, evals, n_cls)
-                row = {"arm": arm, "round": rnd, "labelled": len(labelled) + corrected_total,
-                       "miou": miou, "effort": float(np.mean(changed)) if changed else 0.0,
-                       "seconds": time.monotonic() - t_round, "corrected": corrected_total}
+                row = {
+                    "arm": arm,
+                    "round": rnd,
+                    "labelled": len(labelled) + corrected_total,
+                    "miou": miou,
+                    "effort": float(np.mean(changed)) if changed else 0.0,
+                    "seconds": time.monotonic() - t_round,
+                    "corrected": corrected_total,
+                }
                 rows.append(row)
-                print(f"arm {arm} round {rnd}: corrected {len(pick)} photos "
-                      f"(effort {row['effort']:.1%} of their pixels changed), fine-tuned "
-                      f"{result.epochs_run} epochs; val mIoU {miou:.4f}; "
-                      f"{row['seconds']:.0f} s", flush=True)
+                print(
+                    f"arm {arm} round {rnd}: corrected {len(pick)} photos "
+                    f"(effort {row['effort']:.1%} of their pixels changed), fine-tuned "
+                    f"{result.epochs_run} epochs; val mIoU {miou:.4f}; "
+                    f"{row['seconds']:.0f} s",
+                    flush=True,
+                )
         finally:
             project.close()
 
-    print(f"\n=== bench loop ({args.rounds} rounds x {args.round_minutes:g} min, queue by "
-          f"{args.queue_by}) — note: other jobs may share this machine's CPUs ===")
+    print(
+        f"\n=== bench loop ({args.rounds} rounds x {args.round_minutes:g} min, queue by "
+        f"{args.queue_by}) — note: other jobs may share this machine's CPUs ==="
+    )
     print(f"machine: {machine_line()}")
     print("arm    | round | photos labelled+corrected | val mIoU | correction effort | s/round")
     for row in rows:
         effort = "100 % (from scratch)" if row["round"] == 0 else f"{row['effort']:.1%}"
-        print(f"{row['arm']:6s} | {row['round']:5d} | {row['labelled']:25d} | "
-              f"{row['miou']:.4f}   | {effort:17s} | {row['seconds']:.0f}")
-    print(f"label-error finder: {hits}/{len(planted)} planted errors in the top "
-          f"{args.finder_top}")
+        print(
+            f"{row['arm']:6s} | {row['round']:5d} | {row['labelled']:25d} | "
+            f"{row['miou']:.4f}   | {effort:17s} | {row['seconds']:.0f}"
+        )
+    print(f"label-error finder: {hits}/{len(planted)} planted errors in the top {args.finder_top}")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
     else:

@@ -26,20 +26,31 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the benchmark's options."""
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="CCP folder with images/ and masks/")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="CCP folder with images/ and masks/"
+    )
     parser.add_argument("--mapping", type=Path, help="value->class JSON (default DATA/ccp5.json)")
     parser.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
-    parser.add_argument("--recipe", choices=("default", "seed", "budget"), default="default",
-                        help="default: the app's default settings; seed: the seed notebook's; "
-                        "budget: fitted to this machine for the budget")
-    parser.add_argument("--budget-sweep", help="comma-separated budgets in minutes, e.g. "
-                        "3,10,30: one run each, then a table (replaces --minutes)")
+    parser.add_argument(
+        "--recipe",
+        choices=("default", "seed", "budget"),
+        default="default",
+        help="default: the app's default settings; seed: the seed notebook's; "
+        "budget: fitted to this machine for the budget",
+    )
+    parser.add_argument(
+        "--budget-sweep",
+        help="comma-separated budgets in minutes, e.g. "
+        "3,10,30: one run each, then a table (replaces --minutes)",
+    )
     parser.add_argument("--train-range", default="1-800", help="photo numbers to train on")
     parser.add_argument("--eval-range", default="801-880", help="photo numbers to evaluate on")
-    parser.add_argument("--holdout", action="store_true",
-                        help="for tuning: evaluate on the last 80 photos of --train-range "
-                        "and train on the rest (never look at --eval-range)")
+    parser.add_argument(
+        "--holdout",
+        action="store_true",
+        help="for tuning: evaluate on the last 80 photos of --train-range "
+        "and train on the rest (never look at --eval-range)",
+    )
     parser.add_argument("--input-size", help="HEIGHTxWIDTH (default: the app's default)")
     parser.add_argument("--base-width", type=int)
     parser.add_argument("--depth", type=int)
@@ -52,10 +63,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
     parser.add_argument("--warmup", type=float, help="warm-up fraction of the schedule")
     parser.add_argument("--weight-decay", type=float, help="AdamW weight decay")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="seed of the split and the augmentation order (0)")
-    parser.add_argument("--augment", help="comma-separated augmentations to use, of flip, rotate, "
-                        "scale, color; 'none' for none (default: the recipe's)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the split and the augmentation order (0)"
+    )
+    parser.add_argument(
+        "--augment",
+        help="comma-separated augmentations to use, of flip, rotate, "
+        "scale, color; 'none' for none (default: the recipe's)",
+    )
     parser.add_argument("--run-dir", type=Path, help="keep the run here (default: a temp dir)")
 
 
@@ -70,12 +85,29 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
 
     if name == "seed":
         cfg: dict[str, Any] = dict(
-            epochs=1000, batch_size=1, learning_rate=1e-4, input_height=752, input_width=500,
-            depth=2, base_width=64, max_width=128, batch_norm=False, loss="ce",
-            stem_stride=1, decoder="unet",  # full resolution, skips concatenated
-            augment_flip=True, augment_rotate=True, augment_scale=False, augment_color=False,
-            augment_mask=False, mixed_precision="off", lr_schedule="constant",
-            weight_decay=0.0, warmup_fraction=0.0, early_stopping_patience=None)
+            epochs=1000,
+            batch_size=1,
+            learning_rate=1e-4,
+            input_height=752,
+            input_width=500,
+            depth=2,
+            base_width=64,
+            max_width=128,
+            batch_norm=False,
+            loss="ce",
+            stem_stride=1,
+            decoder="unet",  # full resolution, skips concatenated
+            augment_flip=True,
+            augment_rotate=True,
+            augment_scale=False,
+            augment_color=False,
+            augment_mask=False,
+            mixed_precision="off",
+            lr_schedule="constant",
+            weight_decay=0.0,
+            warmup_fraction=0.0,
+            early_stopping_patience=None,
+        )
     elif name == "budget":
         # fitted to this machine by a probe, as `fashionseg train --max-minutes` does
         cfg = dict(epochs=1000, early_stopping_patience=None, recipe="auto")
@@ -88,12 +120,19 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
         if args.input_size:
             h, w = (int(v) for v in args.input_size.lower().split("x"))
             cfg.update(input_height=h, input_width=w)
-        for key, attr in (("base_width", "base_width"), ("depth", "depth"),
-                          ("batch_size", "batch_size"), ("learning_rate", "learning_rate"),
-                          ("mixed_precision", "precision"), ("stem_stride", "stem_stride"),
-                          ("max_width", "max_width"), ("loss", "loss"),
-                          ("warmup_fraction", "warmup"), ("decoder", "decoder"),
-                          ("weight_decay", "weight_decay")):
+        for key, attr in (
+            ("base_width", "base_width"),
+            ("depth", "depth"),
+            ("batch_size", "batch_size"),
+            ("learning_rate", "learning_rate"),
+            ("mixed_precision", "precision"),
+            ("stem_stride", "stem_stride"),
+            ("max_width", "max_width"),
+            ("loss", "loss"),
+            ("warmup_fraction", "warmup"),
+            ("decoder", "decoder"),
+            ("weight_decay", "weight_decay"),
+        ):
             if getattr(args, attr, None) is not None:
                 cfg[key] = getattr(args, attr)
         if getattr(args, "augment", None):
@@ -103,16 +142,31 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
                 raise ValueError(f"unknown augmentation {sorted(unknown)[0]!r} in --augment")
             cfg.update({f"augment_{a}": a in chosen for a in ("flip", "rotate", "scale", "color")})
         given = {"input_height", "input_width"} if args.input_size else set()
-        given |= {k for k, a in (("base_width", "base_width"), ("depth", "depth"),
-                                 ("mixed_precision", "precision"))
-                  if getattr(args, a, None) is not None}
+        given |= {
+            k
+            for k, a in (
+                ("base_width", "base_width"),
+                ("depth", "depth"),
+                ("mixed_precision", "precision"),
+            )
+            if getattr(args, a, None) is not None
+        }
         cfg["fixed"] = sorted(given)
     return TrainConfig.from_dict(cfg)
 
 
 #: CPU flags worth naming for training speed (TensorFlow's oneDNN kernels use them).
-CPU_FLAGS = ("amx_bf16", "amx_tile", "amx_int8", "avx512_bf16", "avx512f", "avx512_vnni",
-             "avx2", "fma", "avx")
+CPU_FLAGS = (
+    "amx_bf16",
+    "amx_tile",
+    "amx_int8",
+    "avx512_bf16",
+    "avx512f",
+    "avx512_vnni",
+    "avx2",
+    "fma",
+    "avx",
+)
 
 
 def machine_line() -> str:
@@ -137,8 +191,10 @@ def machine_line() -> str:
     flags = cpu_flags()
     have = [f for f in CPU_FLAGS if f in flags]
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA")
-    return (f"{model}, {threads} threads; flags: {' '.join(have) or 'none of ' + '/'.join(CPU_FLAGS)}"
-            + (f"; ONEDNN_MAX_CPU_ISA={isa}" if isa else ""))
+    return (
+        f"{model}, {threads} threads; flags: {' '.join(have) or 'none of ' + '/'.join(CPU_FLAGS)}"
+        + (f"; ONEDNN_MAX_CPU_ISA={isa}" if isa else "")
+    )
 
 
 def matmul_rate(n: int = 2048, seconds: float = 3.0) -> float:
@@ -169,16 +225,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         budgets = [float(v) for v in args.budget_sweep.split(",") if v.strip()]
     except ValueError:
-        raise UserError(f"--budget-sweep takes minutes like 3,10,30, got {args.budget_sweep!r}"
-                        ) from None
+        raise UserError(
+            f"--budget-sweep takes minutes like 3,10,30, got {args.budget_sweep!r}"
+        ) from None
     if not budgets or min(budgets) <= 0:
         raise UserError("--budget-sweep needs budgets > 0 minutes")
     rows = [run_one(args, minutes, rate) for minutes in budgets]
     print(f"\n=== budget sweep ({args.recipe} recipe) on {machine_line()} ===")
     print("budget min | recipe | epochs | photos/s | val mIoU (eval) | inference ms")
     for row in rows:
-        print(f"{row['minutes']:10g} | {row['recipe']} | {row['epochs']} | "
-              f"{row['photos_s']:.2f} | {row['miou']:.4f} | {row['inference_ms']:.1f}")
+        print(
+            f"{row['minutes']:10g} | {row['recipe']} | {row['epochs']} | "
+            f"{row['photos_s']:.2f} | {row['miou']:.4f} | {row['inference_ms']:.1f}"
+        )
     return 0
 
 
@@ -205,8 +264,9 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
     samples = D.samples_from_folder(data / "images", data / "masks", mapping, train_ids)
     cfg = recipe_config(args.recipe, minutes, args)
     tr, va, _ = D.split_samples(samples, cfg.val_fraction, cfg.seed, len(class_names))
-    run_dir = (args.run_dir / f"run-{minutes:g}min" if args.run_dir and args.budget_sweep
-               else args.run_dir) or Path(tempfile.mkdtemp(prefix="fashionseg-bench-")) / "run"
+    run_dir = (
+        args.run_dir / f"run-{minutes:g}min" if args.run_dir and args.budget_sweep else args.run_dir
+    ) or Path(tempfile.mkdtemp(prefix="fashionseg-bench-")) / "run"
     chosen: list[str] = []
 
     stamps: list[tuple[float, int, int]] = []  # (time, epoch, photos in the batch)
@@ -220,27 +280,34 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
             stamps.append((now, event["epoch"], cfg.batch_size))
         elif event["event"] == "epoch":
             epoch_ends.append(now)
-            print(f"  epoch {event['epoch']}: loss {event['loss']:.4f} val mIoU "
-                  f"{event['val_miou']:.3f} ({event['seconds']:.0f} s)", flush=True)
+            print(
+                f"  epoch {event['epoch']}: loss {event['loss']:.4f} val mIoU "
+                f"{event['val_miou']:.3f} ({event['seconds']:.0f} s)",
+                flush=True,
+            )
         elif event["event"] == "recipe":
             chosen.append(event["text"])
             print(f"recipe chosen for the budget: {event['text']}", flush=True)
         elif event["event"] == "start":
             start_t.append(now)
             used = event["config"]
-            print(f"recipe {args.recipe}: {event['train_images']} train + "
-                  f"{event['val_images']} checkpoint-val photos, {event['precision']}, "
-                  f"{used['input_height']}x{used['input_width']}, width {used['base_width']}, "
-                  f"depth {used['depth']}, budget {minutes:g} min "
-                  f"(prepared in {now - prep_t0:.1f} s)", flush=True)
+            print(
+                f"recipe {args.recipe}: {event['train_images']} train + "
+                f"{event['val_images']} checkpoint-val photos, {event['precision']}, "
+                f"{used['input_height']}x{used['input_width']}, width {used['base_width']}, "
+                f"depth {used['depth']}, budget {minutes:g} min "
+                f"(prepared in {now - prep_t0:.1f} s)",
+                flush=True,
+            )
 
-    result = train(cfg, TrainData(tr, va, class_names), on_progress=on_progress,
-                   run_dir=run_dir)
+    result = train(cfg, TrainData(tr, va, class_names), on_progress=on_progress, run_dir=run_dir)
 
     # --- throughput: batches after the first epoch, stalls between batches ---------------
     gaps = [(b[0] - a[0], b[1], a[1] != b[1]) for a, b in zip(stamps, stamps[1:], strict=False)]
     steady = [(g, e) for g, e, boundary in gaps if e >= 2 and not boundary]
-    photos_s = (len(steady) * cfg.batch_size / sum(g for g, _ in steady)) if steady else float("nan")
+    photos_s = (
+        (len(steady) * cfg.batch_size / sum(g for g, _ in steady)) if steady else float("nan")
+    )
     if not steady and len(gaps) > 1:  # a single epoch: skip its first 5 batches as warm-up
         tail = [g for g, _, b in gaps[5:] if not b]
         photos_s = len(tail) * cfg.batch_size / sum(tail) if tail else float("nan")
@@ -273,32 +340,64 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ious = M.iou_per_class(cm)
 
-    print(f"\n=== bench train ({args.recipe}, {minutes:g} min) — note: other jobs may share "
-          "this machine's CPUs ===")
+    print(
+        f"\n=== bench train ({args.recipe}, {minutes:g} min) — note: other jobs may share "
+        "this machine's CPUs ==="
+    )
     print(f"machine: {machine_line()}")
-    print("recipe: " + (chosen[0] if chosen else
-                        f"{used.input_height}x{used.input_width}, width {used.base_width}, "
-                        f"depth {used.depth}, {result.metrics.get('precision')} (as set)"))
-    print(f"run: {result.run_dir}  stopped: {result.stopped}  epochs: {result.epochs_run} "
-          f"(best {result.best_epoch})  train time: {result.seconds:.0f} s")
+    print(
+        "recipe: "
+        + (
+            chosen[0]
+            if chosen
+            else f"{used.input_height}x{used.input_width}, width {used.base_width}, "
+            f"depth {used.depth}, {result.metrics.get('precision')} (as set)"
+        )
+    )
+    print(
+        f"run: {result.run_dir}  stopped: {result.stopped}  epochs: {result.epochs_run} "
+        f"(best {result.best_epoch})  train time: {result.seconds:.0f} s"
+    )
     print(f"training photos/s (steady state, epochs >= 2, validation excluded): {photos_s:.2f}")
-    print(f"stalls > 2 s between batches within an epoch: {len(stalls)}"
-          + (f" (longest {stalls[0]:.1f} s)" if stalls else "")
-          + "; epoch-boundary gaps (validation + checkpoint): median "
-          + (f"{statistics.median(boundary):.1f} s, max {max(boundary):.1f} s" if boundary else "n/a"))
-    print(f"evaluation on {len(evals)} photos ({args.eval_range if not args.holdout else 'holdout'}),"
-          f" full resolution:")
-    print(f"  pixel accuracy {M.pixel_accuracy(cm):.4f}   mIoU {M.mean_iou(cm):.4f}   "
-          f"all-background mIoU {M.background_baseline_miou(cm):.4f}")
-    print("  per-class IoU: " + "  ".join(
-        f"{n}={'n/a' if v is None else f'{v:.3f}'}" for n, v in zip(class_names, ious, strict=True)))
-    print(f"model: {flops / 1e9:.2f} GFLOPs per photo (forward, {used.input_height}x"
-          f"{used.input_width}), {predictor.model.count_params():,} parameters")
-    print(f"fp32 matmul rate: {rate / 1e9:.0f} GFLOP/s; training {train_flops / 1e9:.0f} GFLOP/s "
-          f"(3x forward) = {train_flops / rate:.0%} of it")
-    print(f"inference per full-size photo (batch 1, median of {len(times)}, pre/post included): "
-          f"{statistics.median(times) * 1000:.1f} ms")
+    print(
+        f"stalls > 2 s between batches within an epoch: {len(stalls)}"
+        + (f" (longest {stalls[0]:.1f} s)" if stalls else "")
+        + "; epoch-boundary gaps (validation + checkpoint): median "
+        + (f"{statistics.median(boundary):.1f} s, max {max(boundary):.1f} s" if boundary else "n/a")
+    )
+    print(
+        f"evaluation on {len(evals)} photos ({args.eval_range if not args.holdout else 'holdout'}),"
+        f" full resolution:"
+    )
+    print(
+        f"  pixel accuracy {M.pixel_accuracy(cm):.4f}   mIoU {M.mean_iou(cm):.4f}   "
+        f"all-background mIoU {M.background_baseline_miou(cm):.4f}"
+    )
+    print(
+        "  per-class IoU: "
+        + "  ".join(
+            f"{n}={'n/a' if v is None else f'{v:.3f}'}"
+            for n, v in zip(class_names, ious, strict=True)
+        )
+    )
+    print(
+        f"model: {flops / 1e9:.2f} GFLOPs per photo (forward, {used.input_height}x"
+        f"{used.input_width}), {predictor.model.count_params():,} parameters"
+    )
+    print(
+        f"fp32 matmul rate: {rate / 1e9:.0f} GFLOP/s; training {train_flops / 1e9:.0f} GFLOP/s "
+        f"(3x forward) = {train_flops / rate:.0%} of it"
+    )
+    print(
+        f"inference per full-size photo (batch 1, median of {len(times)}, pre/post included): "
+        f"{statistics.median(times) * 1000:.1f} ms"
+    )
     print(f"peak RSS: {rss_mb:.0f} MB")
-    return {"minutes": minutes, "recipe": chosen[0] if chosen else args.recipe,
-            "epochs": result.epochs_run, "photos_s": photos_s, "miou": M.mean_iou(cm),
-            "inference_ms": statistics.median(times) * 1000}
+    return {
+        "minutes": minutes,
+        "recipe": chosen[0] if chosen else args.recipe,
+        "epochs": result.epochs_run,
+        "photos_s": photos_s,
+        "miou": M.mean_iou(cm),
+        "inference_ms": statistics.median(times) * 1000,
+    }

@@ -65,8 +65,9 @@ def disk_stamp(radius: float) -> np.ndarray:
     return stamp
 
 
-def _union(a: tuple[int, int, int, int] | None,
-           b: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+def _union(
+    a: tuple[int, int, int, int] | None, b: tuple[int, int, int, int] | None
+) -> tuple[int, int, int, int] | None:
     if a is None:
         return b
     if b is None:
@@ -200,9 +201,14 @@ class AnnotationDocument:
         if tight is not None:
             sl = _region(tight)
             old, new = snapshot[sl].copy(), self.mask[sl].copy()
-        step = UndoStep(label, tight, old, new,
-                        shapes_before if shapes_changed else None,
-                        copy.deepcopy(self.shapes) if shapes_changed else None)
+        step = UndoStep(
+            label,
+            tight,
+            old,
+            new,
+            shapes_before if shapes_changed else None,
+            copy.deepcopy(self.shapes) if shapes_changed else None,
+        )
         self._push(step)
         self.dirty = True
         return _region(tight) if tight is not None else None
@@ -240,7 +246,7 @@ class AnnotationDocument:
         box = self._clip(top, left, top + on.shape[0], left + on.shape[1])
         if box is None:
             return None
-        sub = on[box[0] - top:box[2] - top, box[1] - left:box[3] - left]
+        sub = on[box[0] - top : box[2] - top, box[1] - left : box[3] - left]
         self._touch(box)
         self.mask[_region(box)][sub] = value
         return _region(box)
@@ -267,8 +273,9 @@ class AnnotationDocument:
         cx, cy = int(np.floor(x)), int(np.floor(y))
         return self._single("brush", lambda: self._apply_layer(cy - k, cx - k, stamp, value))
 
-    def paint_stroke(self, x0: float, y0: float, x1: float, y1: float, radius: float,
-                     value: int) -> Region | None:
+    def paint_stroke(
+        self, x0: float, y0: float, x1: float, y1: float, radius: float, value: int
+    ) -> Region | None:
         """Paint dabs along the segment from pixel ``(x0, y0)`` to ``(x1, y1)`` (no gaps).
 
         Returns
@@ -287,7 +294,7 @@ class AnnotationDocument:
         on = np.zeros((int(ys.max()) - top + k + 1, int(xs.max()) - left + k + 1), dtype=bool)
         size = stamp.shape[0]
         for px, py in zip(xs - left - k, ys - top - k, strict=True):
-            on[py:py + size, px:px + size] |= stamp
+            on[py : py + size, px : px + size] |= stamp
         return self._single("brush", lambda: self._apply_layer(top, left, on, value))
 
     def fill(self, x: float, y: float, value: int) -> Region | None:
@@ -390,11 +397,12 @@ class AnnotationDocument:
 
         def run() -> Region | None:
             old_on, new_on = self._footprint(old), self._footprint(shape)
-            above = self._footprint_of(self.shapes[i + 1:])
+            above = self._footprint_of(self.shapes[i + 1 :])
             self.shapes[i] = shape
             old_cls, new_cls = old.get("class_id"), shape.get("class_id")
-            shows_old = (self.mask == old_cls) if isinstance(old_cls, int) else \
-                np.zeros_like(new_on)
+            shows_old = (
+                (self.mask == old_cls) if isinstance(old_cls, int) else np.zeros_like(new_on)
+            )
             lost = old_on & ~new_on & ~above & shows_old
             take = new_on & ~old_on & ~above
             if new_cls != old_cls:
@@ -510,6 +518,7 @@ class AnnotationDocument:
         OSError, ProjectError
             When a write fails (disk full, read-only project); the document stays dirty.
         """
-        self.project.save_annotation(self.image_id, self.mask, copy.deepcopy(self.shapes),
-                                     status=self.save_status)
+        self.project.save_annotation(
+            self.image_id, self.mask, copy.deepcopy(self.shapes), status=self.save_status
+        )
         self.dirty = False

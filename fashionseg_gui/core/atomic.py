@@ -55,8 +55,9 @@ def _target_mode(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str],
-                before_replace: Callable[[], None] | None = None) -> Iterator[BinaryIO]:
+def atomic_open(
+    path: str | os.PathLike[str], before_replace: Callable[[], None] | None = None
+) -> Iterator[BinaryIO]:
     """Open a binary temp file next to ``path``; on success it replaces ``path``.
 
     ``before_replace`` runs once the new content is fully written and synced, just before
@@ -82,8 +83,9 @@ def atomic_open(path: str | os.PathLike[str],
     _fsync_dir(path.parent)
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes,
-                       before_replace: Callable[[], None] | None = None) -> None:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, before_replace: Callable[[], None] | None = None
+) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
     with atomic_open(path, before_replace) as fh:
         fh.write(data)

@@ -71,8 +71,13 @@ def recolor_class(project: Project, class_id: int, color: str) -> None:
     project.events.classes_changed.emit()
 
 
-def delete_class(project: Project, class_id: int, pixels_to: int | None = None,
-                 on_progress: Any = None, cancel_token: Any = None) -> None:
+def delete_class(
+    project: Project,
+    class_id: int,
+    pixels_to: int | None = None,
+    on_progress: Any = None,
+    cancel_token: Any = None,
+) -> None:
     """See :meth:`fashionseg_gui.core.project.Project.delete_class`."""
     from fashionseg_gui.core.cancel import Cancelled
 
@@ -87,7 +92,7 @@ def delete_class(project: Project, class_id: int, pixels_to: int | None = None,
         raise ProjectError("pixels must go to another existing class or become unlabelled")
     lut = np.arange(256, dtype=np.uint8)
     lut[class_id] = target if target == IGNORE or target < class_id else target - 1
-    lut[class_id + 1:len(classes)] = np.arange(class_id, len(classes) - 1)
+    lut[class_id + 1 : len(classes)] = np.arange(class_id, len(classes) - 1)
     with project._mutex:
         ids = list(project.images)
     staged: list[str] = []  # project-relative paths with a staged ``.next`` file
@@ -108,8 +113,9 @@ def delete_class(project: Project, class_id: int, pixels_to: int | None = None,
                         continue
                     s["class_id"] = int(lut[cid]) if 0 <= cid < 256 else cid
                     shapes.append(s)
-                atomic_write_json(next_path(project.shapes_path(image_id)),
-                                  {"version": 1, "shapes": shapes})
+                atomic_write_json(
+                    next_path(project.shapes_path(image_id)), {"version": 1, "shapes": shapes}
+                )
                 staged.append(f"shapes/{image_id}.json")
             if on_progress is not None:
                 on_progress(n + 1, len(ids), project.images[image_id].original_name)

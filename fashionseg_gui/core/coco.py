@@ -24,7 +24,7 @@ def _nearest_pair(ring: np.ndarray, poly: np.ndarray) -> tuple[int, int]:
     polyf = poly.astype(np.float64)
     step = max(1, 2_000_000 // max(len(poly), 1))
     for start in range(0, len(ring), step):
-        chunk = ring[start:start + step].astype(np.float64)
+        chunk = ring[start : start + step].astype(np.float64)
         d = ((chunk[:, None, :] - polyf[None, :, :]) ** 2).sum(-1)
         k = int(np.argmin(d))
         i, j = divmod(k, d.shape[1])
@@ -131,7 +131,7 @@ def _rle_decode(seg: dict, h: int, w: int) -> np.ndarray:
     pos = 0
     for i, c in enumerate(counts):
         if i % 2:
-            flat[pos:pos + c] = True
+            flat[pos : pos + c] = True
         pos += c
     return flat.reshape(w, h).T  # COCO RLE runs column by column
 

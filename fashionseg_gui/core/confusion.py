@@ -12,8 +12,9 @@ import numpy as np
 from fashionseg_gui.core.labels import IGNORE
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int,
-                     ignore_label: int = IGNORE) -> np.ndarray:
+def confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, num_classes: int, ignore_label: int = IGNORE
+) -> np.ndarray:
     """Confusion matrix (rows = truth, columns = prediction) over non-ignored pixels.
 
     Parameters
@@ -35,8 +36,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int,
     if t.shape != p.shape:
         raise ValueError(f"truth and prediction differ in size: {t.size} vs {p.size}")
     keep = (t != ignore_label) & (t < num_classes) & (p < num_classes)
-    return np.bincount(t[keep] * num_classes + p[keep],
-                       minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    return np.bincount(
+        t[keep] * num_classes + p[keep], minlength=num_classes * num_classes
+    ).reshape(num_classes, num_classes)
 
 
 def iou_per_class(confusion: np.ndarray) -> list[float | None]:

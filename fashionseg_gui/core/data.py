@@ -44,12 +44,35 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.train_config import TrainConfig
 
 __all__ = [  # the samples and the split live in core/samples.py and core/splits.py
-    "IGNORE", "MIN_TWO_VAL_FROM", "SPLITS", "AugmentConfig", "CachedSet", "DataError",
-    "LetterboxInfo", "Sample", "assign_splits", "augmentation_preview", "cache_samples",
-    "class_pixel_counts", "class_weights", "dataset_stats", "dominant_class", "letterbox",
-    "letterbox_geometry", "letterbox_graph", "load_mapping", "make_dataset", "min_val_images",
-    "move_to_split", "read_tfrecords", "samples_from_folder", "samples_from_project",
-    "samples_from_tfrecords", "split_samples", "unletterbox", "write_tfrecords",
+    "IGNORE",
+    "MIN_TWO_VAL_FROM",
+    "SPLITS",
+    "AugmentConfig",
+    "CachedSet",
+    "DataError",
+    "LetterboxInfo",
+    "Sample",
+    "assign_splits",
+    "augmentation_preview",
+    "cache_samples",
+    "class_pixel_counts",
+    "class_weights",
+    "dataset_stats",
+    "dominant_class",
+    "letterbox",
+    "letterbox_geometry",
+    "letterbox_graph",
+    "load_mapping",
+    "make_dataset",
+    "min_val_images",
+    "move_to_split",
+    "read_tfrecords",
+    "samples_from_folder",
+    "samples_from_project",
+    "samples_from_tfrecords",
+    "split_samples",
+    "unletterbox",
+    "write_tfrecords",
 ]
 
 # ----------------------------------------------------------------------------------------
@@ -69,8 +92,9 @@ class LetterboxInfo:
     out_w: int
 
 
-def letterbox_geometry(orig_hw: tuple[int, int], target_hw: tuple[int, int],
-                       multiple: int = 16) -> LetterboxInfo:
+def letterbox_geometry(
+    orig_hw: tuple[int, int], target_hw: tuple[int, int], multiple: int = 16
+) -> LetterboxInfo:
     """Compute the letterbox of an ``orig_hw`` photo into a ``target_hw`` box.
 
     The scale is ``min(H/h, W/w)``; the output is ``target_hw`` rounded up to ``multiple``.
@@ -103,8 +127,9 @@ def _resize(array: np.ndarray, hw: tuple[int, int], nearest: bool) -> np.ndarray
     return y if array.ndim == 3 else y[..., 0]
 
 
-def letterbox(image: np.ndarray, target_hw: tuple[int, int], multiple: int = 16,
-              is_mask: bool | None = None) -> tuple[np.ndarray, LetterboxInfo]:
+def letterbox(
+    image: np.ndarray, target_hw: tuple[int, int], multiple: int = 16, is_mask: bool | None = None
+) -> tuple[np.ndarray, LetterboxInfo]:
     """Resize keeping the aspect ratio to fit ``target_hw`` and pad to a multiple.
 
     Parameters
@@ -171,9 +196,13 @@ def letterbox_graph(images: Any, target_hw: tuple[int, int], multiple: int = 16)
     x = tf.cast(images, tf.float32)
     same = tf.logical_and(tf.equal(sh, hw[0]), tf.equal(sw, hw[1]))
     x = tf.cond(
-        same, lambda: x,
-        lambda: tf.clip_by_value(tf.round(tf.image.resize(
-            x, tf.stack([sh, sw]), method="bilinear", antialias=True)), 0.0, 255.0),
+        same,
+        lambda: x,
+        lambda: tf.clip_by_value(
+            tf.round(tf.image.resize(x, tf.stack([sh, sw]), method="bilinear", antialias=True)),
+            0.0,
+            255.0,
+        ),
     )
     x = tf.image.pad_to_bounding_box(x, 0, 0, oh, ow)
     return x, tf.stack([sh, sw])
@@ -224,8 +253,9 @@ def cache_samples(
         if num_classes is not None:
             bad = np.setdiff1d(np.unique(mask), np.r_[np.arange(num_classes), IGNORE])
             if bad.size:
-                raise DataError(f"image {s.id}: mask has values {bad.tolist()} beyond the "
-                                f"{num_classes} classes")
+                raise DataError(
+                    f"image {s.id}: mask has values {bad.tolist()} beyond the {num_classes} classes"
+                )
         images[k] = letterbox(photo, target_hw, multiple)[0]
         masks[k] = letterbox(mask, target_hw, multiple, is_mask=True)[0]
         if on_progress is not None:
@@ -245,8 +275,9 @@ class AugmentConfig:
 
     def enabled(self) -> bool:
         """Whether any augmentation is on."""
-        return bool(self.flip or self.rotate_deg or self.scale_range != (1.0, 1.0)
-                    or self.color_jitter)
+        return bool(
+            self.flip or self.rotate_deg or self.scale_range != (1.0, 1.0) or self.color_jitter
+        )
 
 
 def _augment_batch(images: Any, masks: Any, cfg: AugmentConfig, seed: Any) -> tuple[Any, Any]:
@@ -273,15 +304,24 @@ def _augment_batch(images: Any, masks: Any, cfg: AugmentConfig, seed: Any) -> tu
     transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
     out_shape = tf.shape(images)[1:3]
     photo = tf.raw_ops.ImageProjectiveTransformV3(
-        images=tf.cast(images, tf.float32), transforms=transforms, output_shape=out_shape,
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=tf.cast(images, tf.float32),
+        transforms=transforms,
+        output_shape=out_shape,
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
     if not cfg.joint:
         label = tf.cast(masks[..., None], tf.float32)
     else:
         label = tf.raw_ops.ImageProjectiveTransformV3(
-            images=tf.cast(masks[..., None], tf.float32), transforms=transforms,
-            output_shape=out_shape, fill_value=float(IGNORE), interpolation="NEAREST",
-            fill_mode="CONSTANT")
+            images=tf.cast(masks[..., None], tf.float32),
+            transforms=transforms,
+            output_shape=out_shape,
+            fill_value=float(IGNORE),
+            interpolation="NEAREST",
+            fill_mode="CONSTANT",
+        )
     label = tf.cast(label[..., 0], tf.uint8)
     if cfg.color_jitter:
         j = cfg.color_jitter
@@ -325,17 +365,22 @@ def make_dataset(
         seeds = tf.data.Dataset.random(seed=seed).batch(2)
         ds = tf.data.Dataset.zip((ds, seeds)).map(
             lambda xy, s: _augment_batch(xy[0], xy[1], augment, tf.cast(s, tf.int64)),
-            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
     else:
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def augmentation_preview(samples: Sequence[Sample], n: int, seed: int = 0,
-                         target_hw: tuple[int, int] = (384, 256),
-                         augment: AugmentConfig | None = None,
-                         config: TrainConfig | None = None,
-                         ) -> list[tuple[np.ndarray, np.ndarray]]:
+def augmentation_preview(
+    samples: Sequence[Sample],
+    n: int,
+    seed: int = 0,
+    target_hw: tuple[int, int] = (384, 256),
+    augment: AugmentConfig | None = None,
+    config: TrainConfig | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n`` augmented (photo uint8, mask uint8) pairs, cycling over ``samples`` (for the GUI).
 
     ``config`` (a ``TrainConfig``) overrides ``target_hw`` and ``augment`` with its
@@ -348,8 +393,12 @@ def augmentation_preview(samples: Sequence[Sample], n: int, seed: int = 0,
         target_hw, multiple, augment = config.target_hw, config.multiple, config.augment_config()
     picked = [samples[k % len(samples)] for k in range(n)]
     cached = cache_samples(picked, target_hw, multiple)
-    photo, mask = _augment_batch(tf.constant(cached.images), tf.constant(cached.masks),
-                                 augment or AugmentConfig(), tf.constant([seed, 0], tf.int64))
+    photo, mask = _augment_batch(
+        tf.constant(cached.images),
+        tf.constant(cached.masks),
+        augment or AugmentConfig(),
+        tf.constant([seed, 0], tf.int64),
+    )
     photos = tf.cast(tf.round(photo), tf.uint8).numpy()
     return [(photos[k], mask.numpy()[k]) for k in range(n)]
 
@@ -365,8 +414,9 @@ def class_pixel_counts(masks: np.ndarray, num_classes: int) -> np.ndarray:
     return counts.astype(np.int64)
 
 
-def class_weights(masks: np.ndarray, num_classes: int, power: float = 0.5,
-                  max_weight: float = 10.0) -> list[float]:
+def class_weights(
+    masks: np.ndarray, num_classes: int, power: float = 0.5, max_weight: float = 10.0
+) -> list[float]:
     """Class weights from pixel frequencies: ``(median / freq) ** power``, clipped, mean 1.
 
     Absent classes get the largest weight present.
@@ -384,8 +434,12 @@ def class_weights(masks: np.ndarray, num_classes: int, power: float = 0.5,
     return [float(v) for v in w]
 
 
-def write_tfrecords(samples: Sequence[Sample], out_dir: str | Path, shards: int = 4,
-                    cancel_token: CancelToken | None = None) -> list[Path]:
+def write_tfrecords(
+    samples: Sequence[Sample],
+    out_dir: str | Path,
+    shards: int = 4,
+    cancel_token: CancelToken | None = None,
+) -> list[Path]:
     """Write samples as sharded TFRecords (PNG-encoded photo and mask, id, split).
 
     Returns the shard paths (``data-00000-of-0000N.tfrecord``).
@@ -403,12 +457,15 @@ def write_tfrecords(samples: Sequence[Sample], out_dir: str | Path, shards: int 
             photo, mask = s.load_image(), s.load_mask()
             feature = {
                 "id": tf.train.Feature(bytes_list=tf.train.BytesList(value=[s.id.encode()])),
-                "split": tf.train.Feature(bytes_list=tf.train.BytesList(
-                    value=[(s.split or "").encode()])),
-                "image": tf.train.Feature(bytes_list=tf.train.BytesList(
-                    value=[tf.io.encode_png(photo).numpy()])),
-                "mask": tf.train.Feature(bytes_list=tf.train.BytesList(
-                    value=[tf.io.encode_png(mask[..., None]).numpy()])),
+                "split": tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[(s.split or "").encode()])
+                ),
+                "image": tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[tf.io.encode_png(photo).numpy()])
+                ),
+                "mask": tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[tf.io.encode_png(mask[..., None]).numpy()])
+                ),
             }
             example = tf.train.Example(features=tf.train.Features(feature=feature))
             writers[k % shards].write(example.SerializeToString())
@@ -442,9 +499,12 @@ def read_tfrecords(paths: str | Path | Sequence[str | Path]) -> tf.data.Dataset:
 
     def parse(record: Any) -> dict[str, Any]:
         ex = tf.io.parse_single_example(record, spec)
-        return {"id": ex["id"], "split": ex["split"],
-                "image": tf.io.decode_png(ex["image"], channels=3),
-                "mask": tf.io.decode_png(ex["mask"], channels=1)[..., 0]}
+        return {
+            "id": ex["id"],
+            "split": ex["split"],
+            "image": tf.io.decode_png(ex["image"], channels=3),
+            "mask": tf.io.decode_png(ex["mask"], channels=1)[..., 0],
+        }
 
     return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
@@ -461,8 +521,14 @@ def samples_from_tfrecords(paths: str | Path | Sequence[str | Path]) -> list[Sam
     for rec in read_tfrecords(paths).as_numpy_iterator():
         image, mask = rec["image"], rec["mask"]
         split = rec["split"].decode() or None
-        samples.append(Sample(rec["id"].decode(), _returning(image), _returning(mask),
-                              split if split in SPLITS else None))
+        samples.append(
+            Sample(
+                rec["id"].decode(),
+                _returning(image),
+                _returning(mask),
+                split if split in SPLITS else None,
+            )
+        )
     if not samples:
         raise DataError(f"no records in {paths}")
     return samples
@@ -472,6 +538,8 @@ def dataset_stats(cached_masks: np.ndarray, num_classes: int) -> dict[str, Any]:
     """Pixel share of each class and the ignored share, as plain types."""
     counts = np.bincount(np.asarray(cached_masks).reshape(-1), minlength=256)
     total = max(int(counts.sum()), 1)
-    return {"class_pixels": [int(c) for c in counts[:num_classes]],
-            "class_share": [float(c / total) for c in counts[:num_classes]],
-            "ignored_share": float(counts[IGNORE] / total)}
+    return {
+        "class_pixels": [int(c) for c in counts[:num_classes]],
+        "class_share": [float(c / total) for c in counts[:num_classes]],
+        "ignored_share": float(counts[IGNORE] / total),
+    }

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-IMAGE_SUFFIXES = frozenset({
-    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif",
-    ".heic", ".heif", ".avif",
-})
+IMAGE_SUFFIXES = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".webp",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".gif",
+        ".heic",
+        ".heif",
+        ".avif",
+    }
+)
 """Photos picked up when a folder is imported (a file given by name is tried whatever it is)."""
 
 VIA_SUFFIXES = frozenset({".json", ".csv"})

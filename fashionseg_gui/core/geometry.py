@@ -12,8 +12,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_CHECKED_POINTS", "Layer", "ShapeError", "ellipse_layer", "polygon_layer",
-           "polygon_self_intersects"]
+__all__ = [
+    "MAX_CHECKED_POINTS",
+    "Layer",
+    "ShapeError",
+    "ellipse_layer",
+    "polygon_layer",
+    "polygon_self_intersects",
+]
 
 #: Polygons with more vertices are not checked for self-intersections (they are still drawn).
 MAX_CHECKED_POINTS = 250_000
@@ -47,8 +53,12 @@ def _edge_box_pairs(pts: np.ndarray, samples: int = 64) -> float:
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     n = len(pts)
     idx = np.linspace(0, n - 1, min(samples, n)).astype(np.int64)
-    over = ((lo[None, :, 0] <= hi[idx, None, 0]) & (hi[None, :, 0] >= lo[idx, None, 0])
-            & (lo[None, :, 1] <= hi[idx, None, 1]) & (hi[None, :, 1] >= lo[idx, None, 1]))
+    over = (
+        (lo[None, :, 0] <= hi[idx, None, 0])
+        & (hi[None, :, 0] >= lo[idx, None, 0])
+        & (lo[None, :, 1] <= hi[idx, None, 1])
+        & (hi[None, :, 1] >= lo[idx, None, 1])
+    )
     return float(over.sum(axis=1).mean()) * n / 2
 
 
@@ -79,8 +89,10 @@ def polygon_self_intersects(points: Any) -> bool:
     if n < 4:
         return False
     if n > MAX_CHECKED_POINTS:
-        raise ShapeError(f"polygon has {n:,} points, too many to check for self-intersections "
-                         f"(at most {MAX_CHECKED_POINTS:,})")
+        raise ShapeError(
+            f"polygon has {n:,} points, too many to check for self-intersections "
+            f"(at most {MAX_CHECKED_POINTS:,})"
+        )
     if not np.isfinite(pts).all():
         return False
     import shapely
@@ -91,13 +103,14 @@ def polygon_self_intersects(points: Any) -> bool:
         # Too intricate for the exact check: look for a crossing between nearby edges, a while.
         t0 = time.perf_counter()
         for start in range(0, n, 256):
-            run = pts[start:start + 257]
+            run = pts[start : start + 257]
             if len(run) >= 3 and not shapely.LineString(run).is_simple:
                 return True
             if time.perf_counter() - t0 > _CHECK_SECONDS:
                 break
-    raise ShapeError(f"polygon with {n:,} points is too intricate to check for "
-                     "self-intersections quickly")
+    raise ShapeError(
+        f"polygon with {n:,} points is too intricate to check for self-intersections quickly"
+    )
 
 
 def _clip_polygon(pts: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:

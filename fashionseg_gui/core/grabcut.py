@@ -20,8 +20,14 @@ import numpy as np
 
 from fashionseg_gui.core.cancel import CancelToken
 
-__all__ = ["GrabCutError", "GrabCutResult", "GrabCutState", "propose_from_lasso",
-           "propose_from_rect", "refine"]
+__all__ = [
+    "GrabCutError",
+    "GrabCutResult",
+    "GrabCutState",
+    "propose_from_lasso",
+    "propose_from_rect",
+    "refine",
+]
 
 # cv2.GC_* values (fixed by OpenCV's API).
 GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD = 0, 1, 2, 3
@@ -62,8 +68,14 @@ def _roi(h: int, w: int, r0: int, c0: int, r1: int, c1: int) -> tuple[int, int, 
     return max(0, r0 - margin), max(0, c0 - margin), min(h, r1 + margin), min(w, c1 + margin)
 
 
-def _run(image: np.ndarray, state: GrabCutState, iterations: int, init: bool,
-         cancel_token: CancelToken | None, on_progress: Callable[..., Any] | None) -> GrabCutResult:
+def _run(
+    image: np.ndarray,
+    state: GrabCutState,
+    iterations: int,
+    init: bool,
+    cancel_token: CancelToken | None,
+    on_progress: Callable[..., Any] | None,
+) -> GrabCutResult:
     import cv2
 
     r0, c0, r1, c1 = state.roi
@@ -80,8 +92,15 @@ def _run(image: np.ndarray, state: GrabCutState, iterations: int, init: bool,
         mode = cv2.GC_INIT_WITH_MASK if (init and i == 0) else cv2.GC_EVAL
         try:
             # The rectangle is unused with a mask; cv2's stubs want one, but None is accepted.
-            cv2.grabCut(crop, gc, None, state.bgd_model, state.fgd_model, 1,  # type: ignore[call-overload]
-                        mode)
+            cv2.grabCut(
+                crop,
+                gc,
+                None,
+                state.bgd_model,
+                state.fgd_model,
+                1,  # type: ignore[call-overload]
+                mode,
+            )
         except cv2.error as exc:  # e.g. a colour model without samples
             raise GrabCutError(f"GrabCut could not separate the outfit: {exc.err}") from exc
         if on_progress is not None:
@@ -95,9 +114,14 @@ def _new_state(roi: tuple[int, int, int, int], gc: np.ndarray) -> GrabCutState:
     return GrabCutState(roi, gc, np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64))
 
 
-def propose_from_rect(image: np.ndarray, rect: tuple[int, int, int, int], *, iterations: int = 4,
-                      cancel_token: CancelToken | None = None,
-                      on_progress: Callable[..., Any] | None = None) -> GrabCutResult:
+def propose_from_rect(
+    image: np.ndarray,
+    rect: tuple[int, int, int, int],
+    *,
+    iterations: int = 4,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., Any] | None = None,
+) -> GrabCutResult:
     """Propose the foreground inside a box.
 
     Parameters
@@ -135,13 +159,18 @@ def propose_from_rect(image: np.ndarray, rect: tuple[int, int, int, int], *, ite
         raise GrabCutError(f"drag a box of at least {MIN_BOX}x{MIN_BOX} pixels over the photo")
     roi = _roi(h, w, r0, c0, r1, c1)
     gc = np.full((roi[2] - roi[0], roi[3] - roi[1]), GC_BGD, np.uint8)
-    gc[r0 - roi[0]:r1 - roi[0], c0 - roi[1]:c1 - roi[1]] = GC_PR_FGD
+    gc[r0 - roi[0] : r1 - roi[0], c0 - roi[1] : c1 - roi[1]] = GC_PR_FGD
     return _run(image, _new_state(roi, gc), iterations, True, cancel_token, on_progress)
 
 
-def propose_from_lasso(image: np.ndarray, points: Sequence[tuple[float, float]], *,
-                       iterations: int = 4, cancel_token: CancelToken | None = None,
-                       on_progress: Callable[..., Any] | None = None) -> GrabCutResult:
+def propose_from_lasso(
+    image: np.ndarray,
+    points: Sequence[tuple[float, float]],
+    *,
+    iterations: int = 4,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., Any] | None = None,
+) -> GrabCutResult:
     """Propose the foreground inside a rough closed stroke (lasso) of ``(x, y)`` pixels.
 
     Inside the lasso is "probably foreground", outside is background. Same parameters,
@@ -161,15 +190,21 @@ def propose_from_lasso(image: np.ndarray, points: Sequence[tuple[float, float]],
     if rows.size == 0 or rows[-1] - rows[0] + 1 < MIN_BOX or cols[-1] - cols[0] + 1 < MIN_BOX:
         raise GrabCutError(f"the stroke must enclose at least {MIN_BOX}x{MIN_BOX} pixels")
     roi = _roi(h, w, int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
-    sub = inside[roi[0]:roi[2], roi[1]:roi[3]].astype(bool)
+    sub = inside[roi[0] : roi[2], roi[1] : roi[3]].astype(bool)
     gc = np.where(sub, GC_PR_FGD, GC_BGD).astype(np.uint8)
     return _run(image, _new_state(roi, gc), iterations, True, cancel_token, on_progress)
 
 
-def refine(image: np.ndarray, state: GrabCutState, fg: np.ndarray | None = None,
-           bg: np.ndarray | None = None, *, iterations: int = 2,
-           cancel_token: CancelToken | None = None,
-           on_progress: Callable[..., Any] | None = None) -> GrabCutResult:
+def refine(
+    image: np.ndarray,
+    state: GrabCutState,
+    fg: np.ndarray | None = None,
+    bg: np.ndarray | None = None,
+    *,
+    iterations: int = 2,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., Any] | None = None,
+) -> GrabCutResult:
     """Refine a proposal with strokes marking sure foreground (``fg``) and background (``bg``).
 
     Parameters
@@ -188,8 +223,9 @@ def refine(image: np.ndarray, state: GrabCutState, fg: np.ndarray | None = None,
     """
     image = _check_image(image)
     r0, c0, r1, c1 = state.roi
-    new = GrabCutState(state.roi, state.gc_mask.copy(), state.bgd_model.copy(),
-                       state.fgd_model.copy())
+    new = GrabCutState(
+        state.roi, state.gc_mask.copy(), state.bgd_model.copy(), state.fgd_model.copy()
+    )
     if bg is not None:
         new.gc_mask[np.asarray(bg, bool)[r0:r1, c0:c1]] = GC_BGD
     if fg is not None:

@@ -73,8 +73,19 @@ FORMAT_EXT: dict[str, str] = {
 }
 # Formats whose original bytes can be the project copy (if 8-bit RGB/L, upright, opaque, 1 frame).
 _STORE_AS_IS = {"JPEG", "MPO", "PNG", "WEBP", "BMP"}
-_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
-                b"mif1", b"msf1", b"heif"}
+_HEIF_BRANDS = {
+    b"heic",
+    b"heix",
+    b"hevc",
+    b"hevx",
+    b"heim",
+    b"heis",
+    b"hevm",
+    b"hevs",
+    b"mif1",
+    b"msf1",
+    b"heif",
+}
 _AVIF_BRANDS = {b"avif", b"avis"}
 _ORIENTATION_TAG = 0x0112
 _TRANSPOSE_FOR_ORIENTATION = {
@@ -182,7 +193,7 @@ def _is_heif(head: bytes) -> bool:
         return False
     (box_len,) = struct.unpack(">I", head[:4])
     box_len = min(max(box_len, 16), len(head))
-    brands = {major} | {head[i:i + 4] for i in range(16, box_len - 3, 4)}
+    brands = {major} | {head[i : i + 4] for i in range(16, box_len - 3, 4)}
     return bool(brands & _HEIF_BRANDS) and not (brands & _AVIF_BRANDS and major not in _HEIF_BRANDS)
 
 
@@ -305,7 +316,7 @@ def _scale_float_gray(im: Image.Image, warnings: list[str]) -> Image.Image:
     lo, hi = np.inf, -np.inf
     rows = max(1, (4 << 20) // max(1, arr.shape[1]))
     for r in range(0, arr.shape[0], rows):
-        band = arr[r:r + rows]
+        band = arr[r : r + rows]
         finite = band[np.isfinite(band)]
         if finite.size:
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
@@ -314,9 +325,9 @@ def _scale_float_gray(im: Image.Image, warnings: list[str]) -> Image.Image:
     out = np.zeros(arr.shape, np.uint8)
     if hi > lo:
         for r in range(0, arr.shape[0], rows):
-            band = (arr[r:r + rows].astype(np.float64) - lo) * (255.0 / (hi - lo))
+            band = (arr[r : r + rows].astype(np.float64) - lo) * (255.0 / (hi - lo))
             band[~np.isfinite(band)] = 0
-            out[r:r + rows] = np.clip(np.rint(band), 0, 255).astype(np.uint8)
+            out[r : r + rows] = np.clip(np.rint(band), 0, 255).astype(np.uint8)
     warnings.append(f"floating-point image scaled to 8-bit (range {lo:g}..{hi:g})")
     return Image.fromarray(out, "L").convert("RGB")
 
@@ -372,8 +383,9 @@ def _to_rgb(im: Image.Image, warnings: list[str]) -> tuple[Image.Image, bool]:
     return out, False
 
 
-def _decode(raw: bytes, name: str, *, shape_rules: bool,
-            draft_box: tuple[int, int] | None = None) -> tuple[Image.Image, dict]:
+def _decode(
+    raw: bytes, name: str, *, shape_rules: bool, draft_box: tuple[int, int] | None = None
+) -> tuple[Image.Image, dict]:
     """Shared pipeline: open, check size, frame 0, load, orient, convert to RGB.
 
     Returns the upright RGB image and facts used by :func:`decode_for_import`.
@@ -388,7 +400,8 @@ def _decode(raw: bytes, name: str, *, shape_rules: bool,
             raise ImageRejected(
                 f"{name}: {w}x{h} image with {im.mode!r} samples is too large to convert "
                 f"({w * h / 1e6:.0f} MP; limit {MAX_DEEP_PIXELS / 1e6:.0f} MP for images with "
-                "more than 8 bits per sample)")
+                "more than 8 bits per sample)"
+            )
         if fmt not in FORMAT_EXT:
             raise ImageRejected(f"{name}: unsupported image format {fmt or 'unknown'}")
         n_frames = int(getattr(im, "n_frames", 1) or 1)
@@ -464,8 +477,10 @@ def read_input_bytes(path: str | os.PathLike[str], error: type[Exception] = Imag
     if st.st_size == 0:
         raise error(f"{name}: empty file")
     if st.st_size > MAX_INPUT_BYTES:
-        raise error(f"{name}: file too large ({st.st_size / 2**20:.0f} MB; limit "
-                    f"{MAX_INPUT_BYTES >> 20} MB)")
+        raise error(
+            f"{name}: file too large ({st.st_size / 2**20:.0f} MB; limit "
+            f"{MAX_INPUT_BYTES >> 20} MB)"
+        )
     try:
         with open(p, "rb") as fh:
             head = fh.read(512)
@@ -552,7 +567,11 @@ def make_thumbnail(path: str | os.PathLike[str], size: int | tuple[int, int]) ->
     np.ndarray
         uint8 (h, w, 3).
     """
-    box = (int(size), int(size)) if isinstance(size, int | np.integer) else (int(size[0]), int(size[1]))
+    box = (
+        (int(size), int(size))
+        if isinstance(size, int | np.integer)
+        else (int(size[0]), int(size[1]))
+    )
     if box[0] < 1 or box[1] < 1:
         raise ValueError(f"thumbnail size must be positive, got {size!r}")
     p, raw = Path(path), read_input_bytes(path)

@@ -61,16 +61,19 @@ def diff_map(label: np.ndarray, class_ids: np.ndarray, confidence: np.ndarray) -
     lab = np.asarray(label)
     ids = np.asarray(class_ids)
     if lab.shape != ids.shape or np.shape(confidence) != lab.shape:
-        raise ValueError(f"label {lab.shape}, prediction {ids.shape} and confidence "
-                         f"{np.shape(confidence)} must have one size")
+        raise ValueError(
+            f"label {lab.shape}, prediction {ids.shape} and confidence "
+            f"{np.shape(confidence)} must have one size"
+        )
     differ = (lab != ids) & (lab != IGNORE)
     conf = np.clip(np.asarray(confidence, np.float32), 0.0, 1.0)
     # a disagreement never reads as agreement, even at a confidence that rounds to 0
     return np.where(differ, np.maximum(conf, 1e-3), 0.0).astype(np.float32)
 
 
-def image_iou(label: np.ndarray, class_ids: np.ndarray,
-              num_classes: int) -> tuple[float, dict[str, float], float]:
+def image_iou(
+    label: np.ndarray, class_ids: np.ndarray, num_classes: int
+) -> tuple[float, dict[str, float], float]:
     """``(mean IoU, {class id: IoU}, share of labelled pixels that differ)``.
 
     The mean is over classes present in the label or the prediction (labelled pixels
@@ -138,8 +141,10 @@ class Findings:
         if self.stale:
             parts.append(f"{len(self.stale)} with a stale prediction left out")
         if self.unscored:
-            parts.append(f"{len(self.unscored)} without a prediction (predict them, or use "
-                         "k-fold cross-prediction)")
+            parts.append(
+                f"{len(self.unscored)} without a prediction (predict them, or use "
+                "k-fold cross-prediction)"
+            )
         return "; ".join(parts)
 
 
@@ -181,12 +186,12 @@ def run_split(project: Any, run: str) -> tuple[set[str], set[str]] | None:
         return None
     if not isinstance(data, dict):
         return None
-    return ({str(i) for i in data.get("train_ids", [])},
-            {str(i) for i in data.get("val_ids", [])})
+    return ({str(i) for i in data.get("train_ids", [])}, {str(i) for i in data.get("val_ids", [])})
 
 
-def prediction_source(project: Any, image_id: str, entry: dict[str, Any],
-                      splits: dict[str, Any] | None = None) -> str:
+def prediction_source(
+    project: Any, image_id: str, entry: dict[str, Any], splits: dict[str, Any] | None = None
+) -> str:
     """``held-out``, ``k-fold`` or ``trained on it`` (see the module docstring)."""
     if entry.get("kfold"):
         return KFOLD
@@ -205,8 +210,12 @@ def _cache_path(project: Any) -> Path:
     return Path(project.root) / "predictions" / CACHE
 
 
-def find_label_errors(project: Any, index: dict[str, dict[str, Any]] | None = None,
-                      class_id: int | None = None, held_out_only: bool = False) -> Findings:
+def find_label_errors(
+    project: Any,
+    index: dict[str, dict[str, Any]] | None = None,
+    class_id: int | None = None,
+    held_out_only: bool = False,
+) -> Findings:
     """Rank the labelled photos by disagreement with their (fresh) prediction.
 
     Parameters
@@ -263,18 +272,27 @@ def find_label_errors(project: Any, index: dict[str, dict[str, Any]] | None = No
             rank_iou = per[str(class_id)]
         else:
             rank_iou = iou
-        items.append(LabelError(image_id, float(rank_iou), per, float(changed), source,
-                                str(entry.get("run", ""))))
+        items.append(
+            LabelError(
+                image_id, float(rank_iou), per, float(changed), source, str(entry.get("run", ""))
+            )
+        )
     items.sort(key=lambda e: (e.iou, -e.changed_share, e.id))
     if new_cache != cache and not getattr(project, "read_only", False):
         atomic_write_json(_cache_path(project), new_cache)
-    return Findings(items, unscored, {i: r for i, r in stale.items() if i in set(labelled)},
-                    confirmed)
+    return Findings(
+        items, unscored, {i: r for i, r in stale.items() if i in set(labelled)}, confirmed
+    )
 
 
-def cross_predict(project: Any, config: Any, k: int = 3, cancel_token: Any = None,
-                  on_progress: Callable[[int, int, str], None] | None = None,
-                  ids: list[str] | None = None) -> list[str]:
+def cross_predict(
+    project: Any,
+    config: Any,
+    k: int = 3,
+    cancel_token: Any = None,
+    on_progress: Callable[[int, int, str], None] | None = None,
+    ids: list[str] | None = None,
+) -> list[str]:
     """k-fold cross-prediction: for each fold, train on the other labelled photos and
     predict the fold's photos, so every photo's prediction comes from a model that never
     saw it. The fold models are kept in ``runs/.kfold/`` (not listed as runs); the
@@ -305,8 +323,10 @@ def cross_predict(project: Any, config: Any, k: int = 3, cancel_token: Any = Non
         wanted = set(ids)
         samples = [s for s in samples if s.id in wanted]
     if len(samples) < k:
-        raise PredictError(f"k-fold cross-prediction with {k} folds needs at least {k} "
-                           f"labelled photos; the project has {len(samples)}")
+        raise PredictError(
+            f"k-fold cross-prediction with {k} folds needs at least {k} "
+            f"labelled photos; the project has {len(samples)}"
+        )
     ordered = sorted(samples, key=lambda s: hashlib.sha256(s.id.encode()).hexdigest())
     folds = [ordered[f::k] for f in range(k)]
     names = [c.name for c in project.classes]
@@ -316,12 +336,17 @@ def cross_predict(project: Any, config: Any, k: int = 3, cancel_token: Any = Non
         rest = [s for g, other in enumerate(folds) if g != f for s in other]
         if on_progress is not None:
             on_progress(f, k, f"fold {f + 1}/{k}: training on {len(rest)} photos")
-        result = train(config, TrainData(rest, fold, names), cancel_token,
-                       run_dir=base / f"{new_run_id()}-fold{f + 1}")
+        result = train(
+            config,
+            TrainData(rest, fold, names),
+            cancel_token,
+            run_dir=base / f"{new_run_id()}-fold{f + 1}",
+        )
         predictor = Predictor(result.run_dir)
         predictor.run = {**predictor.run, "kfold": f"{f + 1}/{k}"}
-        done += predict_project(project, [s.id for s in fold], cancel_token,
-                                predictor=predictor, resume=False)
+        done += predict_project(
+            project, [s.id for s in fold], cancel_token, predictor=predictor, resume=False
+        )
     if on_progress is not None:
         on_progress(k, k, "done")
     return done

@@ -139,8 +139,12 @@ def reattach(project: Project, files: Iterable[str] | None = None) -> list[Impor
     return project.import_images(paths, source="recovered from images/")
 
 
-def remove(project: Project, orphans: Iterable[str] = (), temp_files: bool = True,
-           grace_s: float = TEMP_GRACE_S) -> int:
+def remove(
+    project: Project,
+    orphans: Iterable[str] = (),
+    temp_files: bool = True,
+    grace_s: float = TEMP_GRACE_S,
+) -> int:
     """Move the named orphans to ``trash/orphans-<stamp>/``, delete stale temp files."""
     project._check_writable()
     project.__dict__.pop("_orphans", None)  # listed afresh by the next import

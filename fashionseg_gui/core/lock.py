@@ -44,8 +44,11 @@ class LockHolder:
     def describe(self) -> str:
         who = f"process {self.pid}" if self.pid else "another instance"
         where = f" on {self.host}" if self.host else ""
-        when = (f" since {time.strftime('%Y-%m-%d %H:%M', time.localtime(self.since))}"
-                if self.since else "")
+        when = (
+            f" since {time.strftime('%Y-%m-%d %H:%M', time.localtime(self.since))}"
+            if self.since
+            else ""
+        )
         return f"{who}{where}{when}"
 
 
@@ -93,8 +96,9 @@ class ProjectLock:
         self._no_flock = False
 
     def _record(self) -> bytes:
-        return json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                           "time": time.time()}).encode("utf-8")
+        return json.dumps(
+            {"pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}
+        ).encode("utf-8")
 
     def holder(self) -> LockHolder | None:
         """Who the lock file names (None when it names no plausible holder)."""
@@ -129,8 +133,11 @@ class ProjectLock:
                 os.close(fd)
                 continue
             holder = self.holder()
-            if holder is not None and holder.host != socket.gethostname() and \
-                    time.time() - (holder.since or 0) < REMOTE_STALE_S:
+            if (
+                holder is not None
+                and holder.host != socket.gethostname()
+                and time.time() - (holder.since or 0) < REMOTE_STALE_S
+            ):
                 os.close(fd)  # another machine's live record; flock may not span machines
                 return False
             self._fd = fd
@@ -189,8 +196,12 @@ class ProjectLock:
                 self._create_with_content()
             except FileExistsError:
                 holder = self.holder()
-                stale = holder is None and self._old_enough() or holder is not None and (
-                    holder.host == socket.gethostname() and not _pid_alive(holder.pid or 0))
+                stale = (
+                    holder is None
+                    and self._old_enough()
+                    or holder is not None
+                    and (holder.host == socket.gethostname() and not _pid_alive(holder.pid or 0))
+                )
                 if stale:
                     with contextlib.suppress(OSError):
                         os.unlink(self.path)

@@ -58,17 +58,22 @@ class MaskImportReport:
 
     def summary(self) -> str:
         """One line: counts of each outcome."""
-        return (f"{len(self.imported)} masks imported, {len(self.refused)} refused, "
-                f"{len(self.unmatched)} unmatched, {len(self.skipped)} skipped, "
-                f"{len(self.warnings)} warnings")
+        return (
+            f"{len(self.imported)} masks imported, {len(self.refused)} refused, "
+            f"{len(self.unmatched)} unmatched, {len(self.skipped)} skipped, "
+            f"{len(self.warnings)} warnings"
+        )
 
     def lines(self, limit: int = 50) -> list[str]:
         """The summary, then each problem with its reason (at most ``limit`` of each kind)."""
         out = [self.summary()]
         if self.classes_added:
             out.append("classes added: " + ", ".join(self.classes_added))
-        for label, items in (("refused", self.refused), ("unmatched", self.unmatched),
-                             ("skipped", self.skipped)):
+        for label, items in (
+            ("refused", self.refused),
+            ("unmatched", self.unmatched),
+            ("skipped", self.skipped),
+        ):
             out += [f"{label}: {Path(p).name}: {why}" for p, why in items[:limit]]
             if len(items) > limit:
                 out.append(f"... and {len(items) - limit} more {label}")
@@ -166,8 +171,10 @@ def import_mask_folder(
             elif idx in name_to_id:
                 translated[int(value)] = name_to_id[idx]
             else:
-                raise MaskRejected(f"mapping sends value {value} to class index {idx}, "
-                                   f"but only {len(class_names)} class names are given")
+                raise MaskRejected(
+                    f"mapping sends value {value} to class index {idx}, "
+                    f"but only {len(class_names)} class names are given"
+                )
         composed: dict[int, int] | None = translated
     else:
         composed = dict(mapping) if mapping is not None else None
@@ -181,22 +188,46 @@ def import_mask_folder(
         by_stem.setdefault(stem, []).append(image_id)
         by_stem_fold.setdefault(stem.casefold(), []).append(image_id)
 
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in MASK_SUFFIXES
-                   and not p.name.startswith("."))
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in MASK_SUFFIXES and not p.name.startswith(".")
+    )
     used: dict[str, str] = {}  # image id -> mask file used in this run
     with project.batch():  # one save of project.json for the whole folder
-        _import_mask_files(project, files, composed, colour_map, num_classes, status, overwrite,
-                           by_stem, by_stem_fold, used, report, on_progress, cancel_token)
+        _import_mask_files(
+            project,
+            files,
+            composed,
+            colour_map,
+            num_classes,
+            status,
+            overwrite,
+            by_stem,
+            by_stem_fold,
+            used,
+            report,
+            on_progress,
+            cancel_token,
+        )
     return report
 
 
-def _import_mask_files(project: Project, files: list[Path], composed: dict[int, int] | None,
-                       colour_map: dict[tuple[int, int, int], int] | None, num_classes: int,
-                       status: str, overwrite: bool, by_stem: dict[str, list[str]],
-                       by_stem_fold: dict[str, list[str]], used: dict[str, str],
-                       report: MaskImportReport, on_progress: ProgressFn | None,
-                       cancel_token: CancelToken | None) -> None:
+def _import_mask_files(
+    project: Project,
+    files: list[Path],
+    composed: dict[int, int] | None,
+    colour_map: dict[tuple[int, int, int], int] | None,
+    num_classes: int,
+    status: str,
+    overwrite: bool,
+    by_stem: dict[str, list[str]],
+    by_stem_fold: dict[str, list[str]],
+    used: dict[str, str],
+    report: MaskImportReport,
+    on_progress: ProgressFn | None,
+    cancel_token: CancelToken | None,
+) -> None:
     for n, path in enumerate(files, 1):
         if cancel_token is not None and getattr(cancel_token, "cancelled", False):
             report.cancelled = True
@@ -211,8 +242,13 @@ def _import_mask_files(project: Project, files: list[Path], composed: dict[int, 
         else:
             rec = project.images[image_id]
             try:
-                mask, warns = read_label_mask(path, (rec.width, rec.height), num_classes,
-                                              mapping=composed, colour_map=colour_map)
+                mask, warns = read_label_mask(
+                    path,
+                    (rec.width, rec.height),
+                    num_classes,
+                    mapping=composed,
+                    colour_map=colour_map,
+                )
             except MaskRejected as exc:
                 report.refused.append((path, str(exc)))
             else:
@@ -224,8 +260,9 @@ def _import_mask_files(project: Project, files: list[Path], composed: dict[int, 
             on_progress(n, len(files), path.name)
 
 
-def _match(stem: str, project: Project, by_stem: dict[str, list[str]],
-           by_stem_fold: dict[str, list[str]]) -> tuple[str | None, str]:
+def _match(
+    stem: str, project: Project, by_stem: dict[str, list[str]], by_stem_fold: dict[str, list[str]]
+) -> tuple[str | None, str]:
     if "__" in stem:  # our own export name: <stem>__<id>
         candidate = stem.rsplit("__", 1)[1]
         for tag in _STEM_TAGS:  # tolerate a tag added after the id
@@ -239,6 +276,8 @@ def _match(stem: str, project: Project, by_stem: dict[str, list[str]],
             if len(ids) == 1:
                 return ids[0], ""
             if len(ids) > 1:
-                return None, (f"ambiguous: {len(ids)} project images are named {key}.*; "
-                              "rename the mask <stem>__<image id>")
+                return None, (
+                    f"ambiguous: {len(ids)} project images are named {key}.*; "
+                    "rename the mask <stem>__<image id>"
+                )
     return None, "no project image with this name"

@@ -62,11 +62,11 @@ def _is_lossy_webp(raw: bytes) -> bool:
     return raw[:4] == b"RIFF" and raw[8:12] == b"WEBP" and b"VP8L" not in raw[12:4096]
 
 
-def _colour_lookup(rgb: np.ndarray, colour_map: dict[tuple[int, int, int], int],
-                   name: str) -> np.ndarray:
+def _colour_lookup(
+    rgb: np.ndarray, colour_map: dict[tuple[int, int, int], int], name: str
+) -> np.ndarray:
     code = (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
-    keys = {(int(r) << 16) | (int(g) << 8) | int(b): int(v)
-            for (r, g, b), v in colour_map.items()}
+    keys = {(int(r) << 16) | (int(g) << 8) | int(b): int(v) for (r, g, b), v in colour_map.items()}
     uniq, inverse, counts = np.unique(code.ravel(), return_inverse=True, return_counts=True)
     unknown = [(int(u), int(c)) for u, c in zip(uniq, counts, strict=True) if int(u) not in keys]
     if unknown:
@@ -78,8 +78,12 @@ def _colour_lookup(rgb: np.ndarray, colour_map: dict[tuple[int, int, int], int],
     return values[inverse].reshape(code.shape)
 
 
-def _mask_values(im: Image.Image, name: str, colour_map: dict[tuple[int, int, int], int] | None,
-                 warnings: list[str]) -> np.ndarray:
+def _mask_values(
+    im: Image.Image,
+    name: str,
+    colour_map: dict[tuple[int, int, int], int] | None,
+    warnings: list[str],
+) -> np.ndarray:
     """Integer label values (H, W) from an opened, loaded mask image."""
     mode = im.mode
     if mode in ("L", "P"):
@@ -178,8 +182,13 @@ def read_label_mask(
     return _to_class_ids(values, name, num_classes, mapping, warnings), warnings
 
 
-def _to_class_ids(values: np.ndarray, name: str, num_classes: int,
-                  mapping: dict[int, int] | None, warnings: list[str]) -> np.ndarray:
+def _to_class_ids(
+    values: np.ndarray,
+    name: str,
+    num_classes: int,
+    mapping: dict[int, int] | None,
+    warnings: list[str],
+) -> np.ndarray:
     flat = values.ravel()
     lookup: np.ndarray | None = None
     if flat.dtype.kind in "ui" and flat.size and int(flat.min()) >= 0 and int(flat.max()) < 65536:
@@ -207,8 +216,11 @@ def _to_class_ids(values: np.ndarray, name: str, num_classes: int,
         else:
             bad[i] = True
     if bad.any():
-        what = "values not in the mapping" if mapping is not None else (
-            f"values outside 0..{num_classes - 1}")
+        what = (
+            "values not in the mapping"
+            if mapping is not None
+            else (f"values outside 0..{num_classes - 1}")
+        )
         warnings.append(
             f"{name}: {int(counts[bad].sum())} px with {what} set to ignore (255): "
             + _hist_text(uniq[bad], counts[bad])
@@ -243,9 +255,14 @@ def load_mapping_json(path: str | Path) -> tuple[list[str], dict[int, int]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise MaskRejected(f"{p.name}: cannot read ({exc})") from None
     except json.JSONDecodeError as exc:
-        raise MaskRejected(f"{p.name}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("classes"), list) \
-            or not isinstance(data.get("map"), dict):
+        raise MaskRejected(
+            f"{p.name}: not valid JSON (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("classes"), list)
+        or not isinstance(data.get("map"), dict)
+    ):
         raise MaskRejected(f'{p.name}: expected {{"classes": [...], "map": {{value: class}}}}')
     classes = data["classes"]
     if not classes or not all(isinstance(c, str) and c.strip() for c in classes):
@@ -256,14 +273,16 @@ def load_mapping_json(path: str | Path) -> tuple[list[str], dict[int, int]]:
             k = int(key)
         except (TypeError, ValueError):
             raise MaskRejected(f"{p.name}: map key {key!r} is not an integer") from None
-        if isinstance(val, bool) or not isinstance(val, int) or not (
-                0 <= val < len(classes) or val == IGNORE):
+        if (
+            isinstance(val, bool)
+            or not isinstance(val, int)
+            or not (0 <= val < len(classes) or val == IGNORE)
+        ):
             raise MaskRejected(
                 f"{p.name}: map[{key!r}] = {val!r} is not a class index 0..{len(classes) - 1} or 255"
             )
         mapping[k] = val
     return [c.strip() for c in classes], mapping
-
 
 
 def read_stored_mask(path: str | Path, shape: tuple[int, int], name: str) -> np.ndarray:
@@ -295,16 +314,16 @@ def read_stored_mask(path: str | Path, shape: tuple[int, int], name: str) -> np.
     except FileNotFoundError:
         raise
     except Image.DecompressionBombError:
-        raise MaskRejected(f"mask of {name}: the file claims a huge image size "
-                           "(decompression bomb), not read") from None
+        raise MaskRejected(
+            f"mask of {name}: the file claims a huge image size (decompression bomb), not read"
+        ) from None
     except UnidentifiedImageError:
         raise MaskRejected(f"mask of {name}: the mask file is not an image") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise MaskRejected(f"mask of {name}: damaged mask file ({exc})") from None
     with im:
         if im.size != (w, h):
-            raise MaskRejected(f"mask of {name} is {im.size[0]}x{im.size[1]}, "
-                               f"expected {w}x{h}")
+            raise MaskRejected(f"mask of {name} is {im.size[0]}x{im.size[1]}, expected {w}x{h}")
         try:
             im.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:

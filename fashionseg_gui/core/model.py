@@ -32,10 +32,24 @@ from fashionseg_gui.core.confusion import (
 from fashionseg_gui.core.labels import IGNORE
 
 __all__ = [  # the numpy scores live in core/confusion.py (no TensorFlow needed there)
-    "DECODERS", "IGNORE", "LOSS_KINDS", "LOW_RES_OUTPUT", "FusedBatchNormalization", "MeanIoU",
-    "PixelAccuracy", "SegmentationLoss", "background_baseline_miou", "build_unet",
-    "confusion_matrix", "fold_batch_norm", "iou_per_class", "mean_iou", "model_flops",
-    "pixel_accuracy", "subsample_labels", "training_view",
+    "DECODERS",
+    "IGNORE",
+    "LOSS_KINDS",
+    "LOW_RES_OUTPUT",
+    "FusedBatchNormalization",
+    "MeanIoU",
+    "PixelAccuracy",
+    "SegmentationLoss",
+    "background_baseline_miou",
+    "build_unet",
+    "confusion_matrix",
+    "fold_batch_norm",
+    "iou_per_class",
+    "mean_iou",
+    "model_flops",
+    "pixel_accuracy",
+    "subsample_labels",
+    "training_view",
 ]
 
 LOSS_KINDS = ("ce_dice", "weighted_ce", "ce")
@@ -74,29 +88,46 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     """
 
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
-        if (mask is not None or self.synchronized or keras.backend.backend() != "tensorflow"
-                or len(inputs.shape) != 4 or self.axis not in (-1, 3)):
+        if (
+            mask is not None
+            or self.synchronized
+            or keras.backend.backend() != "tensorflow"
+            or len(inputs.shape) != 4
+            or self.axis not in (-1, 3)
+        ):
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
         channels = inputs.shape[-1]
-        x = inputs if inputs.dtype in (tf.float32, tf.bfloat16, tf.float16) else tf.cast(inputs, tf.float32)
+        x = (
+            inputs
+            if inputs.dtype in (tf.float32, tf.bfloat16, tf.float16)
+            else tf.cast(inputs, tf.float32)
+        )
         gamma = tf.cast(self.gamma, tf.float32) if self.scale else tf.ones([channels], tf.float32)
         beta = tf.cast(self.beta, tf.float32) if self.center else tf.zeros([channels], tf.float32)
         if training and self.trainable:
             y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-                x, gamma, beta, epsilon=self.epsilon, data_format="NHWC", is_training=True)
+                x, gamma, beta, epsilon=self.epsilon, data_format="NHWC", is_training=True
+            )
             # the kernel returns the Bessel-corrected variance; Keras tracks the population one
             count = tf.cast(tf.size(x, out_type=tf.int64) // channels, tf.float32)
             variance = variance * (count - 1.0) / tf.maximum(count, 2.0)
             self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
             self.moving_variance.assign(
-                self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+                self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
+            )
         else:
             y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                x, gamma, beta, mean=tf.cast(self.moving_mean, tf.float32),
-                variance=tf.cast(self.moving_variance, tf.float32), epsilon=self.epsilon,
-                data_format="NHWC", is_training=False)
+                x,
+                gamma,
+                beta,
+                mean=tf.cast(self.moving_mean, tf.float32),
+                variance=tf.cast(self.moving_variance, tf.float32),
+                epsilon=self.epsilon,
+                data_format="NHWC",
+                is_training=False,
+            )
         return tf.cast(y, self.compute_dtype)
 
 
@@ -183,8 +214,13 @@ def build_unet(
     def conv_block(x: Any, filters: int, prefix: str, convs: int = 2) -> Any:
         for i in range(1, convs + 1):
             x = keras.layers.Conv2D(
-                filters, 3, padding="same", use_bias=not batch_norm,
-                kernel_initializer="he_normal", name=f"{prefix}_conv{i}", dtype=policy,
+                filters,
+                3,
+                padding="same",
+                use_bias=not batch_norm,
+                kernel_initializer="he_normal",
+                name=f"{prefix}_conv{i}",
+                dtype=policy,
             )(x)
             if batch_norm:
                 # momentum 0.9: running statistics settle within a few dozen steps, which
@@ -200,8 +236,14 @@ def build_unet(
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="normalize", dtype=policy)(inputs)
     if stem_stride > 1:
         x = keras.layers.Conv2D(
-            widths[0], 3, strides=stem_stride, padding="same", use_bias=not batch_norm,
-            kernel_initializer="he_normal", name="stem_conv", dtype=policy,
+            widths[0],
+            3,
+            strides=stem_stride,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer="he_normal",
+            name="stem_conv",
+            dtype=policy,
         )(x)
         if batch_norm:
             x = FusedBatchNormalization(momentum=0.9, name="stem_bn", dtype=policy)(x)
@@ -213,7 +255,9 @@ def build_unet(
         x = keras.layers.MaxPooling2D(2, name=f"enc{level + 1}_pool", dtype=policy)(x)
     x = conv_block(x, widths[depth], "bottleneck")
     if dropout > 0:
-        x = keras.layers.SpatialDropout2D(float(dropout), name="bottleneck_dropout", dtype=policy)(x)
+        x = keras.layers.SpatialDropout2D(float(dropout), name="bottleneck_dropout", dtype=policy)(
+            x
+        )
     for level in reversed(range(depth)):
         prefix = f"dec{level + 1}"
         x = keras.layers.Conv2DTranspose(
@@ -233,8 +277,9 @@ def build_unet(
         # pixel is a convex mix of its neighbours' distributions, so it still sums to 1).
         # Training fits the low-resolution output (see `training_view`).
         low = keras.layers.Softmax(name=LOW_RES_OUTPUT, dtype="float32")(logits)
-        outputs = keras.layers.UpSampling2D(stem_stride, interpolation="bilinear",
-                                            name="probabilities", dtype="float32")(low)
+        outputs = keras.layers.UpSampling2D(
+            stem_stride, interpolation="bilinear", name="probabilities", dtype="float32"
+        )(low)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -283,12 +328,20 @@ def model_flops(model: keras.Model, height: int, width: int) -> float:
         FLOPs per photo (convolutions only; they dominate).
     """
     total = 0.0
-    sub = keras.Model(model.inputs, [layer.output for layer in model.layers
-                                     if isinstance(layer, (keras.layers.Conv2D,
-                                                           keras.layers.Conv2DTranspose))])
+    sub = keras.Model(
+        model.inputs,
+        [
+            layer.output
+            for layer in model.layers
+            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))
+        ],
+    )
     shapes = sub.compute_output_shape((1, height, width, 3))
-    convs = [layer for layer in model.layers
-             if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
+    convs = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))
+    ]
     for layer, out_shape in zip(convs, shapes, strict=True):
         kh, kw, cin, cout = layer.kernel.shape
         if isinstance(layer, keras.layers.Conv2DTranspose):
@@ -383,8 +436,11 @@ class SegmentationLoss(keras.losses.Loss):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            num_classes=self.num_classes, kind=self.kind, class_weights=self.class_weights,
-            dice_weight=self.dice_weight, ignore_label=self.ignore_label,
+            num_classes=self.num_classes,
+            kind=self.kind,
+            class_weights=self.class_weights,
+            dice_weight=self.dice_weight,
+            ignore_label=self.ignore_label,
         )
         return config
 
@@ -401,15 +457,23 @@ class _ConfusionMetric(keras.metrics.Metric):
     that is n² times cheaper, for the running training curves (validation counts all).
     """
 
-    def __init__(self, num_classes: int, ignore_label: int = IGNORE, name: str = "confusion",
-                 pixel_stride: int = 1, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        ignore_label: int = IGNORE,
+        name: str = "confusion",
+        pixel_stride: int = 1,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
         self.num_classes = int(num_classes)
         self.ignore_label = int(ignore_label)
         self.pixel_stride = _check_int("pixel_stride", pixel_stride, 1)
         self.matrix = self.add_variable(
-            shape=(self.num_classes * self.num_classes,), initializer="zeros",
-            dtype="float32", name="matrix",
+            shape=(self.num_classes * self.num_classes,),
+            initializer="zeros",
+            dtype="float32",
+            name="matrix",
         )
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
@@ -421,8 +485,9 @@ class _ConfusionMetric(keras.metrics.Metric):
         valid = ops.not_equal(y_true, self.ignore_label)
         labels = ops.where(valid, y_true, ops.zeros_like(y_true))
         index = labels * self.num_classes + pred
-        counts = ops.bincount(index, weights=ops.cast(valid, "float32"),
-                              minlength=self.num_classes * self.num_classes)
+        counts = ops.bincount(
+            index, weights=ops.cast(valid, "float32"), minlength=self.num_classes * self.num_classes
+        )
         self.matrix.assign_add(ops.cast(counts[: self.num_classes**2], "float32"))
 
     def reset_state(self) -> None:
@@ -433,16 +498,22 @@ class _ConfusionMetric(keras.metrics.Metric):
         return np.asarray(self.matrix).reshape(self.num_classes, self.num_classes).astype(np.int64)
 
     def get_config(self) -> dict[str, Any]:
-        return {"num_classes": self.num_classes, "ignore_label": self.ignore_label,
-                "name": self.name, "dtype": self.dtype, "pixel_stride": self.pixel_stride}
+        return {
+            "num_classes": self.num_classes,
+            "ignore_label": self.ignore_label,
+            "name": self.name,
+            "dtype": self.dtype,
+            "pixel_stride": self.pixel_stride,
+        }
 
 
 @keras.saving.register_keras_serializable(package="fashionseg")
 class PixelAccuracy(_ConfusionMetric):
     """Pixel accuracy over non-ignored pixels."""
 
-    def __init__(self, num_classes: int, ignore_label: int = IGNORE, name: str = "acc",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, num_classes: int, ignore_label: int = IGNORE, name: str = "acc", **kwargs: Any
+    ) -> None:
         super().__init__(num_classes, ignore_label, name=name, **kwargs)
 
     def result(self) -> Any:
@@ -454,8 +525,9 @@ class PixelAccuracy(_ConfusionMetric):
 class MeanIoU(_ConfusionMetric):
     """Mean intersection-over-union over classes present in truth or prediction."""
 
-    def __init__(self, num_classes: int, ignore_label: int = IGNORE, name: str = "miou",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, num_classes: int, ignore_label: int = IGNORE, name: str = "miou", **kwargs: Any
+    ) -> None:
         super().__init__(num_classes, ignore_label, name=name, **kwargs)
 
     def result(self) -> Any:
@@ -508,8 +580,13 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         src = history(nodes[0]["args"][0])
         if src is None or layers[src[0]]["class_name"] != "Conv2D":
             continue
-        consumers = [e for e in config["layers"] for node in e.get("inbound_nodes") or []
-                     for a in node["args"] if (hist := history(a)) and hist[0] == src[0]]
+        consumers = [
+            e
+            for e in config["layers"]
+            for node in e.get("inbound_nodes") or []
+            for a in node["args"]
+            if (hist := history(a)) and hist[0] == src[0]
+        ]
         if len(consumers) == 1:  # the convolution feeds only this normalisation
             folds[name] = src[0]
     if not folds:
@@ -519,8 +596,10 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         if isinstance(value, dict):
             h = history(value)
             if h is not None and h[0] in folds:
-                value = {**value, "config": {**value["config"],
-                                             "keras_history": [folds[h[0]], h[1], h[2]]}}
+                value = {
+                    **value,
+                    "config": {**value["config"], "keras_history": [folds[h[0]], h[1], h[2]]},
+                }
                 return value
             return {k: rewire(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -538,9 +617,12 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         if entry["config"]["name"] in folds.values():
             entry = {**entry, "config": {**entry["config"], "use_bias": True}}
         new_layers.append(entry)
-    new_config = {**config, "layers": new_layers,
-                  "input_layers": rewire(config["input_layers"]),
-                  "output_layers": rewire(config["output_layers"])}
+    new_config = {
+        **config,
+        "layers": new_layers,
+        "input_layers": rewire(config["input_layers"]),
+        "output_layers": rewire(config["output_layers"]),
+    }
     folded = keras.Model.from_config(new_config)
     conv_of = {conv: bn for bn, conv in folds.items()}
     for layer in folded.layers:
@@ -550,8 +632,11 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         if layer.name in conv_of:
             bn = model.get_layer(conv_of[layer.name])
             kernel = np.asarray(source.kernel, np.float32)
-            bias = (np.asarray(source.bias, np.float32) if source.use_bias
-                    else np.zeros(kernel.shape[-1], np.float32))
+            bias = (
+                np.asarray(source.bias, np.float32)
+                if source.use_bias
+                else np.zeros(kernel.shape[-1], np.float32)
+            )
             gamma = np.asarray(bn.gamma, np.float32) if bn.scale else 1.0
             beta = np.asarray(bn.beta, np.float32) if bn.center else 0.0
             scale = gamma / np.sqrt(np.asarray(bn.moving_variance, np.float32) + bn.epsilon)

@@ -25,8 +25,9 @@ class UnsafePathError(ValueError):
 def check_id(image_id: object) -> str:
     """``image_id`` if it is a safe id (letters, digits, ``_`` and ``-``, at most 64)."""
     if not isinstance(image_id, str) or not _ID_RE.match(image_id):
-        raise UnsafePathError(f"image id {image_id!r} is not a valid id "
-                              "(letters, digits, '_' and '-' only)")
+        raise UnsafePathError(
+            f"image id {image_id!r} is not a valid id (letters, digits, '_' and '-' only)"
+        )
     return image_id
 
 

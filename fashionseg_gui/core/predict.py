@@ -55,8 +55,9 @@ class Predictor:
         self.run = S.run_identity(self.run_dir, self.class_names, self.num_classes)
         label = _make_scored_label_function(self.model, self.target_hw, self.multiple)
         # one trace for any photo size (the model itself always sees the letterbox size)
-        traced = tf.function(label, input_signature=[
-            tf.TensorSpec([None, None, None, 3], tf.uint8)]).get_concrete_function()
+        traced = tf.function(
+            label, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)]
+        ).get_concrete_function()
         self._fn = _frozen(traced)
 
     def predict(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,15 +83,20 @@ class Predictor:
         (``core.scores.pixel_entropy`` of the class probabilities, computed in-graph)."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise PredictError(f"expected a uint8 (H, W, 3) RGB photo; got {image.dtype} "
-                               f"{image.shape}")
+            raise PredictError(
+                f"expected a uint8 (H, W, 3) RGB photo; got {image.dtype} {image.shape}"
+            )
         out = self._fn(image[None])
-        return (out["class_ids"].numpy()[0], out["confidence"].numpy()[0],
-                out["entropy"].numpy()[0])
+        return (
+            out["class_ids"].numpy()[0],
+            out["confidence"].numpy()[0],
+            out["entropy"].numpy()[0],
+        )
 
 
-def _make_scored_label_function(model: Any, target_hw: tuple[int, int],
-                                multiple: int) -> Callable[[Any], dict[str, Any]]:
+def _make_scored_label_function(
+    model: Any, target_hw: tuple[int, int], multiple: int
+) -> Callable[[Any], dict[str, Any]]:
     """``core.serving.make_label_function`` (the same class ids and confidence as the
     SavedModel) plus the normalised entropy of the probabilities, all in one graph."""
     import math
@@ -104,8 +110,7 @@ def _make_scored_label_function(model: Any, target_hw: tuple[int, int],
         class_ids, confidence = _ids_and_confidence(probs)
         c = int(probs.shape[-1] or 2)
         plogp = probs * tf.math.log(tf.clip_by_value(probs, 1e-12, 1.0))
-        entropy = tf.clip_by_value(-tf.reduce_sum(plogp, axis=-1) / math.log(max(c, 2)),
-                                   0.0, 1.0)
+        entropy = tf.clip_by_value(-tf.reduce_sum(plogp, axis=-1) / math.log(max(c, 2)), 0.0, 1.0)
         return {"class_ids": class_ids, "confidence": confidence, "entropy": entropy}
 
     return label
@@ -124,6 +129,7 @@ def _frozen(concrete: Any) -> Callable[[Any], dict[str, Any]]:
         from tensorflow.python.framework.convert_to_constants import (
             convert_variables_to_constants_v2,
         )
+
         frozen = convert_variables_to_constants_v2(concrete)
     except (ImportError, ValueError):  # an API move in a future TensorFlow
         return lambda images: concrete(tf.convert_to_tensor(images))
@@ -187,18 +193,23 @@ def predict_project(
     if predictor is None:
         predictor = Predictor(run_dir if run_dir is not None else latest_run(project))
     if predictor.num_classes != len(project.classes):
-        raise PredictError(f"the model predicts {predictor.num_classes} classes but the project "
-                           f"has {len(project.classes)}: retrain after changing classes")
+        raise PredictError(
+            f"the model predicts {predictor.num_classes} classes but the project "
+            f"has {len(project.classes)}: retrain after changing classes"
+        )
     run = getattr(predictor, "run", None) or S.run_identity(
-        getattr(predictor, "run_dir", "unknown"), None, predictor.num_classes)
+        getattr(predictor, "run_dir", "unknown"), None, predictor.num_classes
+    )
     index = S.load_index(project, save=False)
     if resume:
         todo = [i for i in ids if not S.fresh_from_run(project, i, run, index)]
         kept = set(ids) - set(todo)
         with project.batch():  # a fresh prediction of an image without a mask is "predicted"
             for image_id in kept:
-                if not project.has_mask(image_id) and \
-                        project.images[image_id].status == "unlabelled":
+                if (
+                    not project.has_mask(image_id)
+                    and project.images[image_id].status == "unlabelled"
+                ):
                     project.set_status(image_id, "predicted")
     else:
         todo = ids
@@ -230,8 +241,14 @@ def predict_project(
     return done
 
 
-def _predict_one(project: Any, image_id: str, predictor: Any, scored_fn: Any,
-                 run: dict[str, Any], threshold: float) -> dict[str, Any]:
+def _predict_one(
+    project: Any,
+    image_id: str,
+    predictor: Any,
+    scored_fn: Any,
+    run: dict[str, Any],
+    threshold: float,
+) -> dict[str, Any]:
     """Predict, score and write one image; returns its index entry."""
     photo = S.photo_identity(project, image_id)  # before reading: a change after is seen
     image = project.read_image(image_id)
@@ -245,13 +262,15 @@ def _predict_one(project: Any, image_id: str, predictor: Any, scored_fn: Any,
     if entropy is None:
         entropy = S.entropy_from_confidence(confidence, predictor.num_classes)
     emb = S.embedding(image, class_ids, predictor.num_classes)
-    meta = {"version": S.VERSION, "scores": scores, **run, **photo,
-            "predicted_at": R.now_iso()}
-    atomic_save_npz(project.prediction_path(image_id),
-                    class_ids=class_ids,
-                    confidence=np.asarray(confidence).astype(np.float16),
-                    entropy=np.asarray(entropy).astype(np.float16),
-                    embedding=emb, meta=S.meta_array(meta))
+    meta = {"version": S.VERSION, "scores": scores, **run, **photo, "predicted_at": R.now_iso()}
+    atomic_save_npz(
+        project.prediction_path(image_id),
+        class_ids=class_ids,
+        confidence=np.asarray(confidence).astype(np.float16),
+        entropy=np.asarray(entropy).astype(np.float16),
+        embedding=emb,
+        meta=S.meta_array(meta),
+    )
     return {**meta, "embedding": [round(float(v), 5) for v in emb]}
 
 

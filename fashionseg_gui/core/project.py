@@ -86,11 +86,32 @@ from fashionseg_gui.core.records import (
 from fashionseg_gui.core.recovery import NEXT_SUFFIX
 
 __all__ = [
-    "DEFAULT_CLASSES", "DEMO_COLOURS", "IGNORE", "LOCK_FILE", "MAX_CLASSES", "MAX_PROJECT_BYTES", "N_BACKUPS",
-    "NEXT_SUFFIX", "OLD_DEMO_CLASSES", "PALETTE", "PROJECT_FILE", "SCHEMA_VERSION", "SPLITS", "STATUSES",
-    "TRASH_DIR", "ClassInfo", "ImageRecord", "ImportOutcome", "Leftovers", "LockHolder",
-    "Project", "ProjectError", "ProjectEvents", "ReadOnlyError",
-    "displayable", "migrate",
+    "DEFAULT_CLASSES",
+    "DEMO_COLOURS",
+    "IGNORE",
+    "LOCK_FILE",
+    "MAX_CLASSES",
+    "MAX_PROJECT_BYTES",
+    "N_BACKUPS",
+    "NEXT_SUFFIX",
+    "OLD_DEMO_CLASSES",
+    "PALETTE",
+    "PROJECT_FILE",
+    "SCHEMA_VERSION",
+    "SPLITS",
+    "STATUSES",
+    "TRASH_DIR",
+    "ClassInfo",
+    "ImageRecord",
+    "ImportOutcome",
+    "Leftovers",
+    "LockHolder",
+    "Project",
+    "ProjectError",
+    "ProjectEvents",
+    "ReadOnlyError",
+    "displayable",
+    "migrate",
 ]
 
 LOCK_FILE = ".fashionseg.lock"
@@ -171,8 +192,9 @@ class Project:
 
     # --- create / open / save / close ----------------------------------------------------
     @classmethod
-    def create(cls, root: str | os.PathLike[str],
-               classes: list[tuple[str, str]] | None = None) -> Project:
+    def create(
+        cls, root: str | os.PathLike[str], classes: list[tuple[str, str]] | None = None
+    ) -> Project:
         """Create a new project folder (it may exist but must not hold a project)."""
         root = Path(root)
         if (root / PROJECT_FILE).exists():
@@ -259,9 +281,11 @@ class Project:
                 return
             self._save_pending = False
             data = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
-            atomic_write_bytes(self.project_file, data.encode("utf-8"),
-                               before_replace=self._rotate_backups)
+            atomic_write_bytes(
+                self.project_file, data.encode("utf-8"), before_replace=self._rotate_backups
+            )
         self.events.saved.emit()
+
     def _rotate_backups(self) -> None:
         project_json.rotate_backups(self.project_file)
 
@@ -365,9 +389,13 @@ class Project:
     def recolor_class(self, class_id: int, color: str) -> None:
         class_table.recolor_class(self, class_id, color)
 
-    def delete_class(self, class_id: int, pixels_to: int | None = None,
-                     on_progress: Callable[[int, int, str], None] | None = None,
-                     cancel_token: CancelToken | None = None) -> None:
+    def delete_class(
+        self,
+        class_id: int,
+        pixels_to: int | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+        cancel_token: CancelToken | None = None,
+    ) -> None:
         """Delete a class; its pixels become ``pixels_to`` (a class id) or unlabelled (255).
 
         Ids above it shift down by one in every mask and shapes file, so masks stay dense.
@@ -417,9 +445,13 @@ class Project:
         """Import one photo (decoded by content). A refused file changes nothing."""
         return project_import.add_image_file(self, path, source)
 
-    def import_images(self, paths: Iterable[str | os.PathLike[str]], source: str = "",
-                      on_progress: Callable[[int, int, str], None] | None = None,
-                      cancel_token: CancelToken | None = None) -> list[ImportOutcome]:
+    def import_images(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        source: str = "",
+        on_progress: Callable[[int, int, str], None] | None = None,
+        cancel_token: CancelToken | None = None,
+    ) -> list[ImportOutcome]:
         """Import many photos; one bad file never stops the batch. Saves once at the end."""
         return project_import.import_images(self, paths, source, on_progress, cancel_token)
 
@@ -468,8 +500,14 @@ class Project:
         """The label mask (H, W) uint8; all 255 (unlabelled) when none is stored."""
         return project_files.read_mask(self, image_id)
 
-    def write_mask(self, image_id: str, mask: np.ndarray, status: str = "labelled", *,
-                   encoded: bytes | None = None) -> None:
+    def write_mask(
+        self,
+        image_id: str,
+        mask: np.ndarray,
+        status: str = "labelled",
+        *,
+        encoded: bytes | None = None,
+    ) -> None:
         """Store a label mask atomically and set the image status.
 
         The status follows the content: a mask with no labelled pixel (all 255) is not
@@ -479,8 +517,13 @@ class Project:
         """
         project_files.write_mask(self, image_id, mask, status, encoded=encoded)
 
-    def save_annotation(self, image_id: str, mask: np.ndarray, shapes: list[dict[str, Any]],
-                        status: str = "labelled") -> None:
+    def save_annotation(
+        self,
+        image_id: str,
+        mask: np.ndarray,
+        shapes: list[dict[str, Any]],
+        status: str = "labelled",
+    ) -> None:
         """Store a mask and its shapes as one unit (the document's save).
 
         The shapes are staged as ``shapes/<id>.json.next`` naming the SHA-256 of the mask

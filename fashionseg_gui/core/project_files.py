@@ -65,15 +65,22 @@ def checked_mask(project: Project, image_id: str, mask: np.ndarray, status: str)
     rec = project.images[image_id]
     mask = np.asarray(mask)
     if mask.shape != (rec.height, rec.width) or mask.dtype != np.uint8:
-        raise ProjectError(f"mask must be uint8 {(rec.height, rec.width)}, got "
-                           f"{mask.dtype} {mask.shape}")
+        raise ProjectError(
+            f"mask must be uint8 {(rec.height, rec.width)}, got {mask.dtype} {mask.shape}"
+        )
     if status not in STATUSES:
         raise ProjectError(f"unknown status {status!r}")
     return mask
 
 
-def write_mask(project: Project, image_id: str, mask: np.ndarray, status: str = "labelled", *,
-               encoded: bytes | None = None) -> None:
+def write_mask(
+    project: Project,
+    image_id: str,
+    mask: np.ndarray,
+    status: str = "labelled",
+    *,
+    encoded: bytes | None = None,
+) -> None:
     """See :meth:`fashionseg_gui.core.project.Project.write_mask`."""
     mask = checked_mask(project, image_id, mask, status)
     if encoded is None:
@@ -81,8 +88,13 @@ def write_mask(project: Project, image_id: str, mask: np.ndarray, status: str = 
     store_mask(project, image_id, encoded, status)
 
 
-def save_annotation(project: Project, image_id: str, mask: np.ndarray,
-                    shapes: list[dict[str, Any]], status: str = "labelled") -> None:
+def save_annotation(
+    project: Project,
+    image_id: str,
+    mask: np.ndarray,
+    shapes: list[dict[str, Any]],
+    status: str = "labelled",
+) -> None:
     """See :meth:`fashionseg_gui.core.project.Project.save_annotation`."""
     mask = checked_mask(project, image_id, mask, status)
     data = b"" if is_empty(mask) else encode_png(mask)
@@ -159,5 +171,6 @@ def read_prediction(project: Project, image_id: str) -> tuple[np.ndarray, np.nda
         with np.load(path, allow_pickle=False) as data:
             return data["class_ids"], data["confidence"]
     except (OSError, ValueError, KeyError, EOFError) as exc:  # damaged, pickled, not npz
-        raise ProjectError(f"the prediction of {image_id} cannot be read "
-                           f"({type(exc).__name__}: {exc})") from exc
+        raise ProjectError(
+            f"the prediction of {image_id} cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc

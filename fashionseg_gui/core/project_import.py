@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 
-def add_image_file(project: Project, path: str | os.PathLike[str],
-                   source: str = "") -> ImportOutcome:
+def add_image_file(
+    project: Project, path: str | os.PathLike[str], source: str = ""
+) -> ImportOutcome:
     """Import one photo (decoded by content). A refused file changes nothing."""
     from fashionseg_gui.core import leftovers
     from fashionseg_gui.core.images import ImageRejected, decode_for_import
@@ -36,8 +37,10 @@ def add_image_file(project: Project, path: str | os.PathLike[str],
         return outcome
     if decoded.sha256 in project._sha_index:
         outcome.duplicate_of = project._sha_index[decoded.sha256]
-        outcome.error = (f"{Path(path).name}: duplicate of an image already in the project "
-                         f"({project.images[outcome.duplicate_of].original_name})")
+        outcome.error = (
+            f"{Path(path).name}: duplicate of an image already in the project "
+            f"({project.images[outcome.duplicate_of].original_name})"
+        )
         return outcome
     data, ext = decoded.project_copy()
     adopted = leftovers.adopt_copy(project, data)  # a copy a crashed import left behind
@@ -56,10 +59,16 @@ def add_image_file(project: Project, path: str | os.PathLike[str],
                 raise ProjectError(f"disk full while importing {Path(path).name}") from exc
             raise
     width, height = decoded.image.size
-    rec = ImageRecord(id=image_id, file=file, width=width, height=height,
-                      source=displayable(source or str(Path(path).parent)),
-                      sha256=decoded.sha256, original_name=displayable(Path(path).name),
-                      warnings=[displayable(w) for w in decoded.warnings])
+    rec = ImageRecord(
+        id=image_id,
+        file=file,
+        width=width,
+        height=height,
+        source=displayable(source or str(Path(path).parent)),
+        sha256=decoded.sha256,
+        original_name=displayable(Path(path).name),
+        warnings=[displayable(w) for w in decoded.warnings],
+    )
     with project._mutex:
         project.images[image_id] = rec
         project._sha_index[rec.sha256] = image_id
@@ -68,8 +77,13 @@ def add_image_file(project: Project, path: str | os.PathLike[str],
     return outcome
 
 
-def import_images(project: Project, paths: Iterable[str | os.PathLike[str]], source: str = "",
-                  on_progress: Any = None, cancel_token: Any = None) -> list[ImportOutcome]:
+def import_images(
+    project: Project,
+    paths: Iterable[str | os.PathLike[str]],
+    source: str = "",
+    on_progress: Any = None,
+    cancel_token: Any = None,
+) -> list[ImportOutcome]:
     """Import many photos; one bad file never stops the batch. Saves once at the end."""
     paths = list(paths)
     outcomes: list[ImportOutcome] = []

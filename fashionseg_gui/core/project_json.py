@@ -49,23 +49,37 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
         classes = []
         for i, name in enumerate(names):
             name = name if isinstance(name, str) else str(name.get("name", f"class {i}"))
-            classes.append(asdict(ClassInfo(i, name, PALETTE[i % len(PALETTE)] if i else "#000000",
-                                            str(i) if 1 <= i <= 9 else "")))
+            classes.append(
+                asdict(
+                    ClassInfo(
+                        i,
+                        name,
+                        PALETTE[i % len(PALETTE)] if i else "#000000",
+                        str(i) if 1 <= i <= 9 else "",
+                    )
+                )
+            )
         images = []
         for item in data.get("images", []):
             if isinstance(item, str):
                 item = {"file": item}
             file = str(item.get("file", ""))
-            images.append({
-                "id": item.get("id") or uuid.uuid4().hex[:12],
-                "file": file,
-                "width": int(item.get("width", 0)),
-                "height": int(item.get("height", 0)),
-                "status": "labelled" if item.get("labelled") else "unlabelled",
-                "original_name": Path(file).name,
-            })
-        data = {"schema_version": 1, "classes": classes, "images": images,
-                "settings": data.get("settings", {})}
+            images.append(
+                {
+                    "id": item.get("id") or uuid.uuid4().hex[:12],
+                    "file": file,
+                    "width": int(item.get("width", 0)),
+                    "height": int(item.get("height", 0)),
+                    "status": "labelled" if item.get("labelled") else "unlabelled",
+                    "original_name": Path(file).name,
+                }
+            )
+        data = {
+            "schema_version": 1,
+            "classes": classes,
+            "images": images,
+            "settings": data.get("settings", {}),
+        }
     return data
 
 
@@ -74,8 +88,9 @@ def read_with_fallback(project: Project, pfile: Path) -> int:
     from fashionseg_gui.core.schema import SchemaError, loads_finite, validate_project
 
     errors = []
-    for candidate in [pfile] + [pfile.with_name(f"{PROJECT_FILE}.bak{i}")
-                                for i in range(1, N_BACKUPS + 1)]:
+    for candidate in [pfile] + [
+        pfile.with_name(f"{PROJECT_FILE}.bak{i}") for i in range(1, N_BACKUPS + 1)
+    ]:
         if not candidate.exists():
             continue
         try:
@@ -85,11 +100,15 @@ def read_with_fallback(project: Project, pfile: Path) -> int:
                 raise SchemaError(f"larger than {MAX_PROJECT_BYTES >> 20} MB")
             data, repaired = loads_finite(raw.decode("utf-8"))
             version = data.get("schema_version", 0) if isinstance(data, dict) else 0
-            if isinstance(version, int) and not isinstance(version, bool) \
-                    and version > SCHEMA_VERSION:
+            if (
+                isinstance(version, int)
+                and not isinstance(version, bool)
+                and version > SCHEMA_VERSION
+            ):
                 raise ProjectError(
                     f"{project.root} was saved by a newer FashionSeg Studio (schema {version}, "
-                    f"this version reads up to {SCHEMA_VERSION}); update the app to open it")
+                    f"this version reads up to {SCHEMA_VERSION}); update the app to open it"
+                )
             validate_project(data)
             if version < SCHEMA_VERSION:
                 data = migrate(data)
@@ -101,10 +120,12 @@ def read_with_fallback(project: Project, pfile: Path) -> int:
         if repaired:
             project.open_warnings.append(
                 f"{candidate.name} held {repaired} value(s) that are not numbers (NaN or "
-                "infinity); they were cleared")
+                "infinity); they were cleared"
+            )
         if candidate != pfile:
-            project.open_warnings.append(f"{PROJECT_FILE} was not valid ({errors[0]}); "
-                                         f"recovered from {candidate.name}")
+            project.open_warnings.append(
+                f"{PROJECT_FILE} was not valid ({errors[0]}); recovered from {candidate.name}"
+            )
         return int(version)
     raise ProjectError(f"cannot read {pfile}: " + "; ".join(errors))
 
@@ -122,8 +143,9 @@ def load_dict(project: Project, data: dict[str, Any]) -> None:
             rgb = hex_to_rgb(color, default=unreadable)
             fallback = PALETTE[(i - 1) % len(PALETTE)] if i else "#000000"
             new = rgb_to_hex(rgb) if rgb != unreadable else fallback
-            project.open_warnings.append(f"class {c['name']!r}: colour {color!r} is not "
-                                         f"#rrggbb; {new} is used")
+            project.open_warnings.append(
+                f"class {c['name']!r}: colour {color!r} is not #rrggbb; {new} is used"
+            )
             color = new
         classes.append(ClassInfo(i, str(c["name"]), color.lower(), str(c.get("shortcut", ""))))
     images: dict[str, ImageRecord] = {}

@@ -99,8 +99,9 @@ def read_prediction_info(project: Project, image_id: str) -> PredictionInfo | No
             confidence = np.asarray(z["confidence"])
             meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
     except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise ReviewError(f"the prediction of {image_id} cannot be read "
-                          f"({type(exc).__name__}: {exc})") from exc
+        raise ReviewError(
+            f"the prediction of {image_id} cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc
     if not isinstance(meta, dict):
         meta = {}
     run = str(meta.get("run") or "")
@@ -115,28 +116,43 @@ def prediction_meta(run: str, class_names: list[str], image_sha256: str) -> dict
     and photo), for ``atomic_save_npz(path, class_ids=..., confidence=..., **meta)``."""
     from fashionseg_gui.core.scores import meta_array
 
-    return {"meta": meta_array({"run": str(run), "class_names": [str(c) for c in class_names],
-                                "photo_sha256": str(image_sha256)})}
+    return {
+        "meta": meta_array(
+            {
+                "run": str(run),
+                "class_names": [str(c) for c in class_names],
+                "photo_sha256": str(image_sha256),
+            }
+        )
+    }
 
 
 def stale_reason(project: Project, image_id: str, info: PredictionInfo) -> str | None:
     """Why the prediction cannot be reviewed as it is (None when it can)."""
     rec = project.images[image_id]
     run = f"run {info.run}" if info.run else "its run"
-    if info.class_ids.shape != (rec.height, rec.width) or \
-            info.confidence.shape != info.class_ids.shape:
-        return (f"the photo changed since it was predicted ({info.class_ids.shape[1::-1]} "
-                f"prediction for a {rec.width}x{rec.height} photo): predict it again")
+    if (
+        info.class_ids.shape != (rec.height, rec.width)
+        or info.confidence.shape != info.class_ids.shape
+    ):
+        return (
+            f"the photo changed since it was predicted ({info.class_ids.shape[1::-1]} "
+            f"prediction for a {rec.width}x{rec.height} photo): predict it again"
+        )
     if info.image_sha256 and rec.sha256 and info.image_sha256 != rec.sha256:
         return "the photo changed since it was predicted: predict it again"
     names = [c.name for c in project.classes]
     if info.classes is not None and info.classes != names:
-        return (f"{run} predicted the classes {', '.join(info.classes)} but the project now "
-                f"has {', '.join(names)}: retrain, then predict again")
+        return (
+            f"{run} predicted the classes {', '.join(info.classes)} but the project now "
+            f"has {', '.join(names)}: retrain, then predict again"
+        )
     valid = info.class_ids[info.class_ids != IGNORE]
     if valid.size and int(valid.max()) >= len(names):
-        return (f"the prediction holds class {int(valid.max())} but the project has "
-                f"{len(names)} classes: retrain, then predict again")
+        return (
+            f"the prediction holds class {int(valid.max())} but the project has "
+            f"{len(names)} classes: retrain, then predict again"
+        )
     return None
 
 
@@ -145,8 +161,9 @@ def changed_pixels(prediction: np.ndarray, mask: np.ndarray) -> int:
     return int(np.count_nonzero(np.asarray(prediction) != np.asarray(mask)))
 
 
-def low_confidence_contours(confidence: np.ndarray, threshold: float = LOW_CONFIDENCE,
-                            min_area: int = 4) -> list[np.ndarray]:
+def low_confidence_contours(
+    confidence: np.ndarray, threshold: float = LOW_CONFIDENCE, min_area: int = 4
+) -> list[np.ndarray]:
     """Outlines of the regions whose confidence is below ``threshold``.
 
     Returns
@@ -195,8 +212,16 @@ def pending_ids(project: Project) -> list[str]:
     return [i for i in project.images if review_pending(project, i)]
 
 
-def record(project: Project, image_id: str, *, run: str, pixels_changed: int, pixels: int,
-           active_seconds: float, accepted: bool) -> dict[str, Any]:
+def record(
+    project: Project,
+    image_id: str,
+    *,
+    run: str,
+    pixels_changed: int,
+    pixels: int,
+    active_seconds: float,
+    accepted: bool,
+) -> dict[str, Any]:
     """Store the provenance of ``image_id`` in its record (one atomic save of project.json)."""
     from fashionseg_gui.core import runs as R
 
@@ -233,7 +258,8 @@ def reject(project: Project, image_id: str) -> str:
     rec = project.images[image_id]
     entry = get(project, image_id)
     reviewing = rec.status == "predicted" or (
-        rec.status == "corrected" and entry is not None and not entry.get("accepted"))
+        rec.status == "corrected" and entry is not None and not entry.get("accepted")
+    )
     src = project.prediction_path(image_id)
     if src.exists():
         dest_dir = src.parent / REJECTED_DIR
@@ -297,8 +323,9 @@ def totals(project: Project) -> dict[str, Any]:
     }
 
 
-def entries_between(project: Project, after: float | None, until: float | None
-                    ) -> list[dict[str, Any]]:
+def entries_between(
+    project: Project, after: float | None, until: float | None
+) -> list[dict[str, Any]]:
     """Accepted provenance entries whose acceptance time lies in ``(after, until]``."""
     from fashionseg_gui.core.runs import _parse_time
 
@@ -313,4 +340,3 @@ def entries_between(project: Project, after: float | None, until: float | None
         if (after is None or t > after) and (until is None or t <= until):
             out.append(e)
     return out
-

@@ -77,8 +77,9 @@ def uncertainty(entry: dict[str, Any]) -> float:
     return float(entry.get("scores", {}).get("mean_entropy", 0.0))
 
 
-def build_queue(project: Any, by: str = "uncertainty",
-                index: dict[str, dict[str, Any]] | None = None) -> Queue:
+def build_queue(
+    project: Any, by: str = "uncertainty", index: dict[str, dict[str, Any]] | None = None
+) -> Queue:
     """Rank the photos to label next.
 
     Parameters
@@ -92,21 +93,37 @@ def build_queue(project: Any, by: str = "uncertainty",
     if by not in ORDERS:
         raise ValueError(f"unknown queue order {by!r}; choose one of {', '.join(ORDERS)}")
     fresh, stale = S.scored(project, index)
-    cands = [i for i, r in project.images.items()
-             if r.status in CANDIDATE_STATUSES and not project.has_mask(i)]
+    cands = [
+        i
+        for i, r in project.images.items()
+        if r.status in CANDIDATE_STATUSES and not project.has_mask(i)
+    ]
     unscored = [i for i in cands if i not in fresh and i not in stale]
     stale = {i: why for i, why in stale.items() if i in set(cands)}
     ranked = [i for i in cands if i in fresh]
     # highest entropy first; the low-confidence share breaks ties, then the id (stable)
-    ranked.sort(key=lambda i: (-uncertainty(fresh[i]),
-                               -float(fresh[i]["scores"].get("low_confidence_share", 0.0)), i))
+    ranked.sort(
+        key=lambda i: (
+            -uncertainty(fresh[i]),
+            -float(fresh[i]["scores"].get("low_confidence_share", 0.0)),
+            i,
+        )
+    )
     values = {i: uncertainty(fresh[i]) for i in ranked}
     if by == "diverse" and ranked:
-        ranked = k_center_order(ranked, [fresh[i].get("embedding") for i in ranked],
-                                [values[i] for i in ranked])
-    items = [QueueItem(i, values[i], values[i],
-                       float(fresh[i]["scores"].get("low_confidence_share", 0.0)),
-                       str(fresh[i].get("run", ""))) for i in ranked]
+        ranked = k_center_order(
+            ranked, [fresh[i].get("embedding") for i in ranked], [values[i] for i in ranked]
+        )
+    items = [
+        QueueItem(
+            i,
+            values[i],
+            values[i],
+            float(fresh[i]["scores"].get("low_confidence_share", 0.0)),
+            str(fresh[i].get("run", "")),
+        )
+        for i in ranked
+    ]
     return Queue(by, items, stale, unscored)
 
 

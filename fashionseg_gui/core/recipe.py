@@ -61,7 +61,9 @@ class Rung:
 
     def label(self) -> str:
         s = self.settings
-        return f"{s['input_height']}x{s['input_width']}, width {s['base_width']}, depth {s['depth']}"
+        return (
+            f"{s['input_height']}x{s['input_width']}, width {s['base_width']}, depth {s['depth']}"
+        )
 
 
 #: From the default (largest, best with compute to spare) to the cheapest.
@@ -156,11 +158,19 @@ def _clock_callback() -> Any:
     return Clock()
 
 
-def probe(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
-          rungs: Sequence[Rung] = LADDER, *, steps: int = 3, warmup: int = 1,
-          max_photos: int = 16, fixed: Sequence[str] = (),
-          cancel_token: CancelToken | None = None,
-          measure: Sequence[str] | None = None) -> dict[str, float]:
+def probe(
+    config: TrainConfig,
+    samples: Sequence[Sample],
+    num_classes: int,
+    rungs: Sequence[Rung] = LADDER,
+    *,
+    steps: int = 3,
+    warmup: int = 1,
+    max_photos: int = 16,
+    fixed: Sequence[str] = (),
+    cancel_token: CancelToken | None = None,
+    measure: Sequence[str] | None = None,
+) -> dict[str, float]:
     """Training photos per second of each rung on this machine (TensorFlow imported here).
 
     A measured rung builds its network, compiles it, runs ``warmup`` steps (tracing) and
@@ -172,11 +182,19 @@ def probe(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
     networks instead of four.
     """
     if measure is None:
-        measure = [r.name for r in rungs] if len(rungs) <= 2 else [rungs[0].name,
-                                                                    rungs[-1].name]
+        measure = [r.name for r in rungs] if len(rungs) <= 2 else [rungs[0].name, rungs[-1].name]
     timed_rungs = [r for r in rungs if r.name in set(measure)]
-    speeds = _measure(config, samples, num_classes, timed_rungs, steps=steps, warmup=warmup,
-                      max_photos=max_photos, fixed=fixed, cancel_token=cancel_token)
+    speeds = _measure(
+        config,
+        samples,
+        num_classes,
+        timed_rungs,
+        steps=steps,
+        warmup=warmup,
+        max_photos=max_photos,
+        fixed=fixed,
+        cancel_token=cancel_token,
+    )
     rest = [r for r in rungs if r.name not in speeds]
     known = [(name, v) for name, v in speeds.items() if v > 0]
     if rest and len(known) >= 2:
@@ -189,8 +207,9 @@ def probe(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
     return speeds
 
 
-def rung_flops(config: TrainConfig, num_classes: int, rungs: Sequence[Rung],
-               fixed: Sequence[str] = ()) -> dict[str, float]:
+def rung_flops(
+    config: TrainConfig, num_classes: int, rungs: Sequence[Rung], fixed: Sequence[str] = ()
+) -> dict[str, float]:
     """Forward FLOPs per photo of each rung at its padded input size (no tracing)."""
     from fashionseg_gui.core import data as D
     from fashionseg_gui.core import model as M
@@ -198,18 +217,34 @@ def rung_flops(config: TrainConfig, num_classes: int, rungs: Sequence[Rung],
     out = {}
     for rung in rungs:
         cfg = rung_config(config, rung, fixed)
-        net = M.build_unet(num_classes, (None, None, 3), cfg.depth, cfg.base_width,
-                           cfg.batch_norm, cfg.dropout,
-                           max_width=max(cfg.max_width, cfg.base_width),
-                           stem_stride=int(cfg.stem_stride), decoder=cfg.decoder)
+        net = M.build_unet(
+            num_classes,
+            (None, None, 3),
+            cfg.depth,
+            cfg.base_width,
+            cfg.batch_norm,
+            cfg.dropout,
+            max_width=max(cfg.max_width, cfg.base_width),
+            stem_stride=int(cfg.stem_stride),
+            decoder=cfg.decoder,
+        )
         box = D.letterbox_geometry(cfg.target_hw, cfg.target_hw, cfg.multiple)
         out[rung.name] = M.model_flops(net, box.out_h, box.out_w)
     return out
 
 
-def _measure(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
-             rungs: Sequence[Rung], *, steps: int, warmup: int, max_photos: int,
-             fixed: Sequence[str], cancel_token: CancelToken | None) -> dict[str, float]:
+def _measure(
+    config: TrainConfig,
+    samples: Sequence[Sample],
+    num_classes: int,
+    rungs: Sequence[Rung],
+    *,
+    steps: int,
+    warmup: int,
+    max_photos: int,
+    fixed: Sequence[str],
+    cancel_token: CancelToken | None,
+) -> dict[str, float]:
     """Photos per second of each of ``rungs``, timed on the real pipeline."""
     import keras
 
@@ -217,7 +252,7 @@ def _measure(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
     from fashionseg_gui.core import model as M
 
     speeds: dict[str, float] = {}
-    picked = list(samples)[:max(1, int(max_photos))]
+    picked = list(samples)[: max(1, int(max_photos))]
     for rung in rungs:
         if cancel_token is not None:
             cancel_token.raise_if_cancelled()
@@ -225,21 +260,36 @@ def _measure(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
         cached = D.cache_samples(picked, cfg.target_hw, cfg.multiple, num_classes)
         batch = max(1, min(int(cfg.batch_size), len(cached)))
         ds = D.make_dataset(cached, batch, True, cfg.augment_config(), cfg.seed, repeat=True)
-        net = M.build_unet(num_classes, (None, None, 3), cfg.depth, cfg.base_width,
-                           cfg.batch_norm, cfg.dropout,
-                           dtype=resolve_precision(cfg.mixed_precision),
-                           max_width=max(cfg.max_width, cfg.base_width),
-                           stem_stride=int(cfg.stem_stride), decoder=cfg.decoder)
+        net = M.build_unet(
+            num_classes,
+            (None, None, 3),
+            cfg.depth,
+            cfg.base_width,
+            cfg.batch_norm,
+            cfg.dropout,
+            dtype=resolve_precision(cfg.mixed_precision),
+            max_width=max(cfg.max_width, cfg.base_width),
+            stem_stride=int(cfg.stem_stride),
+            decoder=cfg.decoder,
+        )
         fit_model, stride = M.training_view(net)
         if stride > 1:
             ds = ds.map(lambda x, y, s=stride: (x, M.subsample_labels(y, s)))
-        fit_model.compile(optimizer=keras.optimizers.AdamW(cfg.learning_rate),
-                          loss=M.SegmentationLoss(num_classes, cfg.loss))
+        fit_model.compile(
+            optimizer=keras.optimizers.AdamW(cfg.learning_rate),
+            loss=M.SegmentationLoss(num_classes, cfg.loss),
+        )
         clock = _clock_callback()
-        fit_model.fit(ds, epochs=1, steps_per_epoch=warmup + steps, verbose=0,
-                      callbacks=[clock], shuffle=False)
+        fit_model.fit(
+            ds,
+            epochs=1,
+            steps_per_epoch=warmup + steps,
+            verbose=0,
+            callbacks=[clock],
+            shuffle=False,
+        )
         times = clock.times
-        timed = times[warmup - 1:] if warmup >= 1 else times
+        timed = times[warmup - 1 :] if warmup >= 1 else times
         seconds = max(timed[-1] - timed[0], 1e-6) if len(timed) >= 2 else float("nan")
         speeds[rung.name] = batch * (len(timed) - 1) / seconds if len(timed) >= 2 else 0.0
         del fit_model, net, ds, cached
@@ -247,9 +297,14 @@ def _measure(config: TrainConfig, samples: Sequence[Sample], num_classes: int,
     return speeds
 
 
-def choose(speeds: dict[str, float], budget_s: float, n_train: int, n_val: int = 0,
-           rungs: Sequence[Rung] = LADDER, min_photos_per_epoch: int = 0) -> tuple[Rung, float,
-                                                                                   float]:
+def choose(
+    speeds: dict[str, float],
+    budget_s: float,
+    n_train: int,
+    n_val: int = 0,
+    rungs: Sequence[Rung] = LADDER,
+    min_photos_per_epoch: int = 0,
+) -> tuple[Rung, float, float]:
     """The rung with the best expected mIoU in ``budget_s``: ``(rung, epochs, miou)``.
 
     An epoch trains ``max(n_train, min_photos_per_epoch)`` photos and validates ``n_val``
@@ -272,10 +327,17 @@ def choose(speeds: dict[str, float], budget_s: float, n_train: int, n_val: int =
     return best[1], best[2], best[0]
 
 
-def fit_to_budget(config: TrainConfig, train_samples: Sequence[Sample], n_val: int,
-                  num_classes: int, *, rungs: Sequence[Rung] = LADDER,
-                  probe_fn: Callable[..., dict[str, float]] | None = None,
-                  cancel_token: CancelToken | None = None, **probe_kwargs: Any) -> Choice:
+def fit_to_budget(
+    config: TrainConfig,
+    train_samples: Sequence[Sample],
+    n_val: int,
+    num_classes: int,
+    *,
+    rungs: Sequence[Rung] = LADDER,
+    probe_fn: Callable[..., dict[str, float]] | None = None,
+    cancel_token: CancelToken | None = None,
+    **probe_kwargs: Any,
+) -> Choice:
     """Probe the ladder and choose the rung for ``config.max_minutes``.
 
     ``probe_fn`` (default :func:`probe`) returns photos/s per rung name. The probe's own
@@ -285,19 +347,42 @@ def fit_to_budget(config: TrainConfig, train_samples: Sequence[Sample], n_val: i
         raise ValueError("fit_to_budget needs a time budget (max_minutes)")
     fixed = tuple(config.fixed)
     t0 = time.monotonic()
-    speeds = (probe_fn or probe)(config, train_samples, num_classes, rungs, fixed=fixed,
-                                 cancel_token=cancel_token, **probe_kwargs)
+    speeds = (probe_fn or probe)(
+        config,
+        train_samples,
+        num_classes,
+        rungs,
+        fixed=fixed,
+        cancel_token=cancel_token,
+        **probe_kwargs,
+    )
     probe_s = time.monotonic() - t0
     budget_s = max(float(config.max_minutes) * 60.0 - probe_s, 1.0)
-    rung, epochs, miou = choose(speeds, budget_s, len(train_samples), n_val, rungs,
-                                int(config.min_steps_per_epoch) * int(config.batch_size))
+    rung, epochs, miou = choose(
+        speeds,
+        budget_s,
+        len(train_samples),
+        n_val,
+        rungs,
+        int(config.min_steps_per_epoch) * int(config.batch_size),
+    )
     chosen = rung_config(config, rung, fixed)
     settings = {k: getattr(chosen, k) for k in RECIPE_KEYS}
     precision = "bfloat16" if resolve_precision(chosen.mixed_precision) else "float32"
     kept = f"; kept your {', '.join(k.replace('_', ' ') for k in fixed)}" if fixed else ""
-    text = (f"{machine_summary()}: {chosen.input_height}x{chosen.input_width}, width "
-            f"{chosen.base_width}, depth {chosen.depth}, {precision}, expect ~{epochs:.0f} "
-            f"epochs ({speeds.get(rung.name, 0.0):.1f} photos/s; expected val mIoU "
-            f"~{miou:.2f} on CCP-like data){kept}")
-    return Choice(rung.name, settings, float(speeds.get(rung.name, 0.0)), epochs, miou, text,
-                  dict(speeds), probe_s)
+    text = (
+        f"{machine_summary()}: {chosen.input_height}x{chosen.input_width}, width "
+        f"{chosen.base_width}, depth {chosen.depth}, {precision}, expect ~{epochs:.0f} "
+        f"epochs ({speeds.get(rung.name, 0.0):.1f} photos/s; expected val mIoU "
+        f"~{miou:.2f} on CCP-like data){kept}"
+    )
+    return Choice(
+        rung.name,
+        settings,
+        float(speeds.get(rung.name, 0.0)),
+        epochs,
+        miou,
+        text,
+        dict(speeds),
+        probe_s,
+    )

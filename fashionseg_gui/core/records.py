@@ -23,9 +23,26 @@ MAX_CLASSES = 255  # ids 0..254; 255 is the ignore label
 # reddish purple, bluish green and blue come first; vermillion and orange, close to skin,
 # only from the sixth class on; then distinct extra colours (no beige, pink or brown).
 PALETTE = [
-    "#56b4e9", "#f0e442", "#cc79a7", "#009e73", "#0072b2", "#d55e00", "#e69f00",
-    "#911eb4", "#46f0f0", "#bcf60c", "#f032e6", "#008080", "#000075", "#808000",
-    "#aaffc3", "#800000", "#4363d8", "#3cb44b", "#808080", "#e6194b",
+    "#56b4e9",
+    "#f0e442",
+    "#cc79a7",
+    "#009e73",
+    "#0072b2",
+    "#d55e00",
+    "#e69f00",
+    "#911eb4",
+    "#46f0f0",
+    "#bcf60c",
+    "#f032e6",
+    "#008080",
+    "#000075",
+    "#808000",
+    "#aaffc3",
+    "#800000",
+    "#4363d8",
+    "#3cb44b",
+    "#808080",
+    "#e6194b",
 ]
 
 DEFAULT_CLASSES: list[tuple[str, str]] = [
@@ -39,8 +56,11 @@ DEFAULT_CLASSES: list[tuple[str, str]] = [
 #: A project whose classes are exactly the old ones (never recoloured by the user) gets the
 #: new colours when opened; any other project keeps its colours.
 OLD_DEMO_CLASSES: list[tuple[str, str]] = [
-    ("background", "#000000"), ("skin_hair", "#f4c28b"), ("upper", "#e6194b"),
-    ("lower", "#4363d8"), ("footwear_accessories", "#3cb44b"),
+    ("background", "#000000"),
+    ("skin_hair", "#f4c28b"),
+    ("upper", "#e6194b"),
+    ("lower", "#4363d8"),
+    ("footwear_accessories", "#3cb44b"),
 ]
 DEMO_COLOURS: list[str] = ["#000000", *PALETTE[:4]]
 

@@ -128,8 +128,10 @@ def reconcile(project: Project) -> list[str]:
             project.events.image_changed.emit(image_id)
     orphans = leftovers_mod.find(project).orphans
     if orphans:
-        done.append(f"{len(orphans)} photo(s) in images/ belong to no image (an interrupted "
-                    "import?): re-attach them or move them to the trash")
+        done.append(
+            f"{len(orphans)} photo(s) in images/ belong to no image (an interrupted "
+            "import?): re-attach them or move them to the trash"
+        )
     done = list(dict.fromkeys(done))  # one line per kind of repair
     project.open_warnings.extend(done)
     return done

@@ -89,20 +89,29 @@ def history(project: Project) -> list[Round]:
         spent = P.entries_between(project, previous, when)
         previous = when
         state = str(summary.get("stopped") or summary.get("state") or "done")
-        out.append(Round(
-            number=n, path=info.path, created=info.created, state=state,
-            has_model=info.has_model, labelled=labelled, corrected=corrected,
-            train_images=_int(summary.get("train_images")) if train_ids is None
-            else len(train_ids),
-            val_images=_int(summary.get("val_images")) if val_ids is None else len(val_ids),
-            val_miou=_float(summary.get("best_val_miou")),
-            resume_from=config.get("resume_from") if isinstance(
-                config.get("resume_from"), str) else None,
-            effort_photos=len(spent),
-            effort_pixels=sum(int(e.get("pixels_changed", 0)) for e in spent),
-            effort_minutes=sum(float(e.get("active_seconds", 0.0)) for e in spent) / 60.0,
-            val_ids=[str(i) for i in (val_ids or [])],
-        ))
+        out.append(
+            Round(
+                number=n,
+                path=info.path,
+                created=info.created,
+                state=state,
+                has_model=info.has_model,
+                labelled=labelled,
+                corrected=corrected,
+                train_images=_int(summary.get("train_images"))
+                if train_ids is None
+                else len(train_ids),
+                val_images=_int(summary.get("val_images")) if val_ids is None else len(val_ids),
+                val_miou=_float(summary.get("best_val_miou")),
+                resume_from=config.get("resume_from")
+                if isinstance(config.get("resume_from"), str)
+                else None,
+                effort_photos=len(spent),
+                effort_pixels=sum(int(e.get("pixels_changed", 0)) for e in spent),
+                effort_minutes=sum(float(e.get("active_seconds", 0.0)) for e in spent) / 60.0,
+                val_ids=[str(i) for i in (val_ids or [])],
+            )
+        )
     return out
 
 

@@ -25,13 +25,18 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
     from fashionseg_gui.core.train_config import TrainConfig
 
-__all__ = ["SPLITS", "DataError", "Sample", "load_mapping", "samples_from_folder",
-           "samples_from_project"]
+__all__ = [
+    "SPLITS",
+    "DataError",
+    "Sample",
+    "load_mapping",
+    "samples_from_folder",
+    "samples_from_project",
+]
 
 
 class DataError(Exception):
     """A problem with the training data, worded for the user."""
-
 
 
 @dataclass(frozen=True)
@@ -163,12 +168,14 @@ def samples_from_project(project: Project, config: TrainConfig | None = None) ->
     samples = []
     for image_id in project.labelled_ids():
         record = project.images[image_id]
-        samples.append(Sample(
-            image_id,
-            functools.partial(project.read_image, image_id),
-            functools.partial(project.read_mask, image_id),
-            record.split,
-        ))
+        samples.append(
+            Sample(
+                image_id,
+                functools.partial(project.read_image, image_id),
+                functools.partial(project.read_mask, image_id),
+                record.split,
+            )
+        )
     if not samples:
         raise DataError("the project has no labelled images yet: label or correct some first")
     return samples

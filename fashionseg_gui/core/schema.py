@@ -26,7 +26,9 @@ PROJECT_SCHEMA: dict[str, Any] = {
         "schema_version": {"type": "integer", "minimum": 1, "maximum": 1},
         "app": {"type": "string"},
         "classes": {
-            "type": "array", "minItems": 1, "maxItems": 255,
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 255,
             "items": {
                 "type": "object",
                 "required": ["id", "name", "color"],

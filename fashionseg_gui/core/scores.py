@@ -52,6 +52,7 @@ class ScoreError(Exception):
 
 # --------------------------------------------------------------------------- per pixel
 
+
 def pixel_entropy(probabilities: np.ndarray) -> np.ndarray:
     """Normalised entropy of ``(..., C)`` class probabilities: ``-sum p log p / log C``.
 
@@ -79,9 +80,14 @@ def entropy_from_confidence(confidence: np.ndarray, num_classes: int) -> np.ndar
 
 # --------------------------------------------------------------------------- per image
 
-def compute_scores(class_ids: np.ndarray, confidence: np.ndarray,
-                   entropy: np.ndarray | None, num_classes: int,
-                   threshold: float = LOW_CONFIDENCE) -> dict[str, Any]:
+
+def compute_scores(
+    class_ids: np.ndarray,
+    confidence: np.ndarray,
+    entropy: np.ndarray | None,
+    num_classes: int,
+    threshold: float = LOW_CONFIDENCE,
+) -> dict[str, Any]:
     """The per-image scores of one prediction.
 
     Returns
@@ -137,9 +143,9 @@ def embedding(image: np.ndarray, class_ids: np.ndarray, num_classes: int) -> np.
     layout = np.zeros((GRID, GRID, max(int(num_classes), 1)), np.float32)
     for i in range(GRID):
         for j in range(GRID):
-            cell = img[ys[i]:max(ys[i + 1], ys[i] + 1), xs[j]:max(xs[j + 1], xs[j] + 1)]
+            cell = img[ys[i] : max(ys[i + 1], ys[i] + 1), xs[j] : max(xs[j + 1], xs[j] + 1)]
             colour[i, j] = cell.reshape(-1, cell.shape[-1])[:, :3].mean(0) / 255.0
-            lab = ids[ys[i]:max(ys[i + 1], ys[i] + 1), xs[j]:max(xs[j + 1], xs[j] + 1)]
+            lab = ids[ys[i] : max(ys[i + 1], ys[i] + 1), xs[j] : max(xs[j + 1], xs[j] + 1)]
             counts = np.bincount(lab.reshape(-1), minlength=layout.shape[-1])
             layout[i, j] = counts[: layout.shape[-1]] / max(lab.size, 1)
     return np.concatenate([colour.reshape(-1), layout.reshape(-1)]).astype(np.float32)
@@ -147,21 +153,28 @@ def embedding(image: np.ndarray, class_ids: np.ndarray, num_classes: int) -> np.
 
 # --------------------------------------------------------------------------- identity
 
-def run_identity(run_dir: str | Path, class_names: list[str] | None = None,
-                 num_classes: int | None = None) -> dict[str, Any]:
+
+def run_identity(
+    run_dir: str | Path, class_names: list[str] | None = None, num_classes: int | None = None
+) -> dict[str, Any]:
     """What a prediction records of the run that made it."""
     run = Path(run_dir)
-    created = (R.read_config(run) or {}).get("created") or \
-        (R.read_run(run) or {}).get("created") or ""
-    return {"run": run.name, "run_created": str(created),
-            "class_names": list(class_names) if class_names is not None else None,
-            "num_classes": None if num_classes is None else int(num_classes)}
+    created = (
+        (R.read_config(run) or {}).get("created") or (R.read_run(run) or {}).get("created") or ""
+    )
+    return {
+        "run": run.name,
+        "run_created": str(created),
+        "class_names": list(class_names) if class_names is not None else None,
+        "num_classes": None if num_classes is None else int(num_classes),
+    }
 
 
 def same_run(meta: dict[str, Any], run: dict[str, Any]) -> bool:
     """Whether a prediction's ``meta`` was made by the run ``run`` (:func:`run_identity`)."""
-    return (meta.get("run") == run.get("run")
-            and str(meta.get("run_created") or "") == str(run.get("run_created") or ""))
+    return meta.get("run") == run.get("run") and str(meta.get("run_created") or "") == str(
+        run.get("run_created") or ""
+    )
 
 
 def photo_identity(project: Any, image_id: str) -> dict[str, Any]:
@@ -170,9 +183,13 @@ def photo_identity(project: Any, image_id: str) -> dict[str, Any]:
     data = path.read_bytes()
     st = path.stat()
     rec = project.images[image_id]
-    return {"photo_sha256": hashlib.sha256(data).hexdigest(), "photo_size": st.st_size,
-            "photo_mtime_ns": st.st_mtime_ns, "height": int(rec.height),
-            "width": int(rec.width)}
+    return {
+        "photo_sha256": hashlib.sha256(data).hexdigest(),
+        "photo_size": st.st_size,
+        "photo_mtime_ns": st.st_mtime_ns,
+        "height": int(rec.height),
+        "width": int(rec.width),
+    }
 
 
 def _photo_changed(project: Any, image_id: str, meta: dict[str, Any]) -> bool:
@@ -205,18 +222,23 @@ def stale_reason(project: Any, image_id: str, meta: dict[str, Any] | None) -> st
     if rec is None:
         return f"{image_id}: no such photo in the project"
     if (meta.get("height"), meta.get("width")) != (rec.height, rec.width):
-        return (f"{name}: the prediction is {meta.get('width')}x{meta.get('height')} but the "
-                f"photo is {rec.width}x{rec.height}; predict it again")
+        return (
+            f"{name}: the prediction is {meta.get('width')}x{meta.get('height')} but the "
+            f"photo is {rec.width}x{rec.height}; predict it again"
+        )
     if _photo_changed(project, image_id, meta):
         return f"{name}: the photo changed after run {meta.get('run')} predicted it; predict again"
     names = [c.name for c in project.classes]
     run_names = meta.get("class_names")
     num = meta.get("num_classes")
-    if (num is not None and int(num) != len(names)) or \
-            (isinstance(run_names, list) and [str(n) for n in run_names] != names):
+    if (num is not None and int(num) != len(names)) or (
+        isinstance(run_names, list) and [str(n) for n in run_names] != names
+    ):
         theirs = ", ".join(map(str, run_names)) if isinstance(run_names, list) else f"{num}"
-        return (f"{name}: run {meta.get('run')} predicted the classes ({theirs}) but the "
-                f"project now has ({', '.join(names)}); retrain and predict again")
+        return (
+            f"{name}: run {meta.get('run')} predicted the classes ({theirs}) but the "
+            f"project now has ({', '.join(names)}); retrain and predict again"
+        )
     return None
 
 
@@ -226,6 +248,7 @@ def _display(project: Any, image_id: str) -> str:
 
 
 # --------------------------------------------------------------------------- files
+
 
 def meta_array(meta: dict[str, Any]) -> np.ndarray:
     """``meta`` as the unicode array stored in the npz (no pickle needed to read it)."""
@@ -268,8 +291,11 @@ def load_index(project: Any, save: bool = True) -> dict[str, dict[str, Any]]:
     path = index_path(project)
     try:
         stored = json.loads(path.read_text("utf-8"))
-        entries = stored.get("images", {}) if isinstance(stored, dict) and \
-            stored.get("version") == VERSION else {}
+        entries = (
+            stored.get("images", {})
+            if isinstance(stored, dict) and stored.get("version") == VERSION
+            else {}
+        )
     except (OSError, ValueError):
         entries = {}
     if not isinstance(entries, dict):
@@ -308,8 +334,9 @@ def write_index(project: Any, entries: dict[str, dict[str, Any]]) -> None:
     atomic_write_json(path, {"version": VERSION, "images": entries})
 
 
-def scored(project: Any, index: dict[str, dict[str, Any]] | None = None
-           ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+def scored(
+    project: Any, index: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Fresh scored predictions and the stale ones.
 
     Returns
@@ -334,8 +361,9 @@ def scored(project: Any, index: dict[str, dict[str, Any]] | None = None
     return fresh, stale
 
 
-def fresh_from_run(project: Any, image_id: str, run: dict[str, Any],
-                   index: dict[str, dict[str, Any]] | None = None) -> bool:
+def fresh_from_run(
+    project: Any, image_id: str, run: dict[str, Any], index: dict[str, dict[str, Any]] | None = None
+) -> bool:
     """Whether ``image_id`` has a fresh prediction made by ``run`` (resume skips it)."""
     pred = project.prediction_path(image_id)
     if not pred.exists():
@@ -349,4 +377,3 @@ def fresh_from_run(project: Any, image_id: str, run: dict[str, Any],
     if not entry or "scores" not in entry or not same_run(entry, run):
         return False
     return stale_reason(project, image_id, entry) is None
-

@@ -45,10 +45,13 @@ def load_model_file(path: str | Path) -> keras.Model:
     except (ValueError, TypeError) as exc:
         text = str(exc)
         if any(word in text for word in _SAFE_MODE_WORDS):
-            raise TrainError(f"{path}: this model file contains code and was not loaded "
-                             "(Keras safe mode); only use model files you trust") from exc
-        raise TrainError(f"cannot load the model {path}: {text.splitlines()[0] if text else exc}"
-                         ) from exc
+            raise TrainError(
+                f"{path}: this model file contains code and was not loaded "
+                "(Keras safe mode); only use model files you trust"
+            ) from exc
+        raise TrainError(
+            f"cannot load the model {path}: {text.splitlines()[0] if text else exc}"
+        ) from exc
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
         raise TrainError(f"cannot load the model {path}: {exc}") from exc
 
@@ -74,22 +77,27 @@ def load_run(run_dir: str | Path, which: str = "best") -> tuple[keras.Model, dic
     except (OSError, ValueError, TypeError, TrainError) as exc:
         raise TrainError(f"cannot read {run / 'config.json'}: {exc}") from exc
     model = load_model_file(ckpt)
-    info: dict[str, Any] = {"input_height": cfg.input_height, "input_width": cfg.input_width,
-                            "multiple": cfg.multiple,
-                            "num_classes": int(model.output_shape[-1])}
+    info: dict[str, Any] = {
+        "input_height": cfg.input_height,
+        "input_width": cfg.input_width,
+        "multiple": cfg.multiple,
+        "num_classes": int(model.output_shape[-1]),
+    }
     names = (R.read_run(run) or {}).get("class_names")
     info["class_names"] = [str(n) for n in names] if isinstance(names, list) else None
     return model, info
 
 
-def make_serving_function(model: keras.Model, target_hw: tuple[int, int],
-                          multiple: int) -> Callable[[Any], dict[str, Any]]:
+def make_serving_function(
+    model: keras.Model, target_hw: tuple[int, int], multiple: int
+) -> Callable[[Any], dict[str, Any]]:
     """The inference graph used by the Predictor and the SavedModel.
 
     Takes a uint8 batch ``(N, H, W, 3)`` of any size; letterboxes it in-graph, runs the
     model, crops the padding, resizes the probabilities back to ``(H, W)`` (bilinear) and
     returns ``{"class_ids": uint8 (N, H, W), "probabilities": float32 (N, H, W, C)}``.
     """
+
     def serve(images: Any) -> dict[str, Any]:
         probs = _full_size_probabilities(model, images, target_hw, multiple)
         class_ids, _ = _ids_and_confidence(probs)
@@ -98,13 +106,15 @@ def make_serving_function(model: keras.Model, target_hw: tuple[int, int],
     return serve
 
 
-def make_label_function(model: keras.Model, target_hw: tuple[int, int],
-                        multiple: int) -> Callable[[Any], dict[str, Any]]:
+def make_label_function(
+    model: keras.Model, target_hw: tuple[int, int], multiple: int
+) -> Callable[[Any], dict[str, Any]]:
     """Like :func:`make_serving_function` (same class ids) but returns the confidence.
 
     Returns ``{"class_ids": uint8 (N, H, W), "confidence": float32 (N, H, W)}``, the
     probability of the predicted class, so the full probability stack never leaves the graph.
     """
+
     def label(images: Any) -> dict[str, Any]:
         probs = _full_size_probabilities(model, images, target_hw, multiple)
         class_ids, confidence = _ids_and_confidence(probs)
@@ -127,8 +137,8 @@ def _class_ids_and_confidence_of_rows(rows: Any) -> tuple[Any, Any]:
 def _ids_and_confidence_xla() -> Callable[[Any], tuple[Any, Any]]:
     import tensorflow as tf
 
-    return tf.function(_class_ids_and_confidence_of_rows, jit_compile=True,
-                       reduce_retracing=True)
+    return tf.function(_class_ids_and_confidence_of_rows, jit_compile=True, reduce_retracing=True)
+
 
 _ROWS = 1 << 16
 
@@ -148,8 +158,9 @@ def _ids_and_confidence(probs: Any) -> tuple[Any, Any]:
     return tf.reshape(ids[:n], shape[:-1]), tf.reshape(confidence[:n], shape[:-1])
 
 
-def _full_size_probabilities(model: keras.Model, images: Any, target_hw: tuple[int, int],
-                             multiple: int) -> Any:
+def _full_size_probabilities(
+    model: keras.Model, images: Any, target_hw: tuple[int, int], multiple: int
+) -> Any:
     import tensorflow as tf
 
     from fashionseg_gui.core import data as D
@@ -161,10 +172,14 @@ def _full_size_probabilities(model: keras.Model, images: Any, target_hw: tuple[i
     return tf.image.resize(probs, hw, method="bilinear")
 
 
-def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str | Path,
-                       num_classes: int | None = None, target_hw: tuple[int, int] | None = None,
-                       multiple: int | None = None,
-                       class_names: list[str] | None = None) -> Path:
+def export_saved_model(
+    run_dir_or_model: str | Path | keras.Model,
+    out_dir: str | Path,
+    num_classes: int | None = None,
+    target_hw: tuple[int, int] | None = None,
+    multiple: int | None = None,
+    class_names: list[str] | None = None,
+) -> Path:
     """Export a SavedModel whose ``serving_default`` takes a uint8 batch of any size.
 
     Parameters
@@ -202,8 +217,10 @@ def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str 
         multiple = multiple or info["multiple"]
         names = names or info.get("class_names")
     if num_classes is not None and int(model.output_shape[-1]) != int(num_classes):
-        raise TrainError(f"the model predicts {model.output_shape[-1]} classes, the project has "
-                         f"{num_classes}: retrain after changing classes")
+        raise TrainError(
+            f"the model predicts {model.output_shape[-1]} classes, the project has "
+            f"{num_classes}: retrain after changing classes"
+        )
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise TrainError(f"export folder {out} is not empty")
@@ -211,18 +228,28 @@ def export_saved_model(run_dir_or_model: str | Path | keras.Model, out_dir: str 
     serve = make_serving_function(model, target_hw, int(multiple))
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serve", serve,
-                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8,
-                                                        name="images")])
+    archive.add_endpoint(
+        "serve",
+        serve,
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")],
+    )
     tmp = out.with_name(f".{out.name}.partial")
     if tmp.exists():
         import shutil
 
         shutil.rmtree(tmp)
     archive.write_out(str(tmp), verbose=False)
-    atomic_write_bytes(tmp / "fashionseg.json", json.dumps({
-        "target_hw": list(target_hw), "multiple": int(multiple),
-        "num_classes": int(model.output_shape[-1]), "class_names": names}).encode())
+    atomic_write_bytes(
+        tmp / "fashionseg.json",
+        json.dumps(
+            {
+                "target_hw": list(target_hw),
+                "multiple": int(multiple),
+                "num_classes": int(model.output_shape[-1]),
+                "class_names": names,
+            }
+        ).encode(),
+    )
     if out.exists():
         out.rmdir()
     os.replace(tmp, out)

@@ -61,8 +61,9 @@ def _is_project(path: Path) -> bool:
     return (path / "project.json").is_file()
 
 
-def demo_project_path(candidates: Iterable[Path] | None = None,
-                      data_dir: Path | None = None) -> Path | None:
+def demo_project_path(
+    candidates: Iterable[Path] | None = None, data_dir: Path | None = None
+) -> Path | None:
     """The demo project to open on the first launch, copied somewhere writable if needed.
 
     The bundled demo (``projects/demo`` in a source checkout, or the copy shipped inside the
@@ -99,20 +100,21 @@ def demo_project_path(candidates: Iterable[Path] | None = None,
             user_copy.parent.mkdir(parents=True, exist_ok=True)
             tmp = user_copy.with_name(user_copy.name + ".partial")
             shutil.rmtree(tmp, ignore_errors=True)
-            shutil.copytree(cand, tmp, ignore=shutil.ignore_patterns(".fashionseg.lock",
-                                                                      ".cache"))
+            shutil.copytree(cand, tmp, ignore=shutil.ignore_patterns(".fashionseg.lock", ".cache"))
             for p in [tmp, *tmp.rglob("*")]:  # the shipped copy may carry read-only modes
                 os.chmod(p, 0o755 if p.is_dir() else 0o644)
             os.replace(tmp, user_copy)
         except OSError as exc:
-            raise SettingsError(f"cannot copy the demo project to {user_copy}: "
-                                f"{exc.strerror or exc}") from exc
+            raise SettingsError(
+                f"cannot copy the demo project to {user_copy}: {exc.strerror or exc}"
+            ) from exc
         return user_copy
     return None
 
 
-def push_recent(recent: Iterable[str], path: str | os.PathLike[str],
-                limit: int = MAX_RECENT) -> list[str]:
+def push_recent(
+    recent: Iterable[str], path: str | os.PathLike[str], limit: int = MAX_RECENT
+) -> list[str]:
     """The recent-project list with ``path`` moved to the front (no duplicates, bounded).
 
     Parameters

@@ -73,6 +73,8 @@ __all__ = [
 AREA_KINDS = ("polygon", "rect", "circle", "ellipse")
 #: Every kind a shape dict may have.
 KINDS = (*AREA_KINDS, "point", "polyline")
+
+
 def finite_number(value: Any) -> float | None:
     """Return ``value`` as a finite float, or None (bools and strings are not numbers)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -91,8 +93,9 @@ def _number(value: Any, name: str, problem: Callable[[str, Any], str] | None = N
     return value
 
 
-def _numbers(mapping: dict, names: tuple[str, ...],
-             problem: Callable[[str, Any], str] | None = None) -> dict[str, float]:
+def _numbers(
+    mapping: dict, names: tuple[str, ...], problem: Callable[[str, Any], str] | None = None
+) -> dict[str, float]:
     out: dict[str, float] = {}
     for name in names:
         if name not in mapping:
@@ -101,8 +104,9 @@ def _numbers(mapping: dict, names: tuple[str, ...],
     return out
 
 
-def number_fields(mapping: dict, names: tuple[str, ...],
-                  problem: Callable[[str, Any], str] | None = None) -> dict[str, float] | str:
+def number_fields(
+    mapping: dict, names: tuple[str, ...], problem: Callable[[str, Any], str] | None = None
+) -> dict[str, float] | str:
     """The finite numbers ``mapping[name]`` for each of ``names``, or why not (one line).
 
     ``problem(name, value)`` words a value that is not a finite number (default: a generic
@@ -120,8 +124,10 @@ def _points(value: Any) -> tuple[tuple[float, float], ...]:
         raise ShapeError("'points' is not a list")
     # Fast path for plain int/float pairs (bools, strings and numpy scalars take the slow one).
     plain = (int, float)
-    if all(type(p) in (list, tuple) and len(p) == 2 and type(p[0]) in plain
-           and type(p[1]) in plain for p in value):
+    if all(
+        type(p) in (list, tuple) and len(p) == 2 and type(p[0]) in plain and type(p[1]) in plain
+        for p in value
+    ):
         try:
             finite = bool(np.isfinite(np.asarray(value, dtype=np.float64)).all())
         except (OverflowError, ValueError):
@@ -263,7 +269,7 @@ class Shape:
         layer = self.layer(int(height), int(width))
         if layer is not None:
             (r0, c0), on = layer
-            out[r0:r0 + on.shape[0], c0:c0 + on.shape[1]] = on
+            out[r0 : r0 + on.shape[0], c0 : c0 + on.shape[1]] = on
         return out
 
     def contains(self, x: float, y: float) -> bool:
@@ -296,8 +302,12 @@ class _PointsShape(Shape):
         if not self.points:
             return (math.inf, math.inf, -math.inf, -math.inf)
         a = np.asarray(self.points, dtype=np.float64)
-        return (float(a[:, 0].min()), float(a[:, 1].min()),
-                float(a[:, 0].max()), float(a[:, 1].max()))
+        return (
+            float(a[:, 0].min()),
+            float(a[:, 1].min()),
+            float(a[:, 0].max()),
+            float(a[:, 1].max()),
+        )
 
 
 @dataclass(frozen=True)
@@ -441,8 +451,15 @@ class Ellipse(Shape):
         return math.pi * self.rx * self.ry if self.rx > 0 and self.ry > 0 else 0.0
 
     def layer(self, height: int, width: int) -> Layer | None:
-        return ellipse_layer(float(self.cx), float(self.cy), float(self.rx), float(self.ry),
-                              self.angle, height, width)
+        return ellipse_layer(
+            float(self.cx),
+            float(self.cy),
+            float(self.rx),
+            float(self.ry),
+            self.angle,
+            height,
+            width,
+        )
 
     def _local(self, x: float, y: float) -> tuple[float, float]:
         dx, dy = x - self.cx, y - self.cy
@@ -482,7 +499,7 @@ class Circle(Shape):
         return self.cx - r, self.cy - r, self.cx + r, self.cy + r
 
     def area(self) -> float:
-        return math.pi * self.r ** 2 if self.r > 0 else 0.0
+        return math.pi * self.r**2 if self.r > 0 else 0.0
 
     def layer(self, height: int, width: int) -> Layer | None:
         r = float(self.r)
@@ -510,7 +527,6 @@ class Point(Shape):
 
     def distance(self, x: float, y: float) -> float:
         return math.hypot(x - self.x, y - self.y)
-
 
 
 def _shoelace(pts: Any) -> float:

@@ -105,8 +105,9 @@ def shape_bbox(shape: dict) -> tuple[float, float, float, float] | None:
     return typed.bbox()
 
 
-def _usable(shape: Any, width: int | None = None,
-            height: int | None = None) -> tuple[Shape | None, str | None]:
+def _usable(
+    shape: Any, width: int | None = None, height: int | None = None
+) -> tuple[Shape | None, str | None]:
     """The typed shape and None, or None and why the dict cannot be used."""
     try:
         typed = Shape.from_dict(shape, check_class=False)

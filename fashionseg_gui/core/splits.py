@@ -106,8 +106,11 @@ def assign_splits(
     if not 0.0 <= val_fraction < 1.0:
         raise DataError(f"validation fraction must be in [0, 1); got {val_fraction}")
     ids = sorted(set(ids))
-    kept = {k: v for k, v in (existing or {}).items()
-            if isinstance(v, str) and v in SPLITS and k in set(ids)}
+    kept = {
+        k: v
+        for k, v in (existing or {}).items()
+        if isinstance(v, str) and v in SPLITS and k in set(ids)
+    }
     strata = strata or {}
     n = len(ids)
     target_total = max(min_val_images(n), round(val_fraction * n)) if n >= 2 else 0

@@ -86,8 +86,9 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if not os.environ.get("TF_CONFIG"):
-        raise TrainError("strategy 'multiworker' needs the TF_CONFIG environment variable "
-                         "describing the cluster")
+        raise TrainError(
+            "strategy 'multiworker' needs the TF_CONFIG environment variable describing the cluster"
+        )
     if not _MULTIWORKER:
         _MULTIWORKER.append(tf.distribute.MultiWorkerMirroredStrategy())
     return _MULTIWORKER[0]
@@ -126,10 +127,20 @@ class _RunCallback(keras.callbacks.Callback):
     """``net`` is the full-resolution model: validated and saved. Keras' ``self.model`` is
     the model being fitted (``net`` or its low-resolution training view, same weights)."""
 
-    def __init__(self, *, net: keras.Model, config: TrainConfig, val: D.CachedSet,
-                 num_classes: int, loss: M.SegmentationLoss, run_dir: Path,
-                 steps_per_epoch: int, cancel_token: CancelToken | None,
-                 emit: Callable[[dict[str, Any]], None], initial_epoch: int) -> None:
+    def __init__(
+        self,
+        *,
+        net: keras.Model,
+        config: TrainConfig,
+        val: D.CachedSet,
+        num_classes: int,
+        loss: M.SegmentationLoss,
+        run_dir: Path,
+        steps_per_epoch: int,
+        cancel_token: CancelToken | None,
+        emit: Callable[[dict[str, Any]], None],
+        initial_epoch: int,
+    ) -> None:
         super().__init__()
         self.net = net
         self.cfg = config
@@ -229,9 +240,17 @@ class _RunCallback(keras.callbacks.Callback):
         mean = float(logs.get("loss", float("nan")))
         loss = (batch + 1) * mean - batch * self._mean_loss if batch else mean
         self._mean_loss = mean
-        self.emit({"event": "batch", "epoch": self.epoch_now + 1, "batch": batch + 1,
-                   "batches": self.steps, "loss": loss, "mean_loss": mean,
-                   "acc": float(logs.get("acc", float("nan")))})
+        self.emit(
+            {
+                "event": "batch",
+                "epoch": self.epoch_now + 1,
+                "batch": batch + 1,
+                "batches": self.steps,
+                "loss": loss,
+                "mean_loss": mean,
+                "acc": float(logs.get("acc", float("nan"))),
+            }
+        )
         if self.token is not None and self.token.cancelled:
             self.cancelled = True
             self.stopped = "cancelled"
@@ -250,25 +269,39 @@ class _RunCallback(keras.callbacks.Callback):
         if self._val_fn is None:  # traced once per batch shape (the letterbox size is fixed)
             self._val_fn = _make_val_step(self.net, self.loss_fn, c)
         for k in range(0, len(self.val), bs):
-            loss, n_valid, counts = self._val_fn(self.val.images[k:k + bs],
-                                                 self.val.masks[k:k + bs])
+            loss, n_valid, counts = self._val_fn(
+                self.val.images[k : k + bs], self.val.masks[k : k + bs]
+            )
             if float(n_valid):
                 loss_sum += float(loss)
                 weight += float(n_valid)
             cm += counts.numpy().reshape(c, c)
-        return {"val_loss": loss_sum / weight if weight else float("nan"),
-                "val_acc": M.pixel_accuracy(cm), "val_miou": M.mean_iou(cm),
-                "per_class_iou": M.iou_per_class(cm), "confusion": cm.tolist(),
-                "baseline_miou": M.background_baseline_miou(cm)}
+        return {
+            "val_loss": loss_sum / weight if weight else float("nan"),
+            "val_acc": M.pixel_accuracy(cm),
+            "val_miou": M.mean_iou(cm),
+            "per_class_iou": M.iou_per_class(cm),
+            "confusion": cm.tolist(),
+            "baseline_miou": M.background_baseline_miou(cm),
+        }
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs if logs is not None else {}
         if self.cancelled:
             return
         train_seconds = time.monotonic() - self.epoch_t0
-        val: dict[str, Any] = self.validate() if len(self.val) else {
-            "val_loss": float("nan"), "val_acc": float("nan"), "val_miou": float("nan"),
-            "per_class_iou": [], "confusion": [], "baseline_miou": float("nan")}
+        val: dict[str, Any] = (
+            self.validate()
+            if len(self.val)
+            else {
+                "val_loss": float("nan"),
+                "val_acc": float("nan"),
+                "val_miou": float("nan"),
+                "per_class_iou": [],
+                "confusion": [],
+                "baseline_miou": float("nan"),
+            }
+        )
         logs.update({k: val[k] for k in ("val_loss", "val_acc", "val_miou")})
         score = float(val["val_miou"]) if len(self.val) else -float(logs.get("loss", 0.0))
         improved = self.best is None or score > self.best
@@ -284,21 +317,32 @@ class _RunCallback(keras.callbacks.Callback):
         eta = elapsed / max(done, 1) * left
         if self.budget is not None:
             eta = min(eta, max(0.0, self.budget - elapsed))
-        row = {"event": "epoch", "epoch": epoch + 1, "epochs": self.cfg.epochs,
-               "loss": float(logs.get("loss", float("nan"))), "val_loss": val["val_loss"],
-               "acc": float(logs.get("acc", float("nan"))), "val_acc": val["val_acc"],
-               "miou": float(logs.get("miou", float("nan"))), "val_miou": val["val_miou"],
-               "per_class_iou": val["per_class_iou"], "confusion": val["confusion"],
-               "baseline_miou": val["baseline_miou"], "seconds": train_seconds,
-               "eta_s": eta, "lr": float(self.lr_at(self.progress())),
-               "best": bool(improved)}
+        row = {
+            "event": "epoch",
+            "epoch": epoch + 1,
+            "epochs": self.cfg.epochs,
+            "loss": float(logs.get("loss", float("nan"))),
+            "val_loss": val["val_loss"],
+            "acc": float(logs.get("acc", float("nan"))),
+            "val_acc": val["val_acc"],
+            "miou": float(logs.get("miou", float("nan"))),
+            "val_miou": val["val_miou"],
+            "per_class_iou": val["per_class_iou"],
+            "confusion": val["confusion"],
+            "baseline_miou": val["baseline_miou"],
+            "seconds": train_seconds,
+            "eta_s": eta,
+            "lr": float(self.lr_at(self.progress())),
+            "best": bool(improved),
+        }
         self.history.append(row)
         if time.monotonic() - self._last_write >= CHECKPOINT_INTERVAL_S:
             self.write_checkpoints()
         _append_history(self.run_dir / "history.csv", row)
-        atomic_write_json(self.run_dir / "state.json",
-                          {"epoch": epoch + 1, "best_epoch": self.best_epoch,
-                           "best_val_miou": self.best})
+        atomic_write_json(
+            self.run_dir / "state.json",
+            {"epoch": epoch + 1, "best_epoch": self.best_epoch, "best_val_miou": self.best},
+        )
         self.emit(row)
         patience = self.cfg.early_stopping_patience
         if patience is not None and self.wait >= int(patience):
@@ -306,8 +350,9 @@ class _RunCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _make_val_step(model: keras.Model, loss_fn: M.SegmentationLoss,
-                   num_classes: int) -> Callable[[Any, Any], tuple[Any, Any, Any]]:
+def _make_val_step(
+    model: keras.Model, loss_fn: M.SegmentationLoss, num_classes: int
+) -> Callable[[Any, Any], tuple[Any, Any, Any]]:
     """Compiled ``(photos, masks) -> (loss x valid pixels, valid pixels, confusion counts)``."""
     c = int(num_classes)
 
@@ -325,8 +370,18 @@ def _make_val_step(model: keras.Model, loss_fn: M.SegmentationLoss,
     return tf.function(step, autograph=False, reduce_retracing=True)
 
 
-HISTORY_FIELDS = ("epoch", "loss", "val_loss", "acc", "val_acc", "miou", "val_miou",
-                  "baseline_miou", "lr", "seconds")
+HISTORY_FIELDS = (
+    "epoch",
+    "loss",
+    "val_loss",
+    "acc",
+    "val_acc",
+    "miou",
+    "val_miou",
+    "baseline_miou",
+    "lr",
+    "seconds",
+)
 
 
 def _append_history(path: Path, row: dict[str, Any]) -> None:
@@ -343,20 +398,23 @@ def _append_history(path: Path, row: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------------------
 
 
-def _resolve_data(config: TrainConfig, source: Any) -> tuple[list[D.Sample], list[D.Sample],
-                                                             list[str], Any]:
+def _resolve_data(
+    config: TrainConfig, source: Any
+) -> tuple[list[D.Sample], list[D.Sample], list[str], Any]:
     if isinstance(source, TrainData):
         return list(source.train), list(source.val), list(source.class_names), None
     if hasattr(source, "labelled_ids") and hasattr(source, "classes"):
         names = [c.name for c in source.classes]
         samples = D.samples_from_project(source)
-        train, val, _ = D.split_samples(samples, config.val_fraction, config.seed, len(names),
-                                        project=source)
+        train, val, _ = D.split_samples(
+            samples, config.val_fraction, config.seed, len(names), project=source
+        )
         return train, val, names, source
     if isinstance(source, Sequence) and source and isinstance(source[0], D.Sample):
         samples = list(source)
-        top = max(int(np.max(np.where(m == M.IGNORE, 0, m))) for m in
-                  (s.load_mask() for s in samples))
+        top = max(
+            int(np.max(np.where(m == M.IGNORE, 0, m))) for m in (s.load_mask() for s in samples)
+        )
         names = ["background"] + [f"class_{k}" for k in range(1, max(top, 1) + 1)]
         train, val, _ = D.split_samples(samples, config.val_fraction, config.seed, len(names))
         return train, val, names, None
@@ -380,8 +438,10 @@ def training_counts(project: Any, ids: Sequence[str]) -> dict[str, int]:
     if project is None:
         return {}
     statuses = [getattr(project.images.get(i), "status", "") for i in ids]
-    return {"labelled_images": sum(s in ("labelled", "corrected") for s in statuses),
-            "corrected_images": sum(s == "corrected" for s in statuses)}
+    return {
+        "labelled_images": sum(s in ("labelled", "corrected") for s in statuses),
+        "corrected_images": sum(s == "corrected" for s in statuses),
+    }
 
 
 def new_run_id() -> str:
@@ -432,8 +492,10 @@ def train(
         # every worker takes every step together: a stop decided by one worker alone (its
         # own clock, its own validation score) would leave the others waiting for ever
         if config.max_minutes is not None:
-            raise TrainError("a time budget cannot be used with the multiworker strategy "
-                             "(workers would stop at different steps): give --epochs")
+            raise TrainError(
+                "a time budget cannot be used with the multiworker strategy "
+                "(workers would stop at different steps): give --epochs"
+            )
         if config.early_stopping_patience is not None:
             config = TrainConfig.from_dict({**config.to_dict(), "early_stopping_patience": None})
     train_s, val_s, class_names, project = _resolve_data(config, project_or_samples)
@@ -443,15 +505,32 @@ def train(
         from fashionseg_gui.core import recipe as RC
 
         emit({"event": "probe", "text": "measuring this machine's speed for the time budget…"})
-        choice = RC.fit_to_budget(config, train_s, len(val_s), num_classes,
-                                  cancel_token=cancel_token, **(probe_options or {}))
-        values = {**config.to_dict(), **choice.settings, "recipe": "manual",
-                  "max_minutes": max(float(config.max_minutes) - choice.probe_seconds / 60.0,
-                                     1.0 / 60.0)}
+        choice = RC.fit_to_budget(
+            config,
+            train_s,
+            len(val_s),
+            num_classes,
+            cancel_token=cancel_token,
+            **(probe_options or {}),
+        )
+        values = {
+            **config.to_dict(),
+            **choice.settings,
+            "recipe": "manual",
+            "max_minutes": max(float(config.max_minutes) - choice.probe_seconds / 60.0, 1.0 / 60.0),
+        }
         config = TrainConfig.from_dict(values)
-        emit({"event": "recipe", "text": choice.text, "rung": choice.rung,
-              "settings": choice.settings, "expected_epochs": choice.expected_epochs,
-              "expected_miou": choice.expected_miou, "speeds": choice.speeds})
+        emit(
+            {
+                "event": "recipe",
+                "text": choice.text,
+                "rung": choice.rung,
+                "settings": choice.settings,
+                "expected_epochs": choice.expected_epochs,
+                "expected_miou": choice.expected_miou,
+                "speeds": choice.speeds,
+            }
+        )
     if run_dir is None:
         base = Path(project.runs_dir) if project is not None else Path("runs")
         run_dir = base / new_run_id()
@@ -467,9 +546,15 @@ def train(
     counts = training_counts(project, [s.id for s in train_s + val_s])
     try:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        atomic_write_json(run_dir / "config.json", {
-            **config.to_dict(), "created": created, **counts,
-            **({} if choice is None else {"fitted": _json_safe(asdict(choice))})})
+        atomic_write_json(
+            run_dir / "config.json",
+            {
+                **config.to_dict(),
+                "created": created,
+                **counts,
+                **({} if choice is None else {"fitted": _json_safe(asdict(choice))}),
+            },
+        )
     except OSError as exc:
         raise TrainError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
 
@@ -478,8 +563,9 @@ def train(
             emit({"event": "prepare", "done": done, "total": total})
 
     all_s = train_s + val_s
-    cached = D.cache_samples(all_s, config.target_hw, config.multiple, num_classes,
-                             cancel_token, prep)
+    cached = D.cache_samples(
+        all_s, config.target_hw, config.multiple, num_classes, cancel_token, prep
+    )
     ntr = len(train_s)
     train_c = D.CachedSet(cached.ids[:ntr], cached.images[:ntr], cached.masks[:ntr])
     val_c = D.CachedSet(cached.ids[ntr:], cached.images[ntr:].copy(), cached.masks[ntr:].copy())
@@ -488,58 +574,107 @@ def train(
 
     policy = resolve_precision(config.mixed_precision)
     with strategy.scope():
-        model = M.build_unet(num_classes, (None, None, 3), config.depth, config.base_width,
-                             config.batch_norm, config.dropout, dtype=policy,
-                             max_width=max(config.max_width, config.base_width),
-                             stem_stride=int(config.stem_stride), decoder=config.decoder)
+        model = M.build_unet(
+            num_classes,
+            (None, None, 3),
+            config.depth,
+            config.base_width,
+            config.batch_norm,
+            config.dropout,
+            dtype=policy,
+            max_width=max(config.max_width, config.base_width),
+            stem_stride=int(config.stem_stride),
+            decoder=config.decoder,
+        )
         if config.resume_from:
             src = _weights_source(config.resume_from)
             old = load_model_file(src)  # safe mode: a file with code is refused
             try:
                 model.set_weights(old.get_weights())
             except (ValueError, OSError) as exc:
-                raise TrainError(f"cannot resume from {src}: the checkpoint does not match this "
-                                 f"model ({exc})") from exc
+                raise TrainError(
+                    f"cannot resume from {src}: the checkpoint does not match this model ({exc})"
+                ) from exc
         loss = M.SegmentationLoss(num_classes, config.loss, weights)
-        optimizer = keras.optimizers.AdamW(config.learning_rate,
-                                           weight_decay=config.weight_decay)
+        optimizer = keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay)
         # fit the network's own (low) output resolution; validation runs the full model
         fit_model, label_stride = M.training_view(model)
         # the running training curves count about every 2nd pixel and row of the full
         # resolution; a view's output already holds only every label_stride-th
         metric_stride = max(1, 2 // label_stride)
-        fit_model.compile(optimizer=optimizer, loss=loss,
-                          metrics=[M.PixelAccuracy(num_classes, pixel_stride=metric_stride),
-                                   M.MeanIoU(num_classes, pixel_stride=metric_stride)])
+        fit_model.compile(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=[
+                M.PixelAccuracy(num_classes, pixel_stride=metric_stride),
+                M.MeanIoU(num_classes, pixel_stride=metric_stride),
+            ],
+        )
 
     batch = min(config.batch_size, len(train_c))
     ds = D.make_dataset(train_c, batch, True, config.augment_config(), config.seed, repeat=True)
     if label_stride > 1:
         ds = ds.map(lambda x, y: (x, M.subsample_labels(y, label_stride)))
     steps = max(len(train_c) // batch, int(config.min_steps_per_epoch))  # ds repeats
-    atomic_write_json(run_dir / "dataset.json", {
-        "train_ids": train_c.ids, "val_ids": val_c.ids, "class_names": class_names,
-        "class_weights": weights, **D.dataset_stats(train_c.masks, num_classes)})
+    atomic_write_json(
+        run_dir / "dataset.json",
+        {
+            "train_ids": train_c.ids,
+            "val_ids": val_c.ids,
+            "class_names": class_names,
+            "class_weights": weights,
+            **D.dataset_stats(train_c.masks, num_classes),
+        },
+    )
     n_train = len(train_c)
     del train_c  # the dataset holds its own copy; free the numpy one
-    callback = _RunCallback(net=model, config=config, val=val_c, num_classes=num_classes,
-                            loss=loss, run_dir=run_dir, steps_per_epoch=steps,
-                            cancel_token=cancel_token, emit=emit, initial_epoch=0)
-    emit({"event": "start", "epochs": config.epochs, "batches": steps,
-          "train_images": n_train, "val_images": len(val_c), "num_classes": num_classes,
-          "class_names": class_names, "run_dir": str(run_dir), "precision": policy or "float32",
-          "config": config.to_dict(), "recipe": None if choice is None else choice.text})
+    callback = _RunCallback(
+        net=model,
+        config=config,
+        val=val_c,
+        num_classes=num_classes,
+        loss=loss,
+        run_dir=run_dir,
+        steps_per_epoch=steps,
+        cancel_token=cancel_token,
+        emit=emit,
+        initial_epoch=0,
+    )
+    emit(
+        {
+            "event": "start",
+            "epochs": config.epochs,
+            "batches": steps,
+            "train_images": n_train,
+            "val_images": len(val_c),
+            "num_classes": num_classes,
+            "class_names": class_names,
+            "run_dir": str(run_dir),
+            "precision": policy or "float32",
+            "config": config.to_dict(),
+            "recipe": None if choice is None else choice.text,
+        }
+    )
     callbacks: list[keras.callbacks.Callback] = [callback]
     if chief and importlib.util.find_spec("tensorboard") is not None:  # optional dependency
-        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False,
-                                                     update_freq="epoch", profile_batch=0))
+        callbacks.append(
+            keras.callbacks.TensorBoard(
+                str(run_dir / "logs"), write_graph=False, update_freq="epoch", profile_batch=0
+            )
+        )
     if cancel_token is not None and cancel_token.cancelled:
         callback.cancelled, callback.stopped = True, "cancelled"
     else:
         if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
             _prebuild_for_multiworker(fit_model, strategy, ds)
-        fit_model.fit(ds, epochs=config.epochs, steps_per_epoch=steps, callbacks=callbacks,
-                      verbose=0, shuffle=False)
+        fit_model.fit(
+            ds,
+            epochs=config.epochs,
+            steps_per_epoch=steps,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=False,
+        )
         if callback.history or callback.step > 0:
             # the final state, whatever the interval; a training stopped before its first
             # validation keeps its current weights as the model (best = last)
@@ -547,34 +682,63 @@ def train(
     seconds = time.monotonic() - t_start
     best_row = next((r for r in callback.history if r["epoch"] == callback.best_epoch), None)
     metrics: dict[str, Any] = {
-        "run_id": run_dir.name, "stopped": callback.stopped, "epochs_run": len(callback.history),
+        "run_id": run_dir.name,
+        "stopped": callback.stopped,
+        "epochs_run": len(callback.history),
         "best_epoch": callback.best_epoch,
         "best_val_miou": None if best_row is None else best_row["val_miou"],
-        "num_classes": num_classes, "class_names": class_names,
-        "input_height": config.input_height, "input_width": config.input_width,
-        "multiple": config.multiple, "train_images": n_train, "val_images": len(val_c),
-        "seconds": seconds, "precision": policy or "float32", "created": created,
-        "steps_run": callback.step, "model_kept": R.has_model(run_dir),
-        "recipe": None if choice is None else choice.text, **counts,
+        "num_classes": num_classes,
+        "class_names": class_names,
+        "input_height": config.input_height,
+        "input_width": config.input_width,
+        "multiple": config.multiple,
+        "train_images": n_train,
+        "val_images": len(val_c),
+        "seconds": seconds,
+        "precision": policy or "float32",
+        "created": created,
+        "steps_run": callback.step,
+        "model_kept": R.has_model(run_dir),
+        "recipe": None if choice is None else choice.text,
+        **counts,
     }
     if best_row is not None:
-        metrics.update({k: best_row[k] for k in ("val_acc", "val_loss", "per_class_iou",
-                                                 "confusion", "baseline_miou")})
+        metrics.update(
+            {
+                k: best_row[k]
+                for k in ("val_acc", "val_loss", "per_class_iou", "confusion", "baseline_miou")
+            }
+        )
     atomic_write_json(run_dir / "metrics.json", _json_safe(metrics))
     best_miou = metrics["best_val_miou"]
-    result = TrainResult(run_dir, callback.best_epoch,
-                         None if best_miou is None else float(best_miou),
-                         len(callback.history), callback.cancelled, callback.stopped,
-                         callback.history, metrics, seconds)
+    result = TrainResult(
+        run_dir,
+        callback.best_epoch,
+        None if best_miou is None else float(best_miou),
+        len(callback.history),
+        callback.cancelled,
+        callback.stopped,
+        callback.history,
+        metrics,
+        seconds,
+    )
     if scratch is not None:
         import shutil
 
         shutil.rmtree(scratch, ignore_errors=True)
         result.metrics["chief"] = False
-    emit({"event": "end", "run_dir": str(run_dir), "best_epoch": callback.best_epoch,
-          "best_val_miou": metrics["best_val_miou"], "stopped": callback.stopped,
-          "cancelled": callback.cancelled, "seconds": seconds,
-          "model_kept": metrics["model_kept"]})
+    emit(
+        {
+            "event": "end",
+            "run_dir": str(run_dir),
+            "best_epoch": callback.best_epoch,
+            "best_val_miou": metrics["best_val_miou"],
+            "stopped": callback.stopped,
+            "cancelled": callback.cancelled,
+            "seconds": seconds,
+            "model_kept": metrics["model_kept"],
+        }
+    )
     return result
 
 

@@ -88,43 +88,75 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise :class:`TrainError` with a one-line message for an invalid setting."""
+
         def need(ok: bool, message: str) -> None:
             if not ok:
                 raise TrainError(message)
 
         need(int(self.epochs) >= 1, f"epochs must be >= 1 (got {self.epochs})")
         need(int(self.batch_size) >= 1, f"batch size must be >= 1 (got {self.batch_size})")
-        need(int(self.min_steps_per_epoch) >= 1,
-             f"min steps per epoch must be >= 1 (got {self.min_steps_per_epoch})")
-        need(0 < float(self.learning_rate) < 10, f"learning rate must be > 0 (got {self.learning_rate})")
+        need(
+            int(self.min_steps_per_epoch) >= 1,
+            f"min steps per epoch must be >= 1 (got {self.min_steps_per_epoch})",
+        )
+        need(
+            0 < float(self.learning_rate) < 10,
+            f"learning rate must be > 0 (got {self.learning_rate})",
+        )
         need(1 <= int(self.depth) <= 6, f"depth must be 1..6 (got {self.depth})")
         need(int(self.base_width) >= 1, f"base width must be >= 1 (got {self.base_width})")
-        need(int(self.stem_stride) in (1, 2, 4), f"stem stride must be 1, 2 or 4 (got {self.stem_stride})")
-        need(self.decoder in DECODERS,
-             f"decoder must be one of {', '.join(DECODERS)} (got {self.decoder!r})")
+        need(
+            int(self.stem_stride) in (1, 2, 4),
+            f"stem stride must be 1, 2 or 4 (got {self.stem_stride})",
+        )
+        need(
+            self.decoder in DECODERS,
+            f"decoder must be one of {', '.join(DECODERS)} (got {self.decoder!r})",
+        )
         step = 2 ** int(self.depth) * int(self.stem_stride)
-        need(int(self.input_height) >= step and int(self.input_width) >= step,
-             f"input size {self.input_height}x{self.input_width} is smaller than "
-             f"stem stride x 2**depth = {step}")
+        need(
+            int(self.input_height) >= step and int(self.input_width) >= step,
+            f"input size {self.input_height}x{self.input_width} is smaller than "
+            f"stem stride x 2**depth = {step}",
+        )
         need(0.0 <= float(self.dropout) < 1.0, f"dropout must be in [0, 1) (got {self.dropout})")
-        need(self.loss in LOSS_KINDS, f"loss must be one of {', '.join(LOSS_KINDS)} (got {self.loss!r})")
-        need(0.0 <= float(self.val_fraction) < 1.0,
-             f"validation fraction must be in [0, 1) (got {self.val_fraction})")
-        need(self.strategy in STRATEGIES,
-             f"strategy must be one of {', '.join(STRATEGIES)} (got {self.strategy!r})")
-        need(self.mixed_precision in PRECISIONS,
-             f"mixed precision must be one of {', '.join(PRECISIONS)} (got {self.mixed_precision!r})")
-        need(self.lr_schedule in ("cosine", "constant"),
-             f"lr schedule must be cosine or constant (got {self.lr_schedule!r})")
-        need(self.max_minutes is None or float(self.max_minutes) > 0,
-             f"max minutes must be > 0 (got {self.max_minutes})")
-        need(self.recipe in RECIPES,
-             f"recipe must be one of {', '.join(RECIPES)} (got {self.recipe!r})")
-        need(isinstance(self.fixed, (list, tuple)) and all(isinstance(k, str) for k in self.fixed),
-             f"fixed must be a list of setting names (got {self.fixed!r})")
+        need(
+            self.loss in LOSS_KINDS,
+            f"loss must be one of {', '.join(LOSS_KINDS)} (got {self.loss!r})",
+        )
+        need(
+            0.0 <= float(self.val_fraction) < 1.0,
+            f"validation fraction must be in [0, 1) (got {self.val_fraction})",
+        )
+        need(
+            self.strategy in STRATEGIES,
+            f"strategy must be one of {', '.join(STRATEGIES)} (got {self.strategy!r})",
+        )
+        need(
+            self.mixed_precision in PRECISIONS,
+            f"mixed precision must be one of {', '.join(PRECISIONS)} (got {self.mixed_precision!r})",
+        )
+        need(
+            self.lr_schedule in ("cosine", "constant"),
+            f"lr schedule must be cosine or constant (got {self.lr_schedule!r})",
+        )
+        need(
+            self.max_minutes is None or float(self.max_minutes) > 0,
+            f"max minutes must be > 0 (got {self.max_minutes})",
+        )
+        need(
+            self.recipe in RECIPES,
+            f"recipe must be one of {', '.join(RECIPES)} (got {self.recipe!r})",
+        )
+        need(
+            isinstance(self.fixed, (list, tuple)) and all(isinstance(k, str) for k in self.fixed),
+            f"fixed must be a list of setting names (got {self.fixed!r})",
+        )
         self.fixed = [str(k) for k in self.fixed]
-        need(self.early_stopping_patience is None or int(self.early_stopping_patience) >= 1,
-             f"early stopping patience must be >= 1 or None (got {self.early_stopping_patience})")
+        need(
+            self.early_stopping_patience is None or int(self.early_stopping_patience) >= 1,
+            f"early stopping patience must be >= 1 or None (got {self.early_stopping_patience})",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-type dict (JSON-ready)."""

@@ -54,8 +54,12 @@ def _trash_root(project: Project) -> Path:
 def _files_of(project: Project, record: dict[str, Any]) -> list[tuple[str, str]]:
     """(folder, name) of every file an image may have inside the project."""
     image_id = record["id"]
-    return [("images", record["file"]), ("masks", f"{image_id}.png"),
-            ("shapes", f"{image_id}.json"), ("predictions", f"{image_id}.npz")]
+    return [
+        ("images", record["file"]),
+        ("masks", f"{image_id}.png"),
+        ("shapes", f"{image_id}.json"),
+        ("predictions", f"{image_id}.npz"),
+    ]
 
 
 def _read_manifest(entry: Path) -> dict[str, Any] | None:
@@ -110,8 +114,7 @@ def move_to_trash(project: Project, ids: Iterable[str]) -> str | None:
     stamp = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
     entry = _trash_root(project) / stamp
     entry.mkdir(parents=True)
-    atomic_write_json(entry / MANIFEST, {"version": 1, "removed_at": time.time(),
-                                         "items": records})
+    atomic_write_json(entry / MANIFEST, {"version": 1, "removed_at": time.time(), "items": records})
     removed = []
     with project._mutex:
         for rec in records:
@@ -138,8 +141,14 @@ def entries(project: Project) -> list[TrashItem]:
     out = []
     for entry, manifest in _entries(project):
         for item in manifest["items"]:
-            out.append(TrashItem(entry.name, item["id"], str(item.get("original_name", "")),
-                                 float(manifest.get("removed_at", 0) or 0)))
+            out.append(
+                TrashItem(
+                    entry.name,
+                    item["id"],
+                    str(item.get("original_name", "")),
+                    float(manifest.get("removed_at", 0) or 0),
+                )
+            )
     return out
 
 

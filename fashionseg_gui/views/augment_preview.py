@@ -60,9 +60,15 @@ def augment_config(config: Mapping[str, Any]) -> AugmentConfig:
     )
 
 
-def run_preview(project: Project, config: Mapping[str, Any], n: int, seed: int, *,
-                cancel_token: CancelToken, on_progress: Callable[..., None],
-                ) -> list[tuple[np.ndarray, np.ndarray]]:
+def run_preview(
+    project: Project,
+    config: Mapping[str, Any],
+    n: int,
+    seed: int,
+    *,
+    cancel_token: CancelToken,
+    on_progress: Callable[..., None],
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Augment ``n`` labelled photos of ``project`` as the training with ``config`` would.
 
     The photos are drawn at random (by ``seed``) among the labelled ones.
@@ -82,11 +88,13 @@ def run_preview(project: Project, config: Mapping[str, Any], n: int, seed: int, 
     cancel_token.raise_if_cancelled()
     on_progress(1, 2, "augmenting")
     target = (int(config.get("input_height", 384)), int(config.get("input_width", 256)))
-    pairs = data.augmentation_preview(picked, n, seed, target_hw=target,
-                                      augment=augment_config(config))
+    pairs = data.augmentation_preview(
+        picked, n, seed, target_hw=target, augment=augment_config(config)
+    )
     on_progress(2, 2, "done")
-    return [(np.ascontiguousarray(img, np.uint8), np.ascontiguousarray(m, np.uint8))
-            for img, m in pairs]
+    return [
+        (np.ascontiguousarray(img, np.uint8), np.ascontiguousarray(m, np.uint8)) for img, m in pairs
+    ]
 
 
 def colorize(mask: np.ndarray, colors: Sequence[str]) -> np.ndarray:
@@ -103,8 +111,7 @@ def to_pixmap(rgb: np.ndarray, height: int = TILE_HEIGHT) -> QPixmap:
     rgb = np.ascontiguousarray(rgb, np.uint8)
     h, w = rgb.shape[:2]
     image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(image).scaledToHeight(
-        height, Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(image).scaledToHeight(height, Qt.TransformationMode.FastTransformation)
 
 
 class AugmentPreviewDialog(QDialog):
@@ -120,8 +127,14 @@ class AugmentPreviewDialog(QDialog):
         Number of pairs shown.
     """
 
-    def __init__(self, project: Project, config: Mapping[str, Any], parent: QWidget | None = None,
-                 n: int = 6, jobs: JobService | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        config: Mapping[str, Any],
+        parent: QWidget | None = None,
+        n: int = 6,
+        jobs: JobService | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Augmentation preview")
         self.project, self.config, self.n = project, dict(config), int(n)
@@ -156,8 +169,9 @@ class AugmentPreviewDialog(QDialog):
         if self.worker is not None:
             return
         self.shuffle_button.setEnabled(False)
-        worker = JobWorker(run_preview, self.project, self.config, self.n, self.seed,
-                           name="augment-preview")
+        worker = JobWorker(
+            run_preview, self.project, self.config, self.n, self.seed, name="augment-preview"
+        )
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_failed)
@@ -182,8 +196,10 @@ class AugmentPreviewDialog(QDialog):
             r, c = divmod(k, cols)
             self.grid.addWidget(photo, r, 2 * c)
             self.grid.addWidget(label, r, 2 * c + 1)
-        self.status.setText(f"{len(self.pairs)} augmented photo/mask pairs (seed {self.seed}); "
-                            "grey = padding or unlabelled (ignored by the loss).")
+        self.status.setText(
+            f"{len(self.pairs)} augmented photo/mask pairs (seed {self.seed}); "
+            "grey = padding or unlabelled (ignored by the loss)."
+        )
 
     @Slot()
     @Slot(str)
@@ -215,8 +231,9 @@ if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.au
 
     app = QApplication.instance() or QApplication(sys.argv)
     apply_style(app)
-    project = (Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1
-               else open_demo_project())
+    project = (
+        Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1 else open_demo_project()
+    )
     dialog = AugmentPreviewDialog(project, {"input_height": 192, "input_width": 128}, n=3)
     dialog.show()
     code = exec_demo(app)

@@ -146,8 +146,10 @@ class ImageBrowser(QWidget):
         self.remove_action = QAction("Remove from project…", self)
         self.remove_action.setShortcut(QKeySequence(Qt.Key.Key_Delete))
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.remove_action.setToolTip("Move the selected photos to the project trash "
-                                      "(restorable; the original files are not touched)")
+        self.remove_action.setToolTip(
+            "Move the selected photos to the project trash "
+            "(restorable; the original files are not touched)"
+        )
         self.remove_action.triggered.connect(lambda _c=False: self.request_remove())
         self.view.addAction(self.remove_action)
         self.to_train_action = QAction("Move to training set", self)
@@ -376,9 +378,13 @@ class ImageBrowser(QWidget):
         The split is kept from then on: training assigns splits only to images that have
         none. Returns the ids moved.
         """
-        ids = [i for i in self.selected_ids()
-               if self._project is not None and i in self._project.images
-               and self._project.images[i].split != split]
+        ids = [
+            i
+            for i in self.selected_ids()
+            if self._project is not None
+            and i in self._project.images
+            and self._project.images[i].split != split
+        ]
         if not ids or not self._writable():
             return []
         assert self._project is not None
@@ -407,8 +413,9 @@ class ImageBrowser(QWidget):
         self._update_actions()
         menu = QMenu(self)
         n = len(self.selected_ids())
-        self.remove_action.setText(f"Remove {n} photos from project…" if n > 1
-                                   else "Remove from project…")
+        self.remove_action.setText(
+            f"Remove {n} photos from project…" if n > 1 else "Remove from project…"
+        )
         menu.addAction(self.remove_action)
         menu.addSeparator()
         menu.addAction(self.to_train_action)

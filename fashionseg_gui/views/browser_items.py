@@ -46,8 +46,12 @@ ROW_HEIGHT = 64
 MIN_ROW_WIDTH = 120
 
 #: Filter combo entries beside the statuses: a split, or the photos that have a score.
-SPLIT_FILTERS = (("split:train", "Training set"), ("split:val", "Validation set"),
-                 ("split:test", "Test set"), ("split:none", "No split yet"))
+SPLIT_FILTERS = (
+    ("split:train", "Training set"),
+    ("split:val", "Validation set"),
+    ("split:test", "Test set"),
+    ("split:none", "No split yet"),
+)
 SCORED = "scored"
 #: Sort combo entries (the score entry is added by ``set_scores``).
 SORT_ORDER, SORT_NAME, SORT_SCORE = "order", "name", "score"
@@ -96,7 +100,7 @@ class ImageListModel(QAbstractListModel):
         new = list(self._project.images)
         if new == self._ids:
             return
-        if new[:len(self._ids)] == self._ids:  # appended (the usual import case)
+        if new[: len(self._ids)] == self._ids:  # appended (the usual import case)
             self.beginInsertRows(QModelIndex(), len(self._ids), len(new) - 1)
             self._ids = new
             self._reindex()
@@ -123,8 +127,9 @@ class ImageListModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._ids)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid() or self._project is None:
             return None
         image_id = self._ids[index.row()]
@@ -152,8 +157,10 @@ class ImageListModel(QAbstractListModel):
             return index.row()
         if role == Qt.ItemDataRole.ToolTipRole:
             split = SPLIT_NAMES.get(rec.split or "", "not assigned yet (at the first training)")
-            tip = (f"{rec.original_name or rec.file}\n{rec.width}×{rec.height} · "
-                   f"{STATUS_LABELS[rec.status]} · split: {split}")
+            tip = (
+                f"{rec.original_name or rec.file}\n{rec.width}×{rec.height} · "
+                f"{STATUS_LABELS[rec.status]} · split: {split}"
+            )
             if rec.style:
                 tip += f" · style: {rec.style}"
             if rec.source:
@@ -221,8 +228,9 @@ class ImageFilterProxy(QSortFilterProxyModel):
             self.sort(0, Qt.SortOrder.AscendingOrder)
             self.invalidate()
 
-    def lessThan(self, left: QModelIndex | QPersistentModelIndex,
-                 right: QModelIndex | QPersistentModelIndex) -> bool:
+    def lessThan(
+        self, left: QModelIndex | QPersistentModelIndex, right: QModelIndex | QPersistentModelIndex
+    ) -> bool:
         if self._sort == SORT_SCORE:
             a, b = left.data(ScoreRole), right.data(ScoreRole)
             a = float("-inf") if a is None else a
@@ -236,8 +244,9 @@ class ImageFilterProxy(QSortFilterProxyModel):
                 return a < b
         return left.row() < right.row()
 
-    def filterAcceptsRow(self, source_row: int,
-                         source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+    def filterAcceptsRow(
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
         model = self.sourceModel()
         idx = model.index(source_row, 0, source_parent)
         status = self._status
@@ -247,7 +256,7 @@ class ImageFilterProxy(QSortFilterProxyModel):
                     return False
             elif status.startswith("split:"):
                 split = model.data(idx, SplitRole) or "none"
-                if split != status[len("split:"):]:
+                if split != status[len("split:") :]:
                     return False
             elif model.data(idx, StatusRole) != status:
                 return False
@@ -264,7 +273,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
     wrap onto a third line when the row is too narrow for them side by side.
     """
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         return QSize(MIN_ROW_WIDTH, ROW_HEIGHT)
 
     @staticmethod
@@ -273,8 +284,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(6.5, font.pointSizeF() * 0.85))
         return small
 
-    def layout(self, rect: QRect, font: QFont, index: QModelIndex | QPersistentModelIndex
-               ) -> dict[str, tuple[QRect, str]]:
+    def layout(
+        self, rect: QRect, font: QFont, index: QModelIndex | QPersistentModelIndex
+    ) -> dict[str, tuple[QRect, str]]:
         """Where each part of a row goes: ``{part: (rect, text)}`` for ``thumb``, ``name``,
         ``badge``, ``split`` and ``score`` (the last two only when there is one)."""
         thumb = QRect(rect.left() + 8, rect.top() + 4, ROW_HEIGHT - 8, ROW_HEIGHT - 8)
@@ -311,8 +323,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
             x += w + 8
         return parts
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         painter.save()
         r = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -326,8 +342,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
         thumb_box = parts["thumb"][0]
         img = index.data(Qt.ItemDataRole.DecorationRole)
         if img is not None and not img.isNull():
-            scaled = img.scaled(thumb_box.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                Qt.TransformationMode.SmoothTransformation)
+            scaled = img.scaled(
+                thumb_box.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
             x = thumb_box.left() + (thumb_box.width() - scaled.width()) // 2
             y = thumb_box.top() + (thumb_box.height() - scaled.height()) // 2
             painter.drawImage(x, y, scaled)

@@ -51,8 +51,9 @@ class DeleteClassDialog(QDialog):
         form = QFormLayout()
         form.addRow(QLabel(f"Pixels and shapes of “{name}” in every image become:"))
         form.addRow(self.combo)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Delete class")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -66,8 +67,9 @@ class DeleteClassDialog(QDialog):
         return None if value == IGNORE else value
 
     @classmethod
-    def ask(cls, project: Project, class_id: int, parent: QWidget | None = None
-            ) -> tuple[bool, int | None]:
+    def ask(
+        cls, project: Project, class_id: int, parent: QWidget | None = None
+    ) -> tuple[bool, int | None]:
         """Run the dialog: (accepted, target class id or None for unlabelled)."""
         dlg = cls(project, class_id, parent)
         ok = dlg.exec() == QDialog.DialogCode.Accepted
@@ -91,8 +93,12 @@ class ClassesPanel(QWidget):
     sigClassVisibilityChanged = Signal(int, bool)
     sigError = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None,
-                 current_class: CurrentClass | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        jobs: JobService | None = None,
+        current_class: CurrentClass | None = None,
+    ) -> None:
         super().__init__(parent)
         #: Runs class deletions (they rewrite every mask) off the GUI thread.
         self.jobs = jobs if jobs is not None else JobService.shared()
@@ -106,8 +112,10 @@ class ClassesPanel(QWidget):
         self._hidden: set[int] = set()
 
         self.list = QListWidget(self)
-        self.list.setToolTip("Click to paint with a class (keys 1–9, 0 = background); "
-                             "double-click to rename; the checkbox shows or hides its pixels")
+        self.list.setToolTip(
+            "Click to paint with a class (keys 1–9, 0 = background); "
+            "double-click to rename; the checkbox shows or hides its pixels"
+        )
         self.add_btn = self._button("add", "Add a class")
         self.rename_btn = self._button("rename", "Rename the selected class (double-click)")
         self.color_btn = self._button("color", "Change the selected class's colour")
@@ -171,8 +179,9 @@ class ClassesPanel(QWidget):
                 item = QListWidgetItem(swatch_icon(c.color, 18), c.name)
                 item.setData(Qt.ItemDataRole.UserRole, c.id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Unchecked if c.id in self._hidden
-                                   else Qt.CheckState.Checked)
+                item.setCheckState(
+                    Qt.CheckState.Unchecked if c.id in self._hidden else Qt.CheckState.Checked
+                )
                 item.setToolTip(f"{c.name} — key {key}" if key else c.name)
                 if key:
                     item.setText(f"{c.name}\t{key}")
@@ -223,8 +232,11 @@ class ClassesPanel(QWidget):
         self.current.set(row)
 
     def _on_current_changed(self, class_id: int) -> None:
-        if self._project is not None and self.list.currentRow() != class_id \
-                and 0 <= class_id < self.list.count():
+        if (
+            self._project is not None
+            and self.list.currentRow() != class_id
+            and 0 <= class_id < self.list.count()
+        ):
             with QSignalBlocker(self.list):
                 self.list.setCurrentRow(class_id)
         self._update_current_label()
@@ -238,9 +250,11 @@ class ClassesPanel(QWidget):
         c = self._project.classes[self._current]
         # A long name is cut in the middle (whole in the tooltip): it never widens the dock.
         name = self.current_label.fontMetrics().elidedText(
-            c.name, Qt.TextElideMode.ElideMiddle, CURRENT_NAME_WIDTH)
+            c.name, Qt.TextElideMode.ElideMiddle, CURRENT_NAME_WIDTH
+        )
         self.current_label.setText(
-            f'Painting with: <span style="color:{c.color}">■</span> <b>{html.escape(name)}</b>')
+            f'Painting with: <span style="color:{c.color}">■</span> <b>{html.escape(name)}</b>'
+        )
         self.current_label.setToolTip(f"Painting with {c.name} (class {c.id})")
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
@@ -256,8 +270,9 @@ class ClassesPanel(QWidget):
         return self._deleting is not None
 
     def _update_enabled(self) -> None:
-        writable = self._project is not None and not self._project.read_only \
-            and self._deleting is None
+        writable = (
+            self._project is not None and not self._project.read_only and self._deleting is None
+        )
         user_class = writable and self._current > 0
         self.add_btn.setEnabled(writable)
         self.rename_btn.setEnabled(writable)
@@ -291,8 +306,9 @@ class ClassesPanel(QWidget):
         if self._project is None:
             return
         c = self._project.classes[self._current]
-        name, ok = QInputDialog.getText(self, "Rename class", f"New name for “{c.name}”:",
-                                        text=c.name)
+        name, ok = QInputDialog.getText(
+            self, "Rename class", f"New name for “{c.name}”:", text=c.name
+        )
         if ok and name.strip() and name.strip() != c.name:
             self._run(self._project.rename_class, c.id, name.strip())
             self.refresh()
@@ -320,15 +336,19 @@ class ClassesPanel(QWidget):
         ok, target = DeleteClassDialog.ask(self._project, class_id, self)
         if not ok:
             return None
-        worker = JobWorker(delete_class_job, self._project, class_id, target,
-                           name="delete class")
+        worker = JobWorker(delete_class_job, self._project, class_id, target, name="delete class")
         worker.finished.connect(self._on_deleted)
         worker.failed.connect(self._on_delete_failed)
         worker.cancelled.connect(self._on_delete_cancelled)
         name = self._project.classes[class_id].name
         try:
-            self.jobs.submit(worker, "delete class", scope=self._project.root,
-                             label=f"Deleting class {name}", owner=self)
+            self.jobs.submit(
+                worker,
+                "delete class",
+                scope=self._project.root,
+                label=f"Deleting class {name}",
+                owner=self,
+            )
         except JobRefused as exc:
             message = f"{exc}; wait for it or stop it, then delete the class."
             self.sigError.emit(message)

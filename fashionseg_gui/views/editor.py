@@ -73,8 +73,9 @@ INFO_WIDTH = 190  # the cursor/zoom text at the bottom right ("x 1024, y 768 —
 #: Tools that change the document (disabled in a read-only project).
 EDIT_TOOLS = tuple(cls.name for cls in registered_tools() if cls.edits)
 #: Input events that count as activity while a prediction is reviewed.
-_ACTIVE_EVENTS = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
-                            QEvent.Type.KeyPress, QEvent.Type.Wheel})
+_ACTIVE_EVENTS = frozenset(
+    {QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.KeyPress, QEvent.Type.Wheel}
+)
 
 
 class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
@@ -101,9 +102,13 @@ class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
     sigReviewAccepted = Signal(str)
     sigReviewRejected = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, jobs: JobService | None = None,
-                 project_signals: ProjectSignals | None = None,
-                 current_class: CurrentClass | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        jobs: JobService | None = None,
+        project_signals: ProjectSignals | None = None,
+        current_class: CurrentClass | None = None,
+    ) -> None:
         super().__init__(parent)
         self.project: Project | None = None
         #: Runs the assisted-outline jobs (a new request replaces the running one).
@@ -131,8 +136,9 @@ class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
         self.canvas = CanvasView(self)
         # Project events reach the editor through the app's one bridge (the window's, or
         # the editor's own when it runs alone); they arrive on the GUI thread.
-        self.project_signals = project_signals if project_signals is not None \
-            else ProjectSignals(self)
+        self.project_signals = (
+            project_signals if project_signals is not None else ProjectSignals(self)
+        )
         self.project_signals.mask_changed.connect(self._on_mask_changed)
         self.project_signals.image_changed.connect(self._on_image_changed)
         self.project_signals.classes_changed.connect(self._on_classes_changed)
@@ -168,7 +174,8 @@ class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
         self.class_combo.setToolTip("Current class (keys 1..9, 0 = background)")
         # A fixed width: a project with long class names never widens the window.
         self.class_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.class_combo.setMinimumContentsLength(14)
         self.class_combo.currentIndexChanged.connect(self._on_class_combo)
         bar.addWidget(self.class_combo)
@@ -360,8 +367,14 @@ class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
 
     def view_actions(self) -> list[QAction]:
         """Fit, 100 %, outline toggle, brush size steps, save (for a View menu)."""
-        return [self.fit_action, self.zoom100_action, self.outline_action,
-                self.smaller_action, self.larger_action, self.save_action]
+        return [
+            self.fit_action,
+            self.zoom100_action,
+            self.outline_action,
+            self.smaller_action,
+            self.larger_action,
+            self.save_action,
+        ]
 
     def undo(self) -> None:
         if self.doc is None or self._busy_drawing():
@@ -447,8 +460,9 @@ class EditorWidget(EditorActions, DiskSync, ReviewMode, GrabCutFlow, QWidget):
             self.redo_action.setToolTip(f"Redo {self.doc.redo_label} (Ctrl+Shift+Z or Ctrl+Y)")
         self.save_action.setEnabled(editable)
         reviewing = editable and self.review is not None
-        self.accept_action.setEnabled(reviewing and self.review is not None
-                                      and self.review.stale is None)
+        self.accept_action.setEnabled(
+            reviewing and self.review is not None and self.review.stale is None
+        )
         self.reject_action.setEnabled(reviewing)
         self.review_bar.accept_button.setEnabled(self.accept_action.isEnabled())
         self.review_bar.reject_button.setEnabled(reviewing)
@@ -523,12 +537,17 @@ def main(argv: list[str] | None = None) -> int:
     from fashionseg_gui.core.project import Project
     from fashionseg_gui.views.style import exec_demo
 
-    parser = argparse.ArgumentParser(prog="python -m fashionseg_gui.views.editor",
-                                     description="The FashionSeg annotation editor on its own.")
+    parser = argparse.ArgumentParser(
+        prog="python -m fashionseg_gui.views.editor",
+        description="The FashionSeg annotation editor on its own.",
+    )
     parser.add_argument("project", nargs="?", help="project folder (default: a temporary demo)")
     parser.add_argument("--image", help="image id to open (default: the first)")
-    parser.add_argument("--quit-after-shown", action="store_true",
-                        help="print seconds from start to the shown window, then quit")
+    parser.add_argument(
+        "--quit-after-shown",
+        action="store_true",
+        help="print seconds from start to the shown window, then quit",
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -551,10 +570,12 @@ def main(argv: list[str] | None = None) -> int:
     editor.sigSaveFailed.connect(lambda _i, m: print(m, file=sys.stderr))
     editor.show()
     if args.quit_after_shown:
+
         def done() -> None:
             print(f"shown after {time.perf_counter() - t0:.3f} s")
             editor.close()
             app.quit()
+
         QTimer.singleShot(0, done)
     rc = exec_demo(app)
     editor.shutdown()

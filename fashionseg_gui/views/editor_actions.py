@@ -18,16 +18,22 @@ from fashionseg_gui.views.icons import icon
 
 # name -> (label, shortcut, hint), in tool bar order, from the canvas tool registry
 TOOL_INFO: dict[str, tuple[str, str, str]] = {
-    cls.name: (cls.label, cls.shortcut, cls.hint) for cls in registered_tools()}
+    cls.name: (cls.label, cls.shortcut, cls.hint) for cls in registered_tools()
+}
 
 
 class EditorActions:
     """Builds the editor's actions (a mixin of the editor, whose slots they call)."""
 
-    def _action(self, text: str, icon_name: str | None, shortcuts: list[str],
-                slot: Any = None, checkable: bool = False,
-                context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut,
-                ) -> QAction:
+    def _action(
+        self,
+        text: str,
+        icon_name: str | None,
+        shortcuts: list[str],
+        slot: Any = None,
+        checkable: bool = False,
+        context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut,
+    ) -> QAction:
         # Window-wide: the tool keys work wherever the focus is in the window (after a click
         # on a thumbnail, in a dock); a text field still takes the letters typed into it.
         act = QAction(text, self)
@@ -59,22 +65,27 @@ class EditorActions:
             self._tool_actions[name] = act
         win = Qt.ShortcutContext.WindowShortcut
         self.undo_action = self._action("Undo", "undo", ["Ctrl+Z"], self.undo, context=win)
-        self.redo_action = self._action("Redo", "redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo,
-                                        context=win)
+        self.redo_action = self._action(
+            "Redo", "redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, context=win
+        )
         self.save_action = self._action("Save", "save", ["Ctrl+S"], self.save_now, context=win)
-        self.fit_action = self._action("Fit to window", "fit", ["Ctrl+0", "Shift+F"],
-                                       self.canvas.fit)
-        self.zoom100_action = self._action("Zoom 100 %", "zoom100", ["Ctrl+1"],
-                                           self.canvas.zoom_100)
-        self.outline_action = self._action("Outline only", "outline", ["O"],
-                                           self._toggle_outline, checkable=True)
-        self.smaller_action = self._action("Smaller brush", None, ["["],
-                                           lambda: self._step_brush(-1))
-        self.larger_action = self._action("Larger brush", None, ["]"],
-                                          lambda: self._step_brush(+1))
-        self.heatmap_action = self._action("Confidence heat-map", None, ["H"],
-                                           self._toggle_heatmap)
-        self.accept_action = self._action("Accept prediction", None, ["Ctrl+Return"],
-                                          self.accept_prediction)
-        self.reject_action = self._action("Reject prediction", None, ["Shift+Del"],
-                                          self.reject_prediction)
+        self.fit_action = self._action(
+            "Fit to window", "fit", ["Ctrl+0", "Shift+F"], self.canvas.fit
+        )
+        self.zoom100_action = self._action(
+            "Zoom 100 %", "zoom100", ["Ctrl+1"], self.canvas.zoom_100
+        )
+        self.outline_action = self._action(
+            "Outline only", "outline", ["O"], self._toggle_outline, checkable=True
+        )
+        self.smaller_action = self._action(
+            "Smaller brush", None, ["["], lambda: self._step_brush(-1)
+        )
+        self.larger_action = self._action("Larger brush", None, ["]"], lambda: self._step_brush(+1))
+        self.heatmap_action = self._action("Confidence heat-map", None, ["H"], self._toggle_heatmap)
+        self.accept_action = self._action(
+            "Accept prediction", None, ["Ctrl+Return"], self.accept_prediction
+        )
+        self.reject_action = self._action(
+            "Reject prediction", None, ["Shift+Del"], self.reject_prediction
+        )

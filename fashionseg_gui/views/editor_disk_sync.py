@@ -47,8 +47,10 @@ class DiskSync:
             return
         if doc.dirty:  # unsaved edits win; the next save writes them
             if self.doc is doc:
-                self._message("This photo's mask or prediction changed on disk; your unsaved "
-                              "edits are kept (saving them replaces it).")
+                self._message(
+                    "This photo's mask or prediction changed on disk; your unsaved "
+                    "edits are kept (saving them replaces it)."
+                )
             return
         del self._docs[image_id]
         self._stamps.pop(image_id, None)

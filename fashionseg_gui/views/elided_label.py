@@ -41,8 +41,7 @@ class ElidedLabel(QLabel):
     def paintEvent(self, _event: Any) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
         rect = self.contentsRect().adjusted(self.margin(), 0, -self.margin(), 0)
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
-                                             rect.width())
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
         painter.end()

@@ -33,8 +33,9 @@ class FolderDialog(QFileDialog):
                 try:
                     path.mkdir(parents=True)
                 except OSError as exc:
-                    QMessageBox.warning(self, self.windowTitle(),
-                                        f"Cannot create {path}: {exc.strerror or exc}")
+                    QMessageBox.warning(
+                        self, self.windowTitle(), f"Cannot create {path}: {exc.strerror or exc}"
+                    )
                     return
         super().accept()
 

@@ -51,15 +51,23 @@ class GrabCutFlow:
         mode = request["mode"]
         if mode == "rect":
             self._gc_result = None
-            worker = JobWorker(grabcut.propose_from_rect, self._photo, request["rect"],
-                               name="grabcut")
+            worker = JobWorker(
+                grabcut.propose_from_rect, self._photo, request["rect"], name="grabcut"
+            )
         elif mode == "lasso":
             self._gc_result = None
-            worker = JobWorker(grabcut.propose_from_lasso, self._photo, request["points"],
-                               name="grabcut")
+            worker = JobWorker(
+                grabcut.propose_from_lasso, self._photo, request["points"], name="grabcut"
+            )
         elif self._gc_result is not None:
-            worker = JobWorker(grabcut.refine, self._photo, self._gc_result.state,
-                               request.get("fg"), request.get("bg"), name="grabcut")
+            worker = JobWorker(
+                grabcut.refine,
+                self._photo,
+                self._gc_result.state,
+                request.get("fg"),
+                request.get("bg"),
+                name="grabcut",
+            )
         else:
             return
         # Bound methods of this widget: Qt queues them to the GUI thread (a lambda would run
@@ -87,8 +95,10 @@ class GrabCutFlow:
             return
         self._gc_result = result
         self.canvas.set_grabcut_preview(result.mask)
-        self._message("Assisted outline: Enter accepts into the current class, Esc rejects; "
-                      "paint strokes to refine (left = keep, right = remove)")
+        self._message(
+            "Assisted outline: Enter accepts into the current class, Esc rejects; "
+            "paint strokes to refine (left = keep, right = remove)"
+        )
 
     def _grabcut_failed(self, message: str) -> None:
         if not self._current_job():
@@ -106,8 +116,9 @@ class GrabCutFlow:
     def _accept_grabcut(self) -> None:
         if self._gc_result is None or self.doc is None or self._read_only():
             return
-        region = self.doc.set_region(self._gc_result.mask, self.current.value(),
-                                     label="assisted outline")
+        region = self.doc.set_region(
+            self._gc_result.mask, self.current.value(), label="assisted outline"
+        )
         self._reject_grabcut()
         self.canvas.refresh(region)
         self._on_edited()

@@ -99,8 +99,7 @@ def shortcut_rows(window: QWidget) -> list[ShortcutRow]:
         keys = _keys([button.shortcut()])
         if not keys or isinstance(button, QToolButton) and button.defaultAction() is not None:
             continue  # a tool button of an action is listed with its action
-        rows.append(ShortcutRow(_panel(button), _clean(button.text()) or button.toolTip(),
-                                keys))
+        rows.append(ShortcutRow(_panel(button), _clean(button.text()) or button.toolTip(), keys))
     order = {"File": 0, "Edit": 1, "View": 2, "Help": 8, "Other": 9}
     rows.sort(key=lambda r: (order.get(r.group.split(" ▸ ")[0], 5), r.group))
     rows.extend(ShortcutRow(CANVAS_GROUP, text, keys) for text, keys in CANVAS_KEYS)
@@ -129,8 +128,11 @@ class ShortcutsDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
-        note = QLabel("Tool, class and image keys work wherever the focus is in the window, "
-                      "except while typing in a text field.", self)
+        note = QLabel(
+            "Tool, class and image keys work wherever the focus is in the window, "
+            "except while typing in a text field.",
+            self,
+        )
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -146,12 +148,14 @@ class ShortcutsDialog(QDialog):
 
 
 def about_text() -> str:
-    return (f"<h3>FashionSeg Studio {fashionseg_gui.__version__}</h3>"
-            "<p>Annotate fashion photos, train a U-Net segmentation model on them, correct "
-            "its predictions and retrain — offline, on a laptop CPU.</p>"
-            "<p>Projects are plain folders (<code>project.json</code>, label PNG masks, "
-            "editable shapes); the same jobs run headless with the <code>fashionseg</code> "
-            "command.</p><p>Help ▸ Keyboard shortcuts (F1) lists every key.</p>")
+    return (
+        f"<h3>FashionSeg Studio {fashionseg_gui.__version__}</h3>"
+        "<p>Annotate fashion photos, train a U-Net segmentation model on them, correct "
+        "its predictions and retrain — offline, on a laptop CPU.</p>"
+        "<p>Projects are plain folders (<code>project.json</code>, label PNG masks, "
+        "editable shapes); the same jobs run headless with the <code>fashionseg</code> "
+        "command.</p><p>Help ▸ Keyboard shortcuts (F1) lists every key.</p>"
+    )
 
 
 def show_about(parent: QWidget) -> None:

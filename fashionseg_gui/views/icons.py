@@ -36,8 +36,9 @@ def resource_dir() -> Path:
     for folder in RESOURCE_DIRS:
         if (folder / "style.qss").is_file():
             return folder
-    raise ResourceError("the app's resources are missing; looked in "
-                        + ", ".join(str(d) for d in RESOURCE_DIRS))
+    raise ResourceError(
+        "the app's resources are missing; looked in " + ", ".join(str(d) for d in RESOURCE_DIRS)
+    )
 
 
 def resource_path(name: str) -> Path:
@@ -83,8 +84,11 @@ def icon(name: str, widget: QWidget | None = None) -> QIcon:
         color = widget.palette().windowText().color()
     else:
         app = QGuiApplication.instance()
-        color = (app.palette().windowText().color() if isinstance(app, QGuiApplication)
-                 else QColor("#303030"))
+        color = (
+            app.palette().windowText().color()
+            if isinstance(app, QGuiApplication)
+            else QColor("#303030")
+        )
     key = (name, color.name())
     cached = _CACHE.get(key)
     if cached is None:

@@ -60,8 +60,9 @@ def _region_counts(via_file: object) -> tuple[int, int]:
     return closed, total
 
 
-def ask_via_job(parsed: ParsedVia, class_names: Sequence[str],
-                parent: QWidget | None = None) -> ViaJob | None:
+def ask_via_job(
+    parsed: ParsedVia, class_names: Sequence[str], parent: QWidget | None = None
+) -> ViaJob | None:
     """Ask for the choices of one parsed VIA file (see :func:`parse_via_job`).
 
     Returns
@@ -70,15 +71,25 @@ def ask_via_job(parsed: ParsedVia, class_names: Sequence[str],
         None when the user cancelled.
     """
     closed, _ = _region_counts(parsed.via_file)
-    dlg = ViaImportDialog(parsed.path.name, parsed.attributes, parsed.guess, class_names, parent,
-                          closed_polylines=closed)
+    dlg = ViaImportDialog(
+        parsed.path.name,
+        parsed.attributes,
+        parsed.guess,
+        class_names,
+        parent,
+        closed_polylines=closed,
+    )
     if dlg.exec() != QDialog.DialogCode.Accepted:
         return None
-    return ViaJob(Path(parsed.path), attribute=dlg.attribute(), label_map=dlg.label_map(),
-                  unlabelled_class=dlg.unclassified_class(),
-                  background_rest=dlg.outside() == OUTSIDE_BACKGROUND,
-                  fill_closed_polylines=dlg.fill_closed_polylines(),
-                  via_file=parsed.via_file)
+    return ViaJob(
+        Path(parsed.path),
+        attribute=dlg.attribute(),
+        label_map=dlg.label_map(),
+        unlabelled_class=dlg.unclassified_class(),
+        background_rest=dlg.outside() == OUTSIDE_BACKGROUND,
+        fill_closed_polylines=dlg.fill_closed_polylines(),
+        via_file=parsed.via_file,
+    )
 
 
 class ViaImportFlow(QObject):
@@ -90,8 +101,9 @@ class ViaImportFlow(QObject):
 
     ready = Signal(list, list)
 
-    def __init__(self, paths: Sequence[Path], class_names: Sequence[str],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, paths: Sequence[Path], class_names: Sequence[str], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._paths = [Path(p) for p in paths]
         self._names = list(class_names)
@@ -140,16 +152,20 @@ def report_lines(result: ImportResult) -> list[str]:
         Lines for :class:`ImportReportDialog`.
     """
     imported = len(result.imported) + result.via_images_added
-    lines = [f"Imported: {imported}" + (f" ({result.via_images_added} with VIA annotations)"
-                                         if result.via_images_added else ""),
-             f"Duplicates (already in the project): {len(result.duplicates)}",
-             f"Refused: {len(result.refused)}"]
+    lines = [
+        f"Imported: {imported}"
+        + (f" ({result.via_images_added} with VIA annotations)" if result.via_images_added else ""),
+        f"Duplicates (already in the project): {len(result.duplicates)}",
+        f"Refused: {len(result.refused)}",
+    ]
     if result.cancelled:
         lines.append("Cancelled before the end: the files listed here were handled.")
     if result.refused:
         lines += ["", "Refused files:"]
-        lines += [f"  ✗ {_name(o.path)}: {_strip_name(o.error or 'refused', o.path)}"
-                  for o in result.refused]
+        lines += [
+            f"  ✗ {_name(o.path)}: {_strip_name(o.error or 'refused', o.path)}"
+            for o in result.refused
+        ]
     if result.duplicates:
         lines += ["", "Duplicates:"]
         lines += [f"  = {_name(o.path)}" for o in result.duplicates]
@@ -170,7 +186,7 @@ def _name(path: str) -> str:
 
 def _strip_name(message: str, path: str) -> str:
     prefix = _name(path) + ": "
-    return message[len(prefix):] if message.startswith(prefix) else message
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 class ImportReportDialog(QDialog):
@@ -214,9 +230,16 @@ class ViaImportDialog(QDialog):
         How many closed polylines the file holds (shown beside the fill option).
     """
 
-    def __init__(self, file_name: str, attributes: Mapping[str, Counter],
-                 guess: str | None, class_names: Sequence[str],
-                 parent: QWidget | None = None, *, closed_polylines: int = 0) -> None:
+    def __init__(
+        self,
+        file_name: str,
+        attributes: Mapping[str, Counter],
+        guess: str | None,
+        class_names: Sequence[str],
+        parent: QWidget | None = None,
+        *,
+        closed_polylines: int = 0,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Import VIA annotations — {file_name}")
         self._attributes = {k: Counter(v) for k, v in attributes.items()}
@@ -239,30 +262,36 @@ class ViaImportDialog(QDialog):
         for class_id, name in enumerate(self._class_names):
             self.unclassified_combo.addItem(f"Class: {name}", class_id)
         self.unclassified_combo.setToolTip(
-            "Regions that carry no class in the chosen attribute (or no attributes at all)")
+            "Regions that carry no class in the chosen attribute (or no attributes at all)"
+        )
         self.outside_combo = QComboBox(self)
         self.outside_combo.addItem("Not labelled (255)", OUTSIDE_UNLABELLED)
         self.outside_combo.addItem("Background (class 0)", OUTSIDE_BACKGROUND)
         self.outside_combo.setToolTip(
-            "What the pixels outside every region become in a photo that had no mask")
+            "What the pixels outside every region become in a photo that had no mask"
+        )
         caption = "Fill closed polylines as polygons"
         if closed_polylines:
             caption += f" ({closed_polylines} in this file)"
         self.fill_check = QCheckBox(caption, self)
         self.fill_check.setChecked(True)
-        self.fill_check.setToolTip("A polyline whose ends meet outlines an area; open "
-                                   "polylines are kept as lines and not drawn")
+        self.fill_check.setToolTip(
+            "A polyline whose ends meet outlines an area; open "
+            "polylines are kept as lines and not drawn"
+        )
         form = QFormLayout()
         form.addRow("Class attribute:", self.attr_combo)
         form.addRow("Regions without a class:", self.unclassified_combo)
         form.addRow("Pixels outside every region:", self.outside_combo)
         form.addRow("", self.fill_check)
-        note = QLabel("Labels that match a class name are mapped to it; choose what the others "
-                      "become.", self)
+        note = QLabel(
+            "Labels that match a class name are mapped to it; choose what the others become.", self
+        )
         note.setWordWrap(True)
         note.setObjectName("muted")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -361,12 +390,18 @@ if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.im
 
     app = QApplication.instance() or QApplication(sys.argv)
     apply_style(app)
-    via = ViaImportDialog("demo_via.json",
-                          {"style": Counter({"bohemian": 7, "preppy": 5, "grunge": 2}),
-                           "type": Counter({"garment": 14})},
-                          "style", ["background", "bohemian", "preppy", "streetwear"])
-    report = ImportReportDialog("Import report", ["3 photos imported", "1 duplicate",
-                                                  "refused: broken.jpg (not an image)"])
+    via = ViaImportDialog(
+        "demo_via.json",
+        {
+            "style": Counter({"bohemian": 7, "preppy": 5, "grunge": 2}),
+            "type": Counter({"garment": 14}),
+        },
+        "style",
+        ["background", "bohemian", "preppy", "streetwear"],
+    )
+    report = ImportReportDialog(
+        "Import report", ["3 photos imported", "1 duplicate", "refused: broken.jpg (not an image)"]
+    )
     via.show()
     report.show()
     raise SystemExit(exec_demo(app))

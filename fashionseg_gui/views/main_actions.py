@@ -59,20 +59,29 @@ class WindowActions:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None,
-                tip: str = "", icon_name: str | None = None) -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: Any = None,
+        tip: str = "",
+        icon_name: str | None = None,
+    ) -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
             shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
             act.setShortcuts([QKeySequence(s) for s in shortcuts])
-            keys = " or ".join(QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText)
-                               for s in shortcuts)
+            keys = " or ".join(
+                QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText) for s in shortcuts
+            )
             tip = f"{tip or text.rstrip('…')} ({keys})"
         if tip:
             act.setToolTip(tip)
@@ -93,32 +102,69 @@ class WindowActions:
             self.addAction(act)
             class_keys.append(act)
         return _Actions(
-            new_project=self._action("&New project…", self.new_project_dialog,
-                                     QKeySequence.StandardKey.New, icon_name="new"),
-            open_project=self._action("&Open project…", self.open_project_dialog,
-                                      QKeySequence.StandardKey.Open, icon_name="open"),
-            save=self._action("&Save", self.save_now,
-                              None,  # the editor's save_action owns Ctrl+S
-                              "Save the current mask now (Ctrl+S)", "save"),
-            import_images=self._action("Import &images…", self.import_images_dialog,
-                                       "Ctrl+I", "Import photos into the project", "import"),
-            import_folder=self._action("Import &folder…", self.import_folder_dialog,
-                                       "Ctrl+Shift+I", "Import every photo of a folder"),
-            import_via=self._action("Import &VIA annotations…", self.import_via_dialog,
-                                    None, "Import a VIA JSON or CSV file"),
-            import_masks=self._action("Import &mask folder…", self.import_masks_dialog,
-                                      None, "Import label masks with a value-to-class mapping"),
-            quit=self._action("&Quit", self.close, QKeySequence.StandardKey.Quit,
-                              icon_name="quit"),
-            next_image=self._action("&Next image", self.next_image, ["PgDown", "D"],
-                                    "Next image", "next"),
-            prev_image=self._action("&Previous image", self.previous_image, ["PgUp", "A"],
-                                    "Previous image", "prev"),
-            shortcuts_help=self._action("&Keyboard shortcuts…", self.show_shortcuts,
-                                        QKeySequence.StandardKey.HelpContents,
-                                        "List every keyboard shortcut"),
-            about=self._action("&About FashionSeg Studio", self.show_about, None,
-                               "Version and a word about the app"),
+            new_project=self._action(
+                "&New project…",
+                self.new_project_dialog,
+                QKeySequence.StandardKey.New,
+                icon_name="new",
+            ),
+            open_project=self._action(
+                "&Open project…",
+                self.open_project_dialog,
+                QKeySequence.StandardKey.Open,
+                icon_name="open",
+            ),
+            save=self._action(
+                "&Save",
+                self.save_now,
+                None,  # the editor's save_action owns Ctrl+S
+                "Save the current mask now (Ctrl+S)",
+                "save",
+            ),
+            import_images=self._action(
+                "Import &images…",
+                self.import_images_dialog,
+                "Ctrl+I",
+                "Import photos into the project",
+                "import",
+            ),
+            import_folder=self._action(
+                "Import &folder…",
+                self.import_folder_dialog,
+                "Ctrl+Shift+I",
+                "Import every photo of a folder",
+            ),
+            import_via=self._action(
+                "Import &VIA annotations…",
+                self.import_via_dialog,
+                None,
+                "Import a VIA JSON or CSV file",
+            ),
+            import_masks=self._action(
+                "Import &mask folder…",
+                self.import_masks_dialog,
+                None,
+                "Import label masks with a value-to-class mapping",
+            ),
+            quit=self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, icon_name="quit"),
+            next_image=self._action(
+                "&Next image", self.next_image, ["PgDown", "D"], "Next image", "next"
+            ),
+            prev_image=self._action(
+                "&Previous image", self.previous_image, ["PgUp", "A"], "Previous image", "prev"
+            ),
+            shortcuts_help=self._action(
+                "&Keyboard shortcuts…",
+                self.show_shortcuts,
+                QKeySequence.StandardKey.HelpContents,
+                "List every keyboard shortcut",
+            ),
+            about=self._action(
+                "&About FashionSeg Studio",
+                self.show_about,
+                None,
+                "Version and a word about the app",
+            ),
             class_keys=class_keys,
         )
 
@@ -151,14 +197,16 @@ class WindowActions:
         edit_menu.addSeparator()
         edit_menu.addAction(self.browser.remove_action)
         self.trash_menu_action = edit_menu.addAction(icon("remove", self), "&Trash…")
-        self.trash_menu_action.setToolTip("Photos removed from the project: restore them or "
-                                          "empty the trash")
+        self.trash_menu_action.setToolTip(
+            "Photos removed from the project: restore them or empty the trash"
+        )
         self.trash_menu_action.triggered.connect(lambda _checked=False: self.show_trash())
 
         view_menu = mb.addMenu("&View")
         view_menu.addActions([a.prev_image, a.next_image])
-        view_actions = [act for act in self.editor.view_actions()
-                        if act is not self.editor.save_action]
+        view_actions = [
+            act for act in self.editor.view_actions() if act is not self.editor.save_action
+        ]
         if view_actions:
             view_menu.addSeparator()
             view_menu.addActions(view_actions)
@@ -199,6 +247,11 @@ class WindowActions:
         self.retry_button.hide()
         self.retry_button.clicked.connect(self.save_now)
         sb.addWidget(self.cursor_label, 1)
-        for w in (self.jobs_bar, self.retry_button, self.class_label,
-                  self.position_label, self.save_label):
+        for w in (
+            self.jobs_bar,
+            self.retry_button,
+            self.class_label,
+            self.position_label,
+            self.save_label,
+        ):
             sb.addPermanentWidget(w)

@@ -88,8 +88,13 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
     sigProjectOpened = Signal(object)
     sigJobFinished = Signal(str)
 
-    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None,
-                 editor: EditorLike | None = None, jobs: JobService | None = None) -> None:
+    def __init__(
+        self,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+        editor: EditorLike | None = None,
+        jobs: JobService | None = None,
+    ) -> None:
         super().__init__(parent)
 
         self.settings = settings if settings is not None else QSettings()
@@ -107,15 +112,20 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
         self.current_class = CurrentClass(self)
         self.setWindowTitle(APP_TITLE)
         self.setAcceptDrops(True)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
-                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
 
         # --- centre: read-only banner above the editor ------------------------------------
         if editor is None:
             from fashionseg_gui.views.editor import EditorWidget
 
-            editor = EditorWidget(self, jobs=self.jobs, project_signals=self.project_signals,
-                                  current_class=self.current_class)
+            editor = EditorWidget(
+                self,
+                jobs=self.jobs,
+                project_signals=self.project_signals,
+                current_class=self.current_class,
+            )
         self.editor: EditorLike = editor
         # The read-only banner: why, and (when another instance holds the lock) Take over.
         self.banner_bar = QFrame(self)
@@ -142,16 +152,16 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
         # --- docks --------------------------------------------------------------------------
         self.browser = ImageBrowser(self)
         self.classes = ClassesPanel(self, jobs=self.jobs, current_class=self.current_class)
-        self.docks = _Docks(self._dock("Images", "browser", self.browser,
-                                       Qt.DockWidgetArea.LeftDockWidgetArea),
-                            self._dock("Classes", "classes", self.classes,
-                                       Qt.DockWidgetArea.RightDockWidgetArea),
-                            self._dock("Train", "train", QWidget(self),
-                                       Qt.DockWidgetArea.RightDockWidgetArea))
+        self.docks = _Docks(
+            self._dock("Images", "browser", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            self._dock("Classes", "classes", self.classes, Qt.DockWidgetArea.RightDockWidgetArea),
+            self._dock("Train", "train", QWidget(self), Qt.DockWidgetArea.RightDockWidgetArea),
+        )
         self.tabifyDockWidget(self.docks.classes, self.docks.train)
         self.docks.classes.raise_()
-        self.resizeDocks([self.docks.browser, self.docks.classes], list(DOCK_WIDTHS),
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.docks.browser, self.docks.classes], list(DOCK_WIDTHS), Qt.Orientation.Horizontal
+        )
         self.docks.train.visibilityChanged.connect(self._on_train_visible)
 
         self.actions_ = self._make_actions()
@@ -214,15 +224,20 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
         if not ids:
             return None
         if confirm:
-            what = (f"“{project.images[ids[0]].original_name or ids[0]}”" if len(ids) == 1
-                    else f"these {len(ids)} photos")
+            what = (
+                f"“{project.images[ids[0]].original_name or ids[0]}”"
+                if len(ids) == 1
+                else f"these {len(ids)} photos"
+            )
             answer = QMessageBox.question(
-                self, "Remove from project",
+                self,
+                "Remove from project",
                 f"Move {what} to the project trash, with their masks?\n\nYour original "
                 "files outside the project are not touched. Edit ▸ Trash… restores them "
                 "until the trash is emptied.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Yes)
+                QMessageBox.StandardButton.Yes,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return None
         self.editor.save_now()  # unsaved edits go to the trash with the photo
@@ -233,8 +248,9 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
         except (ProjectError, OSError) as exc:
             QMessageBox.warning(self, "Remove from project", f"Nothing was removed: {exc}")
             return None
-        self.statusBar().showMessage(f"{len(ids)} photo(s) moved to the trash "
-                                     "(Edit ▸ Trash… restores them)", 8000)
+        self.statusBar().showMessage(
+            f"{len(ids)} photo(s) moved to the trash (Edit ▸ Trash… restores them)", 8000
+        )
         if self.trash_dialog is not None and self.trash_dialog.isVisible():
             self.trash_dialog.refresh()
         return None
@@ -289,9 +305,11 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
         if 0 <= cid < len(self.project.classes):
             c = self.project.classes[cid]
             name = self.class_label.fontMetrics().elidedText(
-                c.name, Qt.TextElideMode.ElideMiddle, CLASS_LABEL_WIDTH)
-            self.class_label.setText(f'<span style="color:{c.color}">■</span> '
-                                     f'{html.escape(name)} ({cid})')
+                c.name, Qt.TextElideMode.ElideMiddle, CLASS_LABEL_WIDTH
+            )
+            self.class_label.setText(
+                f'<span style="color:{c.color}">■</span> {html.escape(name)} ({cid})'
+            )
             self.class_label.setToolTip(f"Painting with {c.name} (class {cid})")
 
     # --- saving -----------------------------------------------------------------------------
@@ -321,11 +339,15 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
             return True
         while not self.editor.save_now():
             answer = QMessageBox.warning(
-                self, "Save failed",
+                self,
+                "Save failed",
                 "The current mask could not be saved. Retry, discard the unsaved edits, "
                 "or cancel and stay?",
-                QMessageBox.StandardButton.Retry | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Retry)
+                QMessageBox.StandardButton.Retry
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Retry,
+            )
             if answer == QMessageBox.StandardButton.Discard:
                 return True
             if answer != QMessageBox.StandardButton.Retry:
@@ -354,8 +376,11 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
 
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt API)
         kind = event.type()
-        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) \
-                and self._dropped_files(event):
+        if kind in (
+            QEvent.Type.DragEnter,
+            QEvent.Type.DragMove,
+            QEvent.Type.Drop,
+        ) and self._dropped_files(event):
             if kind == QEvent.Type.Drop:
                 self.dropEvent(event)
             else:
@@ -447,8 +472,10 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
         if screen is None:
             return DEFAULT_SIZE
         avail = screen.availableGeometry()
-        return (min(DEFAULT_SIZE[0], max(640, avail.width() - SCREEN_MARGIN[0])),
-                min(DEFAULT_SIZE[1], max(480, avail.height() - SCREEN_MARGIN[1])))
+        return (
+            min(DEFAULT_SIZE[0], max(640, avail.width() - SCREEN_MARGIN[0])),
+            min(DEFAULT_SIZE[1], max(480, avail.height() - SCREEN_MARGIN[1])),
+        )
 
     def _restore_geometry(self) -> None:
         geo = self.settings.value("window/geometry")
@@ -469,11 +496,15 @@ class MainWindow(WindowActions, ProjectSession, WindowJobs, QMainWindow):
         """
         if not self.training_running():
             return True
-        box = QMessageBox(QMessageBox.Icon.Question, f"{what} during training",
-                          "A training is running. Stop it now? The best weights so far are "
-                          "kept as the run's model.", QMessageBox.StandardButton.Cancel, self)
-        stop = box.addButton("Stop and keep the best weights",
-                             QMessageBox.ButtonRole.AcceptRole)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            f"{what} during training",
+            "A training is running. Stop it now? The best weights so far are "
+            "kept as the run's model.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        stop = box.addButton("Stop and keep the best weights", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         if box.clickedButton() is not stop:

@@ -34,6 +34,7 @@ def ema_alpha(batches_per_epoch: int) -> float:
     span = min(max(int(batches_per_epoch) // 2, 1), 50)
     return 2.0 / (span + 1)
 
+
 _TRAIN_PEN = "#1f77b4"
 _VAL_PEN = "#d62728"
 _RAW_PEN = (31, 119, 180, 60)
@@ -57,17 +58,17 @@ class _Series:
             cap = max(2 * len(self._x), self.n + k)
             self._x = np.resize(self._x, cap)
             self._y = np.resize(self._y, cap)
-        self._x[self.n:self.n + k] = xs
-        self._y[self.n:self.n + k] = ys
+        self._x[self.n : self.n + k] = xs
+        self._y[self.n : self.n + k] = ys
         self.n += k
 
     @property
     def x(self) -> np.ndarray:
-        return self._x[:self.n]
+        return self._x[: self.n]
 
     @property
     def y(self) -> np.ndarray:
-        return self._y[:self.n]
+        return self._y[: self.n]
 
 
 def _finite(value: Any) -> float:
@@ -79,8 +80,9 @@ def _finite(value: Any) -> float:
     return v if math.isfinite(v) else math.nan
 
 
-def _style_plot(plot: pg.PlotItem, title: str, ylabel: str,
-                legend_offset: tuple[int, int] = (-5, 5)) -> None:
+def _style_plot(
+    plot: pg.PlotItem, title: str, ylabel: str, legend_offset: tuple[int, int] = (-5, 5)
+) -> None:
     plot.setTitle(title, color="#222222", size="10pt")
     plot.showGrid(x=True, y=True, alpha=0.25)
     # Plain numbers on both axes: pyqtgraph would otherwise rescale small values and print
@@ -142,11 +144,20 @@ class TrainingCurves(QWidget):
         self._refresh.setInterval(BATCH_REFRESH_MS)
         self._refresh.timeout.connect(self._redraw_batches)
 
-        def curve(plot: pg.PlotItem, name: str, pen: Any, symbol: str | None = None,
-                  **kw: Any) -> pg.PlotDataItem:
+        def curve(
+            plot: pg.PlotItem, name: str, pen: Any, symbol: str | None = None, **kw: Any
+        ) -> pg.PlotDataItem:
             brush = pg.mkBrush(pen.color()) if symbol else None
-            item = plot.plot(name=name, pen=pen, symbol=symbol, symbolSize=5,
-                             symbolBrush=brush, symbolPen=None, connect="finite", **kw)
+            item = plot.plot(
+                name=name,
+                pen=pen,
+                symbol=symbol,
+                symbolSize=5,
+                symbolBrush=brush,
+                symbolPen=None,
+                connect="finite",
+                **kw,
+            )
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
             return item
@@ -162,8 +173,10 @@ class TrainingCurves(QWidget):
             "miou": curve(self.iou_plot, "train", pg.mkPen(_TRAIN_PEN, width=2), "o"),
             "val_miou": curve(self.iou_plot, "val", pg.mkPen(_VAL_PEN, width=2), "o"),
             "baseline_miou": curve(
-                self.iou_plot, "all background",
-                pg.mkPen(_BASELINE_PEN, width=1.5, style=Qt.PenStyle.DashLine)),
+                self.iou_plot,
+                "all background",
+                pg.mkPen(_BASELINE_PEN, width=1.5, style=Qt.PenStyle.DashLine),
+            ),
         }
         self._series = {name: _Series() for name in self.items}
         self._ema: float | None = None
@@ -199,8 +212,9 @@ class TrainingCurves(QWidget):
             series = self._series[name]
             self.items[name].setData(series.x, series.y)
 
-    def add_batch_losses(self, points: Iterable[Sequence[float]],
-                         batches_per_epoch: int | None = None) -> None:
+    def add_batch_losses(
+        self, points: Iterable[Sequence[float]], batches_per_epoch: int | None = None
+    ) -> None:
         """Append per-batch losses ``[(x_in_epochs, loss), ...]`` and update the EMA curve.
 
         The EMA spans about half an epoch when ``batches_per_epoch`` is given.
@@ -286,8 +300,9 @@ class ClassMetrics(QWidget):
 
         # === Confusion matrix ===
         self.cm_plot = _plot_widget(layout)
-        self.cm_plot.setTitle("Confusion (rows: true, columns: predicted)", color="#222222",
-                              size="10pt")
+        self.cm_plot.setTitle(
+            "Confusion (rows: true, columns: predicted)", color="#222222", size="10pt"
+        )
         self.cm_plot.setAspectLocked(True)
         self.cm_plot.setMouseEnabled(x=False, y=False)
         self.cm_plot.invertY(True)
@@ -342,8 +357,13 @@ class ClassMetrics(QWidget):
         self.iou = iou
         shown = np.nan_to_num(iou, nan=0.0)
         brushes = [pg.mkBrush(self._color(i)) for i in range(len(shown))]
-        self.bars.setOpts(x=np.arange(len(shown)), height=shown, width=0.6, brushes=brushes,
-                          pen=pg.mkPen("#444444"))
+        self.bars.setOpts(
+            x=np.arange(len(shown)),
+            height=shown,
+            width=0.6,
+            brushes=brushes,
+            pen=pg.mkPen("#444444"),
+        )
         cm = np.asarray(confusion, dtype=float)
         if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
             cm = np.zeros((len(self._names), len(self._names)))
@@ -383,16 +403,26 @@ if __name__ == "__main__":  # pragma: no cover - manual demo
     curves, per_class = TrainingCurves(), ClassMetrics()
     row.addWidget(curves)
     row.addWidget(per_class)
-    per_class.set_classes(["background", "skin", "upper", "lower"],
-                          ["#000000", "#e6a23c", "#409eff", "#f56c6c"])
+    per_class.set_classes(
+        ["background", "skin", "upper", "lower"], ["#000000", "#e6a23c", "#409eff", "#f56c6c"]
+    )
     rng = np.random.default_rng(0)
     for epoch in range(1, 9):
-        curves.add_batch_losses([(epoch - 1 + b / 20, 1.5 / epoch + rng.normal(0, 0.1))
-                                 for b in range(1, 21)])
-        curves.add_epoch({"epoch": epoch, "loss": 1.5 / epoch, "val_loss": 1.6 / epoch,
-                          "acc": 1 - 0.5 / epoch, "val_acc": 1 - 0.55 / epoch,
-                          "miou": 0.8 - 0.6 / epoch, "val_miou": 0.75 - 0.6 / epoch,
-                          "baseline_miou": 0.17})
+        curves.add_batch_losses(
+            [(epoch - 1 + b / 20, 1.5 / epoch + rng.normal(0, 0.1)) for b in range(1, 21)]
+        )
+        curves.add_epoch(
+            {
+                "epoch": epoch,
+                "loss": 1.5 / epoch,
+                "val_loss": 1.6 / epoch,
+                "acc": 1 - 0.5 / epoch,
+                "val_acc": 1 - 0.55 / epoch,
+                "miou": 0.8 - 0.6 / epoch,
+                "val_miou": 0.75 - 0.6 / epoch,
+                "baseline_miou": 0.17,
+            }
+        )
     per_class.set_metrics([0.95, 0.6, 0.7, 0.5], rng.integers(0, 100, (4, 4)) + np.eye(4) * 400)
     win.resize(1100, 600)
     win.show()

@@ -78,8 +78,12 @@ class ProjectSession:
         for w in project.open_warnings:
             self.statusBar().showMessage(w, 15000)
         writable = not project.read_only
-        for act in (self.actions_.import_images, self.actions_.import_folder,
-                    self.actions_.import_via, self.actions_.import_masks):
+        for act in (
+            self.actions_.import_images,
+            self.actions_.import_folder,
+            self.actions_.import_via,
+            self.actions_.import_masks,
+        ):
             act.setEnabled(writable)
         self._update_title()
         self._update_class_label()
@@ -119,16 +123,22 @@ class ProjectSession:
     def _locked_elsewhere(self) -> bool:
         """Whether the open project is read-only because another instance holds its lock."""
         p = self.project
-        return p is not None and p.read_only and not p.lock_owned \
+        return (
+            p is not None
+            and p.read_only
+            and not p.lock_owned
             and p.read_only_reason.startswith(LOCKED_REASON)
+        )
 
     def _update_banner(self) -> None:
         p = self.project
         if p is None or not p.read_only:
             self.banner_bar.hide()
             return
-        text = f"Read-only: {p.read_only_reason}. You can look around, but edits and " \
-               "imports are not saved."
+        text = (
+            f"Read-only: {p.read_only_reason}. You can look around, but edits and "
+            "imports are not saved."
+        )
         locked = self._locked_elsewhere()
         if locked:
             text += " Take over to edit here (the other instance can no longer save)."
@@ -147,17 +157,27 @@ class ProjectSession:
         assert self.project is not None
         holder = self.project.lock_holder()
         who = holder.describe() if holder is not None else "another instance"
-        alive = holder is not None and holder.pid is not None \
-            and holder.host == socket.gethostname() and _pid_alive(holder.pid)
+        alive = (
+            holder is not None
+            and holder.pid is not None
+            and holder.host == socket.gethostname()
+            and _pid_alive(holder.pid)
+        )
         if confirm:
-            risk = (f"{who} is still running: if you take over, its unsaved edits are lost "
-                    "and it can no longer save this project." if alive else
-                    f"The project was opened by {who}; if that instance still runs, it can "
-                    "no longer save this project.")
+            risk = (
+                f"{who} is still running: if you take over, its unsaved edits are lost "
+                "and it can no longer save this project."
+                if alive
+                else f"The project was opened by {who}; if that instance still runs, it can "
+                "no longer save this project."
+            )
             answer = QMessageBox.question(
-                self, "Take over the project", f"{risk}\n\nTake over and edit here?",
+                self,
+                "Take over the project",
+                f"{risk}\n\nTake over and edit here?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel)
+                QMessageBox.StandardButton.Cancel,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         current = self.editor.current_image_id()
@@ -169,8 +189,9 @@ class ProjectSession:
         self._show_project(self.project)  # every widget again, now read-write
         if current is not None and current in self.project.images:
             self.browser.select_image(current)
-        self.statusBar().showMessage(f"Took over the project from {who}; it is yours to edit",
-                                     10000)
+        self.statusBar().showMessage(
+            f"Took over the project from {who}; it is yours to edit", 10000
+        )
         return True
 
     def new_project_dialog(self) -> None:

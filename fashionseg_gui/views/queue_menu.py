@@ -26,8 +26,12 @@ from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.jobs import JobRefused
 
 #: Order key -> menu text.
-ORDERS = {None: "Browser order", "uncertainty": "Label next (uncertainty)",
-          "diverse": "Label next (diverse)", "disagreement": "Label errors"}
+ORDERS = {
+    None: "Browser order",
+    "uncertainty": "Label next (uncertainty)",
+    "diverse": "Label next (diverse)",
+    "disagreement": "Label errors",
+}
 
 
 #: Folds and time budget per fold of "Cross-predict labels (k-fold)".
@@ -35,8 +39,9 @@ KFOLD = 3
 KFOLD_MINUTES = 2.0
 
 
-def _cross_predict_and_find(project: Any, config: Any, k: int, *, cancel_token: Any,
-                            on_progress: Any) -> LE.Findings:
+def _cross_predict_and_find(
+    project: Any, config: Any, k: int, *, cancel_token: Any, on_progress: Any
+) -> LE.Findings:
     from fashionseg_gui.workers.training import preload_tensorflow_libraries
 
     preload_tensorflow_libraries()
@@ -106,7 +111,8 @@ class QueueMenu(QObject):
         self.kfold_action = self.menu.addAction("Cross-predict labels (k-fold)…")
         self.kfold_action.setToolTip(
             f"Train {KFOLD} small models, each on the other folds, so the label-error "
-            "finder compares every label with a model that never saw it (slow)")
+            "finder compares every label with a model that never saw it (slow)"
+        )
         self.kfold_action.triggered.connect(lambda: self.cross_predict())
 
     # --- public -----------------------------------------------------------------------
@@ -127,8 +133,9 @@ class QueueMenu(QObject):
             return self._start_finder(project)
         queue = build_queue(project, order)
         self.summary = queue.summary()
-        self._message(self.summary + (f". {next(iter(queue.stale.values()))}"
-                                      if queue.stale else ""))
+        self._message(
+            self.summary + (f". {next(iter(queue.stale.values()))}" if queue.stale else "")
+        )
         self.window.browser.set_scores(queue.scores(), f"{ORDERS[order]}: mean entropy")
         self.sigOrderChanged.emit(order)
         return True
@@ -160,8 +167,9 @@ class QueueMenu(QObject):
             self._message("Open a writable project first.")
             return False
         config = kfold_config(project) if config is None else config
-        worker = JobWorker(_cross_predict_and_find, project, config, int(k),
-                           name="k-fold cross-prediction")
+        worker = JobWorker(
+            _cross_predict_and_find, project, config, int(k), name="k-fold cross-prediction"
+        )
         worker.finished.connect(self._on_found)
         worker.failed.connect(self._on_failed)
         try:
@@ -206,8 +214,10 @@ class QueueMenu(QObject):
         self._message(self.summary)
         sources = found.sources()
         where = ", ".join(f"{n} {k}" for k, n in sorted(sources.items())) or "none"
-        self.window.browser.set_scores({e.id: 1.0 - e.iou for e in found.items},
-                                       f"Label errors: 1 - IoU (predictions: {where})")
+        self.window.browser.set_scores(
+            {e.id: 1.0 - e.iou for e in found.items},
+            f"Label errors: 1 - IoU (predictions: {where})",
+        )
         self.sigOrderChanged.emit("disagreement")
 
     def _message(self, text: str) -> None:

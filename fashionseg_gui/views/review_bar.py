@@ -41,8 +41,10 @@ class ReviewBar(QWidget):
         super().__init__(parent)
         self.setObjectName("reviewBar")
         self.setAutoFillBackground(True)
-        self.setStyleSheet("#reviewBar { background: #fff4d6; border-bottom: 1px solid #e0b84c; }"
-                           "#reviewBar QLabel { color: #4a3700; }")
+        self.setStyleSheet(
+            "#reviewBar { background: #fff4d6; border-bottom: 1px solid #e0b84c; }"
+            "#reviewBar QLabel { color: #4a3700; }"
+        )
         self.title = QLabel(self)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.left_label = QLabel(self)
@@ -59,8 +61,7 @@ class ReviewBar(QWidget):
         self.heatmap_box.toggled.connect(self.sigHeatmap)
         self.outline_box = QCheckBox("Unsure below", self)
         self.outline_box.setChecked(True)
-        self.outline_box.setToolTip("Outline the regions whose confidence is below the "
-                                    "threshold")
+        self.outline_box.setToolTip("Outline the regions whose confidence is below the threshold")
         self.outline_box.toggled.connect(self.sigOutlines)
         self.threshold_spin = QDoubleSpinBox(self)
         self.threshold_spin.setRange(0.05, 0.99)
@@ -70,16 +71,21 @@ class ReviewBar(QWidget):
         self.threshold_spin.setToolTip("Confidence threshold of the outlines")
         self.threshold_spin.valueChanged.connect(self.sigThreshold)
         self.diff_box = QCheckBox("Changes", self)
-        self.diff_box.setToolTip("Show the pixels you changed against the prediction, "
-                                 "coloured by the model's confidence there")
+        self.diff_box.setToolTip(
+            "Show the pixels you changed against the prediction, "
+            "coloured by the model's confidence there"
+        )
         self.diff_box.toggled.connect(self.sigDiff)
         self.accept_button = QPushButton("Accept (Enter)", self)
-        self.accept_button.setToolTip("Keep this as the label (status corrected) and open the "
-                                      "next photo to review")
+        self.accept_button.setToolTip(
+            "Keep this as the label (status corrected) and open the next photo to review"
+        )
         self.accept_button.clicked.connect(self.sigAccept)
         self.reject_button = QPushButton("Reject (Shift+Del)", self)
-        self.reject_button.setToolTip("Discard the prediction (the photo becomes unlabelled "
-                                      "again; the file is kept in predictions/rejected)")
+        self.reject_button.setToolTip(
+            "Discard the prediction (the photo becomes unlabelled "
+            "again; the file is kept in predictions/rejected)"
+        )
         self.reject_button.clicked.connect(self.sigReject)
         for b in (self.accept_button, self.reject_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Enter stays with the canvas
@@ -92,8 +98,14 @@ class ReviewBar(QWidget):
         outer.addLayout(texts)
         row = QHBoxLayout()
         outer.addLayout(row)
-        for w in (self.heatmap_box, self.outline_box, self.threshold_spin, self.diff_box,
-                  self.accept_button, self.reject_button):
+        for w in (
+            self.heatmap_box,
+            self.outline_box,
+            self.threshold_spin,
+            self.diff_box,
+            self.accept_button,
+            self.reject_button,
+        ):
             row.addWidget(w)
             if w is self.diff_box:
                 row.addStretch(1)
@@ -102,8 +114,10 @@ class ReviewBar(QWidget):
         """Show the bar for a prediction of ``run`` with ``left`` photos left to review."""
         who = f"run {run}" if run else "an earlier run"
         if stale:
-            self.title.setText(f"<b>Prediction of {who}</b> \u2014 <span style='color:#b00020'>"
-                               f"cannot be accepted: {stale}</span>")
+            self.title.setText(
+                f"<b>Prediction of {who}</b> \u2014 <span style='color:#b00020'>"
+                f"cannot be accepted: {stale}</span>"
+            )
         else:
             self.title.setText(f"<b>Prediction of {who}</b> \u2014 correct it, then accept")
         self.set_left(left)

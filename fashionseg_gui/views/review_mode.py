@@ -97,11 +97,15 @@ class ReviewMode:
         self.review_bar.show_review(info.run, left, stale)
         who = f"run {info.run}" if info.run else "an earlier run"
         if stale:
-            self._message(f"Prediction of {who}: it cannot be accepted: {stale}. Nothing "
-                          f"is changed; Shift+Delete discards it.")
+            self._message(
+                f"Prediction of {who}: it cannot be accepted: {stale}. Nothing "
+                f"is changed; Shift+Delete discards it."
+            )
         else:
-            self._message(f"Prediction of {who} \u2014 correct it with the tools; Enter "
-                          f"accepts, Shift+Delete rejects, H heat-map ({left} left to review)")
+            self._message(
+                f"Prediction of {who} \u2014 correct it with the tools; Enter "
+                f"accepts, Shift+Delete rejects, H heat-map ({left} left to review)"
+            )
 
     def _leave_review(self) -> None:
         if self.review is not None:
@@ -132,8 +136,10 @@ class ReviewMode:
 
     def _toggle_heatmap(self) -> None:
         if self.review is None:
-            self._message("the heat-map shows the confidence of a prediction: this photo "
-                          "has none under review")
+            self._message(
+                "the heat-map shows the confidence of a prediction: this photo "
+                "has none under review"
+            )
             return
         self.review_bar.heatmap_box.toggle()
 
@@ -145,12 +151,23 @@ class ReviewMode:
         """After a save of the photo under review: store its provenance (pending until
         accepted, so that a review left half-done is found again)."""
         r = self.review
-        if r is None or r.image_id != doc.image_id or r.stale is not None \
-                or self.project is None or r.info.class_ids.shape != doc.mask.shape:
+        if (
+            r is None
+            or r.image_id != doc.image_id
+            or r.stale is not None
+            or self.project is None
+            or r.info.class_ids.shape != doc.mask.shape
+        ):
             return
-        P.record(self.project, doc.image_id, run=r.run,
-                 pixels_changed=P.changed_pixels(r.info.class_ids, doc.mask),
-                 pixels=doc.mask.size, active_seconds=r.timer.seconds, accepted=accepted)
+        P.record(
+            self.project,
+            doc.image_id,
+            run=r.run,
+            pixels_changed=P.changed_pixels(r.info.class_ids, doc.mask),
+            pixels=doc.mask.size,
+            active_seconds=r.timer.seconds,
+            accepted=accepted,
+        )
 
     def accept_prediction(self) -> bool:
         """Accept the prediction under review as corrected, record its provenance and open
@@ -185,10 +202,15 @@ class ReviewMode:
         left = self.review_left()
         self.sigReviewAccepted.emit(image_id)
         self._open_next_review(image_id)
-        self._message(f"Accepted as corrected: {100 * entry.get('changed_share', 0):.1f} % of "
-                      f"the pixels changed, {entry.get('active_seconds', 0):.0f} s; "
-                      + (f"{left} predicted photos left to review" if left
-                         else "every predicted photo is reviewed"))
+        self._message(
+            f"Accepted as corrected: {100 * entry.get('changed_share', 0):.1f} % of "
+            f"the pixels changed, {entry.get('active_seconds', 0):.0f} s; "
+            + (
+                f"{left} predicted photos left to review"
+                if left
+                else "every predicted photo is reviewed"
+            )
+        )
         return True
 
     def _open_next_review(self, done_id: str) -> None:
@@ -245,6 +267,8 @@ class ReviewMode:
         self.canvas.setTransform(transform)
         self._emit_dirty()
         self.sigReviewRejected.emit(image_id)
-        self._message(f"Rejected the prediction of {who}: the photo is {status} again (the "
-                      f"file is kept in predictions/rejected)")
+        self._message(
+            f"Rejected the prediction of {who}: the photo is {status} again (the "
+            f"file is kept in predictions/rejected)"
+        )
         return True

@@ -26,8 +26,17 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.core import rounds as RD
 
-ROUND_COLUMNS = ("Round", "Run", "Started", "Labelled", "Corrected", "Val mIoU",
-                 "Reviewed", "Pixels changed", "Minutes")
+ROUND_COLUMNS = (
+    "Round",
+    "Run",
+    "Started",
+    "Labelled",
+    "Corrected",
+    "Val mIoU",
+    "Reviewed",
+    "Pixels changed",
+    "Minutes",
+)
 
 
 def _num(value: Any, fmt: str = "{}") -> str:
@@ -56,16 +65,16 @@ class RoundHistory(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for col, tip in ((3, "Photos the run trained and validated on (hand-labelled and "
-                             "corrected)"),
-                         (4, "Of those, corrected predictions"),
-                         (5, "Best validation mIoU, on the stable validation split"),
-                         (6, "Predictions accepted in review since the previous round"),
-                         (7, "Pixels changed against the predictions in those reviews"),
-                         (8, "Active review minutes since the previous round")):
+        for col, tip in (
+            (3, "Photos the run trained and validated on (hand-labelled and corrected)"),
+            (4, "Of those, corrected predictions"),
+            (5, "Best validation mIoU, on the stable validation split"),
+            (6, "Predictions accepted in review since the previous round"),
+            (7, "Pixels changed against the predictions in those reviews"),
+            (8, "Active review minutes since the previous round"),
+        ):
             self.table.horizontalHeaderItem(col).setToolTip(tip)
         self.plot = pg.PlotWidget(background="w")
         self.plot.setMinimumHeight(150)
@@ -75,11 +84,18 @@ class RoundHistory(QWidget):
         for axis in ("bottom", "left"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.plot.setMouseEnabled(x=False, y=False)
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("#d62728", width=2), symbol="o",
-                                    symbolSize=8, symbolBrush="#d62728")
+        self.curve = self.plot.plot(
+            [],
+            [],
+            pen=pg.mkPen("#d62728", width=2),
+            symbol="o",
+            symbolSize=8,
+            symbolBrush="#d62728",
+        )
         self.finetune_button = QPushButton("Fine-tune from best run")
-        self.finetune_button.setToolTip("Continue training the best round's model on the "
-                                        "photos labelled and corrected so far")
+        self.finetune_button.setToolTip(
+            "Continue training the best round's model on the photos labelled and corrected so far"
+        )
         self.finetune_button.clicked.connect(self._finetune_best)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -103,17 +119,29 @@ class RoundHistory(QWidget):
         for r in reversed(self.rounds):  # newest on top, as the runs list
             row = self.table.rowCount()
             self.table.insertRow(row)
-            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)) \
-                if r.created is not None else "\u2013"
-            values = (str(r.number), r.name, started, _num(r.labelled), _num(r.corrected),
-                      _num(r.val_miou, "{:.3f}"), str(r.effort_photos),
-                      f"{r.effort_pixels:,}", f"{r.effort_minutes:.1f}")
+            started = (
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created))
+                if r.created is not None
+                else "\u2013"
+            )
+            values = (
+                str(r.number),
+                r.name,
+                started,
+                _num(r.labelled),
+                _num(r.corrected),
+                _num(r.val_miou, "{:.3f}"),
+                str(r.effort_photos),
+                f"{r.effort_pixels:,}",
+                f"{r.effort_minutes:.1f}",
+            )
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, str(r.path))
                 if col >= 3:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 if r is self._best:
                     font = item.font()
                     font.setBold(True)
@@ -128,7 +156,8 @@ class RoundHistory(QWidget):
         if self._best is not None:
             self.finetune_button.setText(
                 f"Fine-tune from best run (round {self._best.number}, "
-                f"mIoU {self._best.val_miou:.3f})")
+                f"mIoU {self._best.val_miou:.3f})"
+            )
         else:
             self.finetune_button.setText("Fine-tune from best run")
         if not self.rounds:
@@ -141,8 +170,10 @@ class RoundHistory(QWidget):
                 gain = f"; val mIoU {first_miou:.3f} \u2192 {last.val_miou:.3f}"
             photos = sum(r.effort_photos for r in self.rounds)
             minutes = sum(r.effort_minutes for r in self.rounds)
-            self.summary.setText(f"{len(self.rounds)} rounds{gain}; {photos} predictions "
-                                 f"corrected in review ({minutes:.1f} active minutes)")
+            self.summary.setText(
+                f"{len(self.rounds)} rounds{gain}; {photos} predictions "
+                f"corrected in review ({minutes:.1f} active minutes)"
+            )
 
     def best_run(self) -> str | None:
         return str(self._best.path) if self._best is not None else None

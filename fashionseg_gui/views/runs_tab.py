@@ -68,8 +68,9 @@ class RunsTab:
 
         def is_busy(self) -> bool: ...
         def start_training(self, resume_from: str | None = None) -> bool: ...
-        def export_saved_model(self, out_dir: str | Path | None = None,
-                               *args: Any, **kwargs: Any) -> bool: ...
+        def export_saved_model(
+            self, out_dir: str | Path | None = None, *args: Any, **kwargs: Any
+        ) -> bool: ...
         def _update_buttons(self) -> None: ...
 
     def _build_runs_tab(self) -> QWidget:
@@ -88,12 +89,14 @@ class RunsTab:
         layout.addWidget(self.runs, 1)
         row = QGridLayout()
         self.finetune_button = QPushButton("Fine-tune from selected run")
-        self.finetune_button.setToolTip("Continue training the selected run's best model "
-                                        "(e.g. after correcting predictions)")
+        self.finetune_button.setToolTip(
+            "Continue training the selected run's best model (e.g. after correcting predictions)"
+        )
         self.finetune_button.clicked.connect(self._finetune_selected)
         self.export_button = QPushButton("Export SavedModel…")
-        self.export_button.setToolTip("Write the selected run's model as a TensorFlow "
-                                      "SavedModel that takes uint8 photos")
+        self.export_button.setToolTip(
+            "Write the selected run's model as a TensorFlow SavedModel that takes uint8 photos"
+        )
         self.export_button.clicked.connect(lambda: self.export_saved_model())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh_runs)
@@ -116,9 +119,14 @@ class RunsTab:
             started = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.started))
             epochs = m.get("epochs_run", m.get("epochs_done", "–"))
             state = run_state(m, info.has_model)
-            values = (info.name, started, str(epochs),
-                      fmt_metric(m.get("best_val_miou", m.get("val_miou"))),
-                      fmt_metric(m.get("baseline_miou")), state)
+            values = (
+                info.name,
+                started,
+                str(epochs),
+                fmt_metric(m.get("best_val_miou", m.get("val_miou"))),
+                fmt_metric(m.get("baseline_miou")),
+                state,
+            )
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, str(info.path))

@@ -47,8 +47,14 @@ STATUS_LABELS: dict[str, str] = {
 SPLIT_LABELS: dict[str | None, str] = {"train": "train", "val": "val", "test": "test", None: ""}
 
 #: The placeholders ``${NAME}`` of ``resources/style.qss`` and their values.
-STYLE_COLORS: dict[str, str] = {"ACCENT": ACCENT, "WINDOW_BG": WINDOW_BG, "PANEL_BG": PANEL_BG,
-                                "BORDER": BORDER, "TEXT": TEXT, "MUTED": MUTED}
+STYLE_COLORS: dict[str, str] = {
+    "ACCENT": ACCENT,
+    "WINDOW_BG": WINDOW_BG,
+    "PANEL_BG": PANEL_BG,
+    "BORDER": BORDER,
+    "TEXT": TEXT,
+    "MUTED": MUTED,
+}
 
 
 def stylesheet() -> str:
@@ -74,8 +80,11 @@ def apply_style(app: QApplication) -> None:
     pal.setColor(QPalette.ColorRole.ToolTipText, QColor(TEXT))
     # setColor(role, colour) sets every colour group, the disabled one included: give
     # disabled widgets their greyed text back, or they look enabled.
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
-                 QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
         pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(MUTED))
     app.setPalette(pal)
     app.setStyleSheet(stylesheet())
@@ -113,8 +122,9 @@ def run_panel_demo(make_panel: Callable[[], QWidget], width: int, height: int) -
     app = QApplication.instance() or QApplication(sys.argv)
     apply_style(app)
     panel = make_panel()
-    project = (Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1
-               else open_demo_project())
+    project = (
+        Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1 else open_demo_project()
+    )
     panel.set_project(project)
     panel.resize(width, height)
     panel.show()

@@ -107,8 +107,9 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         self.setObjectName("TrainPanel")
         self._build_ui()
         content = self.scroll.widget()
-        self.scroll.setMinimumWidth(content.minimumSizeHint().width()
-                                    + self.scroll.verticalScrollBar().sizeHint().width())
+        self.scroll.setMinimumWidth(
+            content.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+        )
         self._set_busy("")
         self.set_project(None)
 
@@ -137,16 +138,19 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         self.stop_button.setToolTip("Stop after the current batch; the best model is kept")
         self.stop_button.clicked.connect(self.stop)
         self.predict_button = QPushButton("Predict unlabelled")
-        self.predict_button.setToolTip("Predict masks for the images you have not labelled, "
-                                       "with the selected (or latest) run")
+        self.predict_button.setToolTip(
+            "Predict masks for the images you have not labelled, with the selected (or latest) run"
+        )
         self.predict_button.clicked.connect(lambda: self.predict_unlabelled())
         self.predict_selected_button = QPushButton("Predict selected")
         self.predict_selected_button.setToolTip(
-            "Predict the photo selected in the browser with the selected (or latest) run")
+            "Predict the photo selected in the browser with the selected (or latest) run"
+        )
         self.predict_selected_button.clicked.connect(lambda: self.predict_selected())
         self.predict_queue_button = QPushButton("Predict queue")
         self.predict_queue_button.setToolTip(
-            "Predict the top of the label-next queue again with the selected (or latest) run")
+            "Predict the top of the label-next queue again with the selected (or latest) run"
+        )
         self.predict_queue_button.clicked.connect(lambda: self.predict_queue())
         self.queue_top = self._spin(1, 100_000, "How many photos of the queue to predict")
         self.queue_top.setValue(20)
@@ -181,8 +185,7 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         self.tabs.addTab(self.class_metrics, "Per class")
         self.tabs.addTab(self._build_runs_tab(), "Runs")
         self.round_history = RoundHistory()
-        self.round_history.sigFineTune.connect(
-            lambda run: self.start_training(resume_from=run))
+        self.round_history.sigFineTune.connect(lambda run: self.start_training(resume_from=run))
         self.tabs.addTab(self.round_history, "Rounds")
         root.addWidget(self.tabs, 1)
 
@@ -221,13 +224,15 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
             cfg["resume_from"] = str(resume_from)
         if not self.project.read_only:
             try:  # remember the settings with the project (not the one-off resume path)
-                self.project.set_setting("train", {k: v for k, v in cfg.items()
-                                                   if k != "resume_from"})
+                self.project.set_setting(
+                    "train", {k: v for k, v in cfg.items() if k != "resume_from"}
+                )
             except Exception as exc:  # noqa: BLE001 - a settings write must not block training
                 log.warning("could not save training settings: %s", exc)
         self.curves.reset()
-        self.class_metrics.set_classes([c.name for c in self.project.classes],
-                                       [c.color for c in self.project.classes])
+        self.class_metrics.set_classes(
+            [c.name for c in self.project.classes], [c.color for c in self.project.classes]
+        )
         worker = TrainingWorker(cfg, self.project)
         worker.metrics.connect(self._on_train_metrics)
         return self._start_job(worker, "train", "Starting training (loading TensorFlow)…")
@@ -247,15 +252,15 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         if run is None:
             self._show_error("No trained model yet: train first (or select a run with a model).")
             return False
-        ids = [i for i, r in self.project.images.items()
-               if r.status in ("unlabelled", "predicted")]
+        ids = [i for i, r in self.project.images.items() if r.status in ("unlabelled", "predicted")]
         if not ids:
             self._show_info("Every image has a user mask; nothing to predict.")
             return False
         return self.predict_ids(ids, run)
 
-    def predict_ids(self, ids: list[str], run_dir: str | Path | None = None,
-                    resume: bool = True) -> bool:
+    def predict_ids(
+        self, ids: list[str], run_dir: str | Path | None = None, resume: bool = True
+    ) -> bool:
         """Predict ``ids`` with ``run_dir`` (default: the selected run, else the latest).
 
         With ``resume`` (default) photos that already have a fresh prediction of that run
@@ -291,8 +296,10 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
             return self._can_start("predict")
         queue = build_queue(self.project, "uncertainty")
         if not queue.items:
-            self._show_info("The label-next queue is empty: predict the unlabelled photos "
-                            f"first ({queue.summary()}).")
+            self._show_info(
+                "The label-next queue is empty: predict the unlabelled photos "
+                f"first ({queue.summary()})."
+            )
             return False
         n = int(top if top is not None else self.queue_top.value())
         return self.predict_ids(queue.ids[:n], run_dir)
@@ -302,8 +309,9 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         self.selection = source
         self._update_buttons()
 
-    def export_saved_model(self, out_dir: str | Path | None = None,
-                           run_dir: str | Path | None = None) -> bool:
+    def export_saved_model(
+        self, out_dir: str | Path | None = None, run_dir: str | Path | None = None
+    ) -> bool:
         """Export the selected (or latest) run as a SavedModel into ``out_dir`` (asks if None)."""
         if not self._can_start("export"):
             return False
@@ -313,7 +321,8 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
             return False
         if out_dir is None:
             chosen = QFileDialog.getExistingDirectory(
-                self, "Export SavedModel into folder", str(self.project.root))
+                self, "Export SavedModel into folder", str(self.project.root)
+            )
             if not chosen:
                 return False
             out_dir = Path(chosen) / f"saved_model_{run.name}"
@@ -327,8 +336,7 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
             return
         from fashionseg_gui.views.augment_preview import AugmentPreviewDialog
 
-        dialog = AugmentPreviewDialog(self.project, self.config_dict(), parent=self,
-                                      jobs=self.jobs)
+        dialog = AugmentPreviewDialog(self.project, self.config_dict(), parent=self, jobs=self.jobs)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         self._preview = dialog
@@ -365,8 +373,9 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
             self._show_error(f"{reason}; wait for it or stop it first.")
             return False
         if kind in ("train", "predict") and self.project.read_only:
-            self._show_error("The project is read-only "
-                             f"({self.project.read_only_reason}); cannot {kind}.")
+            self._show_error(
+                f"The project is read-only ({self.project.read_only_reason}); cannot {kind}."
+            )
             return False
         return True
 
@@ -423,15 +432,18 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
             self.status.setText(
                 f"Epoch {m.get('epoch')}/{m.get('epochs')}: loss {_fmt(m.get('loss'))}, "
                 f"val mIoU {_fmt(m.get('val_miou'))} (all-background "
-                f"{_fmt(m.get('baseline_miou'))}), {_fmt(m.get('seconds'), 1)} s")
+                f"{_fmt(m.get('baseline_miou'))}), {_fmt(m.get('seconds'), 1)} s"
+            )
         elif kind == "probe":
             self.status.setText(str(m.get("text") or ""))
         elif kind == "recipe":
             self.recipe_text.setText(f"Chosen: {m.get('text', '')}")
         elif kind == "start":
             self._run_dir = str(m.get("run_dir") or "") or None
-            self.status.setText(f"Training on {m.get('train_images', '?')} images, validating "
-                                f"on {m.get('val_images', '?')}…")
+            self.status.setText(
+                f"Training on {m.get('train_images', '?')} images, validating "
+                f"on {m.get('val_images', '?')}…"
+            )
 
     @Slot(object)
     def _on_finished(self, result: Any) -> None:
@@ -449,11 +461,15 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         elif kind == "predict":
             ids = [str(i) for i in (result or [])]
             if ids:
-                self._done(f"Predicted {len(ids)} images: review them (status "
-                           "\u201cpredicted\u201d) and correct the masks.")
+                self._done(
+                    f"Predicted {len(ids)} images: review them (status "
+                    "\u201cpredicted\u201d) and correct the masks."
+                )
             else:
-                self._done("Nothing new to predict: these photos already have a fresh "
-                           "prediction of this run.")
+                self._done(
+                    "Nothing new to predict: these photos already have a fresh "
+                    "prediction of this run."
+                )
             self.sigPredictionsReady.emit(ids)
         elif kind == "export":
             self._done(f"SavedModel written to {result}")
@@ -463,9 +479,11 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         run_dir = str(getattr(result, "run_dir", "") or self._run_dir or "")
         best = getattr(result, "best_val_miou", None)
         how = "cancelled" if stopped else str(getattr(result, "stopped", "completed"))
-        text = {"cancelled": "Training stopped",
-                "early_stopping": "Training stopped early (validation mIoU no longer improved)",
-                "time_limit": "Training reached its time limit"}.get(how, "Training finished")
+        text = {
+            "cancelled": "Training stopped",
+            "early_stopping": "Training stopped early (validation mIoU no longer improved)",
+            "time_limit": "Training reached its time limit",
+        }.get(how, "Training finished")
         if how == "cancelled" and (getattr(result, "metrics", None) or {}).get("model_kept"):
             text = "Training stopped, model kept"
         if best is not None:
@@ -497,8 +515,13 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         if kind == "train":  # a finished(result) with the partial run may follow
             self._cancelled_worker = worker
             self.refresh_runs()
-        self._done({"train": "Training stopped", "predict": "Prediction stopped",
-                    "export": "Export stopped"}.get(kind, "Stopped"))
+        self._done(
+            {
+                "train": "Training stopped",
+                "predict": "Prediction stopped",
+                "export": "Export stopped",
+            }.get(kind, "Stopped")
+        )
         self._update_buttons()
 
     def _done(self, text: str) -> None:
@@ -509,16 +532,19 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
 
     # --- messages and state ------------------------------------------------------------
     def _show_error(self, text: str) -> None:
-        self.message.setStyleSheet("QLabel { background: #fde7e9; color: #8a1c24; "
-                                   "border: 1px solid #f1b5bb; border-radius: 4px; "
-                                   "padding: 6px; }")
+        self.message.setStyleSheet(
+            "QLabel { background: #fde7e9; color: #8a1c24; "
+            "border: 1px solid #f1b5bb; border-radius: 4px; "
+            "padding: 6px; }"
+        )
         self.message.setText(text)
         self.message.show()
         self.sigStatusMessage.emit(text)
 
     def _show_info(self, text: str) -> None:
-        self.message.setStyleSheet("QLabel { background: #e8f0fe; color: #1a3d7c; "
-                                   "border-radius: 4px; padding: 6px; }")
+        self.message.setStyleSheet(
+            "QLabel { background: #e8f0fe; color: #1a3d7c; border-radius: 4px; padding: 6px; }"
+        )
         self.message.setText(text)
         self.message.show()
 
@@ -533,13 +559,15 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
         has_model = idle and self._model_run() is not None
         self.train_button.setEnabled(writable)
         self.predict_button.setEnabled(writable and has_model)
-        self.predict_selected_button.setEnabled(writable and has_model
-                                                and self.selection is not None)
+        self.predict_selected_button.setEnabled(
+            writable and has_model and self.selection is not None
+        )
         self.predict_queue_button.setEnabled(writable and has_model)
         self.preview_button.setEnabled(self.project is not None)
         self.finetune_button.setEnabled(writable and self._selected_run() is not None)
         self.round_history.set_enabled_for_training(writable)
         self.export_button.setEnabled(has_model)
+
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - manual use
     """Show the panel on its own for ``PROJECT`` (default: a temporary copy of the demo)."""

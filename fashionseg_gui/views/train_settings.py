@@ -30,14 +30,34 @@ from PySide6.QtWidgets import (
 from fashionseg_gui.core.train_config import GUI_TIME_BUDGET_MIN, defaults
 
 #: The settings the panel edits; their defaults are ``core.train_config``'s.
-PANEL_KEYS = ("epochs", "batch_size", "learning_rate", "input_height", "input_width", "depth",
-              "base_width", "batch_norm", "dropout", "loss", "augment_flip", "augment_rotate",
-              "augment_scale", "augment_color", "mixed_precision", "early_stopping_patience",
-              "max_minutes", "recipe")
+PANEL_KEYS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "input_height",
+    "input_width",
+    "depth",
+    "base_width",
+    "batch_norm",
+    "dropout",
+    "loss",
+    "augment_flip",
+    "augment_rotate",
+    "augment_scale",
+    "augment_color",
+    "mixed_precision",
+    "early_stopping_patience",
+    "max_minutes",
+    "recipe",
+)
 #: The recipe settings a fitted ("auto") recipe chooses itself.
 FITTED_KEYS = ("input_height", "input_width", "depth", "base_width", "mixed_precision")
-AUGMENTATIONS = (("augment_flip", "flip"), ("augment_rotate", "rotate ±10°"),
-                 ("augment_scale", "scale/crop"), ("augment_color", "colour jitter"))
+AUGMENTATIONS = (
+    ("augment_flip", "flip"),
+    ("augment_rotate", "rotate ±10°"),
+    ("augment_scale", "scale/crop"),
+    ("augment_color", "colour jitter"),
+)
 
 
 def panel_defaults() -> dict[str, Any]:
@@ -53,6 +73,7 @@ class TrainSettingsForm:
     :meth:`_build_settings_box` and provides ``show_augmentation_preview``)."""
 
     if TYPE_CHECKING:
+
         def show_augmentation_preview(self) -> None: ...
 
     def _build_settings_box(self) -> QGroupBox:
@@ -61,17 +82,22 @@ class TrainSettingsForm:
         box = QVBoxLayout(self.settings_box)
         budget_form = QFormLayout()
         budget_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.time_budget = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=100000.0,
-                                          singleStep=5.0, suffix=" min")
+        self.time_budget = QDoubleSpinBox(
+            decimals=1, minimum=0.0, maximum=100000.0, singleStep=5.0, suffix=" min"
+        )
         self.time_budget.setSpecialValueText("no limit")
-        self.time_budget.setToolTip("Wall-clock budget of a training (0 = no limit). With the "
-                                    "recipe fitted to it, a probe of a few seconds picks the "
-                                    "input size, width, depth and precision for this machine")
+        self.time_budget.setToolTip(
+            "Wall-clock budget of a training (0 = no limit). With the "
+            "recipe fitted to it, a probe of a few seconds picks the "
+            "input size, width, depth and precision for this machine"
+        )
         self.recipe = QComboBox()
         self.recipe.addItem("Fit to time budget", "auto")
         self.recipe.addItem("Manual (settings below)", "manual")
-        self.recipe.setToolTip("Fit: this machine's speed decides the network for the budget; "
-                               "Manual: train exactly the settings below")
+        self.recipe.setToolTip(
+            "Fit: this machine's speed decides the network for the budget; "
+            "Manual: train exactly the settings below"
+        )
         budget_form.addRow("Time budget", self.time_budget)
         budget_form.addRow("Recipe", self.recipe)
         box.addLayout(budget_form)
@@ -90,8 +116,7 @@ class TrainSettingsForm:
 
         self.epochs = self._spin(1, 10000, "Passes over the training images")
         self.batch_size = self._spin(1, 512, "Photos per training step")
-        self.learning_rate = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0,
-                                            singleStep=1e-4)
+        self.learning_rate = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0, singleStep=1e-4)
         self.learning_rate.setToolTip("Peak learning rate of the optimiser")
         size = QWidget()
         size_row = QHBoxLayout(size)
@@ -118,8 +143,10 @@ class TrainSettingsForm:
         self.mixed_precision.addItem("Auto (bfloat16 on AMX CPUs)", "auto")
         self.mixed_precision.addItem("Off (float32)", "off")
         self.mixed_precision.addItem("bfloat16", "bf16")
-        self.mixed_precision.setToolTip("Auto: bfloat16 on CPUs with AMX, else float32 "
-                                        "(bfloat16 is slower without AMX/AVX512-BF16)")
+        self.mixed_precision.setToolTip(
+            "Auto: bfloat16 on CPUs with AMX, else float32 "
+            "(bfloat16 is slower without AMX/AVX512-BF16)"
+        )
         form_r.addRow("Depth", self.depth)
         form_r.addRow("Base width", self.base_width)
         form_r.addRow("Loss", self.loss)
@@ -152,11 +179,15 @@ class TrainSettingsForm:
         """The settings as a ``TrainConfig`` dict (plain types)."""
         budget = float(self.time_budget.value())
         cfg: dict[str, Any] = {
-            "epochs": self.epochs.value(), "batch_size": self.batch_size.value(),
+            "epochs": self.epochs.value(),
+            "batch_size": self.batch_size.value(),
             "learning_rate": self.learning_rate.value(),
-            "input_height": self.input_height.value(), "input_width": self.input_width.value(),
-            "depth": self.depth.value(), "base_width": self.base_width.value(),
-            "loss": self.loss.currentData(), "mixed_precision": self.mixed_precision.currentData(),
+            "input_height": self.input_height.value(),
+            "input_width": self.input_width.value(),
+            "depth": self.depth.value(),
+            "base_width": self.base_width.value(),
+            "loss": self.loss.currentData(),
+            "mixed_precision": self.mixed_precision.currentData(),
             "max_minutes": budget if budget > 0 else None,
             "recipe": self.recipe.currentData(),
         }
@@ -178,20 +209,25 @@ class TrainSettingsForm:
         merged.update(cfg)
         if "recipe" not in cfg and any(k in cfg for k in FITTED_KEYS):
             merged["recipe"] = "manual"
-        for name in ("epochs", "batch_size", "input_height", "input_width", "depth",
-                     "base_width"):
+        for name in ("epochs", "batch_size", "input_height", "input_width", "depth", "base_width"):
             getattr(self, name).setValue(int(merged[name]))
         self.learning_rate.setValue(float(merged["learning_rate"]))
         budget = merged.get("max_minutes")
         self.time_budget.setValue(float(budget) if budget else 0.0)
-        for combo, key in ((self.loss, "loss"), (self.mixed_precision, "mixed_precision"),
-                           (self.recipe, "recipe")):
+        for combo, key in (
+            (self.loss, "loss"),
+            (self.mixed_precision, "mixed_precision"),
+            (self.recipe, "recipe"),
+        ):
             i = combo.findData(merged[key])
             combo.setCurrentIndex(max(i, 0))
         for key, check in self.augment.items():
             check.setChecked(bool(merged[key]))
-        self._extra = {k: v for k, v in merged.items()
-                       if k in ("batch_norm", "dropout", "early_stopping_patience")}
+        self._extra = {
+            k: v
+            for k, v in merged.items()
+            if k in ("batch_norm", "dropout", "early_stopping_patience")
+        }
         self._update_recipe_fields()
 
     def fitted(self) -> bool:
@@ -203,11 +239,15 @@ class TrainSettingsForm:
         for name in FITTED_KEYS:
             getattr(self, name).setEnabled(not fitted)
         if fitted:
-            self.recipe_text.setText("Input size, width, depth and precision: chosen for "
-                                     "this machine and the budget when training starts.")
+            self.recipe_text.setText(
+                "Input size, width, depth and precision: chosen for "
+                "this machine and the budget when training starts."
+            )
         elif self.time_budget.value() > 0:
-            self.recipe_text.setText("Manual recipe: trains the settings below until the "
-                                     "budget or the last epoch.")
+            self.recipe_text.setText(
+                "Manual recipe: trains the settings below until the budget or the last epoch."
+            )
         else:
-            self.recipe_text.setText("No time budget: trains the settings below for the "
-                                     "epochs given.")
+            self.recipe_text.setText(
+                "No time budget: trains the settings below for the epochs given."
+            )

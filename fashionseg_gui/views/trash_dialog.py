@@ -38,8 +38,9 @@ KeyRole = Qt.ItemDataRole.UserRole + 1
 class TrashDialog(QDialog):
     """Lists what the project trash holds; restores the selected photos; empties it."""
 
-    def __init__(self, project: Project, parent: QWidget | None = None,
-                 jobs: JobService | None = None) -> None:
+    def __init__(
+        self, project: Project, parent: QWidget | None = None, jobs: JobService | None = None
+    ) -> None:
         super().__init__(parent)
         self.project = project
         self.jobs = jobs if jobs is not None else JobService.shared()
@@ -54,8 +55,10 @@ class TrashDialog(QDialog):
         self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # long names: no side scroll
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.restore_button = QPushButton("Restore selected", self)
-        self.restore_button.setToolTip("Put the selected photos back into the project "
-                                       "(with their masks, shapes and predictions)")
+        self.restore_button.setToolTip(
+            "Put the selected photos back into the project "
+            "(with their masks, shapes and predictions)"
+        )
         self.empty_button = QPushButton("Empty trash…", self)
         self.empty_button.setToolTip("Delete every photo in the trash for good")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -77,17 +80,23 @@ class TrashDialog(QDialog):
         self.list.clear()
         items = self.project.trash_entries()
         for item in items:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.removed_at)) \
-                if item.removed_at else "?"
+            when = (
+                time.strftime("%Y-%m-%d %H:%M", time.localtime(item.removed_at))
+                if item.removed_at
+                else "?"
+            )
             row = QListWidgetItem(f"{when}   {item.original_name or item.image_id}")
             row.setData(KeyRole, (item.stamp, item.image_id))
-            row.setToolTip(f"{item.original_name}\nRemoved {when}\nId: {item.image_id}\n"
-                           f"Removal: {item.stamp}")
+            row.setToolTip(
+                f"{item.original_name}\nRemoved {when}\nId: {item.image_id}\nRemoval: {item.stamp}"
+            )
             self.list.addItem(row)
         if items:
-            self.info.setText(f"{len(items)} photo(s) in the trash. Restore puts them back with "
-                              "their masks; emptying deletes them for good. Your original "
-                              "files outside the project are never touched.")
+            self.info.setText(
+                f"{len(items)} photo(s) in the trash. Restore puts them back with "
+                "their masks; emptying deletes them for good. Your original "
+                "files outside the project are never touched."
+            )
         else:
             self.info.setText("The trash is empty.")
         self._update_enabled()
@@ -135,8 +144,9 @@ class TrashDialog(QDialog):
                     errors.append(str(exc))
         self.refresh()
         if errors:
-            QMessageBox.warning(self, "Restore", "Some photos were not restored:\n"
-                                + "\n".join(errors))
+            QMessageBox.warning(
+                self, "Restore", "Some photos were not restored:\n" + "\n".join(errors)
+            )
         return restored
 
     def empty(self, confirm: bool = True) -> JobWorker | None:
@@ -146,12 +156,14 @@ class TrashDialog(QDialog):
             return None
         if confirm:
             answer = QMessageBox.question(
-                self, "Empty trash",
+                self,
+                "Empty trash",
                 f"Delete the {n} photo(s) in the trash for good, with their masks?\n"
                 "This cannot be undone. (Your original files outside the project are not "
                 "touched.)",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel)
+                QMessageBox.StandardButton.Cancel,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return None
         worker = JobWorker(empty_trash_job, self.project, name="empty trash")
@@ -186,8 +198,7 @@ if __name__ == "__main__":  # standalone demo: python -m fashionseg_gui.views.tr
 
     app = QApplication.instance() or QApplication(sys.argv)
     apply_style(app)
-    demo = (Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1
-            else open_demo_project())
+    demo = Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1 else open_demo_project()
     dialog = TrashDialog(demo)
     dialog.show()
     code = exec_demo(app)

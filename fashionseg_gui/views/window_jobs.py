@@ -47,8 +47,9 @@ class WindowJobs:
             QMessageBox.information(self, what, "Open or create a project first.")
             return False
         if self.project.read_only:
-            QMessageBox.information(self, what, f"The project is read-only "
-                                                f"({self.project.read_only_reason}).")
+            QMessageBox.information(
+                self, what, f"The project is read-only ({self.project.read_only_reason})."
+            )
             return False
         return True
 
@@ -74,11 +75,19 @@ class WindowJobs:
         if not folder:
             return
         mapping, _ = QFileDialog.getOpenFileName(
-            self, "Value-to-class mapping JSON (cancel: mask values are class ids)", folder,
-            "Mapping (*.json)")
+            self,
+            "Value-to-class mapping JSON (cancel: mask values are class ids)",
+            folder,
+            "Mapping (*.json)",
+        )
         assert self.project is not None
-        self.start_job("import masks", mask_folder_job, self.project, Path(folder),
-                       Path(mapping) if mapping else None)
+        self.start_job(
+            "import masks",
+            mask_folder_job,
+            self.project,
+            Path(folder),
+            Path(mapping) if mapping else None,
+        )
 
     def import_paths(self, paths: Iterable[str | Path]) -> JobWorker | None:
         """Import files, folders (recursive) and VIA files in a background job.
@@ -97,13 +106,19 @@ class WindowJobs:
         # VIA files are parsed once, on a worker; their dialogs open when they are read.
         flow = ViaImportFlow(plan.via, [c.name for c in self.project.classes], self)
         project = self.project
-        flow.ready.connect(lambda jobs, errs: self._start_import(
-            plan.images, jobs, errors + errs, project))
+        flow.ready.connect(
+            lambda jobs, errs: self._start_import(plan.images, jobs, errors + errs, project)
+        )
         self._via_flow = flow
         return flow.start()
 
-    def _start_import(self, images: list[Path], via_jobs: list[ViaJob], errors: list[str],
-                      project: Project | None = None) -> JobWorker | None:
+    def _start_import(
+        self,
+        images: list[Path],
+        via_jobs: list[ViaJob],
+        errors: list[str],
+        project: Project | None = None,
+    ) -> JobWorker | None:
         self._via_flow = None
         if self.project is None or (project is not None and project is not self.project):
             return None  # the project was closed while the VIA files were read
@@ -111,8 +126,7 @@ class WindowJobs:
             if errors:
                 self._show_report("Import", ["Nothing imported."] + errors)
             return None
-        return self.start_job("import", import_job, self.project, images, via_jobs,
-                              errors=errors)
+        return self.start_job("import", import_job, self.project, images, via_jobs, errors=errors)
 
     def export_dialog(self, fmt: str) -> None:
         if self.project is None:
@@ -124,8 +138,11 @@ class WindowJobs:
         start = self.export_start_folder()
         if single:
             path, _ = QFileDialog.getSaveFileName(
-                self, f"Export {text.rstrip('…')}", str(start / f"{self.project.name}_{fmt}.json"),
-                "JSON (*.json)")
+                self,
+                f"Export {text.rstrip('…')}",
+                str(start / f"{self.project.name}_{fmt}.json"),
+                "JSON (*.json)",
+            )
         else:
             path = self.choose_folder(f"Export {text.rstrip('…')} to folder", start)
         if path:
@@ -155,8 +172,9 @@ class WindowJobs:
         """Whether a job this window started (import, export...) runs or waits."""
         return self.jobs.is_busy(owner=self)
 
-    def start_job(self, kind: str, fn: Callable[..., Any], *args: Any,
-                  errors: list[str] | None = None) -> JobWorker | None:
+    def start_job(
+        self, kind: str, fn: Callable[..., Any], *args: Any, errors: list[str] | None = None
+    ) -> JobWorker | None:
         """Run a core job through the job service (progress in the status bar).
 
         ``kind`` is a row of :data:`~fashionseg_gui.workers.jobs.POLICY`: the job starts
@@ -218,8 +236,11 @@ class WindowJobs:
 
     # --- jobs that rewrite masks lock the editor ------------------------------------------------
     def _on_service_job_added(self, job: Job) -> None:
-        if self.project is not None and job.scope == self.project.root \
-                and POLICY[job.kind].locks_editing:
+        if (
+            self.project is not None
+            and job.scope == self.project.root
+            and POLICY[job.kind].locks_editing
+        ):
             self.editor.save_now()  # the job rewrites every mask: unsaved edits go first
         self._update_editing_lock()
 

@@ -74,8 +74,14 @@ class JobWorker(QObject):
     cancelled = Signal()
     ended = Signal()
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "job",
-                 progress_interval: float = 0.05, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        name: str = "job",
+        progress_interval: float = 0.05,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         self._fn = fn
         self._args = args
@@ -159,8 +165,12 @@ class JobWorker(QObject):
 
         _lower_thread_priority()
         try:
-            result = self._fn(*self._args, cancel_token=self._source.token,
-                              on_progress=self._on_progress, **self._kwargs)
+            result = self._fn(
+                *self._args,
+                cancel_token=self._source.token,
+                on_progress=self._on_progress,
+                **self._kwargs,
+            )
         except Cancelled:
             self.ended.emit()
             self.cancelled.emit()

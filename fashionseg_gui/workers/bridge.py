@@ -18,8 +18,7 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 #: psygnal event name -> Qt signal name (the same names).
-EVENTS = ("images_changed", "image_changed", "mask_changed", "classes_changed",
-          "settings_changed")
+EVENTS = ("images_changed", "image_changed", "mask_changed", "classes_changed", "settings_changed")
 
 
 class ProjectSignals(QObject):
@@ -62,9 +61,13 @@ class ProjectSignals(QObject):
                 getattr(project.events, name).connect(slot)
 
     def _pairs(self) -> list[tuple[str, Callable[..., Any]]]:
-        return [("images_changed", self._images_changed), ("image_changed", self._image_changed),
-                ("mask_changed", self._mask_changed), ("classes_changed", self._classes_changed),
-                ("settings_changed", self._settings_changed)]
+        return [
+            ("images_changed", self._images_changed),
+            ("image_changed", self._image_changed),
+            ("mask_changed", self._mask_changed),
+            ("classes_changed", self._classes_changed),
+            ("settings_changed", self._settings_changed),
+        ]
 
     # psygnal may call these on a worker thread; a Qt signal emitted there is queued to
     # receivers living in the GUI thread.

@@ -71,8 +71,12 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> DropPlan:
     return plan
 
 
-def collect_images(sources: Iterable[Path], *, cancel_token: CancelToken | None = None,
-                   on_progress: Callable[..., None] | None = None) -> list[Path]:
+def collect_images(
+    sources: Iterable[Path],
+    *,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> list[Path]:
     """Photos of ``sources``: files as given, folders walked recursively (sorted per folder).
 
     A file given explicitly is tried as an image whatever its extension (the importer
@@ -176,8 +180,13 @@ class ParsedVia:
     guess: str | None = None
 
 
-def parse_via_job(paths: list[Path], class_names: list[str], *, cancel_token: CancelToken | None = None,
-                  on_progress: Callable[..., None] | None = None) -> list[ParsedVia]:
+def parse_via_job(
+    paths: list[Path],
+    class_names: list[str],
+    *,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> list[ParsedVia]:
     """Read VIA files off the GUI thread, once each, with what the import dialog shows.
 
     Returns
@@ -197,16 +206,29 @@ def parse_via_job(paths: list[Path], class_names: list[str], *, cancel_token: Ca
         except ViaError as exc:
             out.append(ParsedVia(Path(path), error=str(exc)))
         else:
-            out.append(ParsedVia(Path(path), via_file, None, attribute_labels(via_file),
-                                 guess_class_attribute(via_file, list(class_names))))
+            out.append(
+                ParsedVia(
+                    Path(path),
+                    via_file,
+                    None,
+                    attribute_labels(via_file),
+                    guess_class_attribute(via_file, list(class_names)),
+                )
+            )
         if on_progress is not None:
             on_progress(n, len(paths), Path(path).name)
     return out
 
 
-def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | None = None,
-               source: str = "", *, cancel_token: CancelToken | None = None,
-               on_progress: Callable[..., None] | None = None) -> ImportResult:
+def import_job(
+    project: Project,
+    images: list[Path],
+    via_jobs: list[ViaJob] | None = None,
+    source: str = "",
+    *,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> ImportResult:
     """Import photos, then VIA files; one bad file never stops the batch.
 
     Parameters
@@ -238,21 +260,27 @@ def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | No
             on_progress(done, total, text)
 
     if images:
-        result.outcomes = project.import_images(images, source=source, on_progress=progress,
-                                                cancel_token=cancel_token)
+        result.outcomes = project.import_images(
+            images, source=source, on_progress=progress, cancel_token=cancel_token
+        )
     for i, job in enumerate(via_jobs):
         if cancel_token is not None and cancel_token.cancelled:
             break
         from fashionseg_gui.core.via import import_via
 
         try:
-            report = import_via(project, job.path, attribute=job.attribute,
-                                label_map=job.label_map, image_dirs=job.image_dirs,
-                                create_unknown_classes=job.create_unknown_classes,
-                                background_rest=job.background_rest,
-                                unlabelled_class=job.unlabelled_class,
-                                fill_closed_polylines=job.fill_closed_polylines,
-                                via_file=job.via_file)
+            report = import_via(
+                project,
+                job.path,
+                attribute=job.attribute,
+                label_map=job.label_map,
+                image_dirs=job.image_dirs,
+                create_unknown_classes=job.create_unknown_classes,
+                background_rest=job.background_rest,
+                unlabelled_class=job.unlabelled_class,
+                fill_closed_polylines=job.fill_closed_polylines,
+                via_file=job.via_file,
+            )
         except Exception as exc:  # reported per file, the batch goes on
             result.errors.append(f"{job.path.name}: {exc}")
         else:
@@ -265,9 +293,14 @@ def import_job(project: Project, images: list[Path], via_jobs: list[ViaJob] | No
     return result
 
 
-def mask_folder_job(project: Project, folder: Path, mapping_json: Path | None = None, *,
-                    cancel_token: CancelToken | None = None,
-                    on_progress: Callable[..., None] | None = None) -> list[str]:
+def mask_folder_job(
+    project: Project,
+    folder: Path,
+    mapping_json: Path | None = None,
+    *,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> list[str]:
     """Import a folder of label masks (optionally with a value -> class mapping JSON).
 
     Returns
@@ -281,8 +314,9 @@ def mask_folder_job(project: Project, folder: Path, mapping_json: Path | None = 
     names: list[str] | None = None
     if mapping_json is not None:
         names, mapping = masks.load_mapping_json(mapping_json)
-    report = masks.import_mask_folder(project, folder, mapping, names, on_progress=on_progress,
-                                      cancel_token=cancel_token)
+    report = masks.import_mask_folder(
+        project, folder, mapping, names, on_progress=on_progress, cancel_token=cancel_token
+    )
     lines = [report.summary()]
     if report.classes_added:
         lines.append("classes added: " + ", ".join(report.classes_added))
@@ -308,8 +342,14 @@ def export_ids(project: Project) -> list[str]:
     return ids_of(project)
 
 
-def export_job(project: Project, fmt: str, out: Path, *, cancel_token: CancelToken | None = None,
-               on_progress: Callable[..., None] | None = None) -> list[str]:
+def export_job(
+    project: Project,
+    fmt: str,
+    out: Path,
+    *,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> list[str]:
     """Export masks or annotations in ``fmt`` (a key of :data:`EXPORT_FORMATS`).
 
     The same ``core.export.export`` as ``fashionseg export``.

@@ -65,8 +65,13 @@ class Rule:
     show_after_ms: int = 0
 
 
-def _rule(label: str, conflicts: Iterable[str] = (), when_busy: str = QUEUE,
-          locks_editing: bool = False, show_after_ms: int = 0) -> Rule:
+def _rule(
+    label: str,
+    conflicts: Iterable[str] = (),
+    when_busy: str = QUEUE,
+    locks_editing: bool = False,
+    show_after_ms: int = 0,
+) -> Rule:
     return Rule(label, frozenset(conflicts), when_busy, locks_editing, show_after_ms)
 
 
@@ -74,25 +79,40 @@ def _rule(label: str, conflicts: Iterable[str] = (), when_busy: str = QUEUE,
 POLICY: dict[str, Rule] = {
     # A second import waits for the first (both add images and classes).
     "import": _rule("Import", ("import", *_WRITES_MASKS)),
-    "import masks": _rule("Mask import", ("import", *_WRITES_MASKS, "train", "predict",
-                                          "export")),
+    "import masks": _rule("Mask import", ("import", *_WRITES_MASKS, "train", "predict", "export")),
     "export": _rule("Export", _WRITES_MASKS),
     # Training, prediction and model export share the Train panel and the model files.
     "train": _rule("Training", (*_USES_MODEL, *_WRITES_MASKS), REFUSE),
     "predict": _rule("Prediction", (*_USES_MODEL, *_WRITES_MASKS), REFUSE),
     "model export": _rule("Model export", _USES_MODEL, REFUSE),
     # Deleting a class rewrites every mask: nothing that reads or writes masks runs beside it.
-    "delete class": _rule("Class deletion", ("import", "import masks", "export", "train",
-                                             "predict", "augment preview", "delete class"),
-                          REFUSE, locks_editing=True),
+    "delete class": _rule(
+        "Class deletion",
+        ("import", "import masks", "export", "train", "predict", "augment preview", "delete class"),
+        REFUSE,
+        locks_editing=True,
+    ),
     "augment preview": _rule("Augmentation preview", _WRITES_MASKS),
     # The editor's assisted outline: a new request supersedes the previous one.
     "grabcut": _rule("Assisted outline", ("grabcut",), REPLACE, show_after_ms=500),
     "read file": _rule("Reading", ()),
     # Removing photos moves their files into the project trash; emptying deletes the trash.
-    "remove": _rule("Removing photos", ("import", "import masks", "export", "train", "predict",
-                                        "augment preview", "delete class", "remove",
-                                        "empty trash"), REFUSE, locks_editing=True),
+    "remove": _rule(
+        "Removing photos",
+        (
+            "import",
+            "import masks",
+            "export",
+            "train",
+            "predict",
+            "augment preview",
+            "delete class",
+            "remove",
+            "empty trash",
+        ),
+        REFUSE,
+        locks_editing=True,
+    ),
     "empty trash": _rule("Emptying the trash", ("empty trash",), REFUSE),
 }
 
@@ -124,8 +144,14 @@ class Job:
         The latest progress text.
     """
 
-    def __init__(self, kind: str, worker: JobWorker, scope: Hashable | None, label: str,
-                 owner: object | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        worker: JobWorker,
+        scope: Hashable | None,
+        label: str,
+        owner: object | None = None,
+    ) -> None:
         self.kind = kind
         self.owner = owner
         self.worker = worker
@@ -199,8 +225,14 @@ class JobService(QObject):
         names = ", ".join(sorted({j.label.lower() for j in blockers}))
         return f"{POLICY[kind].label} cannot start while {names} is running"
 
-    def submit(self, worker: JobWorker, kind: str, scope: Hashable | None = None,
-               label: str = "", owner: object | None = None) -> Job:
+    def submit(
+        self,
+        worker: JobWorker,
+        kind: str,
+        scope: Hashable | None = None,
+        label: str = "",
+        owner: object | None = None,
+    ) -> Job:
         """Start ``worker`` (not started yet) now, or queue it, as :data:`POLICY` says.
 
         Connect the worker's signals before submitting it. A queued job starts when the jobs
@@ -232,20 +264,32 @@ class JobService(QObject):
         return job
 
     # --- queries ---------------------------------------------------------------------------
-    def jobs(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
-             owner: object | None = None) -> list[Job]:
+    def jobs(
+        self,
+        scope: Hashable | None = ...,
+        kinds: Iterable[str] | None = None,
+        owner: object | None = None,
+    ) -> list[Job]:
         """Jobs not ended yet (queued or running), oldest first; filtered by scope, kinds
         and owner (``...``/None: any)."""
         wanted = set(kinds) if kinds is not None else None
-        return [j for j in self._jobs if (scope is ... or j.scope == scope)
-                and (wanted is None or j.kind in wanted)
-                and (owner is None or j.owner is owner)]
+        return [
+            j
+            for j in self._jobs
+            if (scope is ... or j.scope == scope)
+            and (wanted is None or j.kind in wanted)
+            and (owner is None or j.owner is owner)
+        ]
 
     def job_of(self, worker: JobWorker) -> Job | None:
         return self._by_worker.get(id(worker))
 
-    def is_busy(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
-                owner: object | None = None) -> bool:
+    def is_busy(
+        self,
+        scope: Hashable | None = ...,
+        kinds: Iterable[str] | None = None,
+        owner: object | None = None,
+    ) -> bool:
         return bool(self.jobs(scope, kinds, owner))
 
     def editing_locked(self, scope: Hashable | None) -> bool:
@@ -267,13 +311,22 @@ class JobService(QObject):
             job.worker.cancel()
             self.jobChanged.emit(job)
 
-    def cancel_all(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
-                   owner: object | None = None) -> None:
+    def cancel_all(
+        self,
+        scope: Hashable | None = ...,
+        kinds: Iterable[str] | None = None,
+        owner: object | None = None,
+    ) -> None:
         for job in reversed(self.jobs(scope, kinds, owner)):  # queued ones first
             self.cancel(job)
 
-    def stop(self, scope: Hashable | None = ..., kinds: Iterable[str] | None = None,
-             owner: object | None = None, msecs: int = 30000) -> bool:
+    def stop(
+        self,
+        scope: Hashable | None = ...,
+        kinds: Iterable[str] | None = None,
+        owner: object | None = None,
+        msecs: int = 30000,
+    ) -> bool:
         """Cancel and wait for the matching jobs (window closing); True if all ended.
 
         The service then takes the jobs' ends (``ended``) at once, so it no longer lists
@@ -304,8 +357,11 @@ class JobService(QObject):
 
     # --- internals --------------------------------------------------------------------------
     def _conflicting(self, kind: str, scope: Hashable | None) -> list[Job]:
-        return [j for j in self._jobs
-                if j.scope == scope and j.state != "queued" and conflicts(kind, j.kind)]
+        return [
+            j
+            for j in self._jobs
+            if j.scope == scope and j.state != "queued" and conflicts(kind, j.kind)
+        ]
 
     def _start(self, job: Job) -> None:
         job.state = "running"

@@ -20,9 +20,15 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 
-def run_prediction(project: Project, ids: Sequence[str], run_dir: str | Path,
-                   resume: bool = True, *, cancel_token: CancelToken,
-                   on_progress: Callable[..., None]) -> list[str]:
+def run_prediction(
+    project: Project,
+    ids: Sequence[str],
+    run_dir: str | Path,
+    resume: bool = True,
+    *,
+    cancel_token: CancelToken,
+    on_progress: Callable[..., None],
+) -> list[str]:
     """Predict ``ids`` of ``project`` with the best model of ``run_dir``.
 
     With ``resume`` photos that already have a fresh prediction of that run are skipped
@@ -37,13 +43,25 @@ def run_prediction(project: Project, ids: Sequence[str], run_dir: str | Path,
     preload_tensorflow_libraries()
     from fashionseg_gui.core.predict import predict_project
 
-    ids = predict_project(project, list(ids), cancel_token=cancel_token,
-                          on_progress=on_progress, run_dir=Path(run_dir), resume=resume)
+    ids = predict_project(
+        project,
+        list(ids),
+        cancel_token=cancel_token,
+        on_progress=on_progress,
+        run_dir=Path(run_dir),
+        resume=resume,
+    )
     return [str(i) for i in ids]
 
 
-def run_export(run_dir: str | Path, out_dir: str | Path, num_classes: int, *,
-               cancel_token: CancelToken, on_progress: Callable[..., None]) -> str:
+def run_export(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    num_classes: int,
+    *,
+    cancel_token: CancelToken,
+    on_progress: Callable[..., None],
+) -> str:
     """Export the best model of ``run_dir`` as a SavedModel into ``out_dir``; returns the path."""
     preload_tensorflow_libraries()
     from fashionseg_gui.core.train import export_saved_model
@@ -70,15 +88,16 @@ class PredictionWorker(JobWorker):
         Skip photos with a fresh prediction of that run (default).
     """
 
-    def __init__(self, project: Project, ids: Sequence[str], run_dir: str | Path,
-                 resume: bool = True) -> None:
-        super().__init__(run_prediction, project, list(ids), Path(run_dir), bool(resume),
-                         name="prediction")
+    def __init__(
+        self, project: Project, ids: Sequence[str], run_dir: str | Path, resume: bool = True
+    ) -> None:
+        super().__init__(
+            run_prediction, project, list(ids), Path(run_dir), bool(resume), name="prediction"
+        )
 
 
 class ExportWorker(JobWorker):
     """Export a run's model as a TensorFlow SavedModel on a QThread."""
 
     def __init__(self, run_dir: str | Path, out_dir: str | Path, num_classes: int) -> None:
-        super().__init__(run_export, Path(run_dir), Path(out_dir), int(num_classes),
-                         name="export")
+        super().__init__(run_export, Path(run_dir), Path(out_dir), int(num_classes), name="export")

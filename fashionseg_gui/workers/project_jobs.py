@@ -21,9 +21,14 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 
-def delete_class_job(project: Project, class_id: int, pixels_to: int | None, *,
-                     cancel_token: CancelToken | None = None,
-                     on_progress: Callable[..., None] | None = None) -> int:
+def delete_class_job(
+    project: Project,
+    class_id: int,
+    pixels_to: int | None,
+    *,
+    cancel_token: CancelToken | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> int:
     """Delete class ``class_id`` (its pixels become ``pixels_to``, None: unlabelled).
 
     Progress and cancellation are passed on when ``Project.delete_class`` takes them.
@@ -46,8 +51,13 @@ def delete_class_job(project: Project, class_id: int, pixels_to: int | None, *,
     return class_id
 
 
-def remove_images_job(project: Any, ids: list[str], *, cancel_token: Any = None,
-                      on_progress: Callable[..., None] | None = None) -> list[str]:
+def remove_images_job(
+    project: Any,
+    ids: list[str],
+    *,
+    cancel_token: Any = None,
+    on_progress: Callable[..., None] | None = None,
+) -> list[str]:
     """Move the photos ``ids`` (with their masks, shapes, predictions) to the project trash.
 
     One trash entry, committed at once (it is not cancellable half-way). Returns the report
@@ -59,13 +69,16 @@ def remove_images_job(project: Any, ids: list[str], *, cancel_token: Any = None,
     stamp = project.remove_images(ids)
     if stamp is None:
         return ["Nothing was removed."]
-    return [f"{len(ids)} photo(s) moved to the project trash (Edit ▸ Trash… restores them "
-            "until the trash is emptied).", "The original files outside the project were "
-            "not touched."]
+    return [
+        f"{len(ids)} photo(s) moved to the project trash (Edit ▸ Trash… restores them "
+        "until the trash is emptied).",
+        "The original files outside the project were not touched.",
+    ]
 
 
-def empty_trash_job(project: Any, *, cancel_token: Any = None,
-                    on_progress: Callable[..., None] | None = None) -> int:
+def empty_trash_job(
+    project: Any, *, cancel_token: Any = None, on_progress: Callable[..., None] | None = None
+) -> int:
     """Delete the project trash for good; returns the number of photos deleted."""
     if on_progress is not None:
         on_progress(0, 0, "emptying the trash")

@@ -112,8 +112,13 @@ class ThumbnailLoader(QObject):
 
     sigThumbnailReady = Signal(str)
 
-    def __init__(self, size: int = THUMB_SIZE, capacity: int = 600, threads: int = 2,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        size: int = THUMB_SIZE,
+        capacity: int = 600,
+        threads: int = 2,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.size = size
         self.capacity = capacity
@@ -171,8 +176,9 @@ class ThumbnailLoader(QObject):
                     if job[1] == image_id:
                         del self._queue[i]
                         break
-            self._queue.append((self._key, image_id, Path(image_path),
-                                thumb_cache_path(self._root, image_id)))
+            self._queue.append(
+                (self._key, image_id, Path(image_path), thumb_cache_path(self._root, image_id))
+            )
             self._queued.add(image_id)
             while len(self._queue) > MAX_PENDING:
                 dropped = self._queue.popleft()

@@ -41,8 +41,11 @@ if TYPE_CHECKING:
 BATCH_INTERVAL = 0.1
 
 
-_PRELOAD_LIBS = ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2",
-                 "python/_pywrap_tensorflow_internal.so")
+_PRELOAD_LIBS = (
+    "libtensorflow_framework.so.2",
+    "libtensorflow_cc.so.2",
+    "python/_pywrap_tensorflow_internal.so",
+)
 
 
 def preload_tensorflow_libraries() -> None:
@@ -87,10 +90,14 @@ def config_from_dict(values: Mapping[str, Any]) -> TrainConfig:
     return TrainConfig.from_dict(dict(values))
 
 
-def run_training(config: Mapping[str, Any] | TrainConfig,
-                 project: Project | TrainData | Sequence[Sample],
-                 run_dir: str | Path | None = None, *,
-                 cancel_token: CancelToken, on_progress: Callable[..., None]) -> TrainResult:
+def run_training(
+    config: Mapping[str, Any] | TrainConfig,
+    project: Project | TrainData | Sequence[Sample],
+    run_dir: str | Path | None = None,
+    *,
+    cancel_token: CancelToken,
+    on_progress: Callable[..., None],
+) -> TrainResult:
     """The job body: ``core.train.train`` with a config given as a dict or a ``TrainConfig``.
 
     Parameters
@@ -120,8 +127,13 @@ def run_training(config: Mapping[str, Any] | TrainConfig,
                 started()
             on_progress(*args)
 
-        return train(config, project, cancel_token=cancel_token, on_progress=progress,
-                     run_dir=None if run_dir is None else Path(run_dir))
+        return train(
+            config,
+            project,
+            cancel_token=cancel_token,
+            on_progress=progress,
+            run_dir=None if run_dir is None else Path(run_dir),
+        )
 
 
 _gc_lock = threading.Lock()
@@ -194,13 +206,18 @@ class TrainingWorker(JobWorker):
         Minimum seconds between two batch ``metrics`` signals.
     """
 
-    def __init__(self, config: Mapping[str, Any] | TrainConfig, project: Project,
-                 run_dir: str | Path | None = None,
-                 batch_interval: float = BATCH_INTERVAL) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any] | TrainConfig,
+        project: Project,
+        run_dir: str | Path | None = None,
+        batch_interval: float = BATCH_INTERVAL,
+    ) -> None:
         super().__init__(run_training, config, project, run_dir, name="training")
         self.batch_interval = float(batch_interval)
-        epochs = config.get("epochs") if isinstance(config, Mapping) else getattr(
-            config, "epochs", 0)
+        epochs = (
+            config.get("epochs") if isinstance(config, Mapping) else getattr(config, "epochs", 0)
+        )
         self._epochs = int(epochs or 0)
         self._lock = threading.Lock()
         self._pending: dict[str, Any] | None = None
@@ -269,8 +286,10 @@ class TrainingWorker(JobWorker):
         self.batch_signals += 1
         total = self._total_steps(pending)
         elapsed = self._last_emit - (self._t0 or self._last_emit)
-        text = f"epoch {pending.get('epoch', '?')}/{self._epochs or '?'}, " \
-               f"batch {pending.get('batch', '?')}/{pending.get('batches', '?')}"
+        text = (
+            f"epoch {pending.get('epoch', '?')}/{self._epochs or '?'}, "
+            f"batch {pending.get('batch', '?')}/{pending.get('batches', '?')}"
+        )
         if total and self.steps and elapsed > 0:
             text += f" - {_fmt_eta(elapsed / self.steps * max(total - self.steps, 0))} left"
         self.metrics.emit(pending)

@@ -19,8 +19,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 #: What the wheel is built from (a copy, so the build leaves nothing in the checkout and no
 #: stale ``build/`` folder of an earlier build can slip removed modules into the wheel).
-SOURCES = ("fashionseg_gui", "resources", "projects/demo", "pyproject.toml", "setup.py",
-           "MANIFEST.in", "README.md")
+SOURCES = (
+    "fashionseg_gui",
+    "resources",
+    "projects/demo",
+    "pyproject.toml",
+    "setup.py",
+    "MANIFEST.in",
+    "README.md",
+)
 
 # Runs inside the fresh venv: starts the app's own main() on the demo project, then reports
 # what the shown window got from the resources.
@@ -79,36 +86,70 @@ def test_the_installed_wheel_starts_the_window_with_its_icons_and_style(tmp_path
     source = tmp_path / "source"
     for name in SOURCES:
         if (REPO / name).is_dir():
-            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns(
-                "__pycache__", "*.pyc", ".fashionseg.lock", ".cache"))
+            shutil.copytree(
+                REPO / name,
+                source / name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".fashionseg.lock", ".cache"),
+            )
         else:
             shutil.copy(REPO / name, source / name)
     wheel_dir = tmp_path / "wheel"
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir),
-          str(source)], cwd=tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(wheel_dir),
+            str(source),
+        ],
+        cwd=tmp_path,
+    )
     (wheel,) = wheel_dir.glob("fashionseg_gui-*.whl")
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]
-                     ).stdout.strip())
+    site = Path(
+        _run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]
+        ).stdout.strip()
+    )
     # The dependencies come from this environment (after the venv's own site-packages, so
     # the wheel's copy of the package wins over any editable install of the checkout).
     deps = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
     (site / "_deps_from_test_env.pth").write_text("\n".join(sorted(deps)) + "\n")
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-          "--no-index", str(wheel)])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ]
+    )
     assert (venv / "bin" / "fashionseg-gui").is_file()  # the gui-scripts entry point
 
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path / "home"))
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        HOME=str(tmp_path / "home"),
+    )
     proc = _run([str(python), "-c", PROBE], cwd=outside, env=env)
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("PROBE "))
-    report = json.loads(line[len("PROBE "):])
+    report = json.loads(line[len("PROBE ") :])
 
     installed = site / "fashionseg_gui"
     assert Path(report["package"]).parent == installed, "the package came from elsewhere"
@@ -118,7 +159,8 @@ def test_the_installed_wheel_starts_the_window_with_its_icons_and_style(tmp_path
     assert "#2f6fde" in report["stylesheet"]  # the accent colour filled into the template
     assert report["window_icon_null"] is False
     assert report["action_icons_null"] == dict.fromkeys(
-        ("new_project", "open_project", "save", "quit"), False)
+        ("new_project", "open_project", "save", "quit"), False
+    )
     assert report["icon_count"] >= 20 and report["all_icons_null"] == []
     assert report["icon_pixels"] > 50  # the SVG really rendered, not an empty pixmap
     # The demo project shipped in the wheel was copied to the user data folder and opened.

@@ -31,9 +31,12 @@ def xserver():
     xvfb = _need("Xvfb")
     _need("xdotool")
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24",
-                             "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     with os.fdopen(read_fd) as fh:
         display = fh.readline().strip()  # Xvfb writes the free display number it took
@@ -55,8 +58,13 @@ def _main_window(env: dict[str, str]) -> tuple[str, dict[str, str]]:
     """The app's visible main window (the largest visible window named like the project)."""
     best: tuple[int, str, dict[str, str]] | None = None
     for win in _xdotool(env, "search", "--sync", "--onlyvisible", "--name", "proj").split():
-        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", win], env=env,
-                             capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            ["xdotool", "getwindowgeometry", "--shell", win],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if out.returncode != 0:  # gone already (a short-lived native window)
             continue
         geo = dict(line.split("=", 1) for line in out.stdout.split())
@@ -76,11 +84,21 @@ def test_paint_with_mouse_and_quit_saves_mask(xserver, tmp_path):
     with Project.create(tmp_path / "proj") as project:
         image_id = project.import_images([photo])[0].image_id
     assert image_id is not None
-    env = dict(os.environ, DISPLAY=xserver, QT_QPA_PLATFORM="xcb",
-               XDG_CONFIG_HOME=str(tmp_path / "cfg"), FASHIONSEG_DATA_DIR=str(tmp_path / "data"))
-    app = subprocess.Popen([sys.executable, "-m", "fashionseg_gui", "--project",
-                            str(tmp_path / "proj")], env=env, cwd=tmp_path,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = dict(
+        os.environ,
+        DISPLAY=xserver,
+        QT_QPA_PLATFORM="xcb",
+        XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+        FASHIONSEG_DATA_DIR=str(tmp_path / "data"),
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-m", "fashionseg_gui", "--project", str(tmp_path / "proj")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         _xdotool(env, "search", "--sync", "--onlyvisible", "--name", "proj")
         time.sleep(1.0)  # let the first image load and the layout settle

@@ -50,8 +50,7 @@ def scored_project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     ``good`` and ``bad`` labelled (``bad``'s label has two classes swapped), predicted too."""
     project = Project.create(tmp_path / "p", CLASSES)
     names = {}
-    for level, name in ((10, "sure"), (20, "unsure"), (30, "middle"), (40, "good"),
-                        (50, "bad")):
+    for level, name in ((10, "sure"), (20, "unsure"), (30, "middle"), (40, "good"), (50, "bad")):
         photo = np.full((H, W, 3), level, np.uint8)
         path = tmp_path / f"{name}.png"
         Image.fromarray(photo).save(path)

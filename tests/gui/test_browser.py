@@ -57,8 +57,10 @@ def test_status_and_name_filters(browser, demo):
     assert f"{len(labelled)} of 24" in browser.count_label.text()
     first = next(iter(demo.images.values()))
     browser.search.setText(first.original_name.upper()[:4])  # case-insensitive fragment
-    assert all(first.original_name[:4].casefold() in demo.images[i].original_name.casefold()
-               for i in browser.visible_ids())
+    assert all(
+        first.original_name[:4].casefold() in demo.images[i].original_name.casefold()
+        for i in browser.visible_ids()
+    )
     browser.search.clear()
     browser.status_combo.setCurrentIndex(0)
     assert len(browser.visible_ids()) == 24
@@ -108,8 +110,9 @@ def test_thumbnails_made_off_gui_thread_and_cached(qtbot, browser, demo, monkeyp
 def test_broken_image_file_gets_no_thumbnail_and_no_crash(qtbot, browser, demo):
     image_id = list(demo.images)[3]
     demo.image_path(image_id).write_bytes(b"<html>not a photo</html>")
-    with qtbot.waitSignal(browser.thumbs.sigThumbnailReady, timeout=10000,
-                          check_params_cb=lambda i: i == image_id):
+    with qtbot.waitSignal(
+        browser.thumbs.sigThumbnailReady, timeout=10000, check_params_cb=lambda i: i == image_id
+    ):
         browser.thumbs.request(image_id, demo.image_path(image_id))
     assert browser.thumbs.has_failed(image_id)
     assert browser.thumbs.get(image_id) is None
@@ -122,8 +125,13 @@ def test_5000_images_only_visible_thumbnails_requested(qtbot, tmp_path, demo, mo
     shutil.copy(demo.image_path(src.id), big.root / "images" / src.file)
     for n in range(5000):
         rid = f"img{n:05d}"
-        big.images[rid] = ImageRecord(id=rid, file=src.file, width=src.width, height=src.height,
-                                      original_name=f"photo_{n:05d}.jpg")
+        big.images[rid] = ImageRecord(
+            id=rid,
+            file=src.file,
+            width=src.width,
+            height=src.height,
+            original_name=f"photo_{n:05d}.jpg",
+        )
     requested: list[str] = []
     w = ImageBrowser()
     qtbot.addWidget(w)
@@ -275,8 +283,9 @@ def test_move_selected_photos_between_train_and_val(qtbot, browser, demo):
     browser.status_combo.setCurrentIndex(browser.status_combo.findData("split:val"))
     assert browser.visible_ids() == ids[:3]
     browser.set_selected_ids(ids[1:2])
-    next(a for a in browser.context_menu().actions()
-         if a.text() == "Move to training set").trigger()
+    next(
+        a for a in browser.context_menu().actions() if a.text() == "Move to training set"
+    ).trigger()
     assert demo.images[ids[1]].split == "train"
     assert browser.visible_ids() == [ids[0], ids[2]]  # the split filter follows
 
@@ -328,8 +337,11 @@ def test_scores_sort_filter_and_select_next(qtbot, browser, demo):
     assert browser.proxy.index(0, 0).data(ScoreRole) == 0.9
     tip = browser.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert "Score: 0.9" in tip
-    parts = browser.view.itemDelegate().layout(browser.view.visualRect(browser.proxy.index(0, 0)),
-                                               browser.view.font(), browser.proxy.index(0, 0))
+    parts = browser.view.itemDelegate().layout(
+        browser.view.visualRect(browser.proxy.index(0, 0)),
+        browser.view.font(),
+        browser.proxy.index(0, 0),
+    )
     assert parts["score"][1] == "uncertainty 0.9"
     with qtbot.waitSignal(browser.sigImageSelected) as blocker:
         assert browser.select_next() == ids[5]

@@ -53,8 +53,7 @@ def canvas(qtbot, doc: AnnotationDocument) -> CanvasView:
 def _render(c: CanvasView) -> np.ndarray:
     img = c.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     ptr = img.constBits()
-    arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(),
-                                                                   img.bytesPerLine())
+    arr = np.frombuffer(ptr, np.uint8, img.sizeInBytes()).reshape(img.height(), img.bytesPerLine())
     return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
 
 
@@ -63,10 +62,10 @@ def _pin_view(c: CanvasView) -> None:
     c.centerOn(QPointF(W / 2, H / 2))
 
 
-@pytest.mark.parametrize(("name", "outline"), [("canvas_overlay", False),
-                                               ("canvas_outline", True)])
-def test_snapshot(qtbot, canvas: CanvasView, update_snapshots: bool, name: str,
-                  outline: bool) -> None:
+@pytest.mark.parametrize(("name", "outline"), [("canvas_overlay", False), ("canvas_outline", True)])
+def test_snapshot(
+    qtbot, canvas: CanvasView, update_snapshots: bool, name: str, outline: bool
+) -> None:
     canvas.set_tool("select")
     canvas.set_outline(outline)
     canvas.shapes_item.selected = 0
@@ -83,7 +82,8 @@ def test_snapshot(qtbot, canvas: CanvasView, update_snapshots: bool, name: str,
     diff = np.abs(got.astype(np.int16) - want.astype(np.int16)).max(axis=-1)
     assert diff.mean() < 1.0 and (diff > 24).mean() < 0.01, (
         f"{name} differs from the reference (mean {diff.mean():.2f}); "
-        "rerun with --update-snapshots if the change is intended")
+        "rerun with --update-snapshots if the change is intended"
+    )
 
 
 def test_overlay_buffer_is_lut_of_mask(canvas: CanvasView, doc: AnnotationDocument) -> None:
@@ -137,9 +137,16 @@ def test_wheel_zoom_and_middle_button_pan(qtbot, canvas: CanvasView) -> None:
 
     z = canvas.zoom
     pos = P(100, 75)
-    ev = QWheelEvent(pos, canvas.viewport().mapToGlobal(pos), QPoint(0, 0), QPoint(0, 240),
-                     Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                     Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        pos,
+        canvas.viewport().mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(canvas.viewport(), ev)
     assert canvas.zoom > z
     before = canvas.mapToScene(QPoint(100, 75))

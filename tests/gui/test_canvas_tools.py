@@ -57,19 +57,22 @@ def _vp(ed: EditorWidget, x: float, y: float) -> QPoint:
     return ed.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
 
 
-def _click(qtbot, ed: EditorWidget, x: float, y: float,
-           button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+def _click(
+    qtbot, ed: EditorWidget, x: float, y: float, button: Qt.MouseButton = Qt.MouseButton.LeftButton
+) -> None:
     qtbot.mouseClick(ed.canvas.viewport(), button, Qt.KeyboardModifier.NoModifier, _vp(ed, x, y))
 
 
 def _drag(qtbot, ed: EditorWidget, points: list[tuple[float, float]]) -> None:
     vp = ed.canvas.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     _vp(ed, *points[0]))
+    qtbot.mousePress(
+        vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _vp(ed, *points[0])
+    )
     for p in points[1:]:
         qtbot.mouseMove(vp, _vp(ed, *p))
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                       _vp(ed, *points[-1]))
+    qtbot.mouseRelease(
+        vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _vp(ed, *points[-1])
+    )
 
 
 def test_eyedropper_key_i_picks_the_class_under_the_cursor(qtbot, editor: EditorWidget) -> None:
@@ -118,8 +121,11 @@ def test_delete_after_undoing_the_selected_polygon(qtbot, editor: EditorWidget) 
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Delete)  # raised IndexError before
     assert editor.canvas.shapes_item.selected is None
     assert editor.doc.undo_depth == before and editor.doc.can_redo
-    qtbot.keyClick(editor.canvas, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        editor.canvas,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     assert len(editor.doc.shapes) == 1  # redo still brings the polygon back
 
 
@@ -207,13 +213,20 @@ def test_registry_drives_the_tool_bar_and_a_new_tool_is_one_class(qtbot) -> None
 
 def test_select_hits_every_kind_through_the_core_hit_tests(qtbot, editor: EditorWidget) -> None:
     doc = editor.doc
-    for shape in ({"kind": "circle", "cx": 40, "cy": 40, "r": 15, "class_id": 1},
-                  {"kind": "ellipse", "cx": 110, "cy": 40, "rx": 25, "ry": 8, "theta": 0.0,
-                   "class_id": 2},
-                  {"kind": "rect", "x": 20, "y": 80, "w": 30, "h": 20, "class_id": 3}):
+    for shape in (
+        {"kind": "circle", "cx": 40, "cy": 40, "r": 15, "class_id": 1},
+        {"kind": "ellipse", "cx": 110, "cy": 40, "rx": 25, "ry": 8, "theta": 0.0, "class_id": 2},
+        {"kind": "rect", "x": 20, "y": 80, "w": 30, "h": 20, "class_id": 3},
+    ):
         editor.canvas.refresh(doc.add_shape(shape))
     editor.set_tool("select")
-    for (x, y), want in (((40, 40), 0), ((130, 40), 1), ((110, 45), 1), ((30, 90), 2),
-                         ((80, 100), None), ((110, 60), None)):
+    for (x, y), want in (
+        ((40, 40), 0),
+        ((130, 40), 1),
+        ((110, 45), 1),
+        ((30, 90), 2),
+        ((80, 100), None),
+        ((110, 60), None),
+    ):
         _click(qtbot, editor, x, y)
         assert editor.canvas.shapes_item.selected == want, (x, y)

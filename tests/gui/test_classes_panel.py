@@ -95,12 +95,14 @@ def test_delete_moves_pixels_to_chosen_class(qtbot, panel, project, monkeypatch)
 def test_delete_to_unlabelled_and_cancel(qtbot, panel, project, monkeypatch):
     project.write_mask("a", np.array([[0, 1, 2, 3], [3, 2, 1, 0]], np.uint8))
     panel.set_current_class(1)
-    monkeypatch.setattr(DeleteClassDialog, "ask",
-                        classmethod(lambda cls, p, c, parent: (False, None)))
+    monkeypatch.setattr(
+        DeleteClassDialog, "ask", classmethod(lambda cls, p, c, parent: (False, None))
+    )
     assert panel.delete_current() is None
     assert len(project.classes) == 4
-    monkeypatch.setattr(DeleteClassDialog, "ask",
-                        classmethod(lambda cls, p, c, parent: (True, None)))
+    monkeypatch.setattr(
+        DeleteClassDialog, "ask", classmethod(lambda cls, p, c, parent: (True, None))
+    )
     assert panel.delete_current() is not None
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=10000)
     assert project.read_mask("a").tolist() == [[0, IGNORE, 1, 2], [2, 1, IGNORE, 0]]
@@ -157,6 +159,9 @@ def test_selected_class_swatch_keeps_its_exact_colour(qtbot, panel, project):
     rect = panel.list.visualItemRect(item)
     img = panel.list.viewport().grab(rect).toImage()
     want = QColor(project.classes[2].color)
-    found = {img.pixelColor(x, y).name() for x in range(min(40, img.width()))
-             for y in range(img.height())}
+    found = {
+        img.pixelColor(x, y).name()
+        for x in range(min(40, img.width()))
+        for y in range(img.height())
+    }
     assert want.name() in found, (want.name(), sorted(found)[:20])

@@ -52,8 +52,12 @@ def test_train_predict_correct_retrain(qtbot, tmp_path: Path) -> None:
     w.editor.set_tool("brush")
     w.editor.set_current_class(2)
     canvas = w.editor.canvas
-    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     canvas.mapFromScene(QPointF(8.5, 8.5)))
+    qtbot.mouseClick(
+        canvas.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.mapFromScene(QPointF(8.5, 8.5)),
+    )
     assert w.editor.doc.mask[8, 8] == 2
     assert w.editor.save_now()
     assert w.project.images[target].status == "corrected"

@@ -41,12 +41,22 @@ def window(qtbot, tmp_path):
 def drop(window: MainWindow, paths: list[Path]) -> None:
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, md,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(50, 50),
+        Qt.DropAction.CopyAction,
+        md,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
-                    Qt.KeyboardModifier.NoModifier)
+    ev = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        md,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(window, ev)
     assert ev.isAccepted()
 
@@ -57,8 +67,10 @@ def test_drop_files_imports_good_and_reports_refused(qtbot, window):
         drop(window, files)
     assert b.args == ["import"]
     project = window.project
-    assert sorted(r.original_name for r in project.images.values()) == ["base_64x48.png",
-                                                                           "gray8.png"]
+    assert sorted(r.original_name for r in project.images.values()) == [
+        "base_64x48.png",
+        "gray8.png",
+    ]
     report = "\n".join(window.last_report_lines)
     assert "Imported: 2" in report and "Refused: 1" in report
     refused = [ln for ln in window.last_report_lines if "not_an_image.jpg" in ln]
@@ -110,8 +122,11 @@ def test_via_dialog_label_map(qtbot):
     from collections import Counter
 
     dlg = import_dialogs.ViaImportDialog(
-        "x.json", {"type": Counter({"Preppy": 3, "denim": 2, "junk": 1})}, "type",
-        ["background", "bohemian", "preppy"])
+        "x.json",
+        {"type": Counter({"Preppy": 3, "denim": 2, "junk": 1})},
+        "type",
+        ["background", "bohemian", "preppy"],
+    )
     qtbot.addWidget(dlg)
     assert dlg.attribute() == "type"
     assert dlg.choice("Preppy") == 2  # matched to the class by name, case-insensitively
@@ -182,8 +197,7 @@ def _drop_on(target, pos: QPoint, paths: list[Path]) -> tuple[bool, bool, bool]:
 
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    args = (Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier)
+    args = (Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     enter = QDragEnterEvent(pos, *args)
     QApplication.sendEvent(target, enter)
     move = QDragMoveEvent(pos, *args)
@@ -220,7 +234,9 @@ def test_files_dropped_on_the_photo_are_imported(qtbot, real_window):
     with qtbot.waitSignal(w.sigJobFinished, timeout=30000):
         assert _drop_on(viewport, centre, [BAD / "base_64x48.png"]) == (True, True, True)
     assert sorted(r.original_name for r in w.project.images.values()) == [
-        "base_64x48.png", "gray8.png"]
+        "base_64x48.png",
+        "gray8.png",
+    ]
     assert w.editor.doc.mask.shape == w.project.read_mask(w.editor.current_image_id()).shape
     assert not w.editor.doc.dirty  # the drop did not paint or move anything
 
@@ -234,11 +250,13 @@ def test_a_platform_drop_anywhere_in_the_window_imports(qtbot, real_window, wher
         w.docks.train.raise_()
         qtbot.waitUntil(lambda: w.train_panel is not None, timeout=5000)
         qtbot.waitUntil(lambda: w.train_panel.epochs.isVisible(), timeout=5000)
-    widget = {"canvas": lambda: w.editor.canvas.viewport(),
-              "browser": lambda: w.browser.view.viewport(),
-              "classes": lambda: w.classes.list.viewport(),
-              "train": lambda: w.train_panel.epochs,
-              "search field": lambda: w.browser.search}[where]()
+    widget = {
+        "canvas": lambda: w.editor.canvas.viewport(),
+        "browser": lambda: w.browser.view.viewport(),
+        "classes": lambda: w.classes.list.viewport(),
+        "train": lambda: w.train_panel.epochs,
+        "search field": lambda: w.browser.search,
+    }[where]()
     assert widget.isVisible()
     pos = w.mapFromGlobal(widget.mapToGlobal(widget.rect().center()))
     assert w.childAt(pos) is widget or widget.isAncestorOf(w.childAt(pos))

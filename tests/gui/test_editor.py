@@ -61,14 +61,23 @@ def _vp(ed: EditorWidget, x: float, y: float) -> QPoint:
     return ed.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
 
 
-def _click(qtbot, ed: EditorWidget, x: float, y: float,
-           button: Qt.MouseButton = Qt.MouseButton.LeftButton,
-           mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+def _click(
+    qtbot,
+    ed: EditorWidget,
+    x: float,
+    y: float,
+    button: Qt.MouseButton = Qt.MouseButton.LeftButton,
+    mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> None:
     qtbot.mouseClick(ed.canvas.viewport(), button, mods, _vp(ed, x, y))
 
 
-def _drag(qtbot, ed: EditorWidget, points: list[tuple[float, float]],
-          button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+def _drag(
+    qtbot,
+    ed: EditorWidget,
+    points: list[tuple[float, float]],
+    button: Qt.MouseButton = Qt.MouseButton.LeftButton,
+) -> None:
     vp = ed.canvas.viewport()
     qtbot.mousePress(vp, button, Qt.KeyboardModifier.NoModifier, _vp(ed, *points[0]))
     for p in points[1:]:
@@ -86,8 +95,9 @@ def test_polygon_clicks_set_exact_pixels(qtbot, editor: EditorWidget) -> None:
     expected = np.full((H, W), 255, np.uint8)
     cv2.fillPoly(expected, [np.array(verts, np.int32).reshape(-1, 1, 2)], 2)
     assert np.array_equal(editor.doc.mask, expected)
-    assert editor.doc.shapes == [{"kind": "polygon", "points": [list(v) for v in verts],
-                                  "class_id": 2}]
+    assert editor.doc.shapes == [
+        {"kind": "polygon", "points": [list(v) for v in verts], "class_id": 2}
+    ]
 
 
 def test_polygon_enter_closes_and_escape_cancels(qtbot, editor: EditorWidget) -> None:
@@ -146,9 +156,15 @@ def test_brush_size_keys(qtbot, editor: EditorWidget) -> None:
 
 def test_tool_shortcuts_and_tooltips(qtbot, editor: EditorWidget) -> None:
     editor.canvas.setFocus()
-    for key, tool in [(Qt.Key.Key_P, "polygon"), (Qt.Key.Key_R, "rect"), (Qt.Key.Key_B, "brush"),
-                      (Qt.Key.Key_E, "eraser"), (Qt.Key.Key_F, "fill"), (Qt.Key.Key_G, "grabcut"),
-                      (Qt.Key.Key_V, "select")]:
+    for key, tool in [
+        (Qt.Key.Key_P, "polygon"),
+        (Qt.Key.Key_R, "rect"),
+        (Qt.Key.Key_B, "brush"),
+        (Qt.Key.Key_E, "eraser"),
+        (Qt.Key.Key_F, "fill"),
+        (Qt.Key.Key_G, "grabcut"),
+        (Qt.Key.Key_V, "select"),
+    ]:
         qtbot.keyClick(editor.canvas, key)
         assert editor.tool() == tool
     for act in editor.tool_actions():
@@ -203,8 +219,9 @@ def test_cursor_info(qtbot, editor: EditorWidget) -> None:
     _click(qtbot, editor, 3, 3)
     # Move somewhere else first: a move to where the (shared) cursor already is sends no event.
     qtbot.mouseMove(editor.canvas.viewport(), _vp(editor, 10, 10))
-    with qtbot.waitSignal(editor.sigCursorInfo,
-                          check_params_cb=lambda text: text.startswith("x 120,")) as blocker:
+    with qtbot.waitSignal(
+        editor.sigCursorInfo, check_params_cb=lambda text: text.startswith("x 120,")
+    ) as blocker:
         qtbot.mouseMove(editor.canvas.viewport(), _vp(editor, 120, 45))
     assert blocker.args == ["x 120, y 45 \u2014 preppy"]
 
@@ -233,9 +250,14 @@ def test_grabcut_refine_and_reject(qtbot, editor: EditorWidget) -> None:
     first = editor._gc_result.mask.copy()
     editor.canvas.set_brush_size(8)
     _drag(qtbot, editor, [(60, 40), (100, 40)], button=Qt.MouseButton.RightButton)
-    qtbot.waitUntil(lambda: editor.canvas.grabcut_state == "proposal"
-                    and editor._gc_result is not None
-                    and not np.array_equal(editor._gc_result.mask, first), timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            editor.canvas.grabcut_state == "proposal"
+            and editor._gc_result is not None
+            and not np.array_equal(editor._gc_result.mask, first)
+        ),
+        timeout=10000,
+    )
     assert not editor._gc_result.mask[40, 80]
     qtbot.keyClick(editor.canvas, Qt.Key.Key_Escape)
     assert editor.canvas.grabcut_state == "idle" and (editor.doc.mask == 255).all()
@@ -276,8 +298,9 @@ def test_autosave_after_edit(qtbot, editor: EditorWidget, project: Project) -> N
     assert project.shapes_path(iid).exists()
 
 
-def test_failed_save_keeps_edit(qtbot, editor: EditorWidget, project: Project,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_save_keeps_edit(
+    qtbot, editor: EditorWidget, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first, second = list(project.images)
 
     def disk_full(*_a: object, **_k: object) -> None:
@@ -305,8 +328,9 @@ def test_prediction_edit_becomes_corrected(qtbot, editor: EditorWidget, project:
     second = list(project.images)[1]
     ids = np.zeros((H, W), np.uint8)
     ids[OBJ] = 2
-    atomic_save_npz(project.prediction_path(second), class_ids=ids,
-                    confidence=np.ones((H, W), np.float16))
+    atomic_save_npz(
+        project.prediction_path(second), class_ids=ids, confidence=np.ones((H, W), np.float16)
+    )
     editor.open_image(second)
     assert editor.doc.from_prediction and editor.doc.mask[50, 70] == 2
     editor.set_tool("brush")
@@ -319,9 +343,14 @@ def test_classes_changed_refreshes_colours(qtbot, editor: EditorWidget, project:
     editor.set_tool("fill")
     _click(qtbot, editor, 3, 3)
     project.recolor_class(1, "#00ff00")
-    qtbot.waitUntil(lambda: tuple(editor.canvas.overlay_rgba()[3, 3, :3]) ==
-                    editor.canvas.class_rgba(1)[:3] and editor.canvas.class_rgba(1)[1] > 0
-                    and editor.canvas.class_rgba(1)[0] == 0, timeout=2000)
+    qtbot.waitUntil(
+        lambda: (
+            tuple(editor.canvas.overlay_rgba()[3, 3, :3]) == editor.canvas.class_rgba(1)[:3]
+            and editor.canvas.class_rgba(1)[1] > 0
+            and editor.canvas.class_rgba(1)[0] == 0
+        ),
+        timeout=2000,
+    )
     project.add_class("denim", "#112233")
     qtbot.waitUntil(lambda: editor.class_combo.count() == 5, timeout=2000)
 
@@ -358,15 +387,20 @@ def test_read_only_project_disables_edit_tools(qtbot, tmp_path: Path, project: P
 
 def test_standalone_quits_after_shown(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    res = subprocess.run([sys.executable, "-m", "fashionseg_gui.views.editor",
-                          "--quit-after-shown"], capture_output=True, text=True, timeout=120,
-                         env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "fashionseg_gui.views.editor", "--quit-after-shown"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr
     assert "shown after" in res.stdout
 
 
-def test_open_photo_reloads_a_prediction_written_meanwhile(qtbot, editor: EditorWidget,
-                                                            project: Project) -> None:
+def test_open_photo_reloads_a_prediction_written_meanwhile(
+    qtbot, editor: EditorWidget, project: Project
+) -> None:
     """A prediction written (on a worker thread) for the photo already open replaces its
     empty document; a brush stroke then keeps the prediction and saves as "corrected"."""
     import threading
@@ -377,8 +411,9 @@ def test_open_photo_reloads_a_prediction_written_meanwhile(qtbot, editor: Editor
     ids[OBJ] = 2
 
     def predict() -> None:  # what core.predict does for one photo
-        atomic_save_npz(project.prediction_path(first), class_ids=ids,
-                        confidence=np.ones((H, W), np.float16))
+        atomic_save_npz(
+            project.prediction_path(first), class_ids=ids, confidence=np.ones((H, W), np.float16)
+        )
         project.set_status(first, "predicted")
 
     t = threading.Thread(target=predict)
@@ -395,14 +430,18 @@ def test_open_photo_reloads_a_prediction_written_meanwhile(qtbot, editor: Editor
     assert project.images[first].status == "corrected"
 
 
-def test_unsaved_edits_are_kept_when_a_prediction_arrives(qtbot, editor: EditorWidget,
-                                                          project: Project) -> None:
+def test_unsaved_edits_are_kept_when_a_prediction_arrives(
+    qtbot, editor: EditorWidget, project: Project
+) -> None:
     first = editor.current_image_id()
     editor.set_tool("brush")
     _click(qtbot, editor, 5, 5)
     assert editor.has_unsaved()
-    atomic_save_npz(project.prediction_path(first), class_ids=np.zeros((H, W), np.uint8),
-                    confidence=np.ones((H, W), np.float16))
+    atomic_save_npz(
+        project.prediction_path(first),
+        class_ids=np.zeros((H, W), np.uint8),
+        confidence=np.ones((H, W), np.float16),
+    )
     project.set_status(first, "predicted")
     assert editor.has_unsaved() and editor.doc.mask[5, 5] == editor.current_class()
     assert not editor.doc.from_prediction

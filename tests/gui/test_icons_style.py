@@ -14,9 +14,32 @@ def _opaque_pixels(qicon, size: int = 24) -> int:
 
 
 def test_every_icon_the_views_ask_for_exists_and_renders(qapp) -> None:
-    wanted = {"select", "polygon", "rect", "brush", "eraser", "fill", "grabcut", "undo", "redo",
-              "fit", "zoom100", "outline", "save", "new", "open", "quit", "import", "export",
-              "add", "remove", "rename", "color", "next", "prev"}
+    wanted = {
+        "select",
+        "polygon",
+        "rect",
+        "brush",
+        "eraser",
+        "fill",
+        "grabcut",
+        "undo",
+        "redo",
+        "fit",
+        "zoom100",
+        "outline",
+        "save",
+        "new",
+        "open",
+        "quit",
+        "import",
+        "export",
+        "add",
+        "remove",
+        "rename",
+        "color",
+        "next",
+        "prev",
+    }
     assert wanted <= set(icons.icon_names())
     for name in icons.icon_names():
         assert _opaque_pixels(icons.icon(name)) > 20, name

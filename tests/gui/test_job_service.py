@@ -23,8 +23,9 @@ from fashionseg_gui.workers.jobs import (  # noqa: E402
 )
 
 
-def _blocked(gate: threading.Event, started: threading.Event | None = None, *,
-             cancel_token, on_progress):
+def _blocked(
+    gate: threading.Event, started: threading.Event | None = None, *, cancel_token, on_progress
+):
     """Runs until ``gate`` is set or the job is cancelled."""
     if started is not None:
         started.set()
@@ -84,16 +85,21 @@ def test_second_import_queues_behind_the_first(qtbot, service) -> None:
     assert rec.events[0] == "first finished done"
     gate2.set()
     qtbot.waitUntil(lambda: not service.jobs(), timeout=10000)
-    assert sorted(rec.events) == ["first finished done", "other project finished done",
-                                  "second finished done"]
+    assert sorted(rec.events) == [
+        "first finished done",
+        "other project finished done",
+        "second finished done",
+    ]
 
 
 def test_class_deletion_is_refused_while_training_reads_the_project(qtbot, service) -> None:
     gate = threading.Event()
     training = JobWorker(_blocked, gate, name="training")
     service.submit(training, "train", scope="p")
-    assert service.check("delete class", "p") == \
-        "Class deletion cannot start while training is running"
+    assert (
+        service.check("delete class", "p")
+        == "Class deletion cannot start while training is running"
+    )
     deleting = JobWorker(_blocked, gate, name="delete")
     with pytest.raises(JobRefused, match="while training is running"):
         service.submit(deleting, "delete class", scope="p")

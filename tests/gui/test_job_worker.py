@@ -13,7 +13,8 @@ from fashionseg_gui.workers.base import JobWorker
 # qtbot.waitSignal's slot runs in the thread that emits (the job's thread, on purpose here)
 # and stops the blocker's own timeout timer there; the app's receivers are GUI-thread QObjects.
 pytestmark = pytest.mark.qt_log_ignore(
-    r"^QObject::killTimer: Timers cannot be stopped from another thread$")
+    r"^QObject::killTimer: Timers cannot be stopped from another thread$"
+)
 
 
 def _count(n, *, cancel_token, on_progress):

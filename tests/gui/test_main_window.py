@@ -183,14 +183,26 @@ def test_train_dock_is_created_lazily(qtbot, window):
 
 
 def test_startup_does_not_import_tensorflow_and_reports_time(demo_root, tmp_path):
-    code = ("import sys; from fashionseg_gui.app import main; "
-            f"rc = main(['--project', {str(demo_root)!r}, '--quit-after-shown']); "
-            "print('TF-LOADED' if 'tensorflow' in sys.modules or 'keras' in sys.modules "
-            "else 'TF-NOT-LOADED'); sys.exit(rc)")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"),
-               FASHIONSEG_DATA_DIR=str(tmp_path / "data"))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env=env, cwd=tmp_path)
+    code = (
+        "import sys; from fashionseg_gui.app import main; "
+        f"rc = main(['--project', {str(demo_root)!r}, '--quit-after-shown']); "
+        "print('TF-LOADED' if 'tensorflow' in sys.modules or 'keras' in sys.modules "
+        "else 'TF-NOT-LOADED'); sys.exit(rc)"
+    )
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+        FASHIONSEG_DATA_DIR=str(tmp_path / "data"),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "TF-NOT-LOADED" in out.stdout
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("window shown in"))

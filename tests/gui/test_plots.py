@@ -15,8 +15,9 @@ def test_loss_axis_shows_plain_numbers_without_si_scaling(qtbot):
     curves.resize(400, 600)
     curves.show()
     qtbot.waitExposed(curves)
-    curves.add_batch_losses([(b / 10, 0.002 + 0.0001 * b) for b in range(1, 11)],
-                            batches_per_epoch=10)
+    curves.add_batch_losses(
+        [(b / 10, 0.002 + 0.0001 * b) for b in range(1, 11)], batches_per_epoch=10
+    )
     curves.add_epoch({"epoch": 1, "loss": 0.0021, "val_loss": 0.0025})
     curves.loss_plot.getViewBox().autoRange()
     qtbot.wait(50)

@@ -24,8 +24,8 @@ from fashionseg_gui.views.main_window import MainWindow  # noqa: E402
 # the source is not found yet and no test result depended on it). Ignored here only, so a
 # real warning of any other kind still fails these tests.
 pytestmark = pytest.mark.qt_log_ignore(
-    r"^QBasicTimer::start: Timers cannot be started from another thread$")
-
+    r"^QBasicTimer::start: Timers cannot be started from another thread$"
+)
 
 
 @pytest.fixture(scope="module")

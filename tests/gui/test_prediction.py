@@ -20,8 +20,8 @@ from fashionseg_gui.core.project import Project  # noqa: E402
 # the source is not found yet and no test result depended on it). Ignored here only, so a
 # real warning of any other kind still fails these tests.
 pytestmark = pytest.mark.qt_log_ignore(
-    r"^QBasicTimer::start: Timers cannot be started from another thread$")
-
+    r"^QBasicTimer::start: Timers cannot be started from another thread$"
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,10 @@ def test_predict_unlabelled_writes_predictions_and_signals(qtbot, train_panel, p
     train_panel.set_project(project)
     assert train_panel.runs.rowCount() == 1 and train_panel.predict_button.isEnabled()
     with qtbot.waitSignal(train_panel.sigPredictionsReady, timeout=180_000) as blocker:
-        qtbot.mouseClick(train_panel.predict_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(
+            train_panel.predict_button,
+            __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton,
+        )
     assert blocker.args[0] == unlabelled
     for image_id in unlabelled:
         rec = project.images[image_id]
@@ -116,7 +119,9 @@ def test_fine_tune_from_selected_run_resumes_its_weights(qtbot, train_panel, pro
     first = train_panel.runs.item(0, 0).text()
     train_panel.runs.selectRow(0)
     assert train_panel.finetune_button.isEnabled()
-    qtbot.mouseClick(train_panel.finetune_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        train_panel.finetune_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton
+    )
     qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=180_000)
     assert train_panel.message.isHidden(), train_panel.message.text()
     assert train_panel.runs.rowCount() == 2
@@ -132,7 +137,9 @@ def test_closing_the_project_cancels_a_running_job(qtbot, train_panel, project):
     train_panel.set_project(project)
     train_panel.set_config(dict(TINY, epochs=500, batch_size=1))
     assert train_panel.start_training()
-    qtbot.waitUntil(lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000)
+    qtbot.waitUntil(
+        lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000
+    )
     train_panel.set_project(None)
     qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=60_000)
     assert not train_panel.train_button.isEnabled()  # no project now
@@ -160,16 +167,21 @@ def test_predicting_the_open_photo_shows_its_prediction_in_the_window(qtbot, pro
         assert panel.predict_unlabelled()
     assert target in ready.args[0]
     predicted, _conf = w.project.read_prediction(target)
-    qtbot.waitUntil(lambda: w.editor.doc is not None and w.editor.doc.from_prediction,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: w.editor.doc is not None and w.editor.doc.from_prediction, timeout=10_000
+    )
     assert w.editor.current_image_id() == target
     assert np.array_equal(w.editor.doc.mask, predicted)
     w.editor.set_tool("brush")
     w.editor.set_current_class(2)
     w.editor.brush_spin.setValue(3)
     canvas = w.editor.canvas
-    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.NoModifier, canvas.mapFromScene(QPointF(3.5, 3.5)))
+    qtbot.mouseClick(
+        canvas.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.mapFromScene(QPointF(3.5, 3.5)),
+    )
     assert w.editor.save_now()
     saved = w.project.read_mask(target)
     assert saved[3, 3] == 2

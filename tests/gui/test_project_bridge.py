@@ -39,7 +39,8 @@ def test_every_event_from_a_worker_thread_arrives_on_the_gui_thread(qtbot, proje
     gui = threading.get_ident()
     for name in EVENTS:
         getattr(bridge, name).connect(
-            lambda *args, name=name: got.append((name, args, threading.get_ident() == gui)))
+            lambda *args, name=name: got.append((name, args, threading.get_ident() == gui))
+        )
     ev = project.events
 
     def emit_all() -> None:
@@ -51,9 +52,13 @@ def test_every_event_from_a_worker_thread_arrives_on_the_gui_thread(qtbot, proje
 
     _in_thread(emit_all)
     qtbot.waitUntil(lambda: len(got) == 5, timeout=5000)
-    assert got == [("images_changed", (["a", "b"],), True), ("image_changed", ("a",), True),
-                   ("mask_changed", ("b",), True), ("classes_changed", (), True),
-                   ("settings_changed", (), True)]
+    assert got == [
+        ("images_changed", (["a", "b"],), True),
+        ("image_changed", ("a",), True),
+        ("mask_changed", ("b",), True),
+        ("classes_changed", (), True),
+        ("settings_changed", (), True),
+    ]
 
 
 def test_follows_one_project_at_a_time(qtbot, project, tmp_path) -> None:
@@ -73,8 +78,9 @@ def test_follows_one_project_at_a_time(qtbot, project, tmp_path) -> None:
     other.close()
 
 
-def test_window_views_follow_a_class_deleted_on_a_worker_thread(qtbot, project,
-                                                                  monkeypatch) -> None:
+def test_window_views_follow_a_class_deleted_on_a_worker_thread(
+    qtbot, project, monkeypatch
+) -> None:
     """The user deletes a class in the Classes panel: the deletion runs as a job, and the
     editor, the panel and the status bar follow through the bridge."""
     from fashionseg_gui.views.classes_panel import DeleteClassDialog
@@ -90,8 +96,9 @@ def test_window_views_follow_a_class_deleted_on_a_worker_thread(qtbot, project,
     before = w.project.read_mask(first)
     assert w.editor.class_combo.count() == 3
     w.classes.set_current_class(1)  # "red": its pixels become unlabelled
-    monkeypatch.setattr(DeleteClassDialog, "ask",
-                        classmethod(lambda cls, p, c, parent: (True, None)))
+    monkeypatch.setattr(
+        DeleteClassDialog, "ask", classmethod(lambda cls, p, c, parent: (True, None))
+    )
     main_thread = threading.get_ident()
     deleted_in: list[int] = []
     original = w.project.delete_class
@@ -107,8 +114,10 @@ def test_window_views_follow_a_class_deleted_on_a_worker_thread(qtbot, project,
     qtbot.waitUntil(lambda: not w.jobs.is_busy(root), timeout=20000)
     assert deleted_in and deleted_in[0] != main_thread  # off the GUI thread
     qtbot.waitUntil(lambda: w.editor.class_combo.count() == 2, timeout=5000)
-    assert [w.classes.list.item(i).text().split("\t")[0] for i in range(2)] == \
-        ["background", "blue"]
+    assert [w.classes.list.item(i).text().split("\t")[0] for i in range(2)] == [
+        "background",
+        "blue",
+    ]
     expected = np.where(before == 1, 255, np.where(before == 2, 1, before)).astype(np.uint8)
     # The open photo was reloaded from the rewritten mask (blue is now class 1).
     qtbot.waitUntil(lambda: np.array_equal(w.editor.doc.mask, expected), timeout=5000)
@@ -136,11 +145,13 @@ def test_deleting_a_class_is_refused_while_training(qtbot, project, monkeypatch)
             cancel_token.raise_if_cancelled()
 
     w.jobs.submit(JobWorker(fake_training), "train", scope=w.project.root)
-    monkeypatch.setattr(DeleteClassDialog, "ask",
-                        classmethod(lambda cls, p, c, parent: (True, None)))
+    monkeypatch.setattr(
+        DeleteClassDialog, "ask", classmethod(lambda cls, p, c, parent: (True, None))
+    )
     told: list[str] = []
-    monkeypatch.setattr(cp.QMessageBox, "information",
-                        lambda _parent, _title, text: told.append(text))
+    monkeypatch.setattr(
+        cp.QMessageBox, "information", lambda _parent, _title, text: told.append(text)
+    )
     w.classes.set_current_class(1)
     assert w.classes.delete_current() is None
     assert told and "while training is running" in told[0]

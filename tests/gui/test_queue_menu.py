@@ -21,8 +21,8 @@ from fashionseg_gui.views.main_window import MainWindow  # noqa: E402
 # the source is not found yet and no test result depended on it). Ignored here only, so a
 # real warning of any other kind still fails these tests.
 pytestmark = pytest.mark.qt_log_ignore(
-    r"^QBasicTimer::start: Timers cannot be started from another thread$")
-
+    r"^QBasicTimer::start: Timers cannot be started from another thread$"
+)
 
 
 class ScoreRecorder:
@@ -62,12 +62,19 @@ def test_label_next_by_uncertainty_sets_the_browser_scores(window, monkeypatch) 
     w, names = window
     rec = _record(w, monkeypatch)
     assert [a.text() for a in w.queue.menu.actions() if a.text()][:4] == [
-        "Browser order", "Label next (uncertainty)", "Label next (diverse)", "Label errors"]
+        "Browser order",
+        "Label next (uncertainty)",
+        "Label next (diverse)",
+        "Label errors",
+    ]
     w.queue.actions["uncertainty"].trigger()
     kind, scores, label = rec.calls[-1]
     assert kind == "set" and "mean entropy" in label
-    assert sorted(scores, key=lambda i: -scores[i]) == [names["unsure"], names["middle"],
-                                                        names["sure"]]
+    assert sorted(scores, key=lambda i: -scores[i]) == [
+        names["unsure"],
+        names["middle"],
+        names["sure"],
+    ]
     assert "3 photos ranked by uncertainty" in w.statusBar().currentMessage()
     w.queue.next_action.trigger()
     assert rec.calls[-1] == ("next",)
@@ -80,15 +87,17 @@ def test_queue_refreshes_after_a_predict(window, monkeypatch) -> None:
     rec = _record(w, monkeypatch)
     w.queue.show("uncertainty")
     # a new prediction makes "sure" the least confident one
-    predict_project(w.project, [names["sure"]],
-                    predictor=KnownConfidence(w.project, {10: 0.34}), resume=False)
+    predict_project(
+        w.project, [names["sure"]], predictor=KnownConfidence(w.project, {10: 0.34}), resume=False
+    )
     w._on_predictions([names["sure"]])
     _kind, scores, _label = rec.calls[-1]
     assert max(scores, key=scores.get) == names["sure"]
 
 
 def test_label_errors_runs_as_a_job_and_ranks_the_corrupted_label_first(
-        qtbot, window, monkeypatch) -> None:
+    qtbot, window, monkeypatch
+) -> None:
     w, names = window
     rec = _record(w, monkeypatch)
     with qtbot.waitSignal(w.queue.sigOrderChanged, timeout=20_000) as got:
@@ -101,8 +110,10 @@ def test_label_errors_runs_as_a_job_and_ranks_the_corrupted_label_first(
     assert w.queue.findings.ids[0] == names["bad"]
 
 
-@pytest.mark.skipif(not hasattr(ImageBrowser, "set_scores"),
-                    reason="the browser's score API (set_scores) is not in this tree yet")
+@pytest.mark.skipif(
+    not hasattr(ImageBrowser, "set_scores"),
+    reason="the browser's score API (set_scores) is not in this tree yet",
+)
 def test_the_real_browser_shows_the_queue_order(window) -> None:
     w, names = window
     w.queue.show("uncertainty")
@@ -113,15 +124,25 @@ def test_the_real_browser_shows_the_queue_order(window) -> None:
 
 @pytest.mark.slow
 def test_kfold_cross_prediction_from_the_menu_says_so_in_the_label(
-        qtbot, window, monkeypatch) -> None:
+    qtbot, window, monkeypatch
+) -> None:
     from fashionseg_gui.core.train_config import TrainConfig
 
     w, names = window
     rec = _record(w, monkeypatch)
-    tiny = TrainConfig.from_dict({"epochs": 1, "batch_size": 1, "input_height": 24,
-                                  "input_width": 32, "depth": 2, "base_width": 4,
-                                  "mixed_precision": "off", "recipe": "manual",
-                                  "val_fraction": 0.5})
+    tiny = TrainConfig.from_dict(
+        {
+            "epochs": 1,
+            "batch_size": 1,
+            "input_height": 24,
+            "input_width": 32,
+            "depth": 2,
+            "base_width": 4,
+            "mixed_precision": "off",
+            "recipe": "manual",
+            "val_fraction": 0.5,
+        }
+    )
     with qtbot.waitSignal(w.queue.sigOrderChanged, timeout=180_000):
         assert w.queue.cross_predict(k=2, config=tiny)
     _kind, scores, label = rec.calls[-1]

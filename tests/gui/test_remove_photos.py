@@ -83,8 +83,7 @@ def _bytes(paths):
     return [p.read_bytes() for p in paths]
 
 
-def test_delete_key_on_the_list_moves_the_current_photo_to_the_trash(
-        qtbot, window, yes, originals):
+def test_delete_key_on_the_list_moves_the_current_photo_to_the_trash(qtbot, window, yes, originals):
     project = window.project
     before = _bytes(originals)
     ids = list(project.images)
@@ -117,8 +116,7 @@ def test_delete_in_the_editor_does_not_remove_the_photo(qtbot, window, yes):
 
 
 def test_cancel_keeps_the_photos(qtbot, window, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
     window.browser.view.setFocus()
     qtbot.keyClick(window.browser.view, Qt.Key.Key_Delete)
     assert len(window.project.images) == 30
@@ -130,8 +128,9 @@ def test_context_menu_removes_a_multi_selection(qtbot, window, yes):
     view = window.browser.view
     view.setCurrentIndex(window.browser.proxy.index(2, 0))
     for row in (3, 5):  # ctrl-click style additions
-        view.selectionModel().select(window.browser.proxy.index(row, 0),
-                                     QItemSelectionModel.SelectionFlag.Select)
+        view.selectionModel().select(
+            window.browser.proxy.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+        )
     assert window.browser.selected_ids() == [ids[2], ids[3], ids[5]]
     menu = window.browser.context_menu()
     action = next(a for a in menu.actions() if a.text().startswith("Remove 3 photos"))
@@ -170,7 +169,8 @@ def test_many_photos_are_removed_in_a_job(qtbot, window, yes, monkeypatch, origi
 
 
 def test_trash_dialog_restores_selected_and_empties_with_confirmation(
-        qtbot, window, yes, originals):
+    qtbot, window, yes, originals
+):
     project = window.project
     ids = list(project.images)
     mask_before = project.read_mask(ids[0])
@@ -201,8 +201,9 @@ def test_trash_dialog_restores_selected_and_empties_with_confirmation(
 
 
 def test_context_menu_restore_from_trash_opens_the_dialog(qtbot, window, yes):
-    action = next(a for a in window.browser.context_menu().actions()
-                  if a.text() == "Restore from trash…")
+    action = next(
+        a for a in window.browser.context_menu().actions() if a.text() == "Restore from trash…"
+    )
     action.trigger()
     assert window.trash_dialog is not None and window.trash_dialog.isVisible()
     assert window.trash_dialog.trashed_ids() == []

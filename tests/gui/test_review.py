@@ -25,12 +25,13 @@ from fashionseg_gui.views.editor import EditorWidget  # noqa: E402
 # the source is not found yet and no test result depended on it). Ignored here only, so a
 # real warning of any other kind still fails these tests.
 pytestmark = pytest.mark.qt_log_ignore(
-    r"^QBasicTimer::start: Timers cannot be started from another thread$")
+    r"^QBasicTimer::start: Timers cannot be started from another thread$"
+)
 
 
-
-def _predict_by_hand(project: Project, image_id: str, run: str = "run-a",
-                     classes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _predict_by_hand(
+    project: Project, image_id: str, run: str = "run-a", classes: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Write a prediction as ``core.predict`` does: class 1 on the left half, unsure (0.3)
     in a 6x6 square, confident (0.95) elsewhere."""
     rec = project.images[image_id]
@@ -39,9 +40,12 @@ def _predict_by_hand(project: Project, image_id: str, run: str = "run-a",
     conf = np.full(ids.shape, 0.95, np.float32)
     conf[2:8, 2:8] = 0.3
     names = classes if classes is not None else [c.name for c in project.classes]
-    atomic_save_npz(project.prediction_path(image_id), class_ids=ids,
-                    confidence=conf.astype(np.float16),
-                    **P.prediction_meta(run, names, rec.sha256))
+    atomic_save_npz(
+        project.prediction_path(image_id),
+        class_ids=ids,
+        confidence=conf.astype(np.float16),
+        **P.prediction_meta(run, names, rec.sha256),
+    )
     project.set_status(image_id, "predicted")
     return ids, conf
 
@@ -68,12 +72,17 @@ def editor(qtbot):
 
 def _click(qtbot, editor: EditorWidget, x: float, y: float) -> None:
     canvas = editor.canvas
-    qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton,
-                     Qt.KeyboardModifier.NoModifier, canvas.mapFromScene(QPointF(x, y)))
+    qtbot.mouseClick(
+        canvas.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.mapFromScene(QPointF(x, y)),
+    )
 
 
 def test_review_mode_shows_the_prediction_hatched_with_heatmap_and_outlines(
-        qtbot, editor, predicted):
+    qtbot, editor, predicted
+):
     project, todo = predicted
     editor.set_project(project)
     editor.open_image(todo[0])
@@ -188,10 +197,12 @@ def test_a_stale_prediction_is_refused_and_loses_nothing(qtbot, editor, predicte
     else:  # written for another photo (another hash)
         rec = project.images[image_id]
         ids, conf = _predict_by_hand(project, image_id)
-        atomic_save_npz(project.prediction_path(image_id), class_ids=ids,
-                        confidence=conf.astype(np.float16),
-                        **P.prediction_meta("run-a", [c.name for c in project.classes],
-                                            "0" * 64))
+        atomic_save_npz(
+            project.prediction_path(image_id),
+            class_ids=ids,
+            confidence=conf.astype(np.float16),
+            **P.prediction_meta("run-a", [c.name for c in project.classes], "0" * 64),
+        )
         assert rec.sha256
     before = project.prediction_path(image_id).read_bytes()
     editor.set_project(project)
@@ -259,7 +270,8 @@ def test_predict_review_correct_accept_through_the_window(qtbot, tmp_path):
     assert rec.status == "corrected"
     assert rec.provenance["run"] == run.name and rec.provenance["accepted"]
     assert rec.provenance["pixels_changed"] == int(
-        (w.project.read_mask(target) != predicted_ids).sum())
+        (w.project.read_mask(target) != predicted_ids).sum()
+    )
     assert editor.current_image_id() != target  # the next photo opened
     assert target in [s.id for s in D.samples_from_project(w.project)]
 
@@ -285,8 +297,7 @@ def test_predict_review_correct_accept_through_the_window(qtbot, tmp_path):
     w.close()
 
 
-def test_changes_overlay_shows_the_pixels_changed_against_the_prediction(
-        qtbot, editor, predicted):
+def test_changes_overlay_shows_the_pixels_changed_against_the_prediction(qtbot, editor, predicted):
     project, todo = predicted
     editor.set_project(project)
     editor.open_image(todo[0])

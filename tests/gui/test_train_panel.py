@@ -19,8 +19,15 @@ from fashionseg_gui.core.project import Project  # noqa: E402
 from fashionseg_gui.views.train_panel import read_history  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = {"epochs": 1, "batch_size": 2, "learning_rate": 5e-3, "input_height": 32,
-        "input_width": 48, "depth": 2, "base_width": 4}
+TINY = {
+    "epochs": 1,
+    "batch_size": 2,
+    "learning_rate": 5e-3,
+    "input_height": 32,
+    "input_width": 48,
+    "depth": 2,
+    "base_width": 4,
+}
 
 
 @pytest.fixture
@@ -31,13 +38,21 @@ def tiny_project(tmp_path: Path):
 
 
 def test_constructing_the_panel_does_not_import_tensorflow():
-    code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
-            "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
-            "from fashionseg_gui.views.train_panel import TrainPanel\n"
-            "p = TrainPanel(); p.show(); app.processEvents()\n"
-            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, cwd=REPO, check=True)
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtWidgets import QApplication; app = QApplication([])\n"
+        "from fashionseg_gui.views.train_panel import TrainPanel\n"
+        "p = TrainPanel(); p.show(); app.processEvents()\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        check=True,
+    )
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -90,8 +105,12 @@ def test_stop_button_stops_the_training(qtbot, train_panel, tiny_project):
     train_panel.set_project(tiny_project)
     train_panel.set_config(dict(TINY, epochs=500, batch_size=1))
     assert train_panel.start_training()
-    qtbot.waitUntil(lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000)
-    qtbot.mouseClick(train_panel.stop_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000
+    )
+    qtbot.mouseClick(
+        train_panel.stop_button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton
+    )
     qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=60_000)
     assert "stopped" in train_panel.progress.format().lower()
     assert train_panel.curves.curve_data("loss")[0].size < 500
@@ -123,10 +142,14 @@ def test_read_only_project_cannot_train(qtbot, train_panel, tiny_project):
 def test_runs_list_reads_metrics_json(train_panel, tiny_project):
     run = tiny_project.runs_dir / "20260101-000000"
     (run / "checkpoints").mkdir(parents=True)
-    (run / "metrics.json").write_text(json.dumps({"best_val_miou": 0.61, "baseline_miou": 0.2,
-                                                  "epochs_run": 3, "stopped": "completed"}))
-    (run / "history.csv").write_text("epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n"
-                                     "2,0.8,0.9,0.5\n3,0.7,0.8,0.61\n")
+    (run / "metrics.json").write_text(
+        json.dumps(
+            {"best_val_miou": 0.61, "baseline_miou": 0.2, "epochs_run": 3, "stopped": "completed"}
+        )
+    )
+    (run / "history.csv").write_text(
+        "epoch,loss,val_loss,val_miou\n1,1.0,1.1,0.3\n2,0.8,0.9,0.5\n3,0.7,0.8,0.61\n"
+    )
     train_panel.set_project(tiny_project)
     assert train_panel.runs.rowCount() == 1
     texts = [train_panel.runs.item(0, c).text() for c in range(train_panel.runs.columnCount())]
@@ -167,8 +190,10 @@ def test_curves_follow_training_by_whole_epochs_and_coalesce_batch_redraws(qtbot
     assert x0 <= 0.0 and 1.0 <= x1 < 1.1  # the first epoch, not the data's extent
     raw = curves.items["batch_loss_raw"]
     assert raw.getData()[0] is None or len(raw.getData()[0]) == 0  # not redrawn per batch
-    qtbot.waitUntil(lambda: raw.getData()[0] is not None and len(raw.getData()[0]) == 2,
-                    timeout=BATCH_REFRESH_MS * 8)
+    qtbot.waitUntil(
+        lambda: raw.getData()[0] is not None and len(raw.getData()[0]) == 2,
+        timeout=BATCH_REFRESH_MS * 8,
+    )
     curves.add_batch_losses([(1.25, 1.5)], batches_per_epoch=4)
     assert 2.0 <= view_x()[1] < 2.1  # grown by one whole epoch
     curves.add_epoch({"epoch": 2, "loss": 1.5, "val_miou": 0.4})
@@ -190,8 +215,11 @@ def test_panel_defaults_come_from_core_and_train_for_a_time_budget(train_panel):
     cfg = train_panel.config_dict()
     for key, value in cfg.items():
         if key not in ("max_minutes", "recipe"):
-            assert value == pytest.approx(core[key]) if isinstance(value, float) else \
-                value == core[key], key
+            assert (
+                value == pytest.approx(core[key])
+                if isinstance(value, float)
+                else value == core[key]
+            ), key
     assert cfg["max_minutes"] == GUI_TIME_BUDGET_MIN and cfg["recipe"] == "auto"
     assert TrainConfig.from_dict(cfg).max_minutes == GUI_TIME_BUDGET_MIN
 
@@ -219,8 +247,9 @@ def test_the_chosen_recipe_is_shown(train_panel, tiny_project):
     train_panel._job = train_panel  # a signal of the running job (what _current() accepts)
     try:
         train_panel.sender = lambda: train_panel  # type: ignore[method-assign]
-        train_panel._on_train_metrics({"event": "recipe",
-                                       "text": "AVX2, 2 threads: 256x176, width 24, expect ~12 epochs"})
+        train_panel._on_train_metrics(
+            {"event": "recipe", "text": "AVX2, 2 threads: 256x176, width 24, expect ~12 epochs"}
+        )
     finally:
         train_panel._job = None
         del train_panel.sender
@@ -235,13 +264,17 @@ def test_panel_fits_a_small_screen(train_panel, tiny_project):
 
 
 def test_runs_list_is_newest_first_by_recorded_time_and_says_stop_kept_the_model(
-        train_panel, tiny_project):
+    train_panel, tiny_project
+):
     def run(name, created, stopped, model):
         d = tiny_project.runs_dir / name
         (d / "checkpoints").mkdir(parents=True)
         (d / "config.json").write_text(json.dumps({"created": created}))
-        (d / "metrics.json").write_text(json.dumps({"stopped": stopped, "created": created,
-                                                    "recipe": "AVX2, 2 threads: 256x176"}))
+        (d / "metrics.json").write_text(
+            json.dumps(
+                {"stopped": stopped, "created": created, "recipe": "AVX2, 2 threads: 256x176"}
+            )
+        )
         if model:
             (d / "checkpoints" / "best.keras").write_bytes(b"x")
         return d
@@ -258,8 +291,9 @@ def test_runs_list_is_newest_first_by_recorded_time_and_says_stop_kept_the_model
     assert "256x176" in train_panel.runs.item(1, 0).toolTip()
 
 
-def test_settings_with_an_explicit_recipe_and_no_recipe_key_train_manually(train_panel,
-                                                                          tiny_project):
+def test_settings_with_an_explicit_recipe_and_no_recipe_key_train_manually(
+    train_panel, tiny_project
+):
     tiny_project.set_setting("train", {"input_height": 64, "input_width": 64, "depth": 2})
     train_panel.set_project(tiny_project)  # saved before the time budget existed
     assert not train_panel.fitted() and train_panel.config_dict()["input_height"] == 64
@@ -271,8 +305,9 @@ def test_stop_in_the_first_epoch_keeps_the_model_and_says_so(qtbot, train_panel,
     train_panel.set_project(tiny_project)
     train_panel.set_config(dict(TINY, epochs=500, batch_size=1))
     assert train_panel.start_training()
-    qtbot.waitUntil(lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0,
-                    timeout=180_000)
+    qtbot.waitUntil(
+        lambda: train_panel.curves.curve_data("batch_loss")[0].size > 0, timeout=180_000
+    )
     train_panel.stop()
     qtbot.waitUntil(lambda: "model kept" in train_panel.progress.format(), timeout=60_000)
     assert train_panel.runs.rowCount() == 1

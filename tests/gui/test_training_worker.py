@@ -18,8 +18,16 @@ from tiny_project import make_tiny_project  # noqa: E402
 from fashionseg_gui.workers.training import TrainingWorker  # noqa: E402
 
 #: A 2-level U-Net on 32x48 photos: seconds per epoch on a laptop CPU.
-TINY = {"epochs": 2, "batch_size": 2, "learning_rate": 5e-3, "input_height": 32,
-        "input_width": 48, "depth": 2, "base_width": 4, "early_stopping_patience": None}
+TINY = {
+    "epochs": 2,
+    "batch_size": 2,
+    "learning_rate": 5e-3,
+    "input_height": 32,
+    "input_width": 48,
+    "depth": 2,
+    "base_width": 4,
+    "early_stopping_patience": None,
+}
 
 
 @pytest.fixture
@@ -98,8 +106,16 @@ def test_batch_events_are_coalesced_to_the_rate_limit(tiny_project):
     worker.metrics.connect(emitted.append)
     worker._on_progress({"event": "start", "epochs": 2})
     for b in range(1000):
-        worker._on_progress({"event": "batch", "epoch": 1, "batch": b + 1, "batches": 1000,
-                             "loss": 1.0 / (b + 1), "acc": 0.5})
+        worker._on_progress(
+            {
+                "event": "batch",
+                "epoch": 1,
+                "batch": b + 1,
+                "batches": 1000,
+                "loss": 1.0 / (b + 1),
+                "acc": 0.5,
+            }
+        )
     worker._on_progress({"event": "epoch", "epoch": 1, "epochs": 2, "loss": 0.1})
     kinds = [e["event"] for e in emitted]
     assert kinds[0] == "start" and kinds[-1] == "epoch"
@@ -131,8 +147,14 @@ def test_signals_arrive_in_order(qtbot, tiny_project):
         batches = [e for e in rec.events()[first_start:][:i_epoch] if e["event"] == "batch"]
         assert batches and batches[-1]["epoch"] == k
     for e in epochs:
-        assert {"loss", "val_loss", "val_miou", "baseline_miou", "per_class_iou",
-                "confusion"} <= set(e)
+        assert {
+            "loss",
+            "val_loss",
+            "val_miou",
+            "baseline_miou",
+            "per_class_iou",
+            "confusion",
+        } <= set(e)
         assert len(e["per_class_iou"]) == 3
         assert np.asarray(e["confusion"]).shape == (3, 3)
     progress = rec.values("progress")

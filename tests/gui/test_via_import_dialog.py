@@ -39,8 +39,12 @@ def window(qtbot, tmp_path):
 
 def test_dialog_choices_and_defaults(qtbot):
     dlg = import_dialogs.ViaImportDialog(
-        "x.json", {"type": Counter({"Preppy": 3})}, "type", ["background", "bohemian", "preppy"],
-        closed_polylines=41)
+        "x.json",
+        {"type": Counter({"Preppy": 3})},
+        "type",
+        ["background", "bohemian", "preppy"],
+        closed_polylines=41,
+    )
     qtbot.addWidget(dlg)
     # defaults: skip unclassified regions, outside not labelled, fill closed polylines
     assert dlg.unclassified_class() is None
@@ -96,12 +100,15 @@ def test_unreadable_via_file_is_reported_after_parsing(qtbot, window):
     window.import_paths([bad])
     qtbot.waitUntil(lambda: bool(window.last_report_lines), timeout=10000)
     assert window.last_report_lines[0] == "Nothing imported."
-    assert any("via_not_json.json" in ln and "not a VIA JSON file" in ln
-               for ln in window.last_report_lines)
+    assert any(
+        "via_not_json.json" in ln and "not a VIA JSON file" in ln for ln in window.last_report_lines
+    )
 
 
 def test_report_counts_photos_that_came_with_a_via_file():
-    result = ImportResult(via_lines=["a.json:", "  8 photos added to the project with the VIA file"],
-                          via_images_added=8)
+    result = ImportResult(
+        via_lines=["a.json:", "  8 photos added to the project with the VIA file"],
+        via_images_added=8,
+    )
     lines = import_dialogs.report_lines(result)
     assert lines[0] == "Imported: 8 (8 with VIA annotations)"  # never "Imported: 0"

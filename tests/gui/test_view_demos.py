@@ -23,8 +23,13 @@ NOT_VIEWS = {"__init__", "icons", "protocols", "style"}
 DEMO = re.compile(r'^if __name__ == "__main__":', re.MULTILINE)
 
 # Qt messages that mean a demo misbehaved even though it exited 0.
-BAD_OUTPUT = ("Traceback (most recent call last)", "QThread: Destroyed while thread",
-              "QObject::connect", "QPainter::begin", "QBasicTimer")
+BAD_OUTPUT = (
+    "Traceback (most recent call last)",
+    "QThread: Destroyed while thread",
+    "QObject::connect",
+    "QPainter::begin",
+    "QBasicTimer",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -73,26 +78,41 @@ def test_every_view_module_has_a_demo() -> None:
                 missing.append(path.name)
         elif (path / "__init__.py").is_file():
             sources = [p.read_text(encoding="utf-8") for p in path.rglob("*.py")]
-            demo = (path / "__main__.py").is_file() or \
-                DEMO.search((path / "__init__.py").read_text(encoding="utf-8"))
+            demo = (path / "__main__.py").is_file() or DEMO.search(
+                (path / "__init__.py").read_text(encoding="utf-8")
+            )
             if any(_defines_a_widget(s) for s in sources) and not demo:
                 missing.append(f"{path.name}/ (no __main__.py)")
     assert missing == []
 
 
 def test_the_demo_list_is_not_empty() -> None:
-    assert {"fashionseg_gui.views.browser", "fashionseg_gui.views.main_window",
-            "fashionseg_gui.views.editor"} <= set(demo_modules())
+    assert {
+        "fashionseg_gui.views.browser",
+        "fashionseg_gui.views.main_window",
+        "fashionseg_gui.views.editor",
+    } <= set(demo_modules())
 
 
 @pytest.mark.parametrize("module", demo_modules())
 def test_view_demo_runs_and_quits(module: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(QT_QPA_PLATFORM="offscreen", FASHIONSEG_DEMO_QUIT_MS="800",
-               TF_CPP_MIN_LOG_LEVEL="2", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"), FASHIONSEG_CONFIG_DIR=str(tmp_path))
-    proc = subprocess.run([sys.executable, "-m", module], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=180)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        FASHIONSEG_DEMO_QUIT_MS="800",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        FASHIONSEG_CONFIG_DIR=str(tmp_path),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     for bad in BAD_OUTPUT:

@@ -34,14 +34,27 @@ def _make_project(root: Path, classes: list[tuple[str, str]], n: int = 3) -> Pat
 
 @pytest.fixture
 def projects(tmp_path: Path) -> tuple[Path, Path, Path]:
-    a = _make_project(tmp_path / "a", [("background", "#000000"), ("skin_hair", "#e0a070"),
-                                       ("upper", "#2060e0"), ("lower", "#20c040"),
-                                       ("shoes", "#c02020")])
-    b = _make_project(tmp_path / "b", [("background", "#000000"), ("coat", "#a040c0"),
-                                       ("bag", "#e0e020"), ("hat", "#20e0e0"),
-                                       ("scarf", "#e02080")])
-    small = _make_project(tmp_path / "small", [("background", "#000000"),
-                                               ("dress", "#ff8000")])
+    a = _make_project(
+        tmp_path / "a",
+        [
+            ("background", "#000000"),
+            ("skin_hair", "#e0a070"),
+            ("upper", "#2060e0"),
+            ("lower", "#20c040"),
+            ("shoes", "#c02020"),
+        ],
+    )
+    b = _make_project(
+        tmp_path / "b",
+        [
+            ("background", "#000000"),
+            ("coat", "#a040c0"),
+            ("bag", "#e0e020"),
+            ("hat", "#20e0e0"),
+            ("scarf", "#e02080"),
+        ],
+    )
+    small = _make_project(tmp_path / "small", [("background", "#000000"), ("dress", "#ff8000")])
     return a, b, small
 
 
@@ -63,12 +76,14 @@ def _vp(w: MainWindow, x: float, y: float) -> QPoint:
 
 def _drag(qtbot, w: MainWindow, points: list[tuple[int, int]]) -> None:
     vp = w.editor.canvas.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                     _vp(w, *points[0]))
+    qtbot.mousePress(
+        vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _vp(w, *points[0])
+    )
     for p in points[1:]:
         qtbot.mouseMove(vp, _vp(w, *p))
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                       _vp(w, *points[-1]))
+    qtbot.mouseRelease(
+        vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _vp(w, *points[-1])
+    )
 
 
 def _click_thumbnail(qtbot, w: MainWindow, row: int) -> None:
@@ -103,9 +118,16 @@ def test_tool_keys_work_after_clicking_a_thumbnail(qtbot, window, projects):
     assert window.editor.current_image_id() == ids[1]
     focus = QApplication.focusWidget()
     assert focus is window.browser.view or window.browser.isAncestorOf(focus)
-    for key, tool in [(Qt.Key.Key_P, "polygon"), (Qt.Key.Key_R, "rect"), (Qt.Key.Key_E, "eraser"),
-                      (Qt.Key.Key_F, "fill"), (Qt.Key.Key_G, "grabcut"), (Qt.Key.Key_V, "select"),
-                      (Qt.Key.Key_I, "eyedropper"), (Qt.Key.Key_B, "brush")]:
+    for key, tool in [
+        (Qt.Key.Key_P, "polygon"),
+        (Qt.Key.Key_R, "rect"),
+        (Qt.Key.Key_E, "eraser"),
+        (Qt.Key.Key_F, "fill"),
+        (Qt.Key.Key_G, "grabcut"),
+        (Qt.Key.Key_V, "select"),
+        (Qt.Key.Key_I, "eyedropper"),
+        (Qt.Key.Key_B, "brush"),
+    ]:
         qtbot.keyClick(QApplication.focusWidget(), key)
         assert window.editor.tool() == tool, key
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_2)
@@ -246,8 +268,10 @@ def test_help_lists_every_shortcut_from_the_actions(qtbot, window, projects):
     assert window.open_project(projects[0])
     window.ensure_train_panel()
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
-    assert [a.text() for a in help_menu.actions()] == ["&Keyboard shortcuts…",
-                                                      "&About FashionSeg Studio"]
+    assert [a.text() for a in help_menu.actions()] == [
+        "&Keyboard shortcuts…",
+        "&About FashionSeg Studio",
+    ]
     qtbot.keyClick(window, Qt.Key.Key_F1)
     dlg = window.shortcuts_dialog
     assert isinstance(dlg, ShortcutsDialog) and dlg.isVisible()
@@ -324,11 +348,18 @@ def test_take_over_from_a_live_instance(qtbot, window, projects, monkeypatch):
 
     root = projects[0]
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from fashionseg_gui.core.project import Project; "
-         f"p = Project.open({str(root)!r}); assert not p.read_only; print('ready', flush=True); "
-         "sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path.cwd())
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from fashionseg_gui.core.project import Project; "
+            f"p = Project.open({str(root)!r}); assert not p.read_only; print('ready', flush=True); "
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path.cwd(),
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         assert window.open_project(root)
@@ -354,8 +385,9 @@ def test_take_over_a_lock_recorded_by_another_machine(qtbot, window, projects, m
     from PySide6.QtWidgets import QMessageBox
 
     root = projects[0]
-    (root / ".fashionseg.lock").write_text(json.dumps(
-        {"pid": 4242, "host": "studio-pc.elsewhere", "time": time.time() - 60}))
+    (root / ".fashionseg.lock").write_text(
+        json.dumps({"pid": 4242, "host": "studio-pc.elsewhere", "time": time.time() - 60})
+    )
     assert window.open_project(root)
     assert window.project.read_only and "studio-pc.elsewhere" in window.banner.text()
     asked = _take_over(qtbot, window, monkeypatch, QMessageBox.StandardButton.Yes)
@@ -363,10 +395,17 @@ def test_take_over_a_lock_recorded_by_another_machine(qtbot, window, projects, m
     _assert_editable(qtbot, window, root)
 
 
-@pytest.mark.parametrize("record", ['{"pid": 999999, "host": "@HOST@", "time": 1}', "",
-                                    "garbage{", '{"pid": 1, "host": "@HOST@", "time": 1}',
-                                    '{"pid": 1e400, "host": "x", "time": "yesterday"}'],
-                         ids=["dead-pid", "empty", "garbage", "pid-1", "impossible"])
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"pid": 999999, "host": "@HOST@", "time": 1}',
+        "",
+        "garbage{",
+        '{"pid": 1, "host": "@HOST@", "time": 1}',
+        '{"pid": 1e400, "host": "x", "time": "yesterday"}',
+    ],
+    ids=["dead-pid", "empty", "garbage", "pid-1", "impossible"],
+)
 def test_a_dead_or_implausible_lock_opens_read_write(qtbot, window, projects, record):
     import socket
 
@@ -387,7 +426,8 @@ def test_a_project_opened_read_only_on_purpose_offers_no_take_over(qtbot, window
 
 # --- export dialogs: where they open, and a new folder typed in --------------------------------
 def test_export_folder_dialog_starts_beside_the_project_and_creates_a_typed_folder(
-        qtbot, window, projects, tmp_path):
+    qtbot, window, projects, tmp_path
+):
     """Issue: export dialogs opened in the working folder and refused a new folder name."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QLineEdit
@@ -422,16 +462,18 @@ def test_export_folder_dialog_starts_beside_the_project_and_creates_a_typed_fold
     assert any((out / "colour" / "v2").glob("*.png"))
 
 
-def test_single_file_export_opens_in_the_last_export_folder(qtbot, window, projects,
-                                                           tmp_path, monkeypatch):
+def test_single_file_export_opens_in_the_last_export_folder(
+    qtbot, window, projects, tmp_path, monkeypatch
+):
     from PySide6.QtWidgets import QFileDialog
 
     from fashionseg_gui.views.main_window import EXPORT_FOLDER_KEY
 
     assert window.open_project(projects[0])
     asked = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (asked.append(a[2]), ("", ""))[1])
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append(a[2]), ("", ""))[1]
+    )
     window.export_actions["coco"].trigger()
     assert asked[-1] == str(projects[0].parent / "a_coco.json")
     window.settings.setValue(EXPORT_FOLDER_KEY, str(tmp_path))

@@ -17,7 +17,7 @@ def synthetic_samples(n: int, seed: int = 0) -> list[D.Sample]:
         mask = np.zeros((32, 48), np.uint8)
         for cls in (1, 2):
             y, x = rng.integers(0, 20), rng.integers(0, 34)
-            mask[y:y + 12, x:x + 14] = cls
+            mask[y : y + 12, x : x + 14] = cls
         photo = rng.integers(90, 140, (32, 48, 3)).astype(np.uint8)
         photo[mask == 1] = (220, 30, 30)
         photo[mask == 2] = (30, 220, 30)

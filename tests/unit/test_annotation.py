@@ -181,8 +181,9 @@ def test_save_writes_mask_shapes_and_status(project: Project, doc: AnnotationDoc
     assert np.array_equal(again.mask, doc.mask) and not again.from_prediction
 
 
-def test_failed_save_stays_dirty(project: Project, doc: AnnotationDocument,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_save_stays_dirty(
+    project: Project, doc: AnnotationDocument, monkeypatch: pytest.MonkeyPatch
+) -> None:
     doc.paint_disk(5, 5, 2, 1)
 
     def full(*_a: object, **_k: object) -> None:
@@ -215,8 +216,9 @@ def test_prediction_becomes_corrected(project: Project) -> None:
     iid = next(iter(project.images))
     ids = np.zeros((H, W), np.uint8)
     ids[10:40, 20:50] = 1
-    atomic_save_npz(project.prediction_path(iid), class_ids=ids,
-                    confidence=np.ones((H, W), np.float16))
+    atomic_save_npz(
+        project.prediction_path(iid), class_ids=ids, confidence=np.ones((H, W), np.float16)
+    )
     doc = AnnotationDocument(project, iid)
     assert doc.from_prediction and np.array_equal(doc.mask, ids)
     doc.paint_disk(0, 0, 1, 2)

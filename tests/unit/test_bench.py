@@ -16,9 +16,16 @@ def test_seed_recipe_is_the_seed_network_whatever_the_app_defaults() -> None:
     assert (cfg.stem_stride, cfg.decoder) == (1, "unet")
     assert (cfg.batch_size, cfg.learning_rate, cfg.mixed_precision) == (1, 1e-4, "off")
     assert cfg.augment_mask is False and cfg.max_minutes == 10.0
-    model = M.build_unet(3, (None, None, 3), cfg.depth, cfg.base_width, cfg.batch_norm,
-                         max_width=cfg.max_width, stem_stride=cfg.stem_stride,
-                         decoder=cfg.decoder)
+    model = M.build_unet(
+        3,
+        (None, None, 3),
+        cfg.depth,
+        cfg.base_width,
+        cfg.batch_norm,
+        max_width=cfg.max_width,
+        stem_stride=cfg.stem_stride,
+        decoder=cfg.decoder,
+    )
     names = {layer.name for layer in model.layers}
     assert {"enc2_conv2", "bottleneck_conv2", "dec1_concat"} <= names and "stem_conv" not in names
     assert cfg.multiple == 4 and cfg.input_width % cfg.multiple == 0
@@ -27,14 +34,19 @@ def test_seed_recipe_is_the_seed_network_whatever_the_app_defaults() -> None:
 def test_default_recipe_is_the_app_default_with_the_command_line_overrides() -> None:
     parser = argparse.ArgumentParser()
     register(parser)
-    args = parser.parse_args(["--input-size", "256x192", "--loss", "ce",
-                              "--augment", "flip,scale", "--seed", "3"])
+    args = parser.parse_args(
+        ["--input-size", "256x192", "--loss", "ce", "--augment", "flip,scale", "--seed", "3"]
+    )
     cfg = recipe_config("default", args.minutes, args)
     app = TrainConfig()
     assert (cfg.input_height, cfg.input_width, cfg.loss, cfg.seed) == (256, 192, "ce", 3)
     assert cfg.max_minutes == args.minutes
     assert (cfg.depth, cfg.base_width, cfg.stem_stride, cfg.decoder) == (
-        app.depth, app.base_width, app.stem_stride, app.decoder)
+        app.depth,
+        app.base_width,
+        app.stem_stride,
+        app.decoder,
+    )
     assert cfg.augment_flip and cfg.augment_scale
     assert not cfg.augment_rotate and not cfg.augment_color
 
@@ -42,8 +54,9 @@ def test_default_recipe_is_the_app_default_with_the_command_line_overrides() -> 
 def test_budget_recipe_is_fitted_and_keeps_what_the_command_line_sets() -> None:
     parser = argparse.ArgumentParser()
     register(parser)
-    args = parser.parse_args(["--recipe", "budget", "--base-width", "20",
-                              "--budget-sweep", "3,10,30"])
+    args = parser.parse_args(
+        ["--recipe", "budget", "--base-width", "20", "--budget-sweep", "3,10,30"]
+    )
     cfg = recipe_config("budget", 3.0, args)
     assert cfg.recipe == "auto" and cfg.fixed == ["base_width"] and cfg.base_width == 20
     assert cfg.max_minutes == 3.0

@@ -29,13 +29,48 @@ def test_corrupt_of_a_one_class_region_relabels_it() -> None:
 
 
 def test_bench_loop_tiny_run_prints_rounds_arms_and_the_finder(ccp: Path, capsys) -> None:
-    assert main(["bench", "loop", "--data", str(ccp), "--mapping", "ccp5.json",
-                 "--pool-range", "1-12",
-                 "--eval-range", "801-802", "--labelled", "4", "--pool", "5", "--correct", "2",
-                 "--planted", "2", "--finder-top", "2", "--rounds", "1",
-                 "--round-minutes", "0.02", "--input-size", "32x32", "--base-width", "4",
-                 "--depth", "2", "--batch-size", "2", "--precision", "off",
-                 "--no-machine"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "loop",
+                "--data",
+                str(ccp),
+                "--mapping",
+                "ccp5.json",
+                "--pool-range",
+                "1-12",
+                "--eval-range",
+                "801-802",
+                "--labelled",
+                "4",
+                "--pool",
+                "5",
+                "--correct",
+                "2",
+                "--planted",
+                "2",
+                "--finder-top",
+                "2",
+                "--rounds",
+                "1",
+                "--round-minutes",
+                "0.02",
+                "--input-size",
+                "32x32",
+                "--base-width",
+                "4",
+                "--depth",
+                "2",
+                "--batch-size",
+                "2",
+                "--precision",
+                "off",
+                "--no-machine",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "machine: " in out
     assert "project: 4 labelled (2 with a planted label error), 5 unlabelled" in out
@@ -49,6 +84,7 @@ def test_bench_loop_tiny_run_prints_rounds_arms_and_the_finder(ccp: Path, capsys
 
 
 def test_bench_loop_refuses_a_pool_that_overlaps_the_evaluation(ccp: Path, capsys) -> None:
-    assert main(["bench", "loop", "--data", str(ccp), "--pool-range", "790-810",
-                 "--no-machine"]) == 2
+    assert (
+        main(["bench", "loop", "--data", str(ccp), "--pool-range", "790-810", "--no-machine"]) == 2
+    )
     assert "never trains on the photos it is evaluated on" in capsys.readouterr().err

@@ -25,12 +25,16 @@ def _photos(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def test_new_import_info(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                         shared_data: Path) -> None:
+def test_new_import_info(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
     proj = tmp_path / "p"
     assert main(["new", str(proj), "--classes", "boho, prep"]) == 0
-    assert [c.name for c in Project.open(proj, read_only=True).classes] == \
-        ["background", "boho", "prep"]
+    assert [c.name for c in Project.open(proj, read_only=True).classes] == [
+        "background",
+        "boho",
+        "prep",
+    ]
     photos = _photos(tmp_path / "in", 3)
     bad = shared_data / "bad_inputs" / "not_an_image.jpg"
     rc = main(["import", str(proj), str(tmp_path / "in"), str(bad), str(photos[0])])
@@ -50,28 +54,38 @@ def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         ["new", str(tmp_path / "q"), "--classes", "a,a"],
     ]
     for args in cases:
-        out = subprocess.run([sys.executable, "-m", "fashionseg_gui.cli", *args],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "fashionseg_gui.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 2, out
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("fashionseg: error:"), out.stderr
         assert "Traceback" not in out.stderr
 
 
-def test_import_into_locked_project_is_refused(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_into_locked_project_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = tmp_path / "p"
     holder = Project.create(proj)  # this process holds the lock; the CLI is another instance
     _photos(tmp_path / "in", 1)
-    out = subprocess.run([sys.executable, "-m", "fashionseg_gui.cli", "import", str(proj),
-                          str(tmp_path / "in")], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "fashionseg_gui.cli", "import", str(proj), str(tmp_path / "in")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and "read-only" in out.stderr
     assert holder.images == {} and len(Project.open(proj, read_only=True).images) == 0
     holder.close()
 
 
-def test_via_import_and_every_export(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     shared_data: Path) -> None:
+def test_via_import_and_every_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
     import json
 
     proj = tmp_path / "p"
@@ -94,8 +108,9 @@ def test_via_import_and_every_export(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "18 regions imported, 0 skipped" in capsys.readouterr().out
 
 
-def test_mask_folder_import_with_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         shared_data: Path) -> None:
+def test_mask_folder_import_with_mapping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
     import shutil
 
     ccp = shared_data / "ccp"
@@ -106,8 +121,20 @@ def test_mask_folder_import_with_mapping(tmp_path: Path, capsys: pytest.CaptureF
         shutil.copy(ccp / "masks" / f"{n}.png", tmp_path / "msk")
     proj = tmp_path / "p"
     assert main(["new", str(proj), "--classes", "skin_hair"]) == 0
-    assert main(["import", str(proj), str(tmp_path / "img"), "--masks", str(tmp_path / "msk"),
-                 "--mapping", str(ccp / "ccp5.json")]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(proj),
+                str(tmp_path / "img"),
+                "--masks",
+                str(tmp_path / "msk"),
+                "--mapping",
+                str(ccp / "ccp5.json"),
+            ]
+        )
+        == 0
+    )
     assert "3 masks imported" in capsys.readouterr().out
     project = Project.open(proj, read_only=True)
     assert [c.name for c in project.classes][:2] == ["background", "skin_hair"]
@@ -117,9 +144,9 @@ def test_mask_folder_import_with_mapping(tmp_path: Path, capsys: pytest.CaptureF
         assert int(project.read_mask(image_id).max()) <= 4
 
 
-def test_via_regions_without_labels_get_the_chosen_class(tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str],
-                                                         shared_data: Path) -> None:
+def test_via_regions_without_labels_get_the_chosen_class(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
     proj = tmp_path / "p"
     assert main(["new", str(proj), "--classes", "crater"]) == 0
     via = shared_data / "via" / "05_craters_circle_via2" / "via_region_data.json"

@@ -14,8 +14,20 @@ from synthetic import CLASSES, synthetic_samples
 from fashionseg_gui.cli import main
 from fashionseg_gui.core.project import Project
 
-TRAIN_ARGS = ["--epochs", "1", "--input-size", "32x48", "--depth", "2", "--base-width", "4",
-              "--batch-size", "2", "--mixed-precision", "off"]
+TRAIN_ARGS = [
+    "--epochs",
+    "1",
+    "--input-size",
+    "32x48",
+    "--depth",
+    "2",
+    "--base-width",
+    "4",
+    "--batch-size",
+    "2",
+    "--mixed-precision",
+    "off",
+]
 
 
 def _project(root: Path, n: int = 6) -> Path:
@@ -46,7 +58,8 @@ def _copy(proj: Path, tmp_path: Path) -> Path:
 
 
 def test_predict_uses_the_newest_run_by_creation_time_and_says_so(
-        trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = _copy(trained, tmp_path)
     (mine,) = [p for p in (proj / "runs").iterdir()]
     shipped = proj / "runs" / "zz-shipped"
@@ -79,12 +92,15 @@ def _malicious_run(proj: Path) -> str:
 
 
 def test_a_model_file_with_code_is_refused_with_a_worded_message(
-        trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = _copy(trained, tmp_path)
     bad = _malicious_run(proj)
     capsys.readouterr()
-    for args in (["predict", str(proj), "--run", bad],
-                 ["export-model", str(proj), "--run", bad, "--out", str(tmp_path / "sm")]):
+    for args in (
+        ["predict", str(proj), "--run", bad],
+        ["export-model", str(proj), "--run", bad, "--out", str(tmp_path / "sm")],
+    ):
         assert main(args) == 2
         err = capsys.readouterr().err
         assert "this model file contains code and was not loaded" in err, err
@@ -92,7 +108,8 @@ def test_a_model_file_with_code_is_refused_with_a_worded_message(
 
 
 def test_resume_from_in_project_json_only_loads_runs_of_the_project(
-        trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     proj = _copy(trained, tmp_path)
     (mine,) = [p for p in (proj / "runs").iterdir()]
     outside = tmp_path / "elsewhere"
@@ -116,7 +133,8 @@ def test_resume_from_in_project_json_only_loads_runs_of_the_project(
     assert main(["train", str(proj), *TRAIN_ARGS]) == 0
     runs = sorted((p for p in (proj / "runs").iterdir()), key=lambda p: p.stat().st_mtime)
     assert json.loads((runs[-1] / "config.json").read_text())["resume_from"] == str(
-        proj / "runs" / mine.name)
+        proj / "runs" / mine.name
+    )
 
 
 def test_exported_saved_model_names_its_classes(trained: Path, tmp_path: Path) -> None:

@@ -15,8 +15,22 @@ from fashionseg_gui.cli import main
 from fashionseg_gui.core import scores as S
 from fashionseg_gui.core.project import Project
 
-TRAIN_ARGS = ["--epochs", "1", "--input-size", "32x48", "--depth", "2", "--base-width", "4",
-              "--batch-size", "2", "--mixed-precision", "off", "--recipe", "manual"]
+TRAIN_ARGS = [
+    "--epochs",
+    "1",
+    "--input-size",
+    "32x48",
+    "--depth",
+    "2",
+    "--base-width",
+    "4",
+    "--batch-size",
+    "2",
+    "--mixed-precision",
+    "off",
+    "--recipe",
+    "manual",
+]
 
 
 @pytest.fixture(scope="module")

@@ -43,26 +43,29 @@ def _synthetic_with_holes() -> np.ndarray:
     """Class 1 frame with two holes (one holding a class-2 island), a ring, specks, class 3."""
     m = np.zeros((80, 100), np.uint8)
     m[5:60, 5:70] = 1
-    m[15:30, 15:35] = 0          # empty hole
-    m[35:50, 40:60] = 2          # hole filled by another class
-    m[40:45, 45:50] = 0          # a hole inside the class-2 island
+    m[15:30, 15:35] = 0  # empty hole
+    m[35:50, 40:60] = 2  # hole filled by another class
+    m[40:45, 45:50] = 0  # a hole inside the class-2 island
     cv2.circle(m, (85, 65), 10, 3, thickness=3)  # ring of class 3 (hole in the middle)
-    m[70:72, 10:12] = 1          # a 4-pixel speck
-    m[75, 30] = 2                # a single pixel
-    m[0:3, 90:100] = 255         # ignore
+    m[70:72, 10:12] = 1  # a 4-pixel speck
+    m[75, 30] = 2  # a single pixel
+    m[0:3, 90:100] = 255  # ignore
     return m
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    proj = Project.create(tmp_path / "proj", classes=[
-        ("background", "#000000"), ("a", "#ff0000"), ("b", "#00ff00"), ("c", "#0000ff")])
+    proj = Project.create(
+        tmp_path / "proj",
+        classes=[("background", "#000000"), ("a", "#ff0000"), ("b", "#00ff00"), ("c", "#0000ff")],
+    )
     yield proj
     proj.close()
 
 
-def _add_blank_image(proj: Project, tmp_path: Path, name: str, shape: tuple[int, int],
-                     seed: int) -> str:
+def _add_blank_image(
+    proj: Project, tmp_path: Path, name: str, shape: tuple[int, int], seed: int
+) -> str:
     rng = np.random.default_rng(seed)
     path = tmp_path / name
     Image.fromarray(rng.integers(0, 255, (*shape, 3), dtype=np.uint8)).save(path)
@@ -112,10 +115,10 @@ def test_export_coco_structure_and_synthetic_round_trip(project: Project, tmp_pa
     back = coco_to_masks(coco)[img["id"]]
     for cid in (1, 2, 3):
         assert _iou(back == cid, mask == cid) >= IOU_MIN, cid
-    assert (back[15:30, 15:35] == 0).all()       # empty hole preserved
-    assert (back[40:45, 45:50] == 0).all()       # hole in the island preserved
-    assert back[65, 85] == 0                     # centre of the ring
-    assert (back[mask == 255] == 0).all()        # ignore is not exported
+    assert (back[15:30, 15:35] == 0).all()  # empty hole preserved
+    assert (back[40:45, 45:50] == 0).all()  # hole in the island preserved
+    assert back[65, 85] == 0  # centre of the ring
+    assert (back[mask == 255] == 0).all()  # ignore is not exported
 
 
 def test_ccp_round_trip(tmp_path: Path, ccp: Path) -> None:
@@ -145,8 +148,10 @@ def test_ccp_round_trip(tmp_path: Path, ccp: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(arrays(np.bool_, st.tuples(st.integers(8, 28), st.integers(8, 28)),
-              elements=st.booleans()), st.integers(0, 2))
+@given(
+    arrays(np.bool_, st.tuples(st.integers(8, 28), st.integers(8, 28)), elements=st.booleans()),
+    st.integers(0, 2),
+)
 def test_random_masks_polygons_fill_back(noise: np.ndarray, grow: int) -> None:
     # Dilating random noise gives blobby components with holes and thin necks.
     mask = noise.astype(np.uint8)
@@ -190,31 +195,60 @@ def test_rle_segmentations_decode() -> None:
             run, value = 0, bool(px)
         run += 1
     counts.append(run)
-    coco = {"images": [{"id": 7, "width": 5, "height": 6}],
-            "annotations": [{"image_id": 7, "category_id": 2,
-                             "segmentation": {"counts": counts, "size": [6, 5]}}]}
+    coco = {
+        "images": [{"id": 7, "width": 5, "height": 6}],
+        "annotations": [
+            {"image_id": 7, "category_id": 2, "segmentation": {"counts": counts, "size": [6, 5]}}
+        ],
+    }
     np.testing.assert_array_equal(coco_to_masks(coco)[7] == 2, m)
     coco["annotations"][0]["segmentation"] = {"counts": _rle_string(counts), "size": [6, 5]}
     np.testing.assert_array_equal(coco_to_masks(coco)[7] == 2, m)
 
 
-@pytest.mark.parametrize("coco,message", [
-    ({}, "no 'images' list"),
-    ({"images": [{"id": 1}]}, r"images\[0\] lacks"),
-    ({"images": [{"id": 1, "width": 4, "height": 4}],
-      "annotations": [{"image_id": 2, "category_id": 1, "segmentation": [[0, 0, 1, 1, 2, 2]]}]},
-     "unknown image id 2"),
-    ({"images": [{"id": 1, "width": 4, "height": 4}],
-      "annotations": [{"image_id": 1, "category_id": 1, "segmentation": [[0, 0, 1]]}]},
-     "not a flat list"),
-    ({"images": [{"id": 1, "width": 4, "height": 4}],
-      "annotations": [{"image_id": 1, "category_id": 300, "segmentation": []}]},
-     "outside 1..254"),
-    ({"images": [{"id": 1, "width": 4, "height": 4}],
-      "annotations": [{"image_id": 1, "category_id": 1,
-                       "segmentation": {"counts": [3, 2], "size": [4, 4]}}]},
-     "bad RLE"),
-])
+@pytest.mark.parametrize(
+    "coco,message",
+    [
+        ({}, "no 'images' list"),
+        ({"images": [{"id": 1}]}, r"images\[0\] lacks"),
+        (
+            {
+                "images": [{"id": 1, "width": 4, "height": 4}],
+                "annotations": [
+                    {"image_id": 2, "category_id": 1, "segmentation": [[0, 0, 1, 1, 2, 2]]}
+                ],
+            },
+            "unknown image id 2",
+        ),
+        (
+            {
+                "images": [{"id": 1, "width": 4, "height": 4}],
+                "annotations": [{"image_id": 1, "category_id": 1, "segmentation": [[0, 0, 1]]}],
+            },
+            "not a flat list",
+        ),
+        (
+            {
+                "images": [{"id": 1, "width": 4, "height": 4}],
+                "annotations": [{"image_id": 1, "category_id": 300, "segmentation": []}],
+            },
+            "outside 1..254",
+        ),
+        (
+            {
+                "images": [{"id": 1, "width": 4, "height": 4}],
+                "annotations": [
+                    {
+                        "image_id": 1,
+                        "category_id": 1,
+                        "segmentation": {"counts": [3, 2], "size": [4, 4]},
+                    }
+                ],
+            },
+            "bad RLE",
+        ),
+    ],
+)
 def test_malformed_coco_rejected(coco: dict, message: str) -> None:
     with pytest.raises(MaskRejected, match=message):
         coco_to_masks(coco)

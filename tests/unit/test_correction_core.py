@@ -32,9 +32,14 @@ class FakePredictor:
 
     num_classes = 3
 
-    def __init__(self, project: Project, confidence_by_level: dict[int, float],
-                 name: str = "run-a", cancel_after: int | None = None,
-                 source: CancelSource | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        confidence_by_level: dict[int, float],
+        name: str = "run-a",
+        cancel_after: int | None = None,
+        source: CancelSource | None = None,
+    ) -> None:
         run = Path(project.runs_dir) / name
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(json.dumps({"created": "2026-01-01T00:00:00+00:00"}))
@@ -132,8 +137,9 @@ def test_diverse_queue_does_not_put_near_duplicates_together() -> None:
 
 def test_diverse_queue_through_the_index(tmp_path: Path) -> None:
     project, ids = _project(tmp_path, [10, 20, 30, 40])
-    predict_project(project, predictor=FakePredictor(project, {10: 0.4, 20: 0.41, 30: 0.42,
-                                                               40: 0.9}))
+    predict_project(
+        project, predictor=FakePredictor(project, {10: 0.4, 20: 0.41, 30: 0.42, 40: 0.9})
+    )
     queue = Q.build_queue(project, "diverse")
     assert sorted(queue.ids) == sorted(ids) and queue.ids[0] == ids[0]
 
@@ -190,8 +196,11 @@ def test_prediction_of_other_classes_is_stale(tmp_path: Path) -> None:
 
 def test_older_prediction_without_scores_is_stale_not_an_error(tmp_path: Path) -> None:
     project, ids = _project(tmp_path, [10])
-    np.savez(project.prediction_path(ids[0]), class_ids=_truth(10),
-             confidence=np.ones((H, W), np.float16))
+    np.savez(
+        project.prediction_path(ids[0]),
+        class_ids=_truth(10),
+        confidence=np.ones((H, W), np.float16),
+    )
     _fresh, stale = S.scored(project)
     assert "has no scores" in stale[ids[0]]
 
@@ -219,7 +228,8 @@ def test_finder_ranks_a_corrupted_label_first_and_mark_right_drops_it(tmp_path: 
     assert found.items[0].source == LE.TRAINED
     # a run that validated on ids[2] makes it held-out
     (Path(project.runs_dir) / "run-a" / "dataset.json").write_text(
-        json.dumps({"train_ids": ids[:2] + ids[3:], "val_ids": [ids[2]]}))
+        json.dumps({"train_ids": ids[:2] + ids[3:], "val_ids": [ids[2]]})
+    )
     found = LE.find_label_errors(project)
     assert found.items[0].source == LE.HELD_OUT and found.sources()[LE.TRAINED] == 3
     assert [e.id for e in LE.find_label_errors(project, held_out_only=True).items] == [ids[2]]
@@ -239,13 +249,23 @@ def test_finder_ranks_a_corrupted_label_first_and_mark_right_drops_it(tmp_path: 
 
 @pytest.mark.slow
 def test_kfold_cross_prediction_predicts_every_label_with_a_model_that_never_saw_it(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from fashionseg_gui.core.train_config import TrainConfig
 
     project, ids = _project(tmp_path, [10, 20, 30, 40, 50, 60], labelled=6)
-    config = TrainConfig.from_dict({"epochs": 1, "batch_size": 2, "input_height": 24,
-                                    "input_width": 32, "depth": 2, "base_width": 4,
-                                    "mixed_precision": "off", "recipe": "manual"})
+    config = TrainConfig.from_dict(
+        {
+            "epochs": 1,
+            "batch_size": 2,
+            "input_height": 24,
+            "input_width": 32,
+            "depth": 2,
+            "base_width": 4,
+            "mixed_precision": "off",
+            "recipe": "manual",
+        }
+    )
     progress: list[str] = []
     done = LE.cross_predict(project, config, k=2, on_progress=lambda d, t, x: progress.append(x))
     assert sorted(done) == sorted(ids)

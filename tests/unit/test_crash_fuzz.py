@@ -52,8 +52,9 @@ def valid_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fuzz") / "p"
     p = Project.create(root)
     (root / "images" / "abc123.png").write_bytes(b"")
-    p.images["abc123"] = ImageRecord(id="abc123", file="abc123.png", width=8, height=6,
-                                     status="labelled", split="train")
+    p.images["abc123"] = ImageRecord(
+        id="abc123", file="abc123.png", width=8, height=6, status="labelled", split="train"
+    )
     p.settings["train"] = {"epochs": 3, "lr": 0.001}
     p.save()
     p.close()
@@ -62,12 +63,21 @@ def valid_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
-                    st.floats(allow_nan=False), st.text(max_size=12),
-                    st.sampled_from(["../../x", "/etc/passwd", "", "#zzzzzz", "red", "1e400"]))
-_VALUES = st.recursive(_LEAVES, lambda c: st.one_of(st.lists(c, max_size=3),
-                                                    st.dictionaries(st.text(max_size=6), c,
-                                                                    max_size=3)), max_leaves=8)
+_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(["../../x", "/etc/passwd", "", "#zzzzzz", "red", "1e400"]),
+)
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda c: st.one_of(
+        st.lists(c, max_size=3), st.dictionaries(st.text(max_size=6), c, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 def _paths(doc: object, prefix: tuple = ()) -> list[tuple]:
@@ -81,7 +91,9 @@ def _paths(doc: object, prefix: tuple = ()) -> list[tuple]:
     return out
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_loader_fuzz_only_project_error_escapes(valid_project: Path, data: st.DataObject) -> None:
     base = json.loads((valid_project / "project.json").read_text())
@@ -102,8 +114,16 @@ def test_loader_fuzz_only_project_error_escapes(valid_project: Path, data: st.Da
     text = json.dumps(doc)
     if data.draw(st.booleans()):  # byte-level damage too: cut, NaN, deep nesting
         cut = data.draw(st.integers(0, len(text)))
-        text = data.draw(st.sampled_from([text[:cut], text.replace("0.001", "NaN"),
-                                          text[:cut] + "[" * 5000 + text[cut:], text]))
+        text = data.draw(
+            st.sampled_from(
+                [
+                    text[:cut],
+                    text.replace("0.001", "NaN"),
+                    text[:cut] + "[" * 5000 + text[cut:],
+                    text,
+                ]
+            )
+        )
     root = valid_project.parent / "case"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(valid_project, root)

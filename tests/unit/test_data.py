@@ -27,7 +27,7 @@ def test_letterbox_roundtrip_odd_sizes(wh: tuple[int, int]) -> None:
     assert boxed.shape == (384, 256)
     assert (info.orig_h, info.orig_w) == (h, w)
     assert abs(info.scaled_w / info.scaled_h - w / h) < 0.02
-    assert (boxed[info.scaled_h:] == 255).all() and (boxed[:, info.scaled_w:] == 255).all()
+    assert (boxed[info.scaled_h :] == 255).all() and (boxed[:, info.scaled_w :] == 255).all()
     assert (boxed[: info.scaled_h, : info.scaled_w] != 255).all()
     back = D.unletterbox(boxed, info)
     assert back.shape == (h, w) and back.dtype == np.uint8
@@ -36,7 +36,7 @@ def test_letterbox_roundtrip_odd_sizes(wh: tuple[int, int]) -> None:
     photo = PALETTE[mask]
     pboxed, pinfo = D.letterbox(photo, (384, 256), 16)
     assert pboxed.shape == (384, 256, 3) and pinfo == info
-    assert (pboxed[info.scaled_h:] == 0).all()
+    assert (pboxed[info.scaled_h :] == 0).all()
     probs = np.eye(4, dtype=np.float32)[boxed.clip(0, 3)]
     assert D.unletterbox(probs, info).shape == (h, w, 4)
 
@@ -100,12 +100,17 @@ def test_augmentation_keeps_photo_and_mask_aligned(joint: bool) -> None:
 
     samples = [_sample(k, 160, 120) for k in range(4)]
     cached = D.cache_samples(samples, (160, 128), 16)
-    cfg = D.AugmentConfig(flip=True, rotate_deg=10, scale_range=(0.8, 1.25), color_jitter=0.0,
-                          joint=joint)
+    cfg = D.AugmentConfig(
+        flip=True, rotate_deg=10, scale_range=(0.8, 1.25), color_jitter=0.0, joint=joint
+    )
     agree = []
     for seed in range(3):
-        photo, mask = D._augment_batch(tf.constant(cached.images), tf.constant(cached.masks),
-                                       cfg, tf.constant([seed, 1], tf.int64))
+        photo, mask = D._augment_batch(
+            tf.constant(cached.images),
+            tf.constant(cached.masks),
+            cfg,
+            tf.constant([seed, 1], tf.int64),
+        )
         photo, mask = photo.numpy(), mask.numpy()
         assert photo.shape == cached.images.shape and mask.shape == cached.masks.shape
         assert photo.dtype == np.float32 and mask.dtype == np.uint8
@@ -130,10 +135,14 @@ def test_dataset_and_preview_shapes() -> None:
 
 
 def test_cache_rejects_bad_masks() -> None:
-    bad = D.Sample("x", lambda: np.zeros((10, 10, 3), np.uint8), lambda: np.full((10, 10), 9, np.uint8))
+    bad = D.Sample(
+        "x", lambda: np.zeros((10, 10, 3), np.uint8), lambda: np.full((10, 10), 9, np.uint8)
+    )
     with pytest.raises(D.DataError, match="beyond the 4 classes"):
         D.cache_samples([bad], (16, 16), 16, num_classes=4)
-    odd = D.Sample("y", lambda: np.zeros((10, 10, 3), np.uint8), lambda: np.zeros((9, 10), np.uint8))
+    odd = D.Sample(
+        "y", lambda: np.zeros((10, 10, 3), np.uint8), lambda: np.zeros((9, 10), np.uint8)
+    )
     with pytest.raises(D.DataError, match="differs from photo size"):
         D.cache_samples([odd], (16, 16), 16)
 
@@ -153,7 +162,10 @@ def test_class_weights_ignore_and_rarity() -> None:
 def test_tfrecords_roundtrip(tmp_path: Path) -> None:
     samples = [_sample(k, 20, 30) for k in range(3)]
     paths = D.write_tfrecords(samples, tmp_path / "tfr", shards=2)
-    assert [p.name for p in paths] == ["data-00000-of-00002.tfrecord", "data-00001-of-00002.tfrecord"]
+    assert [p.name for p in paths] == [
+        "data-00000-of-00002.tfrecord",
+        "data-00001-of-00002.tfrecord",
+    ]
     got = {r["id"].numpy().decode(): r for r in D.read_tfrecords(tmp_path / "tfr")}
     assert sorted(got) == ["s0", "s1", "s2"]
     np.testing.assert_array_equal(got["s1"]["mask"].numpy(), samples[1].load_mask())
@@ -161,8 +173,9 @@ def test_tfrecords_roundtrip(tmp_path: Path) -> None:
 
 
 def test_folder_source_with_ccp_mapping(ccp: Path) -> None:
-    samples = D.samples_from_folder(ccp / "images", ccp / "masks", ccp / "ccp5.json",
-                                    ids=["0001", "0002"])
+    samples = D.samples_from_folder(
+        ccp / "images", ccp / "masks", ccp / "ccp5.json", ids=["0001", "0002"]
+    )
     mask = samples[0].load_mask()
     assert mask.shape == samples[0].load_image().shape[:2] == (832, 550)
     assert set(np.unique(mask)) <= {0, 1, 2, 3, 4}
@@ -176,8 +189,10 @@ def _labelled_project(root: Path, n: int, start: int = 0, project=None):  # noqa
     from fashionseg_gui.core.project import Project
 
     if project is None:
-        project = Project.create(root / "p", [("background", "#000000"), ("a", "#ff0000"),
-                                              ("b", "#00ff00"), ("c", "#0000ff")])
+        project = Project.create(
+            root / "p",
+            [("background", "#000000"), ("a", "#ff0000"), ("b", "#00ff00"), ("c", "#0000ff")],
+        )
     with project.batch():
         for k in range(start, start + n):
             mask = _blocks(40, 40, seed=k)
@@ -195,8 +210,7 @@ def test_small_projects_validate_on_at_least_two_photos() -> None:
         got = D.assign_splits([f"i{k}" for k in range(n)], None, 0.1)
         assert list(got.values()).count("val") == 2, n
     assert list(D.assign_splits([f"i{k}" for k in range(7)], None, 0.1).values()).count("val") == 1
-    assert list(D.assign_splits([f"i{k}" for k in range(40)], None, 0.1).values()).count(
-        "val") == 4
+    assert list(D.assign_splits([f"i{k}" for k in range(40)], None, 0.1).values()).count("val") == 4
 
 
 def test_project_split_is_stable_when_photos_are_added(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ from fashionseg_gui.core.project import Project, ProjectError
 
 @pytest.fixture
 def project(tmp_path: Path, bad: Path) -> Project:
-    p = Project.create(tmp_path / "proj", [("background", "#000000"), ("leaf", "#ff0000"),
-                                           ("stem", "#00ff00")])
+    p = Project.create(
+        tmp_path / "proj", [("background", "#000000"), ("leaf", "#ff0000"), ("stem", "#00ff00")]
+    )
     yield p
     p.close()
 
@@ -70,8 +71,9 @@ def test_one_image_suffix_set_for_cli_and_gui(tmp_path: Path, bad: Path) -> None
     assert cli == gui == {".jpe", ".jfif", ".JPG"}
 
 
-def test_cli_and_gui_export_through_the_same_function(project: Project, bad: Path,
-                                                      tmp_path: Path, monkeypatch) -> None:
+def test_cli_and_gui_export_through_the_same_function(
+    project: Project, bad: Path, tmp_path: Path, monkeypatch
+) -> None:
     from fashionseg_gui.workers.importer import EXPORT_FORMATS, export_job
 
     image_id = _add(project, bad / "base_64x48.png")
@@ -88,16 +90,19 @@ def test_cli_and_gui_export_through_the_same_function(project: Project, bad: Pat
     lines = export_job(project, "label-png", tmp_path / "gui")
     assert lines[0].startswith("exported 1 image(s) as label-png")
     project.close()
-    assert main(["export", str(project.root), "--format", "label-png",
-                 "--out", str(tmp_path / "cli")]) == 0
+    assert (
+        main(["export", str(project.root), "--format", "label-png", "--out", str(tmp_path / "cli")])
+        == 0
+    )
     assert calls == [("label-png", tmp_path / "gui"), ("label-png", tmp_path / "cli")]
     a = sorted(p.name for p in (tmp_path / "gui").iterdir())
     b = sorted(p.name for p in (tmp_path / "cli").iterdir())
     assert a == b and len(a) == 2  # the PNG and classes.json
 
 
-def test_a_new_format_is_one_registration(project: Project, bad: Path, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_new_format_is_one_registration(
+    project: Project, bad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     image_id = _add(project, bad / "base_64x48.png")
     project.write_mask(image_id, _mask(project, image_id))
 
@@ -116,8 +121,19 @@ def test_a_new_format_is_one_registration(project: Project, bad: Path, tmp_path:
         assert result.written[0].read_text() == "base_64x48.png"
         assert result.lines()[-1] == "a remark"
         project.close()
-        assert main(["export", str(project.root), "--format", "names-txt",
-                     "--out", str(tmp_path / "cli.txt")]) == 0
+        assert (
+            main(
+                [
+                    "export",
+                    str(project.root),
+                    "--format",
+                    "names-txt",
+                    "--out",
+                    str(tmp_path / "cli.txt"),
+                ]
+            )
+            == 0
+        )
         assert (tmp_path / "cli.txt").read_text() == "base_64x48.png"
         assert "exported 1 image(s) as names-txt" in capsys.readouterr().out
     finally:
@@ -128,10 +144,13 @@ def test_a_new_format_is_one_registration(project: Project, bad: Path, tmp_path:
 
 def test_via_export_notes_reach_the_report(project: Project, bad: Path, tmp_path: Path) -> None:
     image_id = _add(project, bad / "base_64x48.png")
-    project.write_shapes(image_id, [
-        {"kind": "rect", "x": 1, "y": 1, "w": 5, "h": 5, "class_id": 1},
-        {"kind": "rect", "x": 9, "y": 9, "w": 5, "h": 5, "class_id": 99},
-    ])
+    project.write_shapes(
+        image_id,
+        [
+            {"kind": "rect", "x": 1, "y": 1, "w": 5, "h": 5, "class_id": 1},
+            {"kind": "rect", "x": 9, "y": 9, "w": 5, "h": 5, "class_id": 99},
+        ],
+    )
     result = export(project, "via", tmp_path / "v.json")
     assert result.written == [tmp_path / "v.json"]
     assert result.notes == ["base_64x48.png: shape 2 left out (unknown kind or class)"]
@@ -141,8 +160,9 @@ def test_via_export_notes_reach_the_report(project: Project, bad: Path, tmp_path
     assert len(entry["regions"]) == 1
 
 
-def test_coco_file_names_are_original_and_unique(project: Project, bad: Path,
-                                                 tmp_path: Path) -> None:
+def test_coco_file_names_are_original_and_unique(
+    project: Project, bad: Path, tmp_path: Path
+) -> None:
     a = _add(project, bad / "dup_a" / "photo.jpg")
     b = _add(project, bad / "dup_b" / "photo.jpg")
     c = _add(project, bad / "base_64x48.png")
@@ -152,12 +172,16 @@ def test_coco_file_names_are_original_and_unique(project: Project, bad: Path,
     coco = json.loads((tmp_path / "c.json").read_text())
     names = [im["file_name"] for im in coco["images"]]
     assert names == ["photo.jpg", f"photo__{b}.jpg", "base_64x48.png"]
-    assert [im["original_name"] for im in coco["images"]] == ["photo.jpg", "photo.jpg",
-                                                              "base_64x48.png"]
+    assert [im["original_name"] for im in coco["images"]] == [
+        "photo.jpg",
+        "photo.jpg",
+        "base_64x48.png",
+    ]
 
 
-def test_unlabelled_pixels_are_never_exported_as_background(project: Project, bad: Path,
-                                                            tmp_path: Path) -> None:
+def test_unlabelled_pixels_are_never_exported_as_background(
+    project: Project, bad: Path, tmp_path: Path
+) -> None:
     image_id = _add(project, bad / "base_64x48.png")
     mask = _mask(project, image_id)
     project.write_mask(image_id, mask)
@@ -179,8 +203,9 @@ def test_unlabelled_pixels_are_never_exported_as_background(project: Project, ba
     assert (rgb[mask == 0] == (0, 0, 0)).all()
 
 
-def test_colour_export_survives_a_hand_edited_colour(project: Project, bad: Path,
-                                                     tmp_path: Path) -> None:
+def test_colour_export_survives_a_hand_edited_colour(
+    project: Project, bad: Path, tmp_path: Path
+) -> None:
     image_id = _add(project, bad / "base_64x48.png")
     project.write_mask(image_id, _mask(project, image_id))
     root = project.root
@@ -189,23 +214,34 @@ def test_colour_export_survives_a_hand_edited_colour(project: Project, bad: Path
     doc["classes"][1]["color"] = "red"
     doc["classes"][2]["color"] = "#12"
     (root / "project.json").write_text(json.dumps(doc))
-    assert main(["export", str(root), "--format", "colour-png", "--out",
-                 str(tmp_path / "colour")]) == 0
+    assert (
+        main(["export", str(root), "--format", "colour-png", "--out", str(tmp_path / "colour")])
+        == 0
+    )
     (png,) = (tmp_path / "colour").glob("*.png")
     rgb = np.asarray(Image.open(png))
     assert (rgb[20:30, 20:40] == (255, 0, 0)).all()
-    assert main(["export", str(root), "--format", "overlay", "--out",
-                 str(tmp_path / "overlay")]) == 0
+    assert (
+        main(["export", str(root), "--format", "overlay", "--out", str(tmp_path / "overlay")]) == 0
+    )
 
 
-@pytest.mark.parametrize("bad_file,message", [
-    ("bomb_header.png", "decompression bomb"),
-    ("not_an_image.jpg", "not an image"),
-    ("", "damaged"),  # the project's own mask, cut at 60 %
-])
-def test_unreadable_stored_mask_gives_a_clear_error(project: Project, bad: Path, tmp_path: Path,
-                                                    bad_file: str, message: str,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "bad_file,message",
+    [
+        ("bomb_header.png", "decompression bomb"),
+        ("not_an_image.jpg", "not an image"),
+        ("", "damaged"),  # the project's own mask, cut at 60 %
+    ],
+)
+def test_unreadable_stored_mask_gives_a_clear_error(
+    project: Project,
+    bad: Path,
+    tmp_path: Path,
+    bad_file: str,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     image_id = _add(project, bad / "base_64x48.png")
     project.write_mask(image_id, _mask(project, image_id))
     if bad_file:
@@ -216,8 +252,10 @@ def test_unreadable_stored_mask_gives_a_clear_error(project: Project, bad: Path,
     with pytest.raises(ProjectError, match=message):
         project.read_mask(image_id)
     project.close()
-    assert main(["export", str(project.root), "--format", "label-png", "--out",
-                 str(tmp_path / "out")]) == 2
+    assert (
+        main(["export", str(project.root), "--format", "label-png", "--out", str(tmp_path / "out")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
 

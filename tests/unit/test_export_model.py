@@ -12,10 +12,15 @@ from fashionseg_gui.core.predict import PredictError, Predictor, predict_project
 from fashionseg_gui.core.serving import export_saved_model
 from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, train
 
-TINY = dict(batch_size=2, input_height=32, input_width=48, depth=2, base_width=8,
-            learning_rate=1e-2, early_stopping_patience=None)
-
-
+TINY = dict(
+    batch_size=2,
+    input_height=32,
+    input_width=48,
+    depth=2,
+    base_width=8,
+    learning_rate=1e-2,
+    early_stopping_patience=None,
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +116,9 @@ def test_frozen_prediction_falls_back_to_the_traced_function(run_dir: Path, monk
     np.testing.assert_allclose(conf, conf2, atol=1e-6)
 
 
-def test_predict_project_saves_once_per_chunk_and_names_files(run_dir: Path,
-                                                               tmp_path: Path) -> None:
+def test_predict_project_saves_once_per_chunk_and_names_files(
+    run_dir: Path, tmp_path: Path
+) -> None:
     from PIL import Image
 
     from fashionseg_gui.core.project import Project
@@ -126,8 +132,9 @@ def test_predict_project_saves_once_per_chunk_and_names_files(run_dir: Path,
     saves: list[int] = []
     project.events.saved.connect(lambda: saves.append(1))
     texts: list[str] = []
-    predict_project(project, ids, on_progress=lambda d, t, text: texts.append(text),
-                    run_dir=run_dir)
+    predict_project(
+        project, ids, on_progress=lambda d, t, text: texts.append(text), run_dir=run_dir
+    )
     assert len(saves) == 1  # one project.json write for the batch, not one per photo
     assert texts[:4] == [f"predicting look {k}.png" for k in range(4)]
     reopened = Project.open(tmp_path / "p", read_only=True)

@@ -31,8 +31,9 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 def test_rect_proposal_finds_the_object() -> None:
     img, truth = _photo()
     progress: list[tuple[int, int]] = []
-    res = propose_from_rect(img, (30, 15, 60, 60), iterations=3,
-                            on_progress=lambda d, t, _s: progress.append((d, t)))
+    res = propose_from_rect(
+        img, (30, 15, 60, 60), iterations=3, on_progress=lambda d, t, _s: progress.append((d, t))
+    )
     assert res.mask.shape == truth.shape and res.mask.dtype == bool
     assert _iou(res.mask, truth) > 0.95
     assert progress[-1] == (3, 3)
@@ -79,8 +80,11 @@ def test_cancel_between_iterations() -> None:
 
 @pytest.mark.parametrize(
     ("rect", "match"),
-    [((10, 10, 2, 30), "at least"), ((500, 500, 20, 20), "at least"),
-     ((0, 0, 120, 90), "background")],
+    [
+        ((10, 10, 2, 30), "at least"),
+        ((500, 500, 20, 20), "at least"),
+        ((0, 0, 120, 90), "background"),
+    ],
 )
 def test_bad_boxes_give_clear_errors(rect: tuple[int, int, int, int], match: str) -> None:
     img, _ = _photo()

@@ -97,15 +97,22 @@ def test_refused_files(bad: Path, name: str) -> None:
 
 def test_every_bad_input_image_is_covered(bad: Path) -> None:
     listed = set(ACCEPTED) | set(REFUSED)
-    on_disk = {str(p.relative_to(bad)) for p in bad.rglob("*")
-               if p.is_file() and p.suffix.lower() not in (".json", ".md", ".py")
-               and not p.name.startswith("mask_") and p.name != "exif_rotated_mask_upright.png"}
+    on_disk = {
+        str(p.relative_to(bad))
+        for p in bad.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() not in (".json", ".md", ".py")
+        and not p.name.startswith("mask_")
+        and p.name != "exif_rotated_mask_upright.png"
+    }
     assert on_disk <= listed, on_disk - listed
 
 
 def test_real_format_and_extension_from_content(bad: Path) -> None:
-    assert (decode_for_import(bad / "webp_named_as.jpg").format,
-            decode_for_import(bad / "webp_named_as.jpg").ext) == ("WEBP", ".webp")
+    assert (
+        decode_for_import(bad / "webp_named_as.jpg").format,
+        decode_for_import(bad / "webp_named_as.jpg").ext,
+    ) == ("WEBP", ".webp")
     dec = decode_for_import(bad / "png_named_as.jpg")
     assert (dec.format, dec.ext) == ("PNG", ".png")
 
@@ -210,7 +217,9 @@ def test_unicode_path_copied(bad: Path, tmp_path: Path) -> None:
     assert decode_for_import(dest).image.size == (64, 48)
 
 
-def test_limits_are_checked_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_limits_are_checked_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "wide.png"
     Image.new("RGB", (MIN_SIDE * (MAX_ASPECT + 1), MIN_SIDE)).save(path)
     with pytest.raises(ImageRejected, match="extreme aspect ratio"):

@@ -29,9 +29,11 @@ def _fake(project: Project, n: int = 1, w: int = 8, h: int = 6) -> list[str]:
     for _ in range(n):
         image_id = f"img{len(project.images):04d}"
         Image.new("RGB", (w, h), (10, 20, 30 + len(project.images))).save(
-            project.root / "images" / f"{image_id}.png")
-        project.images[image_id] = ImageRecord(id=image_id, file=f"{image_id}.png", width=w,
-                                               height=h, original_name=f"{image_id}.png")
+            project.root / "images" / f"{image_id}.png"
+        )
+        project.images[image_id] = ImageRecord(
+            id=image_id, file=f"{image_id}.png", width=w, height=h, original_name=f"{image_id}.png"
+        )
         ids.append(image_id)
     project.save()
     return ids
@@ -58,9 +60,16 @@ def test_safe_join_refuses_escapes(tmp_path: Path) -> None:
         safe_join(tmp_path / "in", "link", "f.png")
 
 
-@pytest.mark.parametrize("field,value", [("id", "../../x/notes"), ("id", "a/b"),
-                                         ("file", "/etc/passwd"), ("file", "../../notes.png"),
-                                         ("file", "sub/../../x.png")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("id", "../../x/notes"),
+        ("id", "a/b"),
+        ("file", "/etc/passwd"),
+        ("file", "../../notes.png"),
+        ("file", "sub/../../x.png"),
+    ],
+)
 def test_hostile_ids_and_files_are_refused_on_open(tmp_path: Path, field: str, value: str) -> None:
     root = tmp_path / "p"
     p = Project.create(root)
@@ -96,13 +105,16 @@ def test_remove_image_never_deletes_outside(tmp_path: Path) -> None:
 
 
 # --- 7: the whole document is validated ----------------------------------------------------
-@pytest.mark.parametrize("mutate", [
-    lambda d: d.__setitem__("images", [1, 2]),
-    lambda d: d.__setitem__("settings", [1]),
-    lambda d: d["classes"][1].__setitem__("id", 1e300),
-    lambda d: d["classes"].__setitem__(1, "x"),
-    lambda d: d.__setitem__("classes", []),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.__setitem__("images", [1, 2]),
+        lambda d: d.__setitem__("settings", [1]),
+        lambda d: d["classes"][1].__setitem__("id", 1e300),
+        lambda d: d["classes"].__setitem__(1, "x"),
+        lambda d: d.__setitem__("classes", []),
+    ],
+)
 def test_wrong_shape_falls_back_to_a_valid_backup(tmp_path: Path, mutate) -> None:
     root = tmp_path / "p"
     p = Project.create(root)
@@ -118,9 +130,14 @@ def test_wrong_shape_falls_back_to_a_valid_backup(tmp_path: Path, mutate) -> Non
     q.close()
 
 
-@pytest.mark.parametrize("text", ["[" * 100_000, '{"schema_version": 1, "classes": [{"id": 1e400,'
-                                  ' "name": "b", "color": "#000000"}]}',
-                                  '{"schema_version": 0, "images": [{"file": 3, "width": "x"}]}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        '{"schema_version": 1, "classes": [{"id": 1e400, "name": "b", "color": "#000000"}]}',
+        '{"schema_version": 0, "images": [{"file": 3, "width": "x"}]}',
+    ],
+)
 def test_hostile_text_gives_a_project_error(tmp_path: Path, text: str) -> None:
     root = tmp_path / "p"
     root.mkdir()
@@ -148,9 +165,11 @@ def test_nan_is_repaired_and_bad_colour_replaced(tmp_path: Path) -> None:
 def test_nan_in_shapes_drops_that_shape(tmp_path: Path) -> None:
     p = Project.create(tmp_path / "p")
     (iid,) = _fake(p)
-    p.shapes_path(iid).write_text('{"version": 1, "shapes": [{"kind": "polygon", "class_id": 1,'
-                                  ' "points": [[0, 0], [NaN, 1], [2, 2]]}, {"kind": "polygon",'
-                                  ' "class_id": 1, "points": [[0, 0], [4, 1], [2, 2]]}]}')
+    p.shapes_path(iid).write_text(
+        '{"version": 1, "shapes": [{"kind": "polygon", "class_id": 1,'
+        ' "points": [[0, 0], [NaN, 1], [2, 2]]}, {"kind": "polygon",'
+        ' "class_id": 1, "points": [[0, 0], [4, 1], [2, 2]]}]}'
+    )
     shapes = p.read_shapes(iid)
     assert len(shapes) == 1 and shapes[0]["points"][1] == [4, 1]
     p.close()
@@ -198,12 +217,20 @@ def test_npz_never_pickles_and_a_refused_save_leaves_no_file(tmp_path: Path) -> 
 
 
 # --- 3, 4: locks ------------------------------------------------------------------------------
-@pytest.mark.parametrize("content", [b"", b"garbage\x00", b'{"pid": 0}', b'{"pid": -1}',
-                                     b'{"pid": 1, "host": "HOST", "time": 1}',
-                                     b'{"pid": 1000000000000000000000000000000, "host": "HOST"}',
-                                     b'{"pid": 12, "host": "HOST", "time": "yesterday"}',
-                                     b"[[[[[[[[[[",
-                                     b'{"pid": PPID, "host": "HOST", "time": 1.0}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"garbage\x00",
+        b'{"pid": 0}',
+        b'{"pid": -1}',
+        b'{"pid": 1, "host": "HOST", "time": 1}',
+        b'{"pid": 1000000000000000000000000000000, "host": "HOST"}',
+        b'{"pid": 12, "host": "HOST", "time": "yesterday"}',
+        b"[[[[[[[[[[",
+        b'{"pid": PPID, "host": "HOST", "time": 1.0}',
+    ],
+)
 def test_implausible_or_dead_locks_never_block(tmp_path: Path, content: bytes) -> None:
     root = tmp_path / "p"
     Project.create(root).close()
@@ -228,8 +255,12 @@ _HOLDER = textwrap.dedent("""
 def test_live_holder_reported_and_take_over(tmp_path: Path) -> None:
     root = tmp_path / "p"
     Project.create(root).close()
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(root)], stdout=subprocess.PIPE,
-                              text=True, cwd=Path(__file__).parents[2])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(root)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         q = Project.open(root)
@@ -277,9 +308,15 @@ def test_racing_processes_never_hold_the_lock_together(tmp_path: Path) -> None:
     """8 processes x 20 rounds; a garbage lock file to start with (taken over, never shared)."""
     lock_path = tmp_path / ".fashionseg.lock"
     lock_path.write_bytes(b"")
-    procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(lock_path),
-                               str(tmp_path / "writer"), "20"], stdout=subprocess.PIPE,
-                              text=True, cwd=Path(__file__).parents[2]) for _ in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(lock_path), str(tmp_path / "writer"), "20"],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[2],
+        )
+        for _ in range(8)
+    ]
     results = [tuple(map(int, p.communicate(timeout=120)[0].split())) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert sum(c for _g, c in results) == 0
@@ -348,7 +385,8 @@ def test_class_delete_cancel_and_progress(tmp_path: Path) -> None:
 
 
 def test_class_delete_interrupted_after_commit_completes_on_open(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = Project.create(tmp_path / "p")
     ids = _labelled(p, 3)
     real_replace = os.replace
@@ -410,12 +448,14 @@ def test_staged_shapes_follow_their_mask(tmp_path: Path) -> None:
         doc.save()
     old_shapes = p.read_shapes(ids[0])
     # A kill after staging the new shapes but before the mask: the staged file is dropped.
-    (p.root / "shapes" / f"{ids[0]}.json.next").write_text(json.dumps(
-        {"version": 1, "shapes": [], "mask_sha256": "0" * 64}))
+    (p.root / "shapes" / f"{ids[0]}.json.next").write_text(
+        json.dumps({"version": 1, "shapes": [], "mask_sha256": "0" * 64})
+    )
     # A kill after the mask but before the switch: the staged file is switched in.
     sha = recovery.mask_sha(p, ids[1])
-    (p.root / "shapes" / f"{ids[1]}.json.next").write_text(json.dumps(
-        {"version": 1, "shapes": [], "mask_sha256": sha}))
+    (p.root / "shapes" / f"{ids[1]}.json.next").write_text(
+        json.dumps({"version": 1, "shapes": [], "mask_sha256": sha})
+    )
     p.close()
     q = Project.open(tmp_path / "p")
     assert q.read_shapes(ids[0]) == old_shapes and q.read_shapes(ids[1]) == []
@@ -491,8 +531,9 @@ def test_orphans_found_reattached_and_reimport_adopts_the_copy(tmp_path: Path) -
 
 
 # --- 9: images -------------------------------------------------------------------------------------
-def test_deep_pixel_budget_refuses_a_huge_float_tiff(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deep_pixel_budget_refuses_a_huge_float_tiff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fashionseg_gui.core import images
 
     path = tmp_path / "f.tif"
@@ -525,8 +566,9 @@ def test_pickled_or_damaged_prediction_is_a_project_error(tmp_path: Path) -> Non
     p.close()
 
 
-def test_lock_without_flock_support_falls_back(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lock_without_flock_support_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A network share without flock: exclusive create with content, never an empty lock."""
     import fcntl
 
@@ -555,8 +597,13 @@ def test_mask_bomb_or_garbage_is_a_project_error(tmp_path: Path) -> None:
     import zlib
 
     ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)  # a header claiming 400 MP
-    header = (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr
-              + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr)))
+    header = (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", 13)
+        + b"IHDR"
+        + ihdr
+        + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    )
     for content in (header, b"garbage"):
         p.mask_path(iid).write_bytes(content)
         with pytest.raises(ProjectError, match=r"mask of img0000\.png: "):

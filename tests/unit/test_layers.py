@@ -18,20 +18,31 @@ import pytest
 pytest.importorskip("importlinter")
 
 REPO = Path(__file__).resolve().parents[2]
-LINT = ("from importlinter.cli import lint_imports; import sys; "
-        "sys.exit(lint_imports(no_cache=True, no_logo=True))")
+LINT = (
+    "from importlinter.cli import lint_imports; import sys; "
+    "sys.exit(lint_imports(no_cache=True, no_logo=True))"
+)
 
 
 def _lint(root: Path) -> subprocess.CompletedProcess[str]:
     """Run the contracts of ``root/pyproject.toml`` on the package in ``root``."""
-    return subprocess.run([sys.executable, "-c", LINT], cwd=root, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(root)})
+    return subprocess.run(
+        [sys.executable, "-c", LINT],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
 
 
 def _copy(tmp_path: Path) -> Path:
     root = tmp_path / "tree"
-    shutil.copytree(REPO / "fashionseg_gui", root / "fashionseg_gui",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "fashionseg_gui",
+        root / "fashionseg_gui",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copy(REPO / "pyproject.toml", root)
     return root
 
@@ -39,20 +50,28 @@ def _copy(tmp_path: Path) -> Path:
 def test_the_import_contracts_hold() -> None:
     proc = _lint(REPO)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for contract in ("core never imports Qt KEPT", "views -> workers -> core KEPT",
-                     "the CLI's commands never import Qt themselves KEPT"):
+    for contract in (
+        "core never imports Qt KEPT",
+        "views -> workers -> core KEPT",
+        "the CLI's commands never import Qt themselves KEPT",
+    ):
         assert contract in proc.stdout
 
 
-@pytest.mark.parametrize(("module", "line", "broken"), [
-    ("core/_breach.py", "def f():\n    import PySide6.QtCore\n", "core never imports Qt"),
-    ("core/_breach.py", "from fashionseg_gui.views import style\n", "views -> workers -> core"),
-    ("workers/_breach.py", "def f():\n    from fashionseg_gui.views import icons\n",
-     "views -> workers -> core"),
-    ("cli_breach.py", "", "the CLI's commands never import Qt themselves"),
-])
-def test_the_contracts_catch_a_breach(tmp_path: Path, module: str, line: str,
-                                      broken: str) -> None:
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("core/_breach.py", "def f():\n    import PySide6.QtCore\n", "core never imports Qt"),
+        ("core/_breach.py", "from fashionseg_gui.views import style\n", "views -> workers -> core"),
+        (
+            "workers/_breach.py",
+            "def f():\n    from fashionseg_gui.views import icons\n",
+            "views -> workers -> core",
+        ),
+        ("cli_breach.py", "", "the CLI's commands never import Qt themselves"),
+    ],
+)
+def test_the_contracts_catch_a_breach(tmp_path: Path, module: str, line: str, broken: str) -> None:
     root = _copy(tmp_path)
     if module == "cli_breach.py":  # a lazy Qt import inside a CLI command
         cli = root / "fashionseg_gui" / "cli_project.py"

@@ -37,7 +37,9 @@ def test_mask_ok(bad: Path) -> None:
 
 
 def test_mask_wrong_size_names_both_sizes(bad: Path) -> None:
-    with pytest.raises(MaskRejected, match=r"mask_wrong_size_63x48.png: mask is 63x48 but the image is 64x48"):
+    with pytest.raises(
+        MaskRejected, match=r"mask_wrong_size_63x48.png: mask is 63x48 but the image is 64x48"
+    ):
         read_label_mask(bad / "mask_wrong_size_63x48.png", (64, 48), 3)
 
 
@@ -73,8 +75,9 @@ def test_mask_jpeg_refused(bad: Path) -> None:
 
 
 def test_mask_gray_alpha_uses_channel_zero(bad: Path) -> None:
-    mask, warnings = read_label_mask(bad / "mask_gray_alpha.png", (64, 48), 3,
-                                     mapping={0: 0, 100: 1, 200: 2})
+    mask, warnings = read_label_mask(
+        bad / "mask_gray_alpha.png", (64, 48), 3, mapping={0: 0, 100: 1, 200: 2}
+    )
     assert mask.ndim == 2
     np.testing.assert_array_equal(mask, _reference(bad))
     assert any("alpha channel ignored" in w for w in warnings)
@@ -86,8 +89,9 @@ def test_mapping_unmapped_values_ignored(bad: Path) -> None:
     assert (mask[ref == 1] == 2).all() and (mask[ref == 2] == 255).all()
     assert "not in the mapping" in warnings[0] and "2: 500 px" in warnings[0]
     # a mapping may send a value to 255 on purpose: no warning for it
-    mask, warnings = read_label_mask(bad / "mask_ok_64x48.png", (64, 48), 3,
-                                     mapping={0: 0, 1: 1, 2: 255})
+    mask, warnings = read_label_mask(
+        bad / "mask_ok_64x48.png", (64, 48), 3, mapping={0: 0, 1: 1, 2: 255}
+    )
     assert warnings == [] and (mask[ref == 2] == 255).all()
 
 
@@ -150,8 +154,10 @@ def test_load_mapping_json_errors(tmp_path: Path) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    proj = Project.create(tmp_path / "proj", classes=[("background", "#000000"),
-                                                      ("leaf", "#ff0000"), ("stem", "#00ff00")])
+    proj = Project.create(
+        tmp_path / "proj",
+        classes=[("background", "#000000"), ("leaf", "#ff0000"), ("stem", "#00ff00")],
+    )
     yield proj
     proj.close()
 
@@ -192,7 +198,9 @@ def test_import_mask_folder_bad_inputs(bad: Path, project: Project, tmp_path: Pa
 
 
 def test_import_ccp_with_class_names(ccp: Path, tmp_path: Path) -> None:
-    proj = Project.create(tmp_path / "ccp_proj")  # default classes: bg, bohemian, preppy, streetwear
+    proj = Project.create(
+        tmp_path / "ccp_proj"
+    )  # default classes: bg, bohemian, preppy, streetwear
     try:
         ids = [proj.add_image_file(ccp / "images" / f"{s}.jpg").image_id for s in ("0001", "0002")]
         folder = tmp_path / "ccp_masks"
@@ -201,8 +209,13 @@ def test_import_ccp_with_class_names(ccp: Path, tmp_path: Path) -> None:
             shutil.copy(ccp / "masks" / f"{s}.png", folder / f"{s}.png")
         names, mapping = load_mapping_json(ccp / "ccp5.json")
         steps: list[tuple[int, int]] = []
-        report = import_mask_folder(proj, folder, mapping=mapping, class_names=names,
-                                    on_progress=lambda d, t, _n: steps.append((d, t)))
+        report = import_mask_folder(
+            proj,
+            folder,
+            mapping=mapping,
+            class_names=names,
+            on_progress=lambda d, t, _n: steps.append((d, t)),
+        )
         assert steps == [(1, 2), (2, 2)]
         assert report.classes_added == names[1:]
         assert len(report.imported) == 2 and not report.refused and not report.warnings
@@ -301,12 +314,15 @@ def test_colourise_and_overlay() -> None:
     assert out[0, 1].tolist() == [178, 114, 50]
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("image (1).jpg", "image_1"),
-    ("é_ü_日本.jpg", "é_ü_日本"),
-    ("CON:?*<>|.png", "CON"),
-    ("...", "image"),
-    ("a" * 200 + ".png", "a" * 60),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("image (1).jpg", "image_1"),
+        ("é_ü_日本.jpg", "é_ü_日本"),
+        ("CON:?*<>|.png", "CON"),
+        ("...", "image"),
+        ("a" * 200 + ".png", "a" * 60),
+    ],
+)
 def test_safe_stem(name: str, expected: str) -> None:
     assert safe_stem(name) == expected

@@ -15,8 +15,15 @@ def test_unet_shapes_names_and_dtypes() -> None:
     assert y.shape == (2, 32, 48, 4)
     np.testing.assert_allclose(y.sum(-1), 1.0, atol=1e-5)
     names = {layer.name for layer in model.layers}
-    assert {"normalize", "enc1_conv1", "enc2_pool", "bottleneck_conv2", "dec1_up",
-            "logits", "probabilities"} <= names
+    assert {
+        "normalize",
+        "enc1_conv1",
+        "enc2_pool",
+        "bottleneck_conv2",
+        "dec1_up",
+        "logits",
+        "probabilities",
+    } <= names
     any_size = M.build_unet(3, depth=2, base_width=4, batch_norm=False, dropout=0.2)
     assert any_size(np.zeros((1, 20, 12, 3), np.float32)).shape == (1, 20, 12, 3)
 
@@ -28,14 +35,17 @@ def test_unet_mixed_bfloat16_outputs_float32() -> None:
     assert model.get_layer("enc1_conv1").compute_dtype == "bfloat16"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"num_classes": 1}, "num_classes"),
-    ({"num_classes": 3, "depth": 0}, "depth"),
-    ({"num_classes": 3, "base_width": 2.5}, "base_width"),
-    ({"num_classes": 3, "dropout": 1.0}, "dropout"),
-    ({"num_classes": 3, "input_shape": (30, 32, 3), "depth": 2}, "multiple of 2\\*\\*depth"),
-    ({"num_classes": 3, "input_shape": (32, 32)}, "input_shape"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_classes": 1}, "num_classes"),
+        ({"num_classes": 3, "depth": 0}, "depth"),
+        ({"num_classes": 3, "base_width": 2.5}, "base_width"),
+        ({"num_classes": 3, "dropout": 1.0}, "dropout"),
+        ({"num_classes": 3, "input_shape": (30, 32, 3), "depth": 2}, "multiple of 2\\*\\*depth"),
+        ({"num_classes": 3, "input_shape": (32, 32)}, "input_shape"),
+    ],
+)
 def test_unet_validates_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         M.build_unet(**kwargs)
@@ -45,8 +55,16 @@ def test_model_flops_counts_convolutions() -> None:
     model = M.build_unet(2, depth=1, base_width=4, batch_norm=False)
     # enc1: 3->4, 4->4 at 8x8; bottleneck 4->8, 8->8 at 4x4; up 8->4 (2x2 s2); dec1: 8->4, 4->4;
     # logits 4->2 (1x1)
-    expected = 2 * (64 * 9 * 3 * 4 + 64 * 9 * 16 + 16 * 9 * 4 * 8 + 16 * 9 * 64
-                    + 16 * 4 * 8 * 4 + 64 * 9 * 8 * 4 + 64 * 9 * 16 + 64 * 4 * 2)
+    expected = 2 * (
+        64 * 9 * 3 * 4
+        + 64 * 9 * 16
+        + 16 * 9 * 4 * 8
+        + 16 * 9 * 64
+        + 16 * 4 * 8 * 4
+        + 64 * 9 * 8 * 4
+        + 64 * 9 * 16
+        + 64 * 4 * 2
+    )
     assert M.model_flops(model, 8, 8) == expected
 
 
@@ -56,7 +74,9 @@ def test_loss_ignores_255(kind: str) -> None:
     y = rng.integers(0, 3, (2, 8, 8)).astype(np.uint8)
     y[:, :3] = 255
     p = rng.dirichlet(np.ones(3), (2, 8, 8)).astype(np.float32)
-    loss = M.SegmentationLoss(3, kind, class_weights=[0.5, 1.0, 2.0] if kind == "weighted_ce" else None)
+    loss = M.SegmentationLoss(
+        3, kind, class_weights=[0.5, 1.0, 2.0] if kind == "weighted_ce" else None
+    )
     base = float(loss(y, p))
     p2 = p.copy()
     p2[:, :3] = rng.dirichlet(np.ones(3), (2, 3, 8))
@@ -107,7 +127,8 @@ def test_compiled_metrics_match_numpy() -> None:
     sampled = M.MeanIoU(4, pixel_stride=2)  # every 2nd pixel of every 2nd row
     sampled.update_state(y, p)
     np.testing.assert_array_equal(
-        sampled.confusion(), M.confusion_matrix(y[:, ::2, ::2], p[:, ::2, ::2].argmax(-1), 4))
+        sampled.confusion(), M.confusion_matrix(y[:, ::2, ::2], p[:, ::2, ::2].argmax(-1), 4)
+    )
     assert M.MeanIoU.from_config(sampled.get_config()).pixel_stride == 2
 
 
@@ -178,8 +199,9 @@ def test_fold_batch_norm_matches_the_trained_model() -> None:
     kinds = {type(layer).__name__ for layer in folded.layers}
     assert "BatchNormalization" not in kinds
     assert folded.get_layer("enc1_conv1").use_bias
-    np.testing.assert_allclose(np.asarray(folded(x)), np.asarray(model(x, training=False)),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(folded(x)), np.asarray(model(x, training=False)), atol=1e-5
+    )
     plain = M.build_unet(3, depth=1, base_width=4, batch_norm=False)
     copy = M.fold_batch_norm(plain)
     np.testing.assert_allclose(np.asarray(copy(x)), np.asarray(plain(x)), atol=1e-6)
@@ -196,8 +218,14 @@ def test_fused_batch_norm_matches_keras_batch_norm(dtype: str) -> None:
     plain = keras.layers.BatchNormalization(momentum=0.9, dtype=dtype)
     for layer in (fused, plain):
         layer.build(x.shape)
-        layer.set_weights([np.linspace(0.5, 2, 8, dtype=np.float32), np.linspace(-1, 1, 8, dtype=np.float32),
-                           np.zeros(8, np.float32), np.ones(8, np.float32)])
+        layer.set_weights(
+            [
+                np.linspace(0.5, 2, 8, dtype=np.float32),
+                np.linspace(-1, 1, 8, dtype=np.float32),
+                np.zeros(8, np.float32),
+                np.ones(8, np.float32),
+            ]
+        )
     tol = 1e-4 if dtype == "float32" else 5e-2
     results = []
     for layer in (fused, plain):
@@ -207,9 +235,14 @@ def test_fused_batch_norm_matches_keras_batch_norm(dtype: str) -> None:
             y = layer(xt, training=True)
             loss = tf.reduce_sum(tf.cast(y, tf.float32) * tf.range(8, dtype=tf.float32))
         grads = tape.gradient(loss, [xt, layer.gamma.value, layer.beta.value])
-        results.append((np.asarray(tf.cast(y, tf.float32)), [np.asarray(g) for g in grads],
-                        [np.asarray(w) for w in layer.get_weights()],
-                        np.asarray(tf.cast(layer(xt, training=False), tf.float32))))
+        results.append(
+            (
+                np.asarray(tf.cast(y, tf.float32)),
+                [np.asarray(g) for g in grads],
+                [np.asarray(w) for w in layer.get_weights()],
+                np.asarray(tf.cast(layer(xt, training=False), tf.float32)),
+            )
+        )
     (y1, g1, w1, i1), (y2, g2, w2, i2) = results
     np.testing.assert_allclose(y1, y2, atol=tol)
     for a, b in zip(g1, g2, strict=True):

@@ -41,19 +41,26 @@ def _free_ports(n: int) -> list[int]:
 def test_a_time_budget_is_refused_with_multiworker(tmp_path: Path, monkeypatch) -> None:
     from fashionseg_gui.core.train import TrainConfig, TrainData, TrainError, train
 
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1"]},
-                                                "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG",
+        json.dumps(
+            {"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 0}}
+        ),
+    )
     monkeypatch.setattr("fashionseg_gui.core.train._strategy", lambda name: None)
     s = synthetic_samples(4)
     with pytest.raises(TrainError, match="time budget"):
-        train(TrainConfig(strategy="multiworker", max_minutes=1.0), TrainData(s[:3], s[3:],
-                                                                              CLASSES),
-              run_dir=tmp_path / "r")
+        train(
+            TrainConfig(strategy="multiworker", max_minutes=1.0),
+            TrainData(s[:3], s[3:], CLASSES),
+            run_dir=tmp_path / "r",
+        )
 
 
 @pytest.mark.slow
-def test_two_workers_train_from_sharded_tfrecords(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_two_workers_train_from_sharded_tfrecords(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = Project.create(tmp_path / "p", [(c, "#123456") for c in CLASSES])
     for k, s in enumerate(synthetic_samples(6, seed=3)):
         path = tmp_path / f"in{k}.png"
@@ -67,17 +74,44 @@ def test_two_workers_train_from_sharded_tfrecords(tmp_path: Path,
 
     ports = _free_ports(2)
     cluster = {"worker": [f"localhost:{p}" for p in ports]}
-    args = [sys.executable, "-m", "fashionseg_gui.cli", "train", str(tmp_path / "p"),
-            "--tfrecords", str(shards), "--strategy", "multiworker", "--epochs", "1",
-            "--input-size", "32x48", "--depth", "2", "--base-width", "4", "--batch-size", "2",
-            "--mixed-precision", "off", "--recipe", "manual"]
+    args = [
+        sys.executable,
+        "-m",
+        "fashionseg_gui.cli",
+        "train",
+        str(tmp_path / "p"),
+        "--tfrecords",
+        str(shards),
+        "--strategy",
+        "multiworker",
+        "--epochs",
+        "1",
+        "--input-size",
+        "32x48",
+        "--depth",
+        "2",
+        "--base-width",
+        "4",
+        "--batch-size",
+        "2",
+        "--mixed-precision",
+        "off",
+        "--recipe",
+        "manual",
+    ]
     procs = []
     for index in range(2):
-        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster,
-                                                     "task": {"type": "worker", "index": index}}),
-                   CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2")
-        procs.append(subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True))
+        env = dict(
+            os.environ,
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+            CUDA_VISIBLE_DEVICES="",
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        procs.append(
+            subprocess.Popen(
+                args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
     deadline = time.monotonic() + 240
     outs = []
     try:
@@ -97,16 +131,25 @@ def test_two_workers_train_from_sharded_tfrecords(tmp_path: Path,
     assert len(runs) == 1, runs  # the chief alone wrote a run folder
     run = runs[0]
     assert str(run) in outs[0][1] and str(run) not in outs[1][1]
-    for name in ("config.json", "metrics.json", "history.csv", "checkpoints/best.keras",
-                 "checkpoints/last.keras"):
+    for name in (
+        "config.json",
+        "metrics.json",
+        "history.csv",
+        "checkpoints/best.keras",
+        "checkpoints/last.keras",
+    ):
         assert (run / name).is_file(), name
     assert json.loads((run / "config.json").read_text())["early_stopping_patience"] is None
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["train_images"] + metrics["val_images"] == 6
 
     capsys.readouterr()
-    assert main(["export-model", str(tmp_path / "p"), "--run", run.name,
-                 "--out", str(tmp_path / "sm")]) == 0
+    assert (
+        main(
+            ["export-model", str(tmp_path / "p"), "--run", run.name, "--out", str(tmp_path / "sm")]
+        )
+        == 0
+    )
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(tmp_path / "sm"))

@@ -33,8 +33,13 @@ def _add_fake_image(project: Project, w: int = 8, h: int = 6) -> str:
 
     image_id = f"img{len(project.images):04d}"
     Image.new("RGB", (w, h), (10, 20, 30)).save(project.root / "images" / f"{image_id}.png")
-    project.images[image_id] = ImageRecord(id=image_id, file=f"{image_id}.png", width=w, height=h,
-                                           original_name=f"photo {image_id}.png")
+    project.images[image_id] = ImageRecord(
+        id=image_id,
+        file=f"{image_id}.png",
+        width=w,
+        height=h,
+        original_name=f"photo {image_id}.png",
+    )
     project.save()
     return image_id
 
@@ -80,8 +85,9 @@ def test_backups_rotate_three(tmp_path: Path) -> None:
     for i in range(6):
         p.set_setting("n", i)
     root = tmp_path / "p"
-    values = [json.loads((root / f"project.json.bak{k}").read_text())["settings"]["n"]
-              for k in (1, 2, 3)]
+    values = [
+        json.loads((root / f"project.json.bak{k}").read_text())["settings"]["n"] for k in (1, 2, 3)
+    ]
     assert values == [4, 3, 2]
     assert not (root / "project.json.bak4").exists()
     p.close()
@@ -122,8 +128,10 @@ def test_newer_schema_refused_older_migrated(tmp_path: Path) -> None:
         Project.open(root)
     old = tmp_path / "old"
     (old / "images").mkdir(parents=True)
-    v0 = {"classes": ["background", "boho"], "images": [{"file": "a.jpg", "width": 4,
-                                                        "height": 3, "labelled": True}]}
+    v0 = {
+        "classes": ["background", "boho"],
+        "images": [{"file": "a.jpg", "width": 4, "height": 3, "labelled": True}],
+    }
     (old / "project.json").write_text(json.dumps(v0))
     p = Project.open(old)
     assert [c.name for c in p.classes] == ["background", "boho"]
@@ -140,7 +148,7 @@ def test_second_instance_is_read_only_and_stale_lock_taken_over(tmp_path: Path) 
     before = (tmp_path / "p" / "project.json").read_bytes()
     code = textwrap.dedent(f"""
         from fashionseg_gui.core.project import Project, ReadOnlyError
-        q = Project.open({str(tmp_path / 'p')!r})
+        q = Project.open({str(tmp_path / "p")!r})
         assert q.read_only, "second instance must be read-only"
         print(q.read_only_reason)
         try:
@@ -154,12 +162,14 @@ def test_second_instance_is_read_only_and_stale_lock_taken_over(tmp_path: Path) 
     assert (tmp_path / "p" / "project.json").read_bytes() == before
     p.close()
     # A lock left by a dead process (same host) is taken over.
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     import socket
 
     (tmp_path / "p" / ".fashionseg.lock").write_text(
-        json.dumps({"pid": int(dead), "host": socket.gethostname(), "time": time.time()}))
+        json.dumps({"pid": int(dead), "host": socket.gethostname(), "time": time.time()})
+    )
     q = Project.open(tmp_path / "p")
     assert not q.read_only
     q.close()
@@ -205,7 +215,9 @@ def test_read_only_open_refuses_writes_and_changes_nothing(tmp_path: Path) -> No
     assert after == snapshot
 
 
-def test_disk_full_keeps_old_file_and_no_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_keeps_old_file_and_no_tmp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = Project.create(tmp_path / "p")
     iid = _add_fake_image(p)
     p.write_mask(iid, np.zeros((6, 8), np.uint8))
@@ -265,8 +277,11 @@ def test_sigkill_mid_save_leaves_old_or_new_state(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     kills = 60
     for _ in range(kills):
-        proc = subprocess.Popen([sys.executable, "-c", KILL_WRITER, str(tmp_path / "p")],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILL_WRITER, str(tmp_path / "p")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         time.sleep(float(rng.uniform(0.0, 0.05)))
         proc.send_signal(signal.SIGKILL)

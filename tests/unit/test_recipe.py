@@ -43,9 +43,16 @@ def test_rung_config_keeps_what_the_user_fixed() -> None:
         TrainConfig(recipe="fast")
 
 
-TINY = dict(batch_size=2, learning_rate=1e-2, augment_rotate=False, augment_scale=False,
-            augment_color=False, early_stopping_patience=None, min_steps_per_epoch=2,
-            mixed_precision="off")
+TINY = dict(
+    batch_size=2,
+    learning_rate=1e-2,
+    augment_rotate=False,
+    augment_scale=False,
+    augment_color=False,
+    early_stopping_patience=None,
+    min_steps_per_epoch=2,
+    mixed_precision="off",
+)
 TINY_LADDER = (
     RC.Rung("default", {"input_height": 64, "input_width": 64, "base_width": 8, "depth": 2}),
     RC.Rung("tiny", {"input_height": 32, "input_width": 48, "base_width": 4, "depth": 2}),
@@ -57,10 +64,13 @@ def test_a_budgeted_run_probes_this_machine_and_says_what_it_chose(tmp_path: Pat
 
     s = synthetic_samples(8)
     events: list[dict] = []
-    result = train(TrainConfig(epochs=2, max_minutes=0.5, **TINY),
-                   TrainData(s[:6], s[6:], CLASSES), on_progress=events.append,
-                   run_dir=tmp_path / "run",
-                   probe_options={"rungs": TINY_LADDER, "steps": 2, "max_photos": 4})
+    result = train(
+        TrainConfig(epochs=2, max_minutes=0.5, **TINY),
+        TrainData(s[:6], s[6:], CLASSES),
+        on_progress=events.append,
+        run_dir=tmp_path / "run",
+        probe_options={"rungs": TINY_LADDER, "steps": 2, "max_photos": 4},
+    )
     (chosen,) = [e for e in events if e["event"] == "recipe"]
     assert set(chosen["speeds"]) == {"default", "tiny"}
     assert all(v > 0 for v in chosen["speeds"].values())
@@ -84,19 +94,42 @@ def test_explicit_settings_win_and_manual_recipes_are_not_probed(tmp_path: Path)
         return {"default": 1.0, "tiny": 1000.0}  # the tiny rung is far faster
 
     events: list[dict] = []
-    train(TrainConfig(epochs=1, max_minutes=0.2, base_width=6, input_height=64,
-                      input_width=64, depth=2, fixed=["base_width"], **TINY),
-          TrainData(s[:4], s[4:], CLASSES), on_progress=events.append,
-          run_dir=tmp_path / "a", probe_options={"rungs": TINY_LADDER, "probe_fn": fake_probe})
+    train(
+        TrainConfig(
+            epochs=1,
+            max_minutes=0.2,
+            base_width=6,
+            input_height=64,
+            input_width=64,
+            depth=2,
+            fixed=["base_width"],
+            **TINY,
+        ),
+        TrainData(s[:4], s[4:], CLASSES),
+        on_progress=events.append,
+        run_dir=tmp_path / "a",
+        probe_options={"rungs": TINY_LADDER, "probe_fn": fake_probe},
+    )
     assert calls and calls[0]["fixed"] == ("base_width",)
     config = json.loads((tmp_path / "a" / "config.json").read_text())
     assert config["base_width"] == 6 and config["input_height"] == 32  # tiny, but width kept
     assert "kept your base width" in next(e for e in events if e["event"] == "recipe")["text"]
     calls.clear()
-    train(TrainConfig(epochs=1, max_minutes=0.2, recipe="manual", input_height=32,
-                      input_width=48, depth=2, base_width=4, **TINY),
-          TrainData(s[:4], s[4:], CLASSES), run_dir=tmp_path / "b",
-          probe_options={"rungs": TINY_LADDER, "probe_fn": fake_probe})
+    train(
+        TrainConfig(
+            epochs=1,
+            max_minutes=0.2,
+            recipe="manual",
+            input_height=32,
+            input_width=48,
+            depth=2,
+            base_width=4,
+            **TINY,
+        ),
+        TrainData(s[:4], s[4:], CLASSES),
+        run_dir=tmp_path / "b",
+        probe_options={"rungs": TINY_LADDER, "probe_fn": fake_probe},
+    )
     assert not calls
     assert "fitted" not in json.loads((tmp_path / "b" / "config.json").read_text())
 

@@ -17,8 +17,9 @@ from fashionseg_gui.core.atomic import atomic_save_npz, atomic_write_json
 from fashionseg_gui.core.project import Project
 
 
-def _project(tmp_path: Path, n: int = 4, labelled: int = 2, start: int = 0,
-             project: Project | None = None) -> Project:
+def _project(
+    tmp_path: Path, n: int = 4, labelled: int = 2, start: int = 0, project: Project | None = None
+) -> Project:
     project = project or Project.create(tmp_path / "p")
     rng = np.random.default_rng(start)
     for i in range(start, start + n):
@@ -37,11 +38,18 @@ def _predict(project: Project, image_id: str, **meta) -> np.ndarray:
     rec = project.images[image_id]
     ids = np.ones((rec.height, rec.width), np.uint8)
     conf = np.full(ids.shape, 0.9, np.float16)
-    values = {"run": "r1", "class_names": [c.name for c in project.classes],
-              "image_sha256": rec.sha256, **meta}
-    atomic_save_npz(project.prediction_path(image_id), class_ids=ids, confidence=conf,
-                    **P.prediction_meta(values["run"], values["class_names"],
-                                        values["image_sha256"]))
+    values = {
+        "run": "r1",
+        "class_names": [c.name for c in project.classes],
+        "image_sha256": rec.sha256,
+        **meta,
+    }
+    atomic_save_npz(
+        project.prediction_path(image_id),
+        class_ids=ids,
+        confidence=conf,
+        **P.prediction_meta(values["run"], values["class_names"], values["image_sha256"]),
+    )
     project.set_status(image_id, "predicted")
     return ids
 
@@ -62,8 +70,9 @@ def test_provenance_is_saved_validated_and_old_projects_still_load(tmp_path: Pat
     _predict(project, target)
     assert P.pending_ids(project) == [target]
     project.write_mask(target, np.ones((24, 32), np.uint8), status="corrected")
-    P.record(project, target, run="r1", pixels_changed=48, pixels=768, active_seconds=12.5,
-             accepted=True)
+    P.record(
+        project, target, run="r1", pixels_changed=48, pixels=768, active_seconds=12.5, accepted=True
+    )
     again = Project.open(project.root, read_only=True)
     entry = P.get(again, target)
     assert entry["run"] == "r1" and entry["changed_share"] == pytest.approx(48 / 768)
@@ -97,19 +106,26 @@ def test_stale_predictions_are_named(tmp_path: Path) -> None:
     reason = P.stale_reason(project, target, P.read_prediction_info(project, target))
     assert "classes" in reason and "retrain" in reason
     _predict(project, target, image_sha256="f" * 64)
-    assert "photo changed" in P.stale_reason(project, target,
-                                             P.read_prediction_info(project, target))
+    assert "photo changed" in P.stale_reason(
+        project, target, P.read_prediction_info(project, target)
+    )
     # an older prediction file without metadata is still reviewable
     rec = project.images[target]
-    atomic_save_npz(project.prediction_path(target),
-                    class_ids=np.ones((rec.height, rec.width), np.uint8),
-                    confidence=np.ones((rec.height, rec.width), np.float16))
+    atomic_save_npz(
+        project.prediction_path(target),
+        class_ids=np.ones((rec.height, rec.width), np.uint8),
+        confidence=np.ones((rec.height, rec.width), np.float16),
+    )
     info = P.read_prediction_info(project, target)
     assert info.run == "" and P.stale_reason(project, target, info) is None
-    atomic_save_npz(project.prediction_path(target),
-                    class_ids=np.ones((10, 10), np.uint8), confidence=np.ones((10, 10)))
-    assert "photo changed" in P.stale_reason(project, target,
-                                             P.read_prediction_info(project, target))
+    atomic_save_npz(
+        project.prediction_path(target),
+        class_ids=np.ones((10, 10), np.uint8),
+        confidence=np.ones((10, 10)),
+    )
+    assert "photo changed" in P.stale_reason(
+        project, target, P.read_prediction_info(project, target)
+    )
 
 
 def test_diff_map_and_low_confidence_contours() -> None:
@@ -137,8 +153,9 @@ def test_reject_keeps_the_users_shapes(tmp_path: Path) -> None:
     _predict(project, target)
     shape = {"kind": "rect", "class_id": 2, "x": 1, "y": 1, "w": 4, "h": 3}
     project.save_annotation(target, np.ones((24, 32), np.uint8), [shape], status="corrected")
-    P.record(project, target, run="r1", pixels_changed=12, pixels=768, active_seconds=3,
-             accepted=False)  # an autosaved review, not accepted
+    P.record(
+        project, target, run="r1", pixels_changed=12, pixels=768, active_seconds=3, accepted=False
+    )  # an autosaved review, not accepted
     assert P.review_pending(project, target)
     assert P.reject(project, target) == "labelled"
     mask = project.read_mask(target)
@@ -147,17 +164,27 @@ def test_reject_keeps_the_users_shapes(tmp_path: Path) -> None:
     assert P.get(project, target) is None and not P.review_pending(project, target)
 
 
-def _fake_run(project: Project, name: str, created: str, miou: float, val_ids: list[str],
-              train_ids: list[str], counts: bool = True, resume: str | None = None) -> Path:
+def _fake_run(
+    project: Project,
+    name: str,
+    created: str,
+    miou: float,
+    val_ids: list[str],
+    train_ids: list[str],
+    counts: bool = True,
+    resume: str | None = None,
+) -> Path:
     run = project.runs_dir / name
     (run / "checkpoints").mkdir(parents=True)
     (run / "checkpoints" / "best.keras").write_bytes(b"x")
-    extra = {"labelled_images": len(val_ids) + len(train_ids), "corrected_images": 1} \
-        if counts else {}
-    atomic_write_json(run / "config.json", {"created": created, "resume_from": resume,
-                                            **extra})
-    atomic_write_json(run / "metrics.json", {"created": created, "best_val_miou": miou,
-                                             "stopped": "done", **extra})
+    extra = (
+        {"labelled_images": len(val_ids) + len(train_ids), "corrected_images": 1} if counts else {}
+    )
+    atomic_write_json(run / "config.json", {"created": created, "resume_from": resume, **extra})
+    atomic_write_json(
+        run / "metrics.json",
+        {"created": created, "best_val_miou": miou, "stopped": "done", **extra},
+    )
     atomic_write_json(run / "dataset.json", {"train_ids": train_ids, "val_ids": val_ids})
     return run
 
@@ -168,15 +195,26 @@ def test_round_history_effort_and_stable_validation_split(tmp_path: Path) -> Non
     val_ids = sorted(s.id for s in val)
     train_ids = sorted(i for i, s in first.items() if s == "train")
     # round 1: an older run without the counts; then one review accepted; round 2
-    _fake_run(project, "a", "2026-01-01T10:00:00+00:00", 0.41, val_ids, train_ids,
-              counts=False)
+    _fake_run(project, "a", "2026-01-01T10:00:00+00:00", 0.41, val_ids, train_ids, counts=False)
     some = train_ids[0]
-    project.images[some].provenance = {"run": "a", "pixels_changed": 30, "pixels": 768,
-                                       "active_seconds": 90.0, "accepted": True,
-                                       "accepted_at": "2026-01-01T11:00:00+00:00"}
+    project.images[some].provenance = {
+        "run": "a",
+        "pixels_changed": 30,
+        "pixels": 768,
+        "active_seconds": 90.0,
+        "accepted": True,
+        "accepted_at": "2026-01-01T11:00:00+00:00",
+    }
     project.save()
-    _fake_run(project, "b", "2026-01-01T12:00:00+00:00", 0.55, val_ids, train_ids,
-              resume=str(project.runs_dir / "a"))
+    _fake_run(
+        project,
+        "b",
+        "2026-01-01T12:00:00+00:00",
+        0.55,
+        val_ids,
+        train_ids,
+        resume=str(project.runs_dir / "a"),
+    )
     rounds = RD.history(project)
     assert [r.name for r in rounds] == ["a", "b"]
     assert rounds[0].labelled == 10 and rounds[0].corrected is None  # read gracefully
@@ -199,8 +237,9 @@ def test_cli_info_shows_provenance_and_effort(tmp_path: Path, capsys) -> None:
     for image_id in todo:
         _predict(project, image_id)
     project.write_mask(todo[0], np.ones((24, 32), np.uint8), status="corrected")
-    P.record(project, todo[0], run="r1", pixels_changed=77, pixels=768, active_seconds=120,
-             accepted=True)
+    P.record(
+        project, todo[0], run="r1", pixels_changed=77, pixels=768, active_seconds=120, accepted=True
+    )
     project.close()
     assert main(["info", str(project.root)]) == 0
     out = capsys.readouterr().out

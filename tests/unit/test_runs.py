@@ -12,8 +12,9 @@ import pytest
 from fashionseg_gui.core import runs as R
 
 
-def _run(base: Path, name: str, created: str | None, model: bool = True,
-         metrics: dict | None = None) -> Path:
+def _run(
+    base: Path, name: str, created: str | None, model: bool = True, metrics: dict | None = None
+) -> Path:
     run = base / name
     (run / "checkpoints").mkdir(parents=True)
     config = {"epochs": 1}
@@ -76,11 +77,14 @@ def test_resolve_run_by_id_or_path(tmp_path: Path) -> None:
 
 
 def test_train_config_and_runs_import_neither_tensorflow_nor_qt() -> None:
-    code = ("import sys; import fashionseg_gui.core.train_config as c, fashionseg_gui.core.runs;"
-            "c.TrainConfig(); c.defaults();"
-            "print([m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, check=True)
+    code = (
+        "import sys; import fashionseg_gui.core.train_config as c, fashionseg_gui.core.runs;"
+        "c.TrainConfig(); c.defaults();"
+        "print([m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 

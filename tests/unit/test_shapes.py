@@ -325,19 +325,28 @@ def _brute_self_intersects(points: list) -> bool:
         return (v > 0) - (v < 0)
 
     def on(p, q, r) -> bool:
-        return min(p[0], q[0]) <= r[0] <= max(p[0], q[0]) and \
-            min(p[1], q[1]) <= r[1] <= max(p[1], q[1])
+        return min(p[0], q[0]) <= r[0] <= max(p[0], q[0]) and min(p[1], q[1]) <= r[1] <= max(
+            p[1], q[1]
+        )
 
     for i in range(n):
         for j in range(i + 2, n):
             if i == 0 and j == n - 1:
                 continue
             p1, q1, p2, q2 = pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]
-            o1, o2, o3, o4 = orient(p1, q1, p2), orient(p1, q1, q2), orient(p2, q2, p1), \
-                orient(p2, q2, q1)
-            if (o1 * o2 < 0 and o3 * o4 < 0) or (o1 == 0 and on(p1, q1, p2)) or \
-                    (o2 == 0 and on(p1, q1, q2)) or (o3 == 0 and on(p2, q2, p1)) or \
-                    (o4 == 0 and on(p2, q2, q1)):
+            o1, o2, o3, o4 = (
+                orient(p1, q1, p2),
+                orient(p1, q1, q2),
+                orient(p2, q2, p1),
+                orient(p2, q2, q1),
+            )
+            if (
+                (o1 * o2 < 0 and o3 * o4 < 0)
+                or (o1 == 0 and on(p1, q1, p2))
+                or (o2 == 0 and on(p1, q1, q2))
+                or (o3 == 0 and on(p2, q2, p1))
+                or (o4 == 0 and on(p2, q2, q1))
+            ):
                 return True
     return False
 
@@ -358,8 +367,9 @@ def test_self_intersection_of_huge_polygons_is_fast(n: int) -> None:
     crossed[n // 2] = (2000, 50)  # one spike across the whole polygon
     rng = np.random.default_rng(1)
     radius = rng.uniform(1, 1900, n)
-    star = np.c_[2000 + radius * np.cos(t),
-                 2000 + radius * np.sin(t)]  # simple, but the edge boxes overlap everywhere
+    star = np.c_[
+        2000 + radius * np.cos(t), 2000 + radius * np.sin(t)
+    ]  # simple, but the edge boxes overlap everywhere
     noise = rng.uniform(0, 4000, (n, 2))
     for pts, want in ((circle, False), (crossed, True), (noise, True), (star, None)):
         t0 = time.perf_counter()
@@ -373,8 +383,9 @@ def test_self_intersection_of_huge_polygons_is_fast(n: int) -> None:
         return  # the report below costs cv2's fill of the star (about 1.5 s at 100k points)
     near = (star - 2000 + 50).tolist()  # the star's middle in a small image (a fast fill)
     res = rasterize_detailed([{"kind": "polygon", "points": near, "class_id": 1}], 100, 100)
-    assert res.drawn == [0] and any("too intricate" in line and "even-odd" in line
-                                    for line in res.lines)
+    assert res.drawn == [0] and any(
+        "too intricate" in line and "even-odd" in line for line in res.lines
+    )
 
 
 def test_self_intersection_point_cap() -> None:

@@ -559,8 +559,9 @@ def test_every_corpus_file_imports(tmp_path: Path, rel: str) -> None:
         via = read_via(path)
         report = import_via(p, path, unlabelled_class=1)
         # every region is accounted for: imported, or skipped with a reason
-        assert report.regions_imported + len(report.regions_skipped) == \
-            _matched_regions(via, report) + len(via.skipped)
+        assert report.regions_imported + len(report.regions_skipped) == _matched_regions(
+            via, report
+        ) + len(via.skipped)
         photos = [f for f in path.parent.iterdir() if f.suffix.lower() in (".jpg", ".png")]
         assert len(report.images_added) == len(photos)
         if photos:
@@ -606,8 +607,11 @@ def test_closed_polylines_are_filled_and_reported(tmp_path: Path) -> None:
         assert sum(filled.images[i].status == "labelled" for i in filled.images) > labelled
         for rid in filled.images:
             drawn = int((filled.read_mask(rid) != 255).sum())
-            other = next(k for k in kept.images
-                         if kept.images[k].original_name == filled.images[rid].original_name)
+            other = next(
+                k
+                for k in kept.images
+                if kept.images[k].original_name == filled.images[rid].original_name
+            )
             assert drawn >= int((kept.read_mask(other) != 255).sum())
     finally:
         filled.close()
@@ -617,18 +621,21 @@ def test_closed_polylines_are_filled_and_reported(tmp_path: Path) -> None:
 def test_regions_without_a_class_skip_or_take_the_chosen_class(tmp_path: Path) -> None:
     path = VIA / "05_craters_circle_via2/via_region_data.json"
     skip = Project.create(tmp_path / "skip", [("background", "#000000"), ("crater", "#ff0000")])
-    chosen = Project.create(tmp_path / "chosen", [("background", "#000000"),
-                                                  ("crater", "#ff0000")])
+    chosen = Project.create(tmp_path / "chosen", [("background", "#000000"), ("crater", "#ff0000")])
     try:
         r_skip = import_via(skip, path)
         assert r_skip.regions_imported == 0 and r_skip.regions_skipped
         lines = r_skip.lines()
         skipped = [ln for ln in lines if ln.startswith("skipped ")]
-        assert skipped == [f"skipped {len(r_skip.regions_skipped)} regions: no class attribute "
-                           f"in this file (e.g. {'; '.join(w for w, _ in r_skip.regions_skipped[:3])}"
-                           "; …)"]
-        assert (f"{len(r_skip.regions_skipped)} of the skipped regions carry no class: they can "
-                "be given a class instead (regions without a class)") in lines
+        assert skipped == [
+            f"skipped {len(r_skip.regions_skipped)} regions: no class attribute "
+            f"in this file (e.g. {'; '.join(w for w, _ in r_skip.regions_skipped[:3])}"
+            "; …)"
+        ]
+        assert (
+            f"{len(r_skip.regions_skipped)} of the skipped regions carry no class: they can "
+            "be given a class instead (regions without a class)"
+        ) in lines
         r_cls = import_via(chosen, path, unlabelled_class=1)
         assert r_cls.regions_imported == len(r_skip.regions_skipped) and not r_cls.regions_skipped
         assert all(s["class_id"] == 1 for i in chosen.images for s in chosen.read_shapes(i))
@@ -638,14 +645,17 @@ def test_regions_without_a_class_skip_or_take_the_chosen_class(tmp_path: Path) -
 
 
 @pytest.mark.parametrize("background", [False, True])
-def test_pixels_outside_regions_background_or_unlabelled(project: Project,
-                                                         background: bool) -> None:
+def test_pixels_outside_regions_background_or_unlabelled(
+    project: Project, background: bool
+) -> None:
     import_via(project, BAD / "via_valid_v2_project.json", background_rest=background)
     (image_id,) = project.images
     mask = project.read_mask(image_id)
     assert mask[0, 0] == (0 if background else 255)
     assert set(np.unique(mask)) == ({0} if background else {255}) | {
-        project.class_by_name("leaf").id, project.class_by_name("stem").id}
+        project.class_by_name("leaf").id,
+        project.class_by_name("stem").id,
+    }
 
 
 def test_report_has_no_contradictions(tmp_path: Path) -> None:
@@ -656,8 +666,9 @@ def test_report_has_no_contradictions(tmp_path: Path) -> None:
         assert "new classes: Leaf (1 region), flower (1 region)" in lines
         assert not any(ln.startswith("labels not in the project") for ln in lines)
         assert "1 photo added to the project with the VIA file" in lines
-        lines = import_via(refused, BAD / "via_labels_unknown.json",
-                           create_unknown_classes=False).lines()
+        lines = import_via(
+            refused, BAD / "via_labels_unknown.json", create_unknown_classes=False
+        ).lines()
         assert not any(ln.startswith("new classes") for ln in lines)
         assert "labels not in the project (regions skipped): Leaf (1), flower (1)" in lines
     finally:
@@ -670,18 +681,33 @@ def test_one_report_line_per_kind_of_skipped_region(project: Project) -> None:
     assert len(report.regions_skipped) == 4
     skipped = [ln for ln in report.lines() if ln.startswith("skipped ")]
     assert len(skipped) == 2
-    assert skipped[0] == ("skipped 3 regions: too few points (base_64x48.png, region 0; "
-                          "base_64x48.png, region 1; base_64x48.png, region 2)")
+    assert skipped[0] == (
+        "skipped 3 regions: too few points (base_64x48.png, region 0; "
+        "base_64x48.png, region 1; base_64x48.png, region 2)"
+    )
     # a kind with one reason shows the reason itself
-    assert skipped[1] == ("skipped 1 region: polygon has zero area (all points on one line) "
-                          "(base_64x48.png, region 3)")
+    assert skipped[1] == (
+        "skipped 1 region: polygon has zero area (all points on one line) "
+        "(base_64x48.png, region 3)"
+    )
 
 
-def _one_region_file(tmp_path: Path, shape: dict, attrs: dict, filename: str = "base_64x48.png",
-                     ) -> Path:
+def _one_region_file(
+    tmp_path: Path,
+    shape: dict,
+    attrs: dict,
+    filename: str = "base_64x48.png",
+) -> Path:
     shutil.copy(BAD / "base_64x48.png", tmp_path / "base_64x48.png")
-    doc = {"_via_img_metadata": {"k": {"filename": filename, "size": -1, "regions": [
-        {"shape_attributes": shape, "region_attributes": attrs}]}}}
+    doc = {
+        "_via_img_metadata": {
+            "k": {
+                "filename": filename,
+                "size": -1,
+                "regions": [{"shape_attributes": shape, "region_attributes": attrs}],
+            }
+        }
+    }
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(doc), encoding="ascii")  # \ud800 stays a JSON escape
     return path
@@ -710,25 +736,31 @@ def test_huge_integer_label_is_refused_with_a_reason(tmp_path: Path, project: Pr
     assert region_label(read_via(path), read_via(path).entries[0].regions[0], "class")[0] is None
 
 
-@pytest.mark.parametrize("shape", [
-    {"name": "ellipse", "cx": 1e308, "cy": 1e308, "rx": 1e308, "ry": 1e307, "theta": 0},
-    {"name": "circle", "cx": 10, "cy": 10, "r": 1.7e308},
-    {"name": "polygon", "all_points_x": [0, 1e308, 5], "all_points_y": [0, 5, -1e308]},
-    {"name": "rect", "x": -1e300, "y": 0, "width": 1e300, "height": 5},
-])
-def test_coordinates_near_the_float_limit_are_skipped(tmp_path: Path, project: Project,
-                                                      shape: dict) -> None:
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"name": "ellipse", "cx": 1e308, "cy": 1e308, "rx": 1e308, "ry": 1e307, "theta": 0},
+        {"name": "circle", "cx": 10, "cy": 10, "r": 1.7e308},
+        {"name": "polygon", "all_points_x": [0, 1e308, 5], "all_points_y": [0, 5, -1e308]},
+        {"name": "rect", "x": -1e300, "y": 0, "width": 1e300, "height": 5},
+    ],
+)
+def test_coordinates_near_the_float_limit_are_skipped(
+    tmp_path: Path, project: Project, shape: dict
+) -> None:
     path = _one_region_file(tmp_path, shape, {"class": "leaf"})
     report = import_via(project, path)
     assert report.regions_imported == 0
     (reason,) = [r for _, r in report.regions_skipped]
     assert "out of range" in reason
-    assert any(ln.startswith("skipped 1 region: '") and "out of range" in ln
-               for ln in report.lines())
+    assert any(
+        ln.startswith("skipped 1 region: '") and "out of range" in ln for ln in report.lines()
+    )
 
 
-def test_surrogate_file_name_in_the_report(tmp_path: Path, project: Project,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_surrogate_file_name_in_the_report(
+    tmp_path: Path, project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
     from fashionseg_gui.cli import main
 
     path = _one_region_file(tmp_path, RECT, {"class": "leaf"}, filename="\ud800.jpg")
@@ -771,8 +803,21 @@ def test_cli_via_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     craters = VIA / "05_craters_circle_via2" / "via_region_data.json"
     assert main(["import", str(proj), "--via", str(craters), "--unclassified", "skip"]) == 0
     assert "0 regions imported" in capsys.readouterr().out
-    assert main(["import", str(proj), "--via", str(craters), "--unclassified", "crater",
-                 "--outside", "background"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(proj),
+                "--via",
+                str(craters),
+                "--unclassified",
+                "crater",
+                "--outside",
+                "background",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "regions imported, 0 skipped" in out and " 0 regions imported" not in out
     project = Project.open(proj, read_only=True)
@@ -783,12 +828,16 @@ def test_cli_via_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "no class named 'nope'" in capsys.readouterr().err
 
     larvae = VIA / "04_larvae_mixed_via2" / "via_region_data.json"
-    for flag, expected in (("--no-fill-closed-polylines", False),
-                           ("--fill-closed-polylines", True)):
+    for flag, expected in (
+        ("--no-fill-closed-polylines", False),
+        ("--fill-closed-polylines", True),
+    ):
         proj2 = tmp_path / f"larvae{expected}"
         assert main(["new", str(proj2), "--classes", "larvae"]) == 0
-        assert main(["import", str(proj2), "--via", str(larvae), flag,
-                     "--unlabelled-class", "larvae"]) == 0
+        assert (
+            main(["import", str(proj2), "--via", str(larvae), flag, "--unlabelled-class", "larvae"])
+            == 0
+        )
         out = capsys.readouterr().out
         assert ("41 closed polylines filled as polygons" in out) is expected
 
@@ -800,10 +849,14 @@ def test_out_of_range_coordinates_in_via3_and_csv(tmp_path: Path) -> None:
     (tmp_path / "v3.json").write_text(json.dumps(doc), encoding="utf-8")
     via = read_via(tmp_path / "v3.json")
     assert any("out of range" in r for w, r in via.skipped if mid in w)
-    header = ("filename,file_size,file_attributes,region_count,region_id,"
-              "region_shape_attributes,region_attributes\n")
-    row = ('a.png,10,"{}",1,0,"{""name"":""circle"",""cx"":1e308,""cy"":2,""r"":3}",'
-           '"{""class"":""x\\ud800""}"\n')
+    header = (
+        "filename,file_size,file_attributes,region_count,region_id,"
+        "region_shape_attributes,region_attributes\n"
+    )
+    row = (
+        'a.png,10,"{}",1,0,"{""name"":""circle"",""cx"":1e308,""cy"":2,""r"":3}",'
+        '"{""class"":""x\\ud800""}"\n'
+    )
     (tmp_path / "v.csv").write_text(header + row, encoding="utf-8")
     via = read_via(tmp_path / "v.csv")
     assert via.skipped == [("a.png, region 0", "'cx' is out of range (1e+308; at most 1e+06)")]
@@ -812,13 +865,19 @@ def test_out_of_range_coordinates_in_via3_and_csv(tmp_path: Path) -> None:
 def test_reason_kinds_group_different_reasons() -> None:
     from fashionseg_gui.core.via.report import ViaImportReport, reason_kind
 
-    assert reason_kind("'all_points_x[3]' is not finite (NaN)") == \
-        reason_kind("'cy' is not finite (Infinity)") == "coordinates not finite (NaN/Infinity)"
+    assert (
+        reason_kind("'all_points_x[3]' is not finite (NaN)")
+        == reason_kind("'cy' is not finite (Infinity)")
+        == "coordinates not finite (NaN/Infinity)"
+    )
     assert reason_kind("unknown label 'flower'") == "unknown label 'flower'"
-    report = ViaImportReport(regions_skipped=[(f"a.jpg, region {i}", f"'x[{i}]' is null")
-                                              for i in range(5)])
-    assert report.lines()[-1] == ("skipped 5 regions: coordinates missing (null) "
-                                  "(e.g. a.jpg, region 0; a.jpg, region 1; a.jpg, region 2; …)")
+    report = ViaImportReport(
+        regions_skipped=[(f"a.jpg, region {i}", f"'x[{i}]' is null") for i in range(5)]
+    )
+    assert report.lines()[-1] == (
+        "skipped 5 regions: coordinates missing (null) "
+        "(e.g. a.jpg, region 0; a.jpg, region 1; a.jpg, region 2; …)"
+    )
 
 
 _number = st.one_of(
@@ -826,31 +885,54 @@ _number = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([0, 1, 5, 30, 63, 1e308, -1e308, 2**63]),
 )
-_value = st.one_of(_number, st.text(max_size=8), st.none(), st.booleans(),
-                   st.sampled_from(["\ud800", "a\udfffb", "leaf", " Leaf "]))
-_shape = st.fixed_dictionaries({
-    "name": st.sampled_from(["polygon", "polyline", "rect", "circle", "ellipse", "point", "x"]),
-}, optional={
-    "x": _value, "y": _value, "width": _value, "height": _value, "cx": _value, "cy": _value,
-    "r": _value, "rx": _value, "ry": _value, "theta": _value,
-    "all_points_x": st.lists(_value, max_size=6), "all_points_y": st.lists(_value, max_size=6),
-})
-_region = st.fixed_dictionaries({
-    "shape_attributes": _shape,
-    "region_attributes": st.dictionaries(st.sampled_from(["class", "name", "\ud800"]),
-                                         st.one_of(_value, st.dictionaries(
-                                             st.text(max_size=3), st.booleans(), max_size=3)),
-                                         max_size=2),
-})
+_value = st.one_of(
+    _number,
+    st.text(max_size=8),
+    st.none(),
+    st.booleans(),
+    st.sampled_from(["\ud800", "a\udfffb", "leaf", " Leaf "]),
+)
+_shape = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["polygon", "polyline", "rect", "circle", "ellipse", "point", "x"]),
+    },
+    optional={
+        "x": _value,
+        "y": _value,
+        "width": _value,
+        "height": _value,
+        "cx": _value,
+        "cy": _value,
+        "r": _value,
+        "rx": _value,
+        "ry": _value,
+        "theta": _value,
+        "all_points_x": st.lists(_value, max_size=6),
+        "all_points_y": st.lists(_value, max_size=6),
+    },
+)
+_region = st.fixed_dictionaries(
+    {
+        "shape_attributes": _shape,
+        "region_attributes": st.dictionaries(
+            st.sampled_from(["class", "name", "\ud800"]),
+            st.one_of(_value, st.dictionaries(st.text(max_size=3), st.booleans(), max_size=3)),
+            max_size=2,
+        ),
+    }
+)
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(regions=st.lists(_region, max_size=5),
-       filename=st.sampled_from(["base_64x48.png", "\ud800.jpg", "BASE_64x48.PNG", "../x.png"]))
-def test_random_regions_import_without_a_traceback(tmp_path: Path, project: Project,
-                                                   regions: list, filename: str) -> None:
+@given(
+    regions=st.lists(_region, max_size=5),
+    filename=st.sampled_from(["base_64x48.png", "\ud800.jpg", "BASE_64x48.PNG", "../x.png"]),
+)
+def test_random_regions_import_without_a_traceback(
+    tmp_path: Path, project: Project, regions: list, filename: str
+) -> None:
     shutil.copy(BAD / "base_64x48.png", tmp_path / "base_64x48.png")
     path = tmp_path / "fuzz.json"
     doc = {"_via_img_metadata": {"k": {"filename": filename, "size": -1, "regions": regions}}}

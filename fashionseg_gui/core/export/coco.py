@@ -28,9 +28,14 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 
-def export_coco(project: Project, out_path: str | Path, ids: Iterable[str] | None = None,
-                *, on_progress: ProgressFn | None = None,
-                cancel_token: CancelToken | None = None) -> dict:
+def export_coco(
+    project: Project,
+    out_path: str | Path,
+    ids: Iterable[str] | None = None,
+    *,
+    on_progress: ProgressFn | None = None,
+    cancel_token: CancelToken | None = None,
+) -> dict:
     """Export masks as a COCO instance-segmentation JSON (polygons).
 
     ``categories`` are classes 1..N (background is not a category; 255 pixels are left out).
@@ -57,12 +62,17 @@ def export_coco(project: Project, out_path: str | Path, ids: Iterable[str] | Non
     todo = images_with_mask(project, ids)
     names = unique_original_names(project, todo)
     coco: dict[str, Any] = {
-        "info": {"description": f"FashionSeg Studio export of {project.root.name}",
-                 "version": "1.0"},
+        "info": {
+            "description": f"FashionSeg Studio export of {project.root.name}",
+            "version": "1.0",
+        },
         "licenses": [],
         "images": [],
-        "categories": [{"id": c.id, "name": c.name, "supercategory": "", "color": c.color}
-                       for c in project.classes if 0 < c.id < IGNORE],
+        "categories": [
+            {"id": c.id, "name": c.name, "supercategory": "", "color": c.color}
+            for c in project.classes
+            if 0 < c.id < IGNORE
+        ],
         "annotations": [],
     }
     class_ids = [c.id for c in project.classes if 0 < c.id < IGNORE]
@@ -73,10 +83,16 @@ def export_coco(project: Project, out_path: str | Path, ids: Iterable[str] | Non
         rec = project.images[image_id]
         mask = project.read_mask(image_id)
         coco_image_id = n
-        coco["images"].append({"id": coco_image_id, "file_name": names[image_id],
-                               "width": rec.width, "height": rec.height,
-                               "original_name": rec.original_name,
-                               "fashionseg_id": image_id})
+        coco["images"].append(
+            {
+                "id": coco_image_id,
+                "file_name": names[image_id],
+                "width": rec.width,
+                "height": rec.height,
+                "original_name": rec.original_name,
+                "fashionseg_id": image_id,
+            }
+        )
         for cid in class_ids:
             binary = (mask == cid).astype(np.uint8)
             if not binary.any():
@@ -84,7 +100,7 @@ def export_coco(project: Project, out_path: str | Path, ids: Iterable[str] | Non
             count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
             for comp in range(1, count):
                 x, y, w, h, area = (int(v) for v in stats[comp])
-                crop = labels[y:y + h, x:x + w] == comp
+                crop = labels[y : y + h, x : x + w] == comp
                 polys = mask_to_polygons(np.pad(crop, 1))
                 shifted = []
                 for poly in polys:
@@ -92,11 +108,17 @@ def export_coco(project: Project, out_path: str | Path, ids: Iterable[str] | Non
                     shifted.append([float(v) for v in arr.ravel()])
                 if not shifted:
                     continue
-                coco["annotations"].append({
-                    "id": ann_id, "image_id": coco_image_id, "category_id": cid,
-                    "segmentation": shifted, "area": float(area),
-                    "bbox": [float(x), float(y), float(w), float(h)], "iscrowd": 0,
-                })
+                coco["annotations"].append(
+                    {
+                        "id": ann_id,
+                        "image_id": coco_image_id,
+                        "category_id": cid,
+                        "segmentation": shifted,
+                        "area": float(area),
+                        "bbox": [float(x), float(y), float(w), float(h)],
+                        "iscrowd": 0,
+                    }
+                )
                 ann_id += 1
         if on_progress is not None:
             on_progress(n, len(todo), rec.original_name)

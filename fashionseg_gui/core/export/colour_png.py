@@ -21,9 +21,14 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 
-def export_colour_pngs(project: Project, out_dir: str | Path, ids: Iterable[str] | None = None,
-                       *, on_progress: ProgressFn | None = None,
-                       cancel_token: CancelToken | None = None) -> list[Path]:
+def export_colour_pngs(
+    project: Project,
+    out_dir: str | Path,
+    ids: Iterable[str] | None = None,
+    *,
+    on_progress: ProgressFn | None = None,
+    cancel_token: CancelToken | None = None,
+) -> list[Path]:
     """Write each mask as an RGB PNG in the class colours (see :func:`colourise`).
 
     A class colour that cannot be read (e.g. ``"red"`` typed by hand is read as red; ``"#12"``
@@ -37,21 +42,24 @@ def export_colour_pngs(project: Project, out_dir: str | Path, ids: Iterable[str]
     ignore_rgb = ignore_colour(project.classes)
 
     def write(image_id: str, dest: Path) -> None:
-        atomic_save_png(dest, colourise(project.read_mask(image_id), project.classes,
-                                        ignore_rgb))
+        atomic_save_png(dest, colourise(project.read_mask(image_id), project.classes, ignore_rgb))
 
     written = run_per_image(project, out_dir, ids, ".png", write, on_progress, cancel_token)
-    atomic_write_json(Path(out_dir) / "colours.json", {
-        "classes": [c.name for c in project.classes],
-        "colors": [rgb_to_hex(hex_to_rgb(c.color)) for c in project.classes],
-        "not_labelled_color": rgb_to_hex(ignore_rgb),
-    })
+    atomic_write_json(
+        Path(out_dir) / "colours.json",
+        {
+            "classes": [c.name for c in project.classes],
+            "colors": [rgb_to_hex(hex_to_rgb(c.color)) for c in project.classes],
+            "not_labelled_color": rgb_to_hex(ignore_rgb),
+        },
+    )
     return written
 
 
 def _write(project: Project, out: Path, ctx: ExportContext) -> list[Path]:
-    return export_colour_pngs(project, out, ctx.ids, on_progress=ctx.on_progress,
-                              cancel_token=ctx.cancel_token)
+    return export_colour_pngs(
+        project, out, ctx.ids, on_progress=ctx.on_progress, cancel_token=ctx.cancel_token
+    )
 
 
 FORMAT = register(ExportFormat("colour-png", "Colour PNGs…", False, _write))

@@ -92,8 +92,9 @@ def unique_original_names(project: Project, ids: Iterable[str]) -> dict[str, str
     return out
 
 
-def colourise(mask: np.ndarray, classes: Sequence[ClassInfo],
-              ignore_rgb: tuple[int, int, int] = (0, 0, 0)) -> np.ndarray:
+def colourise(
+    mask: np.ndarray, classes: Sequence[ClassInfo], ignore_rgb: tuple[int, int, int] = (0, 0, 0)
+) -> np.ndarray:
     """Colour a label mask with the class colours.
 
     Parameters
@@ -118,8 +119,15 @@ def colourise(mask: np.ndarray, classes: Sequence[ClassInfo],
     return lut[np.asarray(mask, dtype=np.uint8)]
 
 
-IGNORE_COLOUR_CHOICES = ((0, 0, 0), (255, 255, 255), (128, 128, 128), (255, 0, 255),
-                         (0, 255, 255), (64, 64, 64), (192, 192, 192))
+IGNORE_COLOUR_CHOICES = (
+    (0, 0, 0),
+    (255, 255, 255),
+    (128, 128, 128),
+    (255, 0, 255),
+    (0, 255, 255),
+    (64, 64, 64),
+    (192, 192, 192),
+)
 
 
 def ignore_colour(classes: Sequence[ClassInfo]) -> tuple[int, int, int]:
@@ -136,17 +144,26 @@ def ignore_colour(classes: Sequence[ClassInfo]) -> tuple[int, int, int]:
 
 def write_classes_file(project: Project, out_dir: Path) -> None:
     """``classes.json`` in :func:`load_mapping_json` format, so the export can be re-imported."""
-    atomic_write_json(out_dir / "classes.json", {
-        "classes": [c.name for c in project.classes],
-        "colors": [c.color for c in project.classes],
-        "map": {str(c.id): c.id for c in project.classes},
-        "ignore": IGNORE,
-    })
+    atomic_write_json(
+        out_dir / "classes.json",
+        {
+            "classes": [c.name for c in project.classes],
+            "colors": [c.color for c in project.classes],
+            "map": {str(c.id): c.id for c in project.classes},
+            "ignore": IGNORE,
+        },
+    )
 
 
-def run_per_image(project: Project, out_dir: str | Path, ids: Iterable[str] | None, ext: str,
-                write: Callable[[str, Path], None], on_progress: ProgressFn | None,
-                cancel_token: CancelToken | None) -> list[Path]:
+def run_per_image(
+    project: Project,
+    out_dir: str | Path,
+    ids: Iterable[str] | None,
+    ext: str,
+    write: Callable[[str, Path], None],
+    on_progress: ProgressFn | None,
+    cancel_token: CancelToken | None,
+) -> list[Path]:
     """Write one file per image with a mask (``write(image_id, dest)``), checking cancel."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

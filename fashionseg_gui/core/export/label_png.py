@@ -15,9 +15,14 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
 
 
-def export_label_pngs(project: Project, out_dir: str | Path, ids: Iterable[str] | None = None,
-                      *, on_progress: ProgressFn | None = None,
-                      cancel_token: CancelToken | None = None) -> list[Path]:
+def export_label_pngs(
+    project: Project,
+    out_dir: str | Path,
+    ids: Iterable[str] | None = None,
+    *,
+    on_progress: ProgressFn | None = None,
+    cancel_token: CancelToken | None = None,
+) -> list[Path]:
     """Write each mask as an 8-bit label PNG (value = class id, 255 = not labelled).
 
     Also writes ``classes.json`` (names, colours and an identity map, the format of
@@ -37,6 +42,7 @@ def export_label_pngs(project: Project, out_dir: str | Path, ids: Iterable[str] 
     list[Path]
         The PNG files written, in project order.
     """
+
     def write(image_id: str, dest: Path) -> None:
         atomic_save_png(dest, project.read_mask(image_id))
 
@@ -46,8 +52,9 @@ def export_label_pngs(project: Project, out_dir: str | Path, ids: Iterable[str] 
 
 
 def _write(project: Project, out: Path, ctx: ExportContext) -> list[Path]:
-    return export_label_pngs(project, out, ctx.ids, on_progress=ctx.on_progress,
-                             cancel_token=ctx.cancel_token)
+    return export_label_pngs(
+        project, out, ctx.ids, on_progress=ctx.on_progress, cancel_token=ctx.cancel_token
+    )
 
 
 FORMAT = register(ExportFormat("label-png", "Label PNGs (class ids)…", False, _write))

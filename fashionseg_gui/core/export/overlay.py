@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from fashionseg_gui.core.project import ClassInfo, Project
 
 
-def overlay(image: np.ndarray, mask: np.ndarray, classes: Sequence[ClassInfo],
-            alpha: float = 0.5) -> np.ndarray:
+def overlay(
+    image: np.ndarray, mask: np.ndarray, classes: Sequence[ClassInfo], alpha: float = 0.5
+) -> np.ndarray:
     """Blend class colours over a photo; background (0) and ignore (255) stay untouched.
 
     Parameters
@@ -50,10 +51,16 @@ def overlay(image: np.ndarray, mask: np.ndarray, classes: Sequence[ClassInfo],
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def export_overlays(project: Project, out_dir: str | Path, ids: Iterable[str] | None = None,
-                    alpha: float = 0.5, *, quality: int = 90,
-                    on_progress: ProgressFn | None = None,
-                    cancel_token: CancelToken | None = None) -> list[Path]:
+def export_overlays(
+    project: Project,
+    out_dir: str | Path,
+    ids: Iterable[str] | None = None,
+    alpha: float = 0.5,
+    *,
+    quality: int = 90,
+    on_progress: ProgressFn | None = None,
+    cancel_token: CancelToken | None = None,
+) -> list[Path]:
     """Write JPEG previews: the photo with the class colours blended in (see :func:`overlay`).
 
     Returns
@@ -65,8 +72,9 @@ def export_overlays(project: Project, out_dir: str | Path, ids: Iterable[str] | 
         raise ValueError(f"alpha must be within 0..1, got {alpha}")
 
     def write(image_id: str, dest: Path) -> None:
-        blended = overlay(project.read_image(image_id), project.read_mask(image_id),
-                          project.classes, alpha)
+        blended = overlay(
+            project.read_image(image_id), project.read_mask(image_id), project.classes, alpha
+        )
         buf = io.BytesIO()
         Image.fromarray(blended, "RGB").save(buf, format="JPEG", quality=quality)
         atomic_write_bytes(dest, buf.getvalue())
@@ -75,8 +83,9 @@ def export_overlays(project: Project, out_dir: str | Path, ids: Iterable[str] | 
 
 
 def _write(project: Project, out: Path, ctx: ExportContext) -> list[Path]:
-    return export_overlays(project, out, ctx.ids, on_progress=ctx.on_progress,
-                           cancel_token=ctx.cancel_token)
+    return export_overlays(
+        project, out, ctx.ids, on_progress=ctx.on_progress, cancel_token=ctx.cancel_token
+    )
 
 
 FORMAT = register(ExportFormat("overlay", "Overlay JPEGs…", False, _write))

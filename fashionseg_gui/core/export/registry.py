@@ -27,7 +27,9 @@ class ExportContext:
 
     @property
     def cancelled(self) -> bool:
-        return bool(self.cancel_token is not None and getattr(self.cancel_token, "cancelled", False))
+        return bool(
+            self.cancel_token is not None and getattr(self.cancel_token, "cancelled", False)
+        )
 
     def progress(self, done: int, total: int, text: str) -> None:
         if self.on_progress is not None:
@@ -94,8 +96,10 @@ class ExportResult:
 
     def lines(self) -> list[str]:
         """One summary line, then the format's remarks."""
-        out = [f"exported {len(self.ids)} image(s) as {self.fmt} to {self.out} "
-               f"({len(self.written)} file(s))"]
+        out = [
+            f"exported {len(self.ids)} image(s) as {self.fmt} to {self.out} "
+            f"({len(self.written)} file(s))"
+        ]
         if self.cancelled:
             out.append("cancelled before the end")
         return out + self.notes
@@ -105,8 +109,7 @@ def export_ids(project: Project, labelled_only: bool = False) -> list[str]:
     """Images worth exporting: those with a mask or shapes (or only labelled/corrected ones)."""
     if labelled_only:
         return list(project.labelled_ids())
-    return [i for i in project.images
-            if project.has_mask(i) or project.shapes_path(i).exists()]
+    return [i for i in project.images if project.has_mask(i) or project.shapes_path(i).exists()]
 
 
 def output_path(project: Project, fmt: ExportFormat, out: str | Path) -> Path:
@@ -118,9 +121,16 @@ def output_path(project: Project, fmt: ExportFormat, out: str | Path) -> Path:
     return out
 
 
-def export(project: Project, fmt: str, out: str | Path, ids: list[str] | None = None, *,
-           labelled_only: bool = False, on_progress: ProgressFn | None = None,
-           cancel_token: CancelToken | None = None) -> ExportResult:
+def export(
+    project: Project,
+    fmt: str,
+    out: str | Path,
+    ids: list[str] | None = None,
+    *,
+    labelled_only: bool = False,
+    on_progress: ProgressFn | None = None,
+    cancel_token: CancelToken | None = None,
+) -> ExportResult:
     """Export ``project`` in format ``fmt`` (a key of :data:`FORMATS`) to ``out``.
 
     Parameters

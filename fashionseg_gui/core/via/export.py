@@ -90,8 +90,13 @@ def _bounding_rect(pts: np.ndarray) -> dict:
     """The rect shape covering every pixel of ``pts`` (an (N, 2) array of x, y)."""
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
-    return {"kind": "rect", "x": int(x0), "y": int(y0), "w": int(x1 - x0 + 1),
-            "h": int(y1 - y0 + 1)}
+    return {
+        "kind": "rect",
+        "x": int(x0),
+        "y": int(y0),
+        "w": int(x1 - x0 + 1),
+        "h": int(y1 - y0 + 1),
+    }
 
 
 def export_via(project: Project, out_path: str | Path, ids: list[str] | None = None) -> list[str]:

@@ -75,8 +75,9 @@ def _base_name(filename: str) -> str:
     return "" if name in (".", "..") else name
 
 
-def _pick(cands: list[Any], size: int, size_of: Callable[[Any], int]
-          ) -> tuple[Any | None, str | None]:
+def _pick(
+    cands: list[Any], size: int, size_of: Callable[[Any], int]
+) -> tuple[Any | None, str | None]:
     """Choose one candidate: by size when known; several left -> ambiguous."""
     if not cands:
         return None, None
@@ -91,8 +92,9 @@ def _pick(cands: list[Any], size: int, size_of: Callable[[Any], int]
     return None, f"ambiguous: {len(cands)} images with this name"
 
 
-def _match(names: list[tuple[Any, str]], base: str, size: int, size_of: Callable[[Any], int]
-           ) -> tuple[Any | None, str | None]:
+def _match(
+    names: list[tuple[Any, str]], base: str, size: int, size_of: Callable[[Any], int]
+) -> tuple[Any | None, str | None]:
     exact = [c for c, n in names if n == base]
     found, why = _pick(exact, size, size_of)
     if found is not None or why:
@@ -112,18 +114,24 @@ def _disk_files(dirs: list[Path], report: ViaImportReport) -> list[tuple[Path, s
     disk: list[tuple[Path, str]] = []
     for d in dirs:
         try:
-            disk += [(p, unicodedata.normalize("NFC", p.name))
-                     for p in sorted(d.iterdir()) if p.is_file()]
+            disk += [
+                (p, unicodedata.normalize("NFC", p.name))
+                for p in sorted(d.iterdir())
+                if p.is_file()
+            ]
         except OSError:
             report.notes.append(f"image folder {d} cannot be read")
     return disk
 
 
-def _match_entries(project: Project, via: ViaFile, source: str, dirs: list[Path],
-                   report: ViaImportReport) -> dict[str, list[tuple[str, ViaRegion]]]:
+def _match_entries(
+    project: Project, via: ViaFile, source: str, dirs: list[Path], report: ViaImportReport
+) -> dict[str, list[tuple[str, ViaRegion]]]:
     """Project image id -> its regions (with where they come from), importing found files."""
-    proj_names = [(rid, unicodedata.normalize("NFC", rec.original_name))
-                  for rid, rec in project.images.items()]
+    proj_names = [
+        (rid, unicodedata.normalize("NFC", rec.original_name))
+        for rid, rec in project.images.items()
+    ]
 
     def proj_size(rid: str) -> int:
         return _file_size(project.image_path(rid))
@@ -144,7 +152,8 @@ def _match_entries(project: Project, via: ViaFile, source: str, dirs: list[Path]
                     rid = outcome.image_id
                     report.images_added.append(rid)
                     proj_names.append(
-                        (rid, unicodedata.normalize("NFC", project.images[rid].original_name)))
+                        (rid, unicodedata.normalize("NFC", project.images[rid].original_name))
+                    )
                 elif outcome.duplicate_of:
                     rid = outcome.duplicate_of
                 else:
@@ -227,8 +236,9 @@ class _Labeller:
 # --------------------------------------------------------------------------- drawing
 
 
-def _region_shape(region: ViaRegion, where: str, width: int, height: int, labeller: _Labeller,
-                  fill_closed: bool) -> dict | str:
+def _region_shape(
+    region: ViaRegion, where: str, width: int, height: int, labeller: _Labeller, fill_closed: bool
+) -> dict | str:
     """The shape (with ``class_id``) to import for one region, or why it is skipped."""
     shape = region.shape
     filled = False
@@ -247,8 +257,9 @@ def _region_shape(region: ViaRegion, where: str, width: int, height: int, labell
     return {**shape, "class_id": cid}
 
 
-def _check_frame(shapes: list[dict], width: int, height: int, name: str,
-                 report: ViaImportReport) -> None:
+def _check_frame(
+    shapes: list[dict], width: int, height: int, name: str, report: ViaImportReport
+) -> None:
     """Warn when the regions fit only the un-rotated (EXIF raw) frame of the image."""
     from fashionseg_gui.core.shapes import shape_bbox
 
@@ -266,8 +277,14 @@ def _check_frame(shapes: list[dict], width: int, height: int, name: str,
         )
 
 
-def _draw(project: Project, rid: str, shapes: list[dict], wheres: list[str],
-          background_rest: bool, report: ViaImportReport) -> None:
+def _draw(
+    project: Project,
+    rid: str,
+    shapes: list[dict],
+    wheres: list[str],
+    background_rest: bool,
+    report: ViaImportReport,
+) -> None:
     """Rasterise ``shapes`` over the image's mask; store the mask and the shapes."""
     from fashionseg_gui.core.project import ProjectError
 
@@ -277,8 +294,7 @@ def _draw(project: Project, rid: str, shapes: list[dict], wheres: list[str],
     try:
         base_mask = project.read_mask(rid) if had_mask else None
     except ProjectError as exc:
-        report.regions_skipped += [(w, f"the image's mask cannot be read ({exc})")
-                                   for w in wheres]
+        report.regions_skipped += [(w, f"the image's mask cannot be read ({exc})") for w in wheres]
         return
     if base_mask is None and background_rest:
         base_mask = np.zeros((rec.height, rec.width), np.uint8)
@@ -381,15 +397,17 @@ def import_via(
         if report.images_added:
             project.save()
             project.events.images_changed.emit(list(report.images_added))
-        labeller = _Labeller(project, via, attribute, label_map, create_unknown_classes,
-                             unlabelled_class, report)
+        labeller = _Labeller(
+            project, via, attribute, label_map, create_unknown_classes, unlabelled_class, report
+        )
         for rid, items in per_image.items():
             rec = project.images[rid]
             shapes: list[dict] = []
             wheres: list[str] = []
             for where, region in items:
-                shape = _region_shape(region, where, rec.width, rec.height, labeller,
-                                      fill_closed_polylines)
+                shape = _region_shape(
+                    region, where, rec.width, rec.height, labeller, fill_closed_polylines
+                )
                 if isinstance(shape, str):
                     report.regions_skipped.append((where, shape))
                     continue

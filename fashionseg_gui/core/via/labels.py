@@ -58,8 +58,9 @@ def _option_label(raw: str, options: dict[str, str]) -> str:
     return stripped
 
 
-def _raw_label(value: object, options: dict[str, str], attribute: str
-               ) -> tuple[str | None, str | None]:
+def _raw_label(
+    value: object, options: dict[str, str], attribute: str
+) -> tuple[str | None, str | None]:
     """The label text of an attribute value (unchecked length), or why there is none."""
     if value is None:
         return None, f"no '{attribute}' label"

@@ -48,7 +48,8 @@ class _CsvReader:
             entry = self.entries[key] = ViaEntry(key=key, filename=filename, size=size)
             try:
                 entry.file_attributes = clean_attributes(
-                    self.json_cell(row[self.col["file_attributes"]] or "{}"))
+                    self.json_cell(row[self.col["file_attributes"]] or "{}")
+                )
             except (ValueError, RecursionError):
                 self.via.notes.append(f"{where}: file_attributes is not valid JSON, ignored")
         return entry

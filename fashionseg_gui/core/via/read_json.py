@@ -33,7 +33,7 @@ def file_size(value: Any) -> int:
 
 
 def kind_of(value: Any) -> str:
-    """"null", "a list", "text", "an object" or "a number" (for messages)."""
+    """ "null", "a list", "text", "an object" or "a number" (for messages)."""
     if value is None:
         return "null"
     names: dict[type, str] = {list: "a list", str: "text", dict: "an object"}
@@ -64,8 +64,12 @@ def _read_entry(via: ViaFile, key: Any, e: Any) -> ViaEntry | None:
     if regions is None:
         via.skipped.append((where, "'regions' is neither a list nor an object"))
         return None
-    entry = ViaEntry(key=str(key), filename=filename, size=file_size(e.get("size", -1)),
-                     file_attributes=clean_attributes(e.get("file_attributes")))
+    entry = ViaEntry(
+        key=str(key),
+        filename=filename,
+        size=file_size(e.get("size", -1)),
+        file_attributes=clean_attributes(e.get("file_attributes")),
+    )
     for rid, r in regions:
         rwhere = f"{filename}, region {rid}"
         if not isinstance(r, dict):

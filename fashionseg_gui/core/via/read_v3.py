@@ -87,8 +87,14 @@ def _v3_values(av: Any, names: dict[str, str], types: dict[str, int]) -> dict:
     return out
 
 
-def _read_metadata(via: ViaFile, mid: Any, m: Any, view_entry: dict[str, ViaEntry | str],
-                   names: dict[str, str], types: dict[str, int]) -> None:
+def _read_metadata(
+    via: ViaFile,
+    mid: Any,
+    m: Any,
+    view_entry: dict[str, ViaEntry | str],
+    names: dict[str, str],
+    types: dict[str, int],
+) -> None:
     where = f"metadata {mid}"
     if not isinstance(m, dict):
         via.skipped.append((where, "not an object"))

@@ -25,8 +25,15 @@ V3_SHAPES = {
     8: "extreme_rect",
     9: "extreme_circle",
 }
-_V3_COUNTS = {"point": 2, "rect": 4, "circle": 3, "ellipse": 4, "line": 4, "extreme_rect": 8,
-              "extreme_circle": 6}
+_V3_COUNTS = {
+    "point": 2,
+    "rect": 4,
+    "circle": 3,
+    "ellipse": 4,
+    "line": 4,
+    "extreme_rect": 8,
+    "extreme_circle": 6,
+}
 
 
 def coord_problem(name: str, value: Any) -> str:
@@ -70,9 +77,12 @@ def xy_points(sa: dict) -> list[list[float | int]]:
     assert isinstance(xs, list) and isinstance(ys, list)
     if len(xs) != len(ys):
         raise ShapeProblem(
-            f"all_points_x and all_points_y differ in length ({len(xs)} vs {len(ys)})")
-    return [[coordinate(f"all_points_x[{i}]", x), coordinate(f"all_points_y[{i}]", y)]
-            for i, (x, y) in enumerate(zip(xs, ys, strict=True))]
+            f"all_points_x and all_points_y differ in length ({len(xs)} vs {len(ys)})"
+        )
+    return [
+        [coordinate(f"all_points_x[{i}]", x), coordinate(f"all_points_y[{i}]", y)]
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True))
+    ]
 
 
 def _checked(shape: dict) -> dict:
@@ -95,8 +105,13 @@ def shape_v2(sa: Any) -> dict:
         shape: dict = {"kind": name, "points": xy_points(sa)}
     elif name == "rect":
         geo = _fields(sa, ("x", "y", "width", "height"))
-        shape = {"kind": "rect", "x": geo["x"], "y": geo["y"], "w": geo["width"],
-                 "h": geo["height"]}
+        shape = {
+            "kind": "rect",
+            "x": geo["x"],
+            "y": geo["y"],
+            "w": geo["width"],
+            "h": geo["height"],
+        }
     elif name == "circle":
         shape = {"kind": "circle", **_fields(sa, ("cx", "cy", "r"))}
     elif name == "ellipse":
@@ -130,15 +145,26 @@ def shape_v3(xy: list) -> dict:
     elif kind == "circle":
         shape = {"kind": "circle", "cx": vals[0], "cy": vals[1], "r": vals[2]}
     elif kind == "ellipse":
-        shape = {"kind": "ellipse", "cx": vals[0], "cy": vals[1], "rx": vals[2], "ry": vals[3],
-                 "theta": 0}
+        shape = {
+            "kind": "ellipse",
+            "cx": vals[0],
+            "cy": vals[1],
+            "rx": vals[2],
+            "ry": vals[3],
+            "theta": 0,
+        }
     elif kind in ("line", "polyline", "polygon"):
         pts = [[vals[i], vals[i + 1]] for i in range(0, len(vals), 2)]
         shape = {"kind": "polygon" if kind == "polygon" else "polyline", "points": pts}
     elif kind == "extreme_rect":
         xs, ys = vals[0::2], vals[1::2]
-        shape = {"kind": "rect", "x": min(xs), "y": min(ys), "w": max(xs) - min(xs),
-                 "h": max(ys) - min(ys)}
+        shape = {
+            "kind": "rect",
+            "x": min(xs),
+            "y": min(ys),
+            "w": max(xs) - min(xs),
+            "h": max(ys) - min(ys),
+        }
     else:
         circle = circle_through([float(v) for v in vals])
         if circle is None:

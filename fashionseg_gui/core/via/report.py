@@ -114,19 +114,25 @@ class ViaImportReport:
             out.append(f"{n} photo{'s' if n != 1 else ''} added to the project with the VIA file")
         created = {c.casefold() for c in self.classes_created}
         if self.classes_created:
-            out.append("new classes: " + ", ".join(
-                _counted(c, self.unknown_labels.get(c, 0)) for c in self.classes_created))
-        left = [(k, v) for k, v in self.unknown_labels.most_common()
-                if k.casefold() not in created]
+            out.append(
+                "new classes: "
+                + ", ".join(
+                    _counted(c, self.unknown_labels.get(c, 0)) for c in self.classes_created
+                )
+            )
+        left = [(k, v) for k, v in self.unknown_labels.most_common() if k.casefold() not in created]
         if left:
-            out.append("labels not in the project (regions skipped): "
-                       + ", ".join(f"{k} ({v})" for k, v in left))
+            out.append(
+                "labels not in the project (regions skipped): "
+                + ", ".join(f"{k} ({v})" for k, v in left)
+            )
         if self.filled_polylines:
             n = len(self.filled_polylines)
-            shown = "; ".join(self.filled_polylines[:_EXAMPLES * 2])
+            shown = "; ".join(self.filled_polylines[: _EXAMPLES * 2])
             more = f"; and {n - _EXAMPLES * 2} more" if n > _EXAMPLES * 2 else ""
-            out.append(f"{n} closed polyline{'s' if n != 1 else ''} filled as polygons: "
-                       f"{shown}{more}")
+            out.append(
+                f"{n} closed polyline{'s' if n != 1 else ''} filled as polygons: {shown}{more}"
+            )
         if self.overlaps:
             out.append(f"{self.overlaps} regions overlap earlier regions (later regions win)")
         out += [f"not matched: {u}" for u in self.unmatched[:_MAX_UNMATCHED]]
@@ -134,8 +140,10 @@ class ViaImportReport:
             out.append(f"not matched: … and {len(self.unmatched) - _MAX_UNMATCHED} more entries")
         out += _grouped(self.regions_skipped, "skipped")
         if self.unclassified_skipped:
-            out.append(f"{self.unclassified_skipped} of the skipped regions carry no class: they "
-                       "can be given a class instead (regions without a class)")
+            out.append(
+                f"{self.unclassified_skipped} of the skipped regions carry no class: they "
+                "can be given a class instead (regions without a class)"
+            )
         region_texts = {f"{w}: {r}" for w, r in self.region_notes}
         out += _grouped(self.region_notes, "imported")
         out += [n for n in self.notes if n not in region_texts]

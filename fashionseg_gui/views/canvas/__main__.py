@@ -11,8 +11,7 @@ from fashionseg_gui.views.style import apply_style, exec_demo, open_demo_project
 
 app = QApplication.instance() or QApplication(sys.argv)
 apply_style(app)
-project = (Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1
-           else open_demo_project())
+project = Project.open(sys.argv[1], read_only=True) if len(sys.argv) > 1 else open_demo_project()
 image_id = next(iter(project.images))
 canvas = CanvasView()
 canvas.set_classes(project.classes)

@@ -57,8 +57,9 @@ class ImageItem(QGraphicsItem):
             return QRectF()
         return QRectF(0, 0, self.image.width(), self.image.height())
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         if self.image is None:
             return
         r = option.exposedRect.intersected(self.boundingRect()).toAlignedRect()
@@ -82,8 +83,9 @@ class ShapesItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
         return self.size.adjusted(-50, -50, 50, 50)
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         scale = max(painter.worldTransform().m11(), 1e-6)
         for i, shape in enumerate(self.shapes):
@@ -121,8 +123,11 @@ def shape_path(shape: dict[str, Any]) -> QPainterPath | None:
                 poly.append(pts[0])
             path.addPolygon(poly)
         elif kind == "rect":
-            path.addRect(QRectF(float(shape["x"]), float(shape["y"]),
-                                float(shape["w"]), float(shape["h"])).normalized())
+            path.addRect(
+                QRectF(
+                    float(shape["x"]), float(shape["y"]), float(shape["w"]), float(shape["h"])
+                ).normalized()
+            )
         elif kind == "circle":
             r = float(shape["r"])
             path.addEllipse(QPointF(float(shape["cx"]), float(shape["cy"])), r, r)

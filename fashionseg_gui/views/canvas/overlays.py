@@ -35,6 +35,7 @@ class ReviewOverlays:
     overlay_item: ImageItem
 
     if TYPE_CHECKING:
+
         def refresh(self, region: Region | None = None) -> None: ...
 
     def _init_review_overlays(self) -> list[ImageItem | QGraphicsPathItem]:
@@ -74,8 +75,7 @@ class ReviewOverlays:
         Confident pixels are a faint blue, unsure ones yellow to red and more opaque; the
         class overlay is hidden while the heat-map shows.
         """
-        if confidence is None or self.doc is None or \
-                np.shape(confidence) != self.doc.mask.shape:
+        if confidence is None or self.doc is None or np.shape(confidence) != self.doc.mask.shape:
             self._heat_buf = None
             self.heat_item.set_image(None)
             self.overlay_item.setVisible(True)
@@ -92,7 +92,8 @@ class ReviewOverlays:
         buf[..., 3] = np.rint(255 * alpha[..., 0])
         self._heat_buf = np.ascontiguousarray(buf)
         self.heat_item.set_image(
-            numpy_qimage(self._heat_buf, QImage.Format.Format_RGBA8888_Premultiplied))
+            numpy_qimage(self._heat_buf, QImage.Format.Format_RGBA8888_Premultiplied)
+        )
         self.overlay_item.setVisible(False)
 
     def heatmap_rgba(self) -> np.ndarray | None:
@@ -101,8 +102,11 @@ class ReviewOverlays:
 
     def set_diff(self, disagreement: np.ndarray | None) -> None:
         """Show a disagreement map (H, W floats in [0, 1], 0 = agree) in magenta; None hides."""
-        if disagreement is None or self.doc is None or \
-                np.shape(disagreement) != self.doc.mask.shape:
+        if (
+            disagreement is None
+            or self.doc is None
+            or np.shape(disagreement) != self.doc.mask.shape
+        ):
             self._diff_buf = None
             self.diff_item.set_image(None)
             return
@@ -114,7 +118,8 @@ class ReviewOverlays:
         buf[..., 3] = np.rint(255 * alpha)
         self._diff_buf = buf
         self.diff_item.set_image(
-            numpy_qimage(self._diff_buf, QImage.Format.Format_RGBA8888_Premultiplied))
+            numpy_qimage(self._diff_buf, QImage.Format.Format_RGBA8888_Premultiplied)
+        )
 
     def diff_rgba(self) -> np.ndarray | None:
         """The disagreement overlay as shown (premultiplied RGBA), None when hidden."""

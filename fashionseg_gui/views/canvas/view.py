@@ -158,8 +158,15 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
         self._cursor_inner.setPen(inner)
         self.cursor_item.setVisible(False)
         review_items = self._init_review_overlays()
-        for item in (self.photo_item, self.overlay_item, self.preview_item, self.shapes_item,
-                     self.draft_item, self.cursor_item, *review_items):
+        for item in (
+            self.photo_item,
+            self.overlay_item,
+            self.preview_item,
+            self.shapes_item,
+            self.draft_item,
+            self.cursor_item,
+            *review_items,
+        ):
             self.scene().addItem(item)
         self.sigZoomChanged.connect(self._on_zoom)
 
@@ -304,11 +311,13 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
         if photo is None or photo.shape[:2] != (h, w):
             photo = np.full((h, w, 3), 128, np.uint8)
         photo = np.ascontiguousarray(photo[..., :3])
-        self.photo_item.setPixmap(QPixmap.fromImage(
-            numpy_qimage(photo, QImage.Format.Format_RGB888).copy()))
+        self.photo_item.setPixmap(
+            QPixmap.fromImage(numpy_qimage(photo, QImage.Format.Format_RGB888).copy())
+        )
         self._rgba = np.zeros((h, w, 4), np.uint8)
         self.overlay_item.set_image(
-            numpy_qimage(self._rgba, QImage.Format.Format_RGBA8888_Premultiplied))
+            numpy_qimage(self._rgba, QImage.Format.Format_RGBA8888_Premultiplied)
+        )
         rect = QRectF(0, 0, w, h)
         self.shapes_item.size = rect
         self.scene().setSceneRect(rect.adjusted(-w, -h, w, h))
@@ -383,9 +392,13 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
             pr0, pc0, pr1, pc1 = max(0, r0 - 1), max(0, c0 - 1), min(h, r1 + 1), min(w, c1 + 1)
             m = np.pad(mask[pr0:pr1, pc0:pc1], 1, mode="edge")
             core = m[1:-1, 1:-1]
-            edge = ((core != m[:-2, 1:-1]) | (core != m[2:, 1:-1])
-                    | (core != m[1:-1, :-2]) | (core != m[1:-1, 2:]))
-            edge = edge[r0 - pr0:r1 - pr0, c0 - pc0:c1 - pc0]
+            edge = (
+                (core != m[:-2, 1:-1])
+                | (core != m[2:, 1:-1])
+                | (core != m[1:-1, :-2])
+                | (core != m[1:-1, 2:])
+            )
+            edge = edge[r0 - pr0 : r1 - pr0, c0 - pc0 : c1 - pc0]
             colors = self._lut[mask[r0:r1, c0:c1]]
             colors[~edge] = 0
             self._rgba[r0:r1, c0:c1] = colors
@@ -468,11 +481,15 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
         vp = self.viewport()
         tool = self.active_tool
         brushy = tool.wants_brush_cursor()
-        self.cursor_item.setVisible(brushy and self.doc is not None
-                                    and vp.rect().contains(vp.mapFromGlobal(QCursor.pos())))
+        self.cursor_item.setVisible(
+            brushy and self.doc is not None and vp.rect().contains(vp.mapFromGlobal(QCursor.pos()))
+        )
         if self._space or self._pan_from is not None:
-            vp.setCursor(Qt.CursorShape.ClosedHandCursor if self._pan_from is not None
-                         else Qt.CursorShape.OpenHandCursor)
+            vp.setCursor(
+                Qt.CursorShape.ClosedHandCursor
+                if self._pan_from is not None
+                else Qt.CursorShape.OpenHandCursor
+            )
         elif self.grabcut_state is GrabCutState.BUSY:
             vp.setCursor(Qt.CursorShape.BusyCursor)
         else:
@@ -490,7 +507,8 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
         button = event.button()
         if button == Qt.MouseButton.MiddleButton or (
-                button == Qt.MouseButton.LeftButton and self._space):
+            button == Qt.MouseButton.LeftButton and self._space
+        ):
             self._pan_from = event.position().toPoint()
             self.update_cursor()
             return
@@ -525,8 +543,10 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
         self.active_tool.move(event, scene)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
-        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton,
-                                                             Qt.MouseButton.LeftButton):
+        if self._pan_from is not None and event.button() in (
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.LeftButton,
+        ):
             self._pan_from = None
             self.update_cursor()
             return
@@ -536,7 +556,8 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
         if self.doc is not None and self.active_tool.double_click(
-                event, self.mapToScene(event.position().toPoint())):
+            event, self.mapToScene(event.position().toPoint())
+        ):
             return
         self.mousePressEvent(event)
 
@@ -568,7 +589,8 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             return
         if Qt.Key.Key_0 <= key <= Qt.Key.Key_9 and not event.modifiers() & ~(
-                Qt.KeyboardModifier.KeypadModifier):
+            Qt.KeyboardModifier.KeypadModifier
+        ):
             self.sigClassKey.emit(int(key - Qt.Key.Key_0))
             return
         super().keyPressEvent(event)

@@ -33,13 +33,17 @@ class ZoomMixin:
     _auto_fit: bool
 
     if TYPE_CHECKING:
+
         def update_cursor(self) -> None: ...
 
     def _on_zoom(self) -> None:
         # Zoomed in, annotators want to see the real pixels (and nearest is cheaper to repaint);
         # zoomed out, smoothing avoids aliasing.
-        mode = (Qt.TransformationMode.FastTransformation if self.zoom >= 1.0
-                else Qt.TransformationMode.SmoothTransformation)
+        mode = (
+            Qt.TransformationMode.FastTransformation
+            if self.zoom >= 1.0
+            else Qt.TransformationMode.SmoothTransformation
+        )
         if self.photo_item.transformationMode() != mode:
             self.photo_item.setTransformationMode(mode)
 
@@ -91,5 +95,5 @@ class ZoomMixin:
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt API)
         delta = event.angleDelta().y() or event.pixelDelta().y()
         if delta:
-            self.zoom_by(1.0015 ** delta, event.position().toPoint())
+            self.zoom_by(1.0015**delta, event.position().toPoint())
         event.accept()

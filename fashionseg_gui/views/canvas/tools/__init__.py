@@ -28,5 +28,4 @@ Tool = enum.StrEnum("Tool", [(cls.name.upper(), cls.name) for cls in registered(
 #: Tool names in tool bar order.
 TOOLS: tuple[str, ...] = tuple(cls.name for cls in registered())
 
-__all__ = ["TOOLS", "CanvasTool", "GrabCutState", "Tool", "register", "registered",
-           "tool_class"]
+__all__ = ["TOOLS", "CanvasTool", "GrabCutState", "Tool", "register", "registered", "tool_class"]

@@ -115,5 +115,4 @@ def tool_class(name: str) -> type[CanvasTool]:
     try:
         return _REGISTRY[str(name)]
     except KeyError:
-        raise ValueError(f"unknown tool {name!r}; expected one of "
-                         f"{', '.join(_REGISTRY)}") from None
+        raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(_REGISTRY)}") from None

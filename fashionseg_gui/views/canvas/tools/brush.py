@@ -50,8 +50,9 @@ class BrushTool(CanvasTool):
         if not self._painting or c.doc is None or self._last_px is None:
             return
         x, y = c.pixel(scene)
-        region = c.doc.paint_stroke(self._last_px[0], self._last_px[1], x, y,
-                                    c.brush_size / 2, self.value())
+        region = c.doc.paint_stroke(
+            self._last_px[0], self._last_px[1], x, y, c.brush_size / 2, self.value()
+        )
         self._last_px = (x, y)
         c.refresh(region)
 

@@ -28,8 +28,11 @@ class EyedropperTool(CanvasTool):
     @classmethod
     def icon(cls) -> QIcon:
         app = QGuiApplication.instance()
-        color = (app.palette().windowText().color() if isinstance(app, QGuiApplication)
-                 else QColor("#303030"))
+        color = (
+            app.palette().windowText().color()
+            if isinstance(app, QGuiApplication)
+            else QColor("#303030")
+        )
         out = QIcon()
         for size in (16, 24, 32, 48):
             pm = QPixmap(size, size)

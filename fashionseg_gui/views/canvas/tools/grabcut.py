@@ -40,8 +40,10 @@ class GrabCutTool(CanvasTool):
     order = 70
     label = "Assisted outline"
     shortcut = "G"
-    hint = ("Drag a box around an outfit (Shift+drag: free lasso); then paint strokes: "
-            "left = keep, right = remove; Enter accepts, Esc rejects")
+    hint = (
+        "Drag a box around an outfit (Shift+drag: free lasso); then paint strokes: "
+        "left = keep, right = remove; Enter accepts, Esc rejects"
+    )
 
     def __init__(self, canvas: CanvasView) -> None:
         super().__init__(canvas)
@@ -66,8 +68,9 @@ class GrabCutTool(CanvasTool):
         mods = event.modifiers()
         if self.state is GrabCutState.PROPOSAL:
             if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
-                self._stroke_bg = (event.button() == Qt.MouseButton.RightButton
-                                   or bool(mods & Qt.KeyboardModifier.ShiftModifier))
+                self._stroke_bg = event.button() == Qt.MouseButton.RightButton or bool(
+                    mods & Qt.KeyboardModifier.ShiftModifier
+                )
                 self._stroke = [c.pixel(scene)]
                 self.state = GrabCutState.STROKE
                 self.move(event, scene)
@@ -99,8 +102,10 @@ class GrabCutTool(CanvasTool):
             path = QPainterPath(QPointF(self._stroke[0][0] + 0.5, self._stroke[0][1] + 0.5))
             for x, y in self._stroke[1:]:
                 path.lineTo(x + 0.5, y + 0.5)
-            pen = QPen(QColor(255, 60, 60, 200) if self._stroke_bg else QColor(60, 220, 90, 200),
-                       float(c.brush_size))
+            pen = QPen(
+                QColor(255, 60, 60, 200) if self._stroke_bg else QColor(60, 220, 90, 200),
+                float(c.brush_size),
+            )
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
             pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
             c.draft_item.setPen(pen)
@@ -129,14 +134,20 @@ class GrabCutTool(CanvasTool):
             c.clear_draft()
             marks = np.zeros(c.doc.mask.shape, np.uint8)
             arr = np.asarray(pts, np.int32).reshape(-1, 1, 2)
-            cv2.polylines(marks, [arr], False, 1, thickness=max(1, c.brush_size),
-                          lineType=cv2.LINE_8)
+            cv2.polylines(
+                marks, [arr], False, 1, thickness=max(1, c.brush_size), lineType=cv2.LINE_8
+            )
             for x, y in pts:  # round ends: a click without a drag still marks a dot
                 cv2.circle(marks, (x, y), max(0, c.brush_size // 2), 1, -1)
             on = marks.astype(bool)
             self.state = GrabCutState.PROPOSAL
-            c.sigGrabCutRequested.emit({"mode": "refine", "fg": None if self._stroke_bg else on,
-                                        "bg": on if self._stroke_bg else None})
+            c.sigGrabCutRequested.emit(
+                {
+                    "mode": "refine",
+                    "fg": None if self._stroke_bg else on,
+                    "bg": on if self._stroke_bg else None,
+                }
+            )
 
     def key(self, event: QKeyEvent) -> bool:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -146,8 +157,12 @@ class GrabCutTool(CanvasTool):
         return False
 
     def cancel(self) -> bool:
-        had = bool(self._start is not None or self._stroke or self._lasso
-                   or self.state is not GrabCutState.IDLE)
+        had = bool(
+            self._start is not None
+            or self._stroke
+            or self._lasso
+            or self.state is not GrabCutState.IDLE
+        )
         self._start, self._stroke, self._lasso = None, [], []
         if self.state is not GrabCutState.IDLE:
             self.canvas.sigGrabCutRejected.emit()

@@ -23,8 +23,10 @@ class PolygonTool(CanvasTool):
     order = 20
     label = "Polygon"
     shortcut = "P"
-    hint = ("Click vertices; click the first vertex or press Enter to close; "
-            "Backspace removes the last vertex; Esc cancels")
+    hint = (
+        "Click vertices; click the first vertex or press Enter to close; "
+        "Backspace removes the last vertex; Esc cancels"
+    )
     shows_shapes = True
 
     def __init__(self, canvas: CanvasView) -> None:
@@ -92,8 +94,11 @@ class PolygonTool(CanvasTool):
             if self.points:
                 c.sigMessage.emit("a polygon needs at least 3 vertices")
             return False
-        shape = {"kind": "polygon", "points": [[x, y] for x, y in self.points],
-                 "class_id": int(c.current_class)}
+        shape = {
+            "kind": "polygon",
+            "points": [[x, y] for x, y in self.points],
+            "class_id": int(c.current_class),
+        }
         self.points = []
         c.clear_draft()
         return c.add_shape(shape)

@@ -49,8 +49,9 @@ class RectTool(CanvasTool):
         c.clear_draft()
         if w < 2 and h < 2:
             return
-        c.add_shape({"kind": "rect", "x": x, "y": y, "w": w, "h": h,
-                     "class_id": int(c.current_class)})
+        c.add_shape(
+            {"kind": "rect", "x": x, "y": y, "w": w, "h": h, "class_id": int(c.current_class)}
+        )
 
     def cancel(self) -> bool:
         had = self._start is not None

@@ -22,8 +22,10 @@ class SelectTool(CanvasTool):
     order = 10
     label = "Select / edit"
     shortcut = "V"
-    hint = ("Click a shape to select it; drag a vertex; double-click or Ctrl+click an edge to "
-            "insert a vertex; right-click or Delete removes a vertex")
+    hint = (
+        "Click a shape to select it; drag a vertex; double-click or Ctrl+click an edge to "
+        "insert a vertex; right-click or Delete removes a vertex"
+    )
     edits = False  # selecting works read-only; each edit checks canvas.editable()
     shows_shapes = True
     cursor = Qt.CursorShape.ArrowCursor
@@ -160,16 +162,18 @@ class SelectTool(CanvasTool):
         if i is None or c.doc is None or not c.editable():
             return False
         shape = c.doc.shapes[i]
-        best = min(((seg_dist(scene, a, b), k) for k, (a, b) in enumerate(shape_edges(shape))),
-                   key=lambda t: t[0][0], default=None)
+        best = min(
+            ((seg_dist(scene, a, b), k) for k, (a, b) in enumerate(shape_edges(shape))),
+            key=lambda t: t[0][0],
+            default=None,
+        )
         if best is None or best[0][0] > c.pick_px():
             return False
         (_d, q), k = best
         if shape["kind"] == "rect":  # a rect with an extra vertex becomes a polygon
             x, y, w, h = (int(shape[n]) for n in ("x", "y", "w", "h"))
             pts = [[x, y], [x + w - 1, y], [x + w - 1, y + h - 1], [x, y + h - 1]]
-            new: dict[str, Any] = {"kind": "polygon", "points": pts,
-                                   "class_id": shape["class_id"]}
+            new: dict[str, Any] = {"kind": "polygon", "points": pts, "class_id": shape["class_id"]}
         else:
             pts = [list(p) for p in shape["points"]]
             new = {**shape, "points": pts}
