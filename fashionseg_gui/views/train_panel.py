@@ -20,7 +20,6 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashionseg_gui.core.runs import read_history, read_run  # noqa: F401 - used by callers
+from fashionseg_gui.views.panel_predict import PredictActions
 from fashionseg_gui.views.plots import ClassMetrics, TrainingCurves
 from fashionseg_gui.views.round_history import RoundHistory
 from fashionseg_gui.views.runs_tab import RUN_COLUMNS, RunsTab, run_state  # noqa: F401 (re-exported)
@@ -46,7 +46,6 @@ from fashionseg_gui.views.train_settings import (  # noqa: F401 (re-exported)
 )
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.jobs import JobRefused, JobService
-from fashionseg_gui.workers.prediction import ExportWorker, PredictionWorker
 from fashionseg_gui.workers.training import TrainingWorker
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ class VerticalScrollArea(QScrollArea):
         return QSize(width, 120)
 
 
-class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
+class TrainPanel(PredictActions, TrainSettingsForm, RunsTab, QWidget):
     """Train a U-Net on the project, watch it learn, predict and export.
 
     Signals
@@ -243,91 +242,6 @@ class TrainPanel(TrainSettingsForm, RunsTab, QWidget):
             self._cancel_job()
             self.stop_button.setEnabled(False)
             self.status.setText("Stopping after the current batch…")
-
-    def predict_unlabelled(self, run_dir: str | Path | None = None) -> bool:
-        """Predict every image without a user mask with ``run_dir`` (default: selected/latest)."""
-        if not self._can_start("predict"):
-            return False
-        run = Path(run_dir) if run_dir else self._model_run()
-        if run is None:
-            self._show_error("No trained model yet: train first (or select a run with a model).")
-            return False
-        ids = [i for i, r in self.project.images.items() if r.status in ("unlabelled", "predicted")]
-        if not ids:
-            self._show_info("Every image has a user mask; nothing to predict.")
-            return False
-        return self.predict_ids(ids, run)
-
-    def predict_ids(
-        self, ids: list[str], run_dir: str | Path | None = None, resume: bool = True
-    ) -> bool:
-        """Predict ``ids`` with ``run_dir`` (default: the selected run, else the latest).
-
-        With ``resume`` (default) photos that already have a fresh prediction of that run
-        are skipped, so predicting again after a Stop goes on where it stopped.
-        """
-        if not self._can_start("predict"):
-            return False
-        run = Path(run_dir) if run_dir else self._model_run()
-        if run is None:
-            self._show_error("No trained model yet: train first (or select a run with a model).")
-            return False
-        ids = [str(i) for i in ids if str(i) in self.project.images]
-        if not ids:
-            self._show_info("No photo to predict.")
-            return False
-        worker = PredictionWorker(self.project, ids, run, resume=resume)
-        return self._start_job(worker, "predict", f"Predicting {len(ids)} images with {run.name}…")
-
-    def predict_selected(self, run_dir: str | Path | None = None) -> bool:
-        """Predict the photos :attr:`selection` gives (the browser's selected photo), again
-        even if they have a fresh prediction of that run."""
-        ids = list(self.selection()) if self.selection is not None else []
-        if not ids:
-            self._show_info("Select a photo in the browser first.")
-            return False
-        return self.predict_ids(ids, run_dir, resume=False)
-
-    def predict_queue(self, top: int | None = None, run_dir: str | Path | None = None) -> bool:
-        """Predict the ``top`` (default: the spin box) photos of the label-next queue."""
-        from fashionseg_gui.core.queue import build_queue
-
-        if self.project is None:
-            return self._can_start("predict")
-        queue = build_queue(self.project, "uncertainty")
-        if not queue.items:
-            self._show_info(
-                "The label-next queue is empty: predict the unlabelled photos "
-                f"first ({queue.summary()})."
-            )
-            return False
-        n = int(top if top is not None else self.queue_top.value())
-        return self.predict_ids(queue.ids[:n], run_dir)
-
-    def set_selection_source(self, source: Callable[[], list[str]] | None) -> None:
-        """Where "Predict selected" takes its photos from (None disables it)."""
-        self.selection = source
-        self._update_buttons()
-
-    def export_saved_model(
-        self, out_dir: str | Path | None = None, run_dir: str | Path | None = None
-    ) -> bool:
-        """Export the selected (or latest) run as a SavedModel into ``out_dir`` (asks if None)."""
-        if not self._can_start("export"):
-            return False
-        run = Path(run_dir) if run_dir else self._model_run()
-        if run is None:
-            self._show_error("No trained model to export: train first.")
-            return False
-        if out_dir is None:
-            chosen = QFileDialog.getExistingDirectory(
-                self, "Export SavedModel into folder", str(self.project.root)
-            )
-            if not chosen:
-                return False
-            out_dir = Path(chosen) / f"saved_model_{run.name}"
-        worker = ExportWorker(run, Path(out_dir), len(self.project.classes))
-        return self._start_job(worker, "export", f"Exporting {run.name} to {out_dir}…")
 
     def show_augmentation_preview(self) -> None:
         """Open the augmentation preview dialog for the current settings."""

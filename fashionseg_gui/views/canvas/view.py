@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashionseg_gui.core.project import IGNORE, ProjectError
+from fashionseg_gui.views.canvas.grabcut_preview import GrabCutPreview
 from fashionseg_gui.views.canvas.items import ImageItem, ShapesItem, numpy_qimage
 from fashionseg_gui.views.canvas.overlays import ReviewOverlays
 from fashionseg_gui.views.canvas.tools import (
@@ -51,7 +52,6 @@ from fashionseg_gui.views.canvas.tools import (
     registered,
     tool_class,
 )
-from fashionseg_gui.views.canvas.tools.grabcut import GrabCutTool
 from fashionseg_gui.views.canvas.tools.polygon import PolygonTool
 from fashionseg_gui.views.canvas.tools.select import SelectTool
 from fashionseg_gui.views.canvas.zoom import MAX_ZOOM, MIN_ZOOM, ZoomMixin  # noqa: F401 (re-exported)
@@ -66,7 +66,7 @@ PICK_PX = 8.0  # how close (screen pixels) a click must be to a vertex or an edg
 _TOOL_VALUES = frozenset(t.value for t in Tool)
 
 
-class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
+class CanvasView(GrabCutPreview, ReviewOverlays, ZoomMixin, QGraphicsView):
     """Photo + label overlay + the current tool. Driven by the editor; edits go to the document.
 
     Signals
@@ -243,54 +243,6 @@ class CanvasView(ReviewOverlays, ZoomMixin, QGraphicsView):
             self.brush_size = size
             self.sigBrushSizeChanged.emit(size)
         self.update_cursor()
-
-    # --- the assisted outline ------------------------------------------------------------
-    def _grabcut(self) -> GrabCutTool:
-        tool = self._tools["grabcut"]
-        assert isinstance(tool, GrabCutTool)
-        return tool
-
-    @property
-    def grabcut_state(self) -> GrabCutState:
-        """Where the assisted outline stands (read-only; see :meth:`clear_grabcut`)."""
-        return self._grabcut().state
-
-    def set_grabcut_preview(self, proposal: np.ndarray | None, busy: bool = False) -> None:
-        """Show a GrabCut proposal (H, W bool) tinted in the current class colour.
-
-        ``busy=True`` marks the outline as computing (busy cursor); ``None`` removes the
-        proposal (a computing or proposed outline then goes back to idle).
-        """
-        gc = self._grabcut()
-        if busy:
-            gc.state = GrabCutState.BUSY
-            self.update_cursor()
-            return
-        if proposal is None:
-            self._preview_buf = None
-            self.preview_item.set_image(None)
-            if gc.state in (GrabCutState.BUSY, GrabCutState.PROPOSAL):
-                gc.state = GrabCutState.IDLE
-            self.update_cursor()
-            return
-        cls = next((c for c in self.classes if c.id == self.current_class), None)
-        r, g, b = cls.rgb if cls is not None else (255, 0, 255)
-        buf = np.zeros(proposal.shape + (4,), np.uint8)
-        buf[~proposal] = (0, 0, 0, 110)  # dim what is left out
-        a = 0.55
-        buf[proposal] = (round(r * a), round(g * a), round(b * a), round(255 * a))
-        self._preview_buf = buf
-        self.preview_item.set_image(numpy_qimage(buf, QImage.Format.Format_RGBA8888_Premultiplied))
-        gc.state = GrabCutState.PROPOSAL
-        self.update_cursor()
-
-    def clear_grabcut(self) -> None:
-        """Drop the assisted outline (its proposal and any box being drawn) without signals."""
-        gc = self._grabcut()
-        if gc.state is not GrabCutState.IDLE:
-            self.set_grabcut_preview(None)
-            gc.state = GrabCutState.IDLE
-            self.clear_draft()
 
     # --- content -------------------------------------------------------------------------
     def set_document(self, doc: AnnotationDocument | None, photo: np.ndarray | None) -> None:
