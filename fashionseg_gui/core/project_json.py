@@ -98,7 +98,7 @@ def read_with_fallback(project: Project, pfile: Path) -> int:
                 raw = fh.read(MAX_PROJECT_BYTES + 1)
             if len(raw) > MAX_PROJECT_BYTES:
                 raise SchemaError(f"larger than {MAX_PROJECT_BYTES >> 20} MB")
-            data, repaired = loads_finite(raw.decode("utf-8"))
+            data, repaired = loads_finite(raw.decode("utf-8"), max_depth=None)  # validated below
             version = data.get("schema_version", 0) if isinstance(data, dict) else 0
             if (
                 isinstance(version, int)
@@ -153,12 +153,13 @@ def load_dict(project: Project, data: dict[str, Any]) -> None:
         images_dir = safe_join(project.root, "images")
     except UnsafePathError as exc:
         raise ValueError(str(exc)) from exc
+    links = _symlinks_in(images_dir)  # one directory read instead of a stat per image
     for d in data.get("images", []):
         try:
             rec = ImageRecord.from_dict(d)
             check_id(rec.id)
             check_file_name(rec.file)  # a plain name: it can only leave by a symlink
-            if os.path.islink(os.path.join(images_dir, rec.file)):
+            if rec.file in links:
                 safe_join(images_dir, rec.file)
         except (UnsafePathError, TypeError) as exc:
             raise ValueError(f"image {str(d.get('id'))[:80]!r}: {exc}") from exc
@@ -178,6 +179,15 @@ def load_dict(project: Project, data: dict[str, Any]) -> None:
     project.classes, project.images, project.settings = classes, images, dict(settings)
     project._transaction = dict(transaction) if isinstance(transaction, dict) else None
     project._sha_index = {r.sha256: r.id for r in project.images.values() if r.sha256}
+
+
+def _symlinks_in(folder: Path) -> frozenset[str]:
+    """The names of the symbolic links directly in ``folder`` (none if it is missing)."""
+    try:
+        with os.scandir(folder) as entries:
+            return frozenset(e.name for e in entries if e.is_symlink())
+    except OSError:
+        return frozenset()
 
 
 def to_dict(project: Project) -> dict[str, Any]:

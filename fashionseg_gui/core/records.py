@@ -119,6 +119,8 @@ class ImageRecord:
     def from_dict(cls, d: dict[str, Any]) -> ImageRecord:
         known = _IMAGE_FIELDS or _image_fields()
         rec = cls(**{k: v for k, v in d.items() if k in known})
+        if type(rec.width) is not int or type(rec.height) is not int:  # 480.0 is valid JSON
+            rec.width, rec.height = int(rec.width), int(rec.height)
         if not isinstance(rec.provenance, dict):
             rec.provenance = None
         if rec.status not in STATUSES:
