@@ -17,6 +17,7 @@ The document is Qt-free; the editor view drives it and repaints the regions it r
 
 from __future__ import annotations
 
+import collections
 import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -155,7 +156,8 @@ class AnnotationDocument:
         self.shapes: list[dict[str, Any]] = project.read_shapes(image_id)
         self.dirty = False
         self.max_undo = max(200, int(max_undo))
-        self._undo: list[UndoStep] = []
+        self._undo: collections.deque[UndoStep] = collections.deque()
+        self._undo_bytes = 0  # sum of the steps' nbytes, kept as they come and go
         self._redo: list[UndoStep] = []
         self._edit_depth = 0
         self._edit_snapshot: np.ndarray | None = None
@@ -215,10 +217,12 @@ class AnnotationDocument:
 
     def _push(self, step: UndoStep) -> None:
         self._undo.append(step)
+        self._undo_bytes += step.nbytes
         self._redo.clear()
-        total = sum(s.nbytes for s in self._undo)
-        while len(self._undo) > self.max_undo or (total > MAX_UNDO_BYTES and len(self._undo) > 1):
-            total -= self._undo.pop(0).nbytes
+        while len(self._undo) > self.max_undo or (
+            self._undo_bytes > MAX_UNDO_BYTES and len(self._undo) > 1
+        ):
+            self._undo_bytes -= self._undo.popleft().nbytes
 
     def _touch(self, box: tuple[int, int, int, int] | None) -> None:
         if self._edit_depth > 0:
@@ -481,6 +485,7 @@ class AnnotationDocument:
         if not self.can_undo:
             return None
         step = self._undo.pop()
+        self._undo_bytes -= step.nbytes
         self._redo.append(step)
         return self._apply_step(step, forward=False)
 
@@ -490,6 +495,7 @@ class AnnotationDocument:
             return None
         step = self._redo.pop()
         self._undo.append(step)
+        self._undo_bytes += step.nbytes
         return self._apply_step(step, forward=True)
 
     @property
