@@ -60,6 +60,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--round-minutes", type=float, default=3.0, help="training budget of each round"
     )
+    parser.add_argument(
+        "--round-epochs",
+        type=int,
+        help="train each round for exactly this many epochs instead of --round-minutes "
+        "(same compute in both arms, whatever else runs on the machine)",
+    )
     parser.add_argument("--labelled", type=int, default=80, help="labelled photos of round 0")
     parser.add_argument("--pool", type=int, default=400, help="unlabelled photos predicted")
     parser.add_argument("--correct", type=int, default=80, help="photos corrected per round")
@@ -100,6 +106,8 @@ def _config(args: argparse.Namespace, resume: Path | None) -> Any:
     )
     cfg = recipe_config("default", args.round_minutes, ns).to_dict()
     cfg["val_fraction"] = 0.1
+    if args.round_epochs:
+        cfg.update(epochs=int(args.round_epochs), max_minutes=None, early_stopping_patience=None)
     cfg["resume_from"] = None if resume is None else str(resume)
     return TrainConfig.from_dict(cfg)
 
@@ -272,6 +280,7 @@ def run(args: argparse.Namespace) -> int:
                 "effort": 1.0,
                 "seconds": secs0,
                 "corrected": 0,
+                "epochs": r0.epochs_run,
             }
         )
         corrected_total = 0
@@ -311,6 +320,7 @@ def run(args: argparse.Namespace) -> int:
                     "effort": float(np.mean(changed)) if changed else 0.0,
                     "seconds": time.monotonic() - t_round,
                     "corrected": corrected_total,
+                    "epochs": result.epochs_run,
                 }
                 rows.append(row)
                 print(
@@ -323,17 +333,23 @@ def run(args: argparse.Namespace) -> int:
         finally:
             project.close()
 
+    per_round = (
+        f"{args.round_epochs} epochs" if args.round_epochs else f"{args.round_minutes:g} min"
+    )
     print(
-        f"\n=== bench loop ({args.rounds} rounds x {args.round_minutes:g} min, queue by "
+        f"\n=== bench loop ({args.rounds} rounds x {per_round}, queue by "
         f"{args.queue_by}) — note: other jobs may share this machine's CPUs ==="
     )
     print(f"machine: {machine_line()}")
-    print("arm    | round | photos labelled+corrected | val mIoU | correction effort | s/round")
+    print(
+        "arm    | round | photos labelled+corrected | val mIoU | correction effort | s/round"
+        " | epochs"
+    )
     for row in rows:
         effort = "100 % (from scratch)" if row["round"] == 0 else f"{row['effort']:.1%}"
         print(
             f"{row['arm']:6s} | {row['round']:5d} | {row['labelled']:25d} | "
-            f"{row['miou']:.4f}   | {effort:17s} | {row['seconds']:.0f}"
+            f"{row['miou']:.4f}   | {effort:17s} | {row['seconds']:7.0f} | {row['epochs']}"
         )
     print(f"label-error finder: {hits}/{len(planted)} planted errors in the top {args.finder_top}")
     if args.keep is None:

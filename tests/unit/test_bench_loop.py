@@ -54,8 +54,8 @@ def test_bench_loop_tiny_run_prints_rounds_arms_and_the_finder(ccp: Path, capsys
                 "2",
                 "--rounds",
                 "1",
-                "--round-minutes",
-                "0.02",
+                "--round-epochs",
+                "2",
                 "--input-size",
                 "32x32",
                 "--base-width",
@@ -79,6 +79,8 @@ def test_bench_loop_tiny_run_prints_rounds_arms_and_the_finder(ccp: Path, capsys
     rows = [r for r in table if r.startswith(("queue ", "random "))]
     assert len(rows) == 4  # round 0 and 1 of each arm
     assert "| 100 % (from scratch)" in rows[0] and rows[1].split("|")[2].strip() == "6"
+    assert all(r.split("|")[-1].strip() == "2" for r in rows)  # exactly 2 epochs a round
+    assert "1 rounds x 2 epochs" in out
     assert "arm queue round 1: corrected 2 photos" in out
     assert "arm random round 1: corrected 2 photos" in out
 
