@@ -13,12 +13,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
+
+from fashionseg_gui.views.elided_label import ElidedLabel
 
 
 class ReviewBar(QWidget):
@@ -45,16 +45,15 @@ class ReviewBar(QWidget):
             "#reviewBar { background: #fff4d6; border-bottom: 1px solid #e0b84c; }"
             "#reviewBar QLabel { color: #4a3700; }"
         )
-        self.title = QLabel(self)
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.left_label = QLabel(self)
+        self.title = ElidedLabel("", self)  # cut with "…" when narrow, whole in the tooltip
+        bold = self.title.font()
+        bold.setBold(True)
+        self.title.setFont(bold)
+        self.left_label = ElidedLabel("", self)
         self.left_label.setStyleSheet("color: #6b5200;")
         self.left_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         # the texts give way (clipped, the full text in the tooltip) before the controls do:
         # the bar never widens the window beyond a 1366-pixel screen
-        for label in (self.title, self.left_label):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setMinimumWidth(0)
         self.heatmap_box = QCheckBox("Heat-map (H)", self)
         self.heatmap_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.heatmap_box.setToolTip("Show the model's confidence: red where it is unsure (H)")
@@ -114,21 +113,18 @@ class ReviewBar(QWidget):
         """Show the bar for a prediction of ``run`` with ``left`` photos left to review."""
         who = f"run {run}" if run else "an earlier run"
         if stale:
-            self.title.setText(
-                f"<b>Prediction of {who}</b> \u2014 <span style='color:#b00020'>"
-                f"cannot be accepted: {stale}</span>"
-            )
+            self.title.setText(f"Prediction of {who} \u2014 cannot be accepted: {stale}")
+            self.title.setStyleSheet("color: #b00020;")
         else:
-            self.title.setText(f"<b>Prediction of {who}</b> \u2014 correct it, then accept")
+            self.title.setText(f"Prediction of {who} \u2014 correct it, then accept")
+            self.title.setStyleSheet("")
         self.set_left(left)
-        self.title.setToolTip(self.title.text())
         self.accept_button.setEnabled(stale is None)
         self.show()
 
     def set_left(self, left: int) -> None:
         word = "photo" if left == 1 else "photos"
-        self.left_label.setText(f"  {left} predicted {word} left to review")
-        self.left_label.setToolTip(self.left_label.text().strip())
+        self.left_label.setText(f"{left} predicted {word} left to review")
 
     def threshold(self) -> float:
         return float(self.threshold_spin.value())
