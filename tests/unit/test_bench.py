@@ -72,3 +72,21 @@ def test_machine_line_names_the_cpu_and_its_vector_flags() -> None:
     line = machine_line()
     assert "threads; flags:" in line
     assert all(f in line for f in CPU_FLAGS if f in cpu_flags())
+
+
+def test_bench_train_prints_machine_quality_and_both_inference_times(ccp, capsys) -> None:
+    """A tiny run end to end: the figures the issue asks for are all printed."""
+    from fashionseg_gui.cli import main
+
+    args = ["bench", "train", "--data", str(ccp), "--minutes", "0.05", "--train-range", "1-8"]
+    args += ["--eval-range", "801-803", "--input-size", "32x32", "--base-width", "4"]
+    args += ["--depth", "2", "--batch-size", "2", "--precision", "off", "--augment", "none"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for line in ("machine: ", "fp32 matmul rate", "training photos/s", "mIoU"):
+        assert line in out, line
+    in_app = float(out.split("inference per full-size photo")[1].split("):")[1].split("ms")[0])
+    saved = float(
+        out.split("exported SavedModel per full-size photo")[1].split("):")[1].split("ms")[0]
+    )
+    assert in_app > 0 and saved > 0
