@@ -23,3 +23,23 @@ def synthetic_samples(n: int, seed: int = 0) -> list[D.Sample]:
         photo[mask == 2] = (30, 220, 30)
         out.append(D.Sample(f"syn{k}", lambda p=photo: p, lambda m=mask: m))
     return out
+
+
+#: ``fashionseg train`` options of a tiny, fast model (one epoch, 32x48, depth 2, width 4),
+#: with the settings as given (no recipe fitting).
+TINY_TRAIN_ARGS = [
+    "--epochs",
+    "1",
+    "--input-size",
+    "32x48",
+    "--depth",
+    "2",
+    "--base-width",
+    "4",
+    "--batch-size",
+    "2",
+    "--mixed-precision",
+    "off",
+    "--recipe",
+    "manual",
+]

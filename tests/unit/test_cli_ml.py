@@ -9,25 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from synthetic import CLASSES, synthetic_samples
+from synthetic import CLASSES, TINY_TRAIN_ARGS, synthetic_samples
 
 from fashionseg_gui.cli import main
 from fashionseg_gui.core.project import Project
-
-TRAIN_ARGS = [
-    "--epochs",
-    "1",
-    "--input-size",
-    "32x48",
-    "--depth",
-    "2",
-    "--base-width",
-    "4",
-    "--batch-size",
-    "2",
-    "--mixed-precision",
-    "off",
-]
 
 
 def _project(root: Path, n: int = 6) -> Path:
@@ -47,7 +32,7 @@ def _project(root: Path, n: int = 6) -> Path:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli_ml")
     proj = _project(root)
-    assert main(["train", str(proj), *TRAIN_ARGS]) == 0
+    assert main(["train", str(proj), *TINY_TRAIN_ARGS]) == 0
     return proj
 
 
@@ -118,19 +103,19 @@ def test_resume_from_in_project_json_only_loads_runs_of_the_project(
     project.set_setting("train", {"resume_from": str(outside)})
     project.close()
     capsys.readouterr()
-    assert main(["train", str(proj), *TRAIN_ARGS]) == 0
+    assert main(["train", str(proj), *TINY_TRAIN_ARGS]) == 0
     assert "ignoring settings.train.resume_from" in capsys.readouterr().err
     newest = max((p for p in (proj / "runs").iterdir()), key=lambda p: p.stat().st_mtime)
     assert json.loads((newest / "config.json").read_text())["resume_from"] is None
     # an explicit --resume with a path is the user's choice and is honoured
-    assert main(["train", str(proj), *TRAIN_ARGS, "--resume", str(outside)]) == 0
+    assert main(["train", str(proj), *TINY_TRAIN_ARGS, "--resume", str(outside)]) == 0
     runs = sorted((p for p in (proj / "runs").iterdir()), key=lambda p: p.stat().st_mtime)
     assert json.loads((runs[-1] / "config.json").read_text())["resume_from"] == str(outside)
     # a run of the project named in project.json is still resumed
     project = Project.open(proj)
     project.set_setting("train", {"resume_from": mine.name})
     project.close()
-    assert main(["train", str(proj), *TRAIN_ARGS]) == 0
+    assert main(["train", str(proj), *TINY_TRAIN_ARGS]) == 0
     runs = sorted((p for p in (proj / "runs").iterdir()), key=lambda p: p.stat().st_mtime)
     assert json.loads((runs[-1] / "config.json").read_text())["resume_from"] == str(
         proj / "runs" / mine.name

@@ -9,28 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from synthetic import CLASSES, synthetic_samples
+from synthetic import CLASSES, TINY_TRAIN_ARGS, synthetic_samples
 
 from fashionseg_gui.cli import main
 from fashionseg_gui.core import scores as S
 from fashionseg_gui.core.project import Project
-
-TRAIN_ARGS = [
-    "--epochs",
-    "1",
-    "--input-size",
-    "32x48",
-    "--depth",
-    "2",
-    "--base-width",
-    "4",
-    "--batch-size",
-    "2",
-    "--mixed-precision",
-    "off",
-    "--recipe",
-    "manual",
-]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +28,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
             project.write_mask(image_id, s.load_mask())
     project.save()
     project.close()
-    assert main(["train", str(root / "p"), *TRAIN_ARGS]) == 0
+    assert main(["train", str(root / "p"), *TINY_TRAIN_ARGS]) == 0
     return root / "p"
 
 

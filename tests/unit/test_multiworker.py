@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from synthetic import CLASSES, synthetic_samples
+from synthetic import CLASSES, TINY_TRAIN_ARGS, synthetic_samples
 
 from fashionseg_gui.cli import main
 from fashionseg_gui.core.project import Project
@@ -84,20 +84,7 @@ def test_two_workers_train_from_sharded_tfrecords(
         str(shards),
         "--strategy",
         "multiworker",
-        "--epochs",
-        "1",
-        "--input-size",
-        "32x48",
-        "--depth",
-        "2",
-        "--base-width",
-        "4",
-        "--batch-size",
-        "2",
-        "--mixed-precision",
-        "off",
-        "--recipe",
-        "manual",
+        *TINY_TRAIN_ARGS,
     ]
     procs = []
     for index in range(2):
