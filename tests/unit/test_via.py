@@ -948,3 +948,58 @@ def test_random_regions_import_without_a_traceback(
     else:
         assert report.regions_imported == 0 and len(report.unmatched) == 1
     project.save()
+
+
+def test_cyclic_collection_pauses_during_a_parse_and_comes_back(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A big parse must not be walked by full collections (they hold the interpreter lock
+    and froze the window); the collector's state is restored, also after an error."""
+    import gc
+
+    from fashionseg_gui.core.via import reader
+
+    seen = []
+    real = reader.parse_via_text
+
+    def spy(text: str, name: str):
+        seen.append(gc.isenabled())
+        return real(text, name)
+
+    monkeypatch.setattr(reader, "parse_via_text", spy)
+    good = tmp_path / "v.json"
+    good.write_text(
+        json.dumps(
+            {
+                "a.jpg1": {
+                    "filename": "a.jpg",
+                    "size": 1,
+                    "regions": [
+                        {
+                            "shape_attributes": {
+                                "name": "polygon",
+                                "all_points_x": [1, 5, 5],
+                                "all_points_y": [1, 1, 5.5],
+                            },
+                            "region_attributes": {},
+                        }
+                    ],
+                    "file_attributes": {},
+                }
+            }
+        )
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert gc.isenabled()
+    via = reader.read_via(good)
+    assert via.entries[0].regions[0].shape["points"] == [[1, 1], [5, 1], [5, 5.5]]
+    with pytest.raises(ViaError):
+        reader.read_via(bad)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        reader.read_via(good)
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()

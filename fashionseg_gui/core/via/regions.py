@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from fashionseg_gui.core.shapes import finite_number, validate_shape
 from fashionseg_gui.core.via.model import MAX_COORDINATE, NonFinite, ShapeProblem
 
@@ -79,10 +81,24 @@ def xy_points(sa: dict) -> list[list[float | int]]:
         raise ShapeProblem(
             f"all_points_x and all_points_y differ in length ({len(xs)} vs {len(ys)})"
         )
+    if _plain_and_in_range(xs) and _plain_and_in_range(ys):  # the common case, at numpy speed
+        return [[x, y] for x, y in zip(xs, ys, strict=True)]
     return [
         [coordinate(f"all_points_x[{i}]", x), coordinate(f"all_points_y[{i}]", y)]
         for i, (x, y) in enumerate(zip(xs, ys, strict=True))
     ]
+
+
+def _plain_and_in_range(values: list[Any]) -> bool:
+    """Whether every value is an int or float (not a bool), finite and within
+    ``MAX_COORDINATE``: what :func:`coordinate` accepts unchanged, checked at once."""
+    if not all(type(v) is int or type(v) is float for v in values):
+        return False
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (OverflowError, ValueError):
+        return False
+    return bool(np.isfinite(a).all() and (np.abs(a) <= MAX_COORDINATE).all()) if len(a) else True
 
 
 def _checked(shape: dict) -> dict:
