@@ -38,13 +38,20 @@ class PredictActions:
         def _show_info(self, text: str) -> None: ...
         def _update_buttons(self) -> None: ...
 
-    def predict_unlabelled(self, run_dir: str | Path | None = None) -> bool:
-        """Predict every image without a user mask with ``run_dir`` (default: selected/latest)."""
+    def _predict_run(self, run_dir: str | Path | None) -> Path | None:
+        """The run to predict with (given, else the selected or latest one with a model), or
+        None after saying why not (a job in the way, no model yet)."""
         if not self._can_start("predict"):
-            return False
+            return None
         run = Path(run_dir) if run_dir else self._model_run()
         if run is None:
             self._show_error("No trained model yet: train first (or select a run with a model).")
+        return run
+
+    def predict_unlabelled(self, run_dir: str | Path | None = None) -> bool:
+        """Predict every image without a user mask with ``run_dir`` (default: selected/latest)."""
+        run = self._predict_run(run_dir)
+        if run is None:
             return False
         ids = [i for i, r in self.project.images.items() if r.status in ("unlabelled", "predicted")]
         if not ids:
@@ -60,11 +67,8 @@ class PredictActions:
         With ``resume`` (default) photos that already have a fresh prediction of that run
         are skipped, so predicting again after a Stop goes on where it stopped.
         """
-        if not self._can_start("predict"):
-            return False
-        run = Path(run_dir) if run_dir else self._model_run()
+        run = self._predict_run(run_dir)
         if run is None:
-            self._show_error("No trained model yet: train first (or select a run with a model).")
             return False
         ids = [str(i) for i in ids if str(i) in self.project.images]
         if not ids:
