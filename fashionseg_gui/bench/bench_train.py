@@ -61,6 +61,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stem-stride", type=int, choices=(1, 2, 4))
     parser.add_argument("--max-width", type=int)
     parser.add_argument("--decoder", choices=("unet", "light"))
+    parser.add_argument(
+        "--position-channel",
+        action="store_true",
+        default=None,
+        help="add a row-position input channel (CoordConv-style)",
+    )
     parser.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
     parser.add_argument("--warmup", type=float, help="warm-up fraction of the schedule")
     parser.add_argument("--weight-decay", type=float, help="AdamW weight decay")
@@ -154,6 +160,7 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
             ("warmup_fraction", "warmup"),
             ("decoder", "decoder"),
             ("weight_decay", "weight_decay"),
+            ("position_channel", "position_channel"),
         ):
             if getattr(args, attr, None) is not None:
                 cfg[key] = getattr(args, attr)

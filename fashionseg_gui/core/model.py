@@ -20,6 +20,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from keras import ops
 
 from fashionseg_gui.core.confusion import (
     background_baseline_miou,
@@ -43,6 +44,7 @@ __all__ = [  # the numpy scores live in core/confusion.py (no TensorFlow needed 
     "LOSS_KINDS",
     "LOW_RES_OUTPUT",
     "FusedBatchNormalization",
+    "VerticalPosition",
     "MeanIoU",
     "PixelAccuracy",
     "SegmentationLoss",
@@ -125,6 +127,23 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
         return tf.cast(y, self.compute_dtype)
 
 
+@keras.saving.register_keras_serializable(package="fashionseg")
+class VerticalPosition(keras.layers.Layer):
+    """Appends one channel: the row position of each pixel, from -1 (top) to 1 (bottom)."""
+
+    def call(self, x: Any) -> Any:
+        shape = ops.shape(x)
+        h = shape[1]
+        rows = ops.cast(ops.arange(h), x.dtype)
+        rows = rows * (2.0 / ops.cast(ops.maximum(h - 1, 1), x.dtype)) - 1.0
+        channel = ops.broadcast_to(ops.reshape(rows, (1, -1, 1, 1)), (shape[0], h, shape[2], 1))
+        return ops.concatenate([x, channel], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        c = input_shape[-1]
+        return (*input_shape[:-1], None if c is None else c + 1)
+
+
 def build_unet(
     num_classes: int,
     input_shape: Sequence[int | None] = (None, None, 3),
@@ -137,6 +156,7 @@ def build_unet(
     max_width: int = 256,
     stem_stride: int = 1,
     decoder: str = "unet",
+    position_channel: bool = False,
 ) -> keras.Model:
     """Build a U-Net for semantic segmentation.
 
@@ -170,6 +190,10 @@ def build_unet(
         ``"unet"``: up-convolution, concatenation with the skip, two 3x3 convolutions per
         level. ``"light"``: up-convolution added to the skip, one 3x3 convolution per level
         (about a third of the decoder's cost).
+    position_channel : bool
+        Append a channel holding each pixel's row position (-1 at the top, 1 at the bottom of
+        the letterboxed input) to the normalised photo, CoordConv-style: where a garment sits
+        in the frame says what it is (upper body, lower body, feet).
 
     Returns
     -------
@@ -228,6 +252,8 @@ def build_unet(
     # === Functional Model ===
     inputs = keras.Input(shape=shape, name="image")
     x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="normalize", dtype=policy)(inputs)
+    if position_channel:
+        x = VerticalPosition(name="row_position", dtype=policy)(x)
     if stem_stride > 1:
         x = keras.layers.Conv2D(
             widths[0],

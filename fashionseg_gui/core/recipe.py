@@ -227,6 +227,7 @@ def rung_flops(
             max_width=max(cfg.max_width, cfg.base_width),
             stem_stride=int(cfg.stem_stride),
             decoder=cfg.decoder,
+            position_channel=bool(cfg.position_channel),
         )
         box = D.letterbox_geometry(cfg.target_hw, cfg.target_hw, cfg.multiple)
         out[rung.name] = M.model_flops(net, box.out_h, box.out_w)
@@ -271,6 +272,7 @@ def _measure(
             max_width=max(cfg.max_width, cfg.base_width),
             stem_stride=int(cfg.stem_stride),
             decoder=cfg.decoder,
+            position_channel=bool(cfg.position_channel),
         )
         fit_model, stride = M.training_view(net)
         if stride > 1:

@@ -315,6 +315,7 @@ def train(
             max_width=max(config.max_width, config.base_width),
             stem_stride=int(config.stem_stride),
             decoder=config.decoder,
+            position_channel=bool(config.position_channel),
         )
         if config.resume_from:
             src = _weights_source(config.resume_from)

@@ -43,6 +43,8 @@ class TrainConfig:
     training fits them at that lower resolution (``core.model.training_view``).
     ``decoder``: ``"unet"`` (concatenate skips, two convolutions per level) or ``"light"``
     (add skips, one convolution per level).
+    ``position_channel``: a CoordConv-style row-position input channel
+    (``core.model.build_unet``).
     ``min_steps_per_epoch``: an epoch is at least this many batches; a small project (a dozen
     labelled photos) is repeated, with fresh augmentation, so that 30 epochs really train.
     ``recipe``: ``"auto"`` fits input size, width, depth and precision to this machine when
@@ -79,6 +81,7 @@ class TrainConfig:
     augment_mask: bool = True
     stem_stride: int = 2
     decoder: str = "light"
+    position_channel: bool = False
     min_steps_per_epoch: int = 20
     recipe: str = "auto"
     fixed: list[str] = field(default_factory=list)

@@ -251,3 +251,21 @@ def test_fused_batch_norm_matches_keras_batch_norm(dtype: str) -> None:
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     np.testing.assert_allclose(i1, i2, atol=tol)
     assert not np.allclose(w1[2], 0.0)  # the statistics did move
+
+
+def test_position_channel_gives_rows_minus_one_to_one_and_survives_save_and_fold(tmp_path) -> None:
+    import keras
+
+    layer = M.VerticalPosition()
+    out = np.asarray(layer(np.zeros((2, 5, 3, 3), "float32")))
+    assert out.shape == (2, 5, 3, 4)
+    np.testing.assert_allclose(out[1, :, 2, 3], [-1.0, -0.5, 0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(out[..., :3], 0.0)
+    model = M.build_unet(3, depth=2, base_width=4, stem_stride=2, position_channel=True)
+    x = np.random.default_rng(0).integers(0, 256, (1, 32, 48, 3)).astype("uint8")
+    y = np.asarray(model(x))
+    model.save(tmp_path / "m.keras")
+    np.testing.assert_allclose(
+        np.asarray(keras.models.load_model(tmp_path / "m.keras")(x)), y, atol=1e-5
+    )
+    np.testing.assert_allclose(np.asarray(M.fold_batch_norm(model)(x)), y, atol=1e-4)
