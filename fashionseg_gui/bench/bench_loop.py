@@ -342,14 +342,14 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"machine: {machine_line()}")
     print(
-        "arm    | round | photos labelled+corrected | val mIoU | correction effort | s/round"
+        "arm    | round | photos labelled+corrected | val mIoU | correction effort    | s/round"
         " | epochs"
     )
     for row in rows:
         effort = "100 % (from scratch)" if row["round"] == 0 else f"{row['effort']:.1%}"
         print(
             f"{row['arm']:6s} | {row['round']:5d} | {row['labelled']:25d} | "
-            f"{row['miou']:.4f}   | {effort:17s} | {row['seconds']:7.0f} | {row['epochs']}"
+            f"{row['miou']:.4f}   | {effort:20s} | {row['seconds']:7.0f} | {row['epochs']}"
         )
     print(f"label-error finder: {hits}/{len(planted)} planted errors in the top {args.finder_top}")
     if args.keep is None:
