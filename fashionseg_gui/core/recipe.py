@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fashionseg_gui.core.cancel import CancelToken
-from fashionseg_gui.core.train_config import TrainConfig, cpu_flags, resolve_precision
+from fashionseg_gui.core.train_config import TrainConfig, resolve_precision, usable_cpu_flags
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.data import Sample
@@ -115,8 +115,8 @@ class Choice:
 
 
 def machine_summary() -> str:
-    """``"AMX, 2 threads"``-style: the best vector unit TensorFlow uses, and the threads."""
-    flags = cpu_flags()
+    """``"AMX, 2 threads"``-style: the best vector unit TensorFlow may use, and the threads."""
+    flags = usable_cpu_flags()
     if "amx_bf16" in flags:
         unit = "AMX"
     elif "avx512f" in flags:

@@ -6,6 +6,7 @@ without loading TensorFlow. ``core.train`` runs it; ``config.json`` of a run sto
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -211,9 +212,33 @@ def cpu_flags() -> set[str]:
     return set()
 
 
+# What oneDNN may use under ``ONEDNN_MAX_CPU_ISA`` (its documented values): the flags above
+# the limit are taken away. ``ALL``, ``AVX512_CORE_AMX`` or no limit keep every flag.
+_ISA_DROPS: dict[str, tuple[str, ...]] = {
+    "SSE41": ("avx", "avx2", "fma", "avx512", "amx"),
+    "AVX": ("avx2", "fma", "avx512", "amx"),
+    "AVX2": ("avx512", "amx"),
+    "AVX2_VNNI": ("avx512", "amx"),
+    "AVX2_VNNI_2": ("avx512", "amx"),
+    "AVX512_CORE": ("avx512_bf16", "avx512_vnni", "amx"),
+    "AVX512_CORE_VNNI": ("avx512_bf16", "amx"),
+    "AVX512_CORE_BF16": ("amx",),
+    "AVX10_1_512": ("amx",),
+}
+
+
+def usable_cpu_flags() -> set[str]:
+    """:func:`cpu_flags` less what ``ONEDNN_MAX_CPU_ISA`` (or ``DNNL_MAX_CPU_ISA``) forbids
+    oneDNN to use: an AMX machine limited to AVX2 trains as an AVX2 laptop does."""
+    flags = cpu_flags()
+    limit = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or ""
+    drops = _ISA_DROPS.get(limit.strip().upper(), ())
+    return {f for f in flags if not f.startswith(drops)}
+
+
 def cpu_has_amx_bf16() -> bool:
-    """Whether the CPU has AMX with bfloat16 (then mixed bfloat16 is the fast path)."""
-    return "amx_bf16" in cpu_flags()
+    """Whether oneDNN may use AMX with bfloat16 here (then mixed bfloat16 is the fast path)."""
+    return "amx_bf16" in usable_cpu_flags()
 
 
 def resolve_precision(setting: str) -> str | None:

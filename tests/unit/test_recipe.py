@@ -150,3 +150,21 @@ def test_probe_times_the_ends_of_the_ladder_and_interpolates_the_middle() -> Non
     assert set(speeds) == {"default", "medium", "tiny"} and all(v > 0 for v in speeds.values())
     lo, hi = sorted((speeds["default"], speeds["tiny"]))
     assert lo <= speeds["medium"] <= hi
+
+
+def test_an_isa_limit_makes_an_amx_machine_train_as_an_avx2_one(monkeypatch) -> None:
+    from fashionseg_gui.core import recipe as RC
+    from fashionseg_gui.core import train_config as TC
+
+    amx = {"avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}
+    monkeypatch.setattr(TC, "cpu_flags", lambda: set(amx))
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert RC.machine_summary().startswith("AMX") and TC.resolve_precision("auto")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert TC.usable_cpu_flags() == {"avx", "avx2", "fma"}
+    assert RC.machine_summary().startswith("AVX2,")
+    assert TC.resolve_precision("auto") is None  # float32: bfloat16 has no fast path there
+    assert TC.resolve_precision("bf16") == "mixed_bfloat16"  # an explicit setting still wins
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_bf16")
+    assert RC.machine_summary().startswith("AVX-512") and "avx512_bf16" in TC.usable_cpu_flags()
