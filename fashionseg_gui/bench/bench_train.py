@@ -63,9 +63,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decoder", choices=("unet", "light"))
     parser.add_argument(
         "--position-channel",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="add a row-position input channel (CoordConv-style)",
+        help="the row-position input channel (CoordConv-style; default: the recipe's)",
     )
     parser.add_argument("--loss", choices=("ce_dice", "weighted_ce", "ce"))
     parser.add_argument("--warmup", type=float, help="warm-up fraction of the schedule")
@@ -135,6 +135,7 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
             weight_decay=0.0,
             warmup_fraction=0.0,
             early_stopping_patience=None,
+            position_channel=False,
         )
     elif name == "budget":
         # fitted to this machine by a probe, as `fashionseg train --max-minutes` does

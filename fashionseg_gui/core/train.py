@@ -304,6 +304,10 @@ def train(
 
     policy = resolve_precision(config.mixed_precision)
     with strategy.scope():
+        old = load_model_file(_weights_source(config.resume_from)) if config.resume_from else None
+        position = bool(config.position_channel)
+        if old is not None:  # a fine-tune keeps the checkpoint's input channels
+            position = any(layer.name == "row_position" for layer in old.layers)
         model = M.build_unet(
             num_classes,
             (None, None, 3),
@@ -315,11 +319,10 @@ def train(
             max_width=max(config.max_width, config.base_width),
             stem_stride=int(config.stem_stride),
             decoder=config.decoder,
-            position_channel=bool(config.position_channel),
+            position_channel=position,
         )
-        if config.resume_from:
-            src = _weights_source(config.resume_from)
-            old = load_model_file(src)  # safe mode: a file with code is refused
+        if old is not None:  # loaded in safe mode: a file with code is refused
+            src = _weights_source(str(config.resume_from))
             try:
                 model.set_weights(old.get_weights())
             except (ValueError, OSError) as exc:

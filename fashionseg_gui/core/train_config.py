@@ -45,7 +45,9 @@ class TrainConfig:
     ``decoder``: ``"unet"`` (concatenate skips, two convolutions per level) or ``"light"``
     (add skips, one convolution per level).
     ``position_channel``: a CoordConv-style row-position input channel
-    (``core.model.build_unet``).
+    (``core.model.build_unet``); +0.02 validation mIoU for five minutes on an AVX2 CPU
+    (hold-out 0721-0800, every class better), at no measurable cost. A fine-tune keeps the
+    checkpoint's choice.
     ``min_steps_per_epoch``: an epoch is at least this many batches; a small project (a dozen
     labelled photos) is repeated, with fresh augmentation, so that 30 epochs really train.
     ``recipe``: ``"auto"`` fits input size, width, depth and precision to this machine when
@@ -82,7 +84,7 @@ class TrainConfig:
     augment_mask: bool = True
     stem_stride: int = 2
     decoder: str = "light"
-    position_channel: bool = False
+    position_channel: bool = True
     min_steps_per_epoch: int = 20
     recipe: str = "auto"
     fixed: list[str] = field(default_factory=list)

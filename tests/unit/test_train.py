@@ -264,3 +264,26 @@ def test_stop_after_an_epoch_keeps_the_best_epoch(tmp_path: Path) -> None:
     assert result.cancelled and result.epochs_run == 1 and result.best_epoch == 1
     assert result.metrics["model_kept"] and R.has_model(result.run_dir)
     assert R.created(result.run_dir) is not None
+
+
+def test_a_fine_tune_keeps_the_checkpoints_position_channel(tmp_path: Path) -> None:
+    """Runs trained before the row-position channel became the default can still be
+    fine-tuned: the new run follows the checkpoint's input channels."""
+    old = train(
+        TrainConfig(epochs=1, position_channel=False, **TINY), _data(), run_dir=tmp_path / "a"
+    )
+    assert TrainConfig().position_channel  # the default now has the channel
+    tuned = train(
+        TrainConfig(epochs=1, resume_from=str(old.run_dir), **TINY), _data(), run_dir=tmp_path / "b"
+    )
+    from fashionseg_gui.core.serving import load_model_file
+
+    names = {
+        layer.name for layer in load_model_file(tuned.run_dir / "checkpoints" / "best.keras").layers
+    }
+    assert "row_position" not in names
+    fresh = train(TrainConfig(epochs=1, **TINY), _data(), run_dir=tmp_path / "c")
+    names = {
+        layer.name for layer in load_model_file(fresh.run_dir / "checkpoints" / "best.keras").layers
+    }
+    assert "row_position" in names
