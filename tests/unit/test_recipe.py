@@ -168,3 +168,19 @@ def test_an_isa_limit_makes_an_amx_machine_train_as_an_avx2_one(monkeypatch) -> 
     assert TC.resolve_precision("bf16") == "mixed_bfloat16"  # an explicit setting still wins
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_bf16")
     assert RC.machine_summary().startswith("AVX-512") and "avx512_bf16" in TC.usable_cpu_flags()
+
+
+def test_bfloat16_runs_probe_only_amx_friendly_widths() -> None:
+    bf16 = TrainConfig(mixed_precision="bf16", max_minutes=10)
+    assert [r.name for r in RC.amx_friendly(bf16, RC.LADDER)] == ["default"]
+    off = TrainConfig(mixed_precision="off", max_minutes=10)
+    assert RC.amx_friendly(off, RC.LADDER) == RC.LADDER
+    assert RC.amx_friendly(bf16, RC.LADDER, fixed=("base_width",)) == RC.LADDER
+    seen: list[list[str]] = []
+
+    def fake_probe(config, samples, num_classes, rungs, **_kw):
+        seen.append([r.name for r in rungs])
+        return {r.name: 10.0 for r in rungs}
+
+    choice = RC.fit_to_budget(bf16, synthetic_samples(4), 1, len(CLASSES), probe_fn=fake_probe)
+    assert seen == [["default"]] and choice.rung == "default"
