@@ -170,31 +170,31 @@ class QueueMenu(QObject):
         worker = JobWorker(
             _cross_predict_and_find, project, config, int(k), name="k-fold cross-prediction"
         )
-        worker.finished.connect(self._on_found)
-        worker.failed.connect(self._on_failed)
-        try:
-            self.window.jobs.submit(worker, "train", scope=project.root, owner=self)
-        except JobRefused as exc:
-            self._message(f"{exc}")
+        if not self._submit(worker, "train", project):
             return False
-        self._worker = worker
         self.order = "disagreement"
         self.actions["disagreement"].setChecked(True)
         self._message(f"Cross-predicting the labelled photos with {k} folds…")
         return True
 
-    # --- the finder -------------------------------------------------------------------
-    def _start_finder(self, project: Any) -> bool:
-        worker = JobWorker(_find, project, name="label errors")
+    def _submit(self, worker: JobWorker, kind: str, project: Any) -> bool:
+        """Run a finder worker through the job service; False (and why) when refused."""
         # slots of this QObject (a plain callable would run in the worker thread)
         worker.finished.connect(self._on_found)
         worker.failed.connect(self._on_failed)
         try:
-            self.window.jobs.submit(worker, "read file", scope=project.root, owner=self)
+            self.window.jobs.submit(worker, kind, scope=project.root, owner=self)
         except JobRefused as exc:
             self._message(f"{exc}")
             return False
         self._worker = worker
+        return True
+
+    # --- the finder -------------------------------------------------------------------
+    def _start_finder(self, project: Any) -> bool:
+        worker = JobWorker(_find, project, name="label errors")
+        if not self._submit(worker, "read file", project):
+            return False
         self._message("Comparing the labels with the predictions…")
         return True
 

@@ -13,21 +13,12 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tiny_project import make_tiny_project  # noqa: E402
+from tiny_project import TINY, make_tiny_project  # noqa: E402
 
 from fashionseg_gui.core.project import Project  # noqa: E402
 from fashionseg_gui.views.train_panel import read_history  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = {
-    "epochs": 1,
-    "batch_size": 2,
-    "learning_rate": 5e-3,
-    "input_height": 32,
-    "input_width": 48,
-    "depth": 2,
-    "base_width": 4,
-}
 
 
 @pytest.fixture
