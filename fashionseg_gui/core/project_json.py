@@ -159,7 +159,7 @@ def load_dict(project: Project, data: dict[str, Any]) -> None:
             rec = ImageRecord.from_dict(d)
             check_id(rec.id)
             check_file_name(rec.file)  # a plain name: it can only leave by a symlink
-            if rec.file in links:
+            if rec.file.casefold() in links:
                 safe_join(images_dir, rec.file)
         except (UnsafePathError, TypeError) as exc:
             raise ValueError(f"image {str(d.get('id'))[:80]!r}: {exc}") from exc
@@ -182,10 +182,11 @@ def load_dict(project: Project, data: dict[str, Any]) -> None:
 
 
 def _symlinks_in(folder: Path) -> frozenset[str]:
-    """The names of the symbolic links directly in ``folder`` (none if it is missing)."""
+    """The case-folded names of the symbolic links directly in ``folder`` (none if it is
+    missing); case-folded so that a case-insensitive file system cannot hide one."""
     try:
         with os.scandir(folder) as entries:
-            return frozenset(e.name for e in entries if e.is_symlink())
+            return frozenset(e.name.casefold() for e in entries if e.is_symlink())
     except OSError:
         return frozenset()
 

@@ -609,3 +609,29 @@ def test_mask_bomb_or_garbage_is_a_project_error(tmp_path: Path) -> None:
         with pytest.raises(ProjectError, match=r"mask of img0000\.png: "):
             p.read_mask(iid)
     p.close()
+
+
+def test_open_refuses_a_photo_that_is_a_link_out_of_the_project(tmp_path: Path) -> None:
+    """One directory read finds the links among the photos; a link that leaves the project
+    makes project.json invalid (the open says so, naming the image, and falls back to the
+    newest backup without it); a link that stays inside is fine."""
+    project = Project.create(tmp_path / "p")
+    image_id = _fake(project, 1, 64, 48)[0]
+    name = project.images[image_id].file
+    project.close()
+    photo = tmp_path / "p" / "images" / name
+    inside = tmp_path / "p" / "images" / "copy.png"
+    inside.write_bytes(photo.read_bytes())
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(photo.read_bytes())
+    photo.unlink()
+    photo.symlink_to(secret)
+    opened = Project.open(tmp_path / "p", read_only=True)
+    assert image_id not in opened.images
+    assert any(image_id in w and "outside" in w for w in opened.open_warnings)
+    opened.close()
+    photo.unlink()
+    photo.symlink_to(inside)
+    opened = Project.open(tmp_path / "p", read_only=True)
+    assert image_id in opened.images and not opened.open_warnings
+    opened.close()
