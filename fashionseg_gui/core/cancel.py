@@ -7,6 +7,7 @@ thread; the job receives the read-only :class:`CancelToken` and polls it at safe
 from __future__ import annotations
 
 import threading
+import time
 
 
 class Cancelled(Exception):
@@ -64,3 +65,15 @@ class CancelSource:
     def cancel(self) -> None:
         """Request cancellation (idempotent, thread-safe)."""
         self._event.set()
+
+
+def let_others_run() -> None:
+    """Hand the interpreter lock to a thread that waits for it (the window's), if any.
+
+    Call it once per item in a long pure-Python loop that runs on a worker thread. CPython
+    should switch threads every 5 ms on its own, but a loop that calls small numpy functions
+    (``argmax`` on a 20-point polygon) kept the lock for 0.2-0.7 s at a time while a VIA file
+    was parsed; the window froze that long. A zero sleep releases the lock and lets the
+    waiting thread take it (measured: largest gap 436 ms -> 13 ms; cost ~1 us per call).
+    """
+    time.sleep(0)

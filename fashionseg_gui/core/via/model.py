@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from fashionseg_gui.core.cancel import let_others_run
+
 MAX_VIA_BYTES = 512 * 1024 * 1024
 """Largest VIA file read (a VIA file is JSON or CSV text; beyond this it is not one)."""
 
@@ -102,6 +104,7 @@ def clean_value(value: Any) -> Any:
 def sanitise(via: ViaFile) -> ViaFile:
     """Make every text of ``via`` writable as UTF-8 (file names, attributes, reasons)."""
     for entry in via.entries:
+        let_others_run()  # a worker's parse must not freeze the window
         entry.key = clean_text(entry.key)
         entry.filename = clean_text(entry.filename)
         entry.file_attributes = clean_value(entry.file_attributes)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
+from fashionseg_gui.core.cancel import let_others_run
 from fashionseg_gui.core.via.jsontext import csv_json
 from fashionseg_gui.core.via.model import ShapeProblem, ViaEntry, ViaError, ViaFile, ViaRegion
 from fashionseg_gui.core.via.read_json import clean_attributes, file_size
@@ -102,6 +103,7 @@ def read_csv(text: str, name: str) -> ViaFile:
         raise ViaError(f"{name} is not a VIA CSV export (missing columns: {missing})")
     reader = _CsvReader(via, {c: header.index(c) for c in CSV_COLUMNS}, len(header))
     for n, row in enumerate(rows[1:], start=2):
+        let_others_run()  # a worker's parse must not freeze the window
         reader.row(n, row)
     via.entries = list(reader.entries.values())
     if reader.undefined:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fashionseg_gui.core.cancel import let_others_run
 from fashionseg_gui.core.via.model import ShapeProblem, ViaEntry, ViaFile, ViaRegion
 from fashionseg_gui.core.via.regions import shape_v3
 
@@ -129,6 +130,7 @@ def read_v3(doc: dict) -> ViaFile:
     entries, n_media = _read_files(via, _section(doc, "file"))
     view_entry = _read_views(_section(doc, "view"), entries)
     for mid, m in _section(doc, "metadata").items():
+        let_others_run()  # a worker's parse must not freeze the window
         _read_metadata(via, mid, m, view_entry, names, types)
     via.entries = list(entries.values())
     if not via.entries and n_media:
