@@ -185,3 +185,36 @@ def test_brush_cursor_outline_follows_size(qtbot, canvas: CanvasView) -> None:
     assert canvas.cursor_item.pos() == canvas.mapToScene(QPoint(90, 70))
     canvas.set_tool("polygon")
     assert not canvas.cursor_item.isVisible()
+
+
+def test_empty_image_layers_are_not_painted(qtbot, doc: AnnotationDocument, monkeypatch) -> None:
+    """The review layers (heat-map, disagreement) and the GrabCut preview are empty on most
+    photos: the view must not call their paint() on every brush repaint."""
+    from fashionseg_gui.views.canvas.items import ImageItem
+
+    painted: list[float] = []
+    real = ImageItem.paint
+
+    def spy(self, painter, option, widget=None):  # noqa: ANN001
+        painted.append(self.zValue())
+        return real(self, painter, option, widget)
+
+    monkeypatch.setattr(ImageItem, "paint", spy)  # before the items exist (PySide binds then)
+    canvas = CanvasView()
+    qtbot.addWidget(canvas)
+    canvas.setFixedSize(200, 150)
+    canvas.set_classes(doc.project.classes)
+    canvas.set_document(doc, doc.project.read_image(doc.image_id))
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    painted.clear()
+    canvas.viewport().grab()  # renders the scene now
+    assert painted == [canvas.overlay_item.zValue()]
+    canvas.set_heatmap(np.full((H, W), 0.5, np.float32))
+    painted.clear()
+    canvas.viewport().grab()  # renders the scene now
+    assert painted == [canvas.heat_item.zValue()]  # the heat-map hides the class overlay
+    canvas.set_heatmap(None)
+    painted.clear()
+    canvas.viewport().grab()  # renders the scene now
+    assert painted == [canvas.overlay_item.zValue()]

@@ -46,10 +46,14 @@ class ImageItem(QGraphicsItem):
         super().__init__(parent)
         self.image: QImage | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+        # Without an image the view never calls paint() (the review overlays are empty on
+        # most photos; each empty paint still cost a Python call per brush-dab repaint).
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
 
     def set_image(self, image: QImage | None) -> None:
         self.prepareGeometryChange()
         self.image = image
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, image is None)
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
