@@ -269,3 +269,32 @@ def test_disabled_buttons_look_disabled_with_the_app_style(qtbot, qapp):
         qapp.setStyle(saved[0])
         qapp.setPalette(saved[1])
         qapp.setStyleSheet(saved[2])
+
+
+def test_project_events_from_a_worker_thread_reach_the_window_on_its_thread(
+    qtbot, window, monkeypatch
+):
+    """A prediction or import job changes the project on a worker thread; the window's own
+    handlers (here: the image position in the status bar) must still run on the GUI thread,
+    through the one bridge (``ProjectSignals``)."""
+    import threading
+
+    seen: list[threading.Thread] = []
+    real = MainWindow._update_position
+
+    def spy(self):  # noqa: ANN001
+        seen.append(threading.current_thread())
+        return real(self)
+
+    monkeypatch.setattr(MainWindow, "_update_position", spy)
+    image_id = next(iter(window.project.images))
+    worker = threading.Thread(
+        target=lambda: (
+            window.project.events.images_changed.emit([image_id]),
+            window.project.events.image_changed.emit(image_id),
+        )
+    )
+    worker.start()
+    worker.join()
+    qtbot.waitUntil(lambda: len(seen) >= 2, timeout=5000)
+    assert all(t is threading.main_thread() for t in seen)
