@@ -86,6 +86,11 @@ def _range(text: str) -> list[str]:
     return [f"{k:04d}" for k in range(int(lo), int(hi or lo) + 1)]
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _saved_model_ms(run_dir: Path, photo: Any) -> float:
     """Median ms of the exported SavedModel's ``serve`` on one full-size photo (batch 1)."""
     import tensorflow as tf
@@ -334,6 +339,7 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
             )
 
     result = train(cfg, TrainData(tr, va, class_names), on_progress=on_progress, run_dir=run_dir)
+    rss_train_mb = _peak_rss_mb()
 
     # --- throughput: batches after the first epoch, stalls between batches ---------------
     gaps = [(b[0] - a[0], b[1], a[1] != b[1]) for a, b in zip(stamps, stamps[1:], strict=False)]
@@ -364,6 +370,7 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
         t0 = time.perf_counter()
         predictor.predict(photo)
         times.append(time.perf_counter() - t0)
+    rss_eval_mb = _peak_rss_mb()
     saved_ms = _saved_model_ms(result.run_dir, photo)
     from fashionseg_gui.core.train_config import TrainConfig
 
@@ -371,7 +378,7 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
     box = D.letterbox_geometry(used.target_hw, used.target_hw, used.multiple)  # padded input
     flops = M.model_flops(predictor.model, box.out_h, box.out_w)
     train_flops = 3.0 * flops * photos_s
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = _peak_rss_mb()
     ious = M.iou_per_class(cm)
 
     print(
@@ -430,7 +437,10 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
         f"exported SavedModel per full-size photo (serve(), batch 1, median of 20, class ids "
         f"and probabilities back in numpy): {saved_ms:.1f} ms"
     )
-    print(f"peak RSS: {rss_mb:.0f} MB")
+    print(
+        f"peak RSS: {rss_mb:.0f} MB (after training {rss_train_mb:.0f} MB, after the full-size "
+        f"evaluation {rss_eval_mb:.0f} MB, then the SavedModel's export and load)"
+    )
     return {
         "minutes": minutes,
         "recipe": chosen[0] if chosen else args.recipe,

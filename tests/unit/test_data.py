@@ -244,3 +244,14 @@ def test_move_to_split_is_kept_by_the_next_split(tmp_path: Path) -> None:
         D.move_to_split(project, [a_val], "holdout")
     with pytest.raises(D.DataError, match="no image"):
         D.move_to_split(project, ["nope"], "val")
+
+
+@pytest.mark.parametrize("shape", [(5,), (7, 9), (3, 40, 30), (600, 64, 64)])
+def test_value_counts_equals_bincount_blockwise(shape) -> None:
+    """Counted in blocks (a whole cache widened to int64 was the run's peak memory)."""
+    masks = np.random.default_rng(len(shape)).integers(0, 256, shape, dtype=np.uint8)
+    expected = np.bincount(masks.reshape(-1), minlength=256)
+    assert D.value_counts(masks).tolist() == expected.tolist()
+    assert D.dataset_stats(masks, 4)["class_pixels"] == expected[:4].tolist()
+    with pytest.raises(TypeError):
+        D.value_counts(masks.astype(np.int32))
