@@ -208,7 +208,7 @@ def machine_line() -> str:
     """CPU model, threads and the training-relevant vector flags of this machine."""
     import os
 
-    from fashionseg_gui.core.train_config import cpu_flags
+    from fashionseg_gui.core.train_config import compute_threads, cpu_flags
 
     model = "unknown CPU"
     try:
@@ -219,16 +219,17 @@ def machine_line() -> str:
                     break
     except OSError:
         pass
+    threads = compute_threads()
     try:
-        threads = len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        threads = os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    where = f"{cpus} threads" if cpus == threads else f"{cpus} CPUs, TensorFlow on {threads}"
     flags = cpu_flags()
     have = [f for f in CPU_FLAGS if f in flags]
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA")
-    return (
-        f"{model}, {threads} threads; flags: {' '.join(have) or 'none of ' + '/'.join(CPU_FLAGS)}"
-        + (f"; ONEDNN_MAX_CPU_ISA={isa}" if isa else "")
+    return f"{model}, {where}; flags: {' '.join(have) or 'none of ' + '/'.join(CPU_FLAGS)}" + (
+        f"; ONEDNN_MAX_CPU_ISA={isa}" if isa else ""
     )
 
 

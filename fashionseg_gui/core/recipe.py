@@ -42,14 +42,18 @@ from __future__ import annotations
 
 import gc
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fashionseg_gui.core.cancel import CancelToken
-from fashionseg_gui.core.train_config import TrainConfig, resolve_precision, usable_cpu_flags
+from fashionseg_gui.core.train_config import (
+    TrainConfig,
+    compute_threads,
+    resolve_precision,
+    usable_cpu_flags,
+)
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.data import Sample
@@ -133,10 +137,7 @@ def machine_summary() -> str:
         unit = "SSE"
     else:
         unit = "CPU"
-    try:
-        threads = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        threads = os.cpu_count() or 1
+    threads = compute_threads()
     return f"{unit}, {threads} thread{'s' if threads != 1 else ''}"
 
 

@@ -238,6 +238,21 @@ def usable_cpu_flags() -> set[str]:
     return {f for f in flags if not f.startswith(drops)}
 
 
+def compute_threads() -> int:
+    """Threads TensorFlow computes with: ``TF_NUM_INTRAOP_THREADS`` when set (TensorFlow
+    reads it), else the CPUs this process may run on."""
+    try:
+        n = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0"))
+    except ValueError:
+        n = 0
+    if n > 0:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def cpu_has_amx_bf16() -> bool:
     """Whether oneDNN may use AMX with bfloat16 here (then mixed bfloat16 is the fast path)."""
     return "amx_bf16" in usable_cpu_flags()

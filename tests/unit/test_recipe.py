@@ -184,3 +184,13 @@ def test_bfloat16_runs_probe_only_amx_friendly_widths() -> None:
 
     choice = RC.fit_to_budget(bf16, synthetic_samples(4), 1, len(CLASSES), probe_fn=fake_probe)
     assert seen == [["default"]] and choice.rung == "default"
+
+
+def test_machine_summary_counts_the_threads_tensorflow_computes_with(monkeypatch) -> None:
+    """TF_NUM_INTRAOP_THREADS (read by TensorFlow) is what the budget's probe runs with."""
+    from fashionseg_gui.core import train_config as TC
+
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    assert TC.compute_threads() == 1 and RC.machine_summary().endswith(", 1 thread")
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "not a number")
+    assert TC.compute_threads() >= 1
