@@ -146,8 +146,9 @@ def recipe_config(name: str, minutes: float, args: argparse.Namespace | None = N
         # fitted to this machine by a probe, as `fashionseg train --max-minutes` does
         cfg = dict(epochs=1000, early_stopping_patience=None, recipe="auto")
     else:
-        # the app's default recipe (TrainConfig's defaults), run for the time budget
-        cfg = dict(epochs=1000, mixed_precision="bf16", early_stopping_patience=None)
+        # the app's default recipe (TrainConfig's defaults, precision "auto": bfloat16 where
+        # oneDNN may use AMX, else float32), run for the time budget
+        cfg = dict(epochs=1000, early_stopping_patience=None)
     cfg.setdefault("recipe", "manual")
     cfg.update(max_minutes=minutes, val_fraction=0.05, seed=getattr(args, "seed", 0))
     if args is not None:
