@@ -99,18 +99,11 @@ def _make_scored_label_function(
 ) -> Callable[[Any], dict[str, Any]]:
     """``core.serving.make_label_function`` (the same class ids and confidence as the
     SavedModel) plus the normalised entropy of the probabilities, all in one graph."""
-    import math
-
-    import tensorflow as tf
-
-    from fashionseg_gui.core.serving import _full_size_probabilities, _ids_and_confidence
+    from fashionseg_gui.core.serving import _full_size_probabilities, ids_confidence_and_entropy
 
     def label(images: Any) -> dict[str, Any]:
         probs = _full_size_probabilities(model, images, target_hw, multiple)
-        class_ids, confidence = _ids_and_confidence(probs)
-        c = int(probs.shape[-1] or 2)
-        plogp = probs * tf.math.log(tf.clip_by_value(probs, 1e-12, 1.0))
-        entropy = tf.clip_by_value(-tf.reduce_sum(plogp, axis=-1) / math.log(max(c, 2)), 0.0, 1.0)
+        class_ids, confidence, entropy = ids_confidence_and_entropy(probs)
         return {"class_ids": class_ids, "confidence": confidence, "entropy": entropy}
 
     return label
