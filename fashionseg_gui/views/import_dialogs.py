@@ -10,7 +10,7 @@ the :class:`~fashionseg_gui.workers.importer.ViaJob` to the import job.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from fashionseg_gui.workers.base import JobWorker
 from fashionseg_gui.workers.importer import ImportResult, ParsedVia, ViaJob, parse_via_job
+from fashionseg_gui.workers.jobs import JobService
 
 NEW_CLASS = "__new__"
 SKIP = "__skip__"
@@ -109,17 +110,44 @@ class ViaImportFlow(QObject):
         self._names = list(class_names)
         self._dialog_parent = parent
         self.worker: JobWorker | None = None
+        self._done = False
 
-    def start(self) -> JobWorker:
-        """Start reading; the dialogs open when the files are parsed."""
+    def start(
+        self,
+        service: JobService | None = None,
+        scope: Hashable | None = None,
+        owner: object | None = None,
+    ) -> JobWorker:
+        """Start reading; the dialogs open when the files are parsed.
+
+        Through ``service`` (the window's), the read shows in the window's progress area and
+        can be cancelled there (then no dialog opens and ``ready`` carries nothing).
+        """
         self.worker = JobWorker(parse_via_job, self._paths, self._names, name="read VIA")
         self.worker.finished.connect(self._on_parsed)
         self.worker.failed.connect(self._on_failed)
-        self.worker.start()
+        self.worker.cancelled.connect(self._on_cancelled)
+        if service is None:
+            self.worker.start()
+        else:
+            n = len(self._paths)
+            label = f"Reading {n} VIA file{'s' if n != 1 else ''}"
+            service.submit(self.worker, "read file", scope=scope, label=label, owner=owner)
         return self.worker
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self.ready.emit([], [])
+        self.deleteLater()
 
     @Slot(object)
     def _on_parsed(self, parsed: list[ParsedVia]) -> None:
+        if self._done or (self.worker is not None and self.worker.is_cancel_requested):
+            return  # cancelled: the user asked for no dialog
+        self._done = True
         jobs: list[ViaJob] = []
         errors: list[str] = []
         for item in parsed:
@@ -134,6 +162,9 @@ class ViaImportFlow(QObject):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        if self._done:
+            return
+        self._done = True
         self.ready.emit([], [f"reading VIA files failed: {message}"])
         self.deleteLater()
 

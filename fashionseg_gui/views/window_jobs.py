@@ -110,7 +110,7 @@ class WindowJobs:
             lambda jobs, errs: self._start_import(plan.images, jobs, errors + errs, project)
         )
         self._via_flow = flow
-        return flow.start()
+        return flow.start(self.jobs, scope=project.root, owner=self)
 
     def _start_import(
         self,

@@ -112,3 +112,31 @@ def test_report_counts_photos_that_came_with_a_via_file():
     )
     lines = import_dialogs.report_lines(result)
     assert lines[0] == "Imported: 8 (8 with VIA annotations)"  # never "Imported: 0"
+
+
+def test_reading_shows_in_the_progress_area_and_can_be_cancelled(qtbot, window, monkeypatch):
+    """Like every job, the VIA read is one of the window's jobs (status bar, cancel); a
+    cancelled read opens no dialog and imports nothing."""
+    path = VIA / "04_larvae_mixed_via2" / "via_region_data.json"
+    release = threading.Event()
+    real_read = via_pkg.read_via
+
+    def slow_read(p):
+        release.wait(30)
+        return real_read(p)
+
+    monkeypatch.setattr(via_pkg, "read_via", slow_read)
+    asked: list[str] = []
+    monkeypatch.setattr(
+        import_dialogs.ViaImportDialog, "exec", lambda dlg: asked.append("exec") or 0
+    )
+    worker = window.import_paths([path])
+    assert worker is not None
+    [job] = window.jobs.jobs(kinds=["read file"])
+    assert job.label == "Reading 1 VIA file" and job.owner is window
+    window.jobs.cancel(job)
+    release.set()
+    qtbot.waitUntil(lambda: not window.jobs.is_busy(), timeout=30000)
+    qtbot.wait(50)  # the worker's last signals
+    assert asked == [] and len(window.project.images) == 0
+    assert window._via_flow is None
