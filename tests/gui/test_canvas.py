@@ -38,8 +38,7 @@ def doc(tmp_path: Path) -> AnnotationDocument:
     proj.close()
 
 
-@pytest.fixture
-def canvas(qtbot, doc: AnnotationDocument) -> CanvasView:
+def _shown_canvas(qtbot, doc: AnnotationDocument) -> CanvasView:
     c = CanvasView()
     qtbot.addWidget(c)
     c.setFixedSize(200, 150)
@@ -48,6 +47,11 @@ def canvas(qtbot, doc: AnnotationDocument) -> CanvasView:
     c.show()
     qtbot.waitExposed(c)
     return c
+
+
+@pytest.fixture
+def canvas(qtbot, doc: AnnotationDocument) -> CanvasView:
+    return _shown_canvas(qtbot, doc)
 
 
 def _render(c: CanvasView) -> np.ndarray:
@@ -200,13 +204,7 @@ def test_empty_image_layers_are_not_painted(qtbot, doc: AnnotationDocument, monk
         return real(self, painter, option, widget)
 
     monkeypatch.setattr(ImageItem, "paint", spy)  # before the items exist (PySide binds then)
-    canvas = CanvasView()
-    qtbot.addWidget(canvas)
-    canvas.setFixedSize(200, 150)
-    canvas.set_classes(doc.project.classes)
-    canvas.set_document(doc, doc.project.read_image(doc.image_id))
-    canvas.show()
-    qtbot.waitExposed(canvas)
+    canvas = _shown_canvas(qtbot, doc)
     painted.clear()
     canvas.viewport().grab()  # renders the scene now
     assert painted == [canvas.overlay_item.zValue()]
