@@ -113,26 +113,18 @@ class ViaImportFlow(QObject):
         self._done = False
 
     def start(
-        self,
-        service: JobService | None = None,
-        scope: Hashable | None = None,
-        owner: object | None = None,
+        self, service: JobService, scope: Hashable | None = None, owner: object | None = None
     ) -> JobWorker:
-        """Start reading; the dialogs open when the files are parsed.
-
-        Through ``service`` (the window's), the read shows in the window's progress area and
-        can be cancelled there (then no dialog opens and ``ready`` carries nothing).
-        """
+        """Start reading through ``service`` (the window's: the read shows in its progress
+        area and can be cancelled there; then no dialog opens and ``ready`` carries nothing).
+        The dialogs open when the files are parsed."""
         self.worker = JobWorker(parse_via_job, self._paths, self._names, name="read VIA")
         self.worker.finished.connect(self._on_parsed)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
-        if service is None:
-            self.worker.start()
-        else:
-            n = len(self._paths)
-            label = f"Reading {n} VIA file{'s' if n != 1 else ''}"
-            service.submit(self.worker, "read file", scope=scope, label=label, owner=owner)
+        n = len(self._paths)
+        label = f"Reading {n} VIA file{'s' if n != 1 else ''}"
+        service.submit(self.worker, "read file", scope=scope, label=label, owner=owner)
         return self.worker
 
     @Slot()
@@ -145,8 +137,12 @@ class ViaImportFlow(QObject):
 
     @Slot(object)
     def _on_parsed(self, parsed: list[ParsedVia]) -> None:
-        if self._done or (self.worker is not None and self.worker.is_cancel_requested):
-            return  # cancelled: the user asked for no dialog
+        if self.worker is not None and self.worker.is_cancel_requested:
+            # cancelled after the parse ended: no `cancelled` signal follows, so end here
+            self._on_cancelled()
+            return
+        if self._done:
+            return
         self._done = True
         jobs: list[ViaJob] = []
         errors: list[str] = []
