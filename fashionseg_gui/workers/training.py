@@ -224,6 +224,7 @@ class TrainingWorker(JobWorker):
         self._losses: list[list[float]] = []
         self._last_emit = 0.0
         self._t0: float | None = None
+        self._budget_s: float | None = None  # the run's time budget, from its start event
         #: Batches seen so far over the whole run (read from any thread).
         self.steps = 0
         #: Batch signals emitted / batch events received (to check the rate limit).
@@ -243,6 +244,8 @@ class TrainingWorker(JobWorker):
         if kind == "start":
             self._t0 = time.monotonic()
             self._epochs = int(event.get("epochs", self._epochs) or self._epochs)
+            minutes = (event.get("config") or {}).get("max_minutes")
+            self._budget_s = float(minutes) * 60.0 if minutes else None
         self.metrics.emit(_plain(dict(event)))
         if kind == "prepare":  # decoding and letterboxing the photos, before the first batch
             done, total = int(event.get("done", 0)), int(event.get("total", 0))
@@ -296,8 +299,14 @@ class TrainingWorker(JobWorker):
         self.progress.emit(self.steps, max(total, self.steps), text)
 
     def _total_steps(self, event: Mapping[str, Any]) -> int:
+        """Batches the run will train: all its epochs' or, when the time budget ends it
+        first, those this pace fits in the budget (so the bar and "left" follow the budget)."""
         batches = int(event.get("batches", 0) or getattr(self, "_batches", 0) or 0)
-        return batches * self._epochs
+        total = batches * self._epochs
+        elapsed = time.monotonic() - self._t0 if self._t0 is not None else 0.0
+        if self._budget_s and self.steps and elapsed > 0:
+            total = min(total, max(self.steps, round(self.steps / elapsed * self._budget_s)))
+        return total
 
 
 def _fmt_eta(seconds: float) -> str:

@@ -245,3 +245,29 @@ def test_cyclic_gc_paused_until_the_first_batch_then_restored():
     with pytest.raises(RuntimeError), _startup_without_gc():
         raise RuntimeError("training failed before its first batch")
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_progress_follows_the_time_budget_when_it_ends_the_run_first(tiny_project, monkeypatch):
+    """A 1-minute budget at 1 batch/s fits 60 batches: the bar and the time left say so,
+    not the 30 epochs' 600 batches."""
+    from fashionseg_gui.workers import training as T
+
+    clock = [1000.0]
+    monkeypatch.setattr(T.time, "monotonic", lambda: clock[0])
+    worker = TrainingWorker(TINY, tiny_project, batch_interval=0.0)
+    shown: list[tuple[int, int, str]] = []
+    worker.progress.connect(lambda d, t, text: shown.append((d, t, text)))
+    worker._on_progress(
+        {"event": "start", "epochs": 30, "batches": 20, "config": {"max_minutes": 1.0}}
+    )
+    for b in range(1, 21):
+        clock[0] += 1.0
+        worker._on_progress({"event": "batch", "epoch": 1, "batch": b, "batches": 20})
+    done, total, text = shown[-1]
+    assert (done, total) == (20, 60)
+    assert text.endswith("40 s left")
+    worker._on_progress(  # without a budget: every epoch counts
+        {"event": "start", "epochs": 30, "batches": 20, "config": {"max_minutes": None}}
+    )
+    worker._on_progress({"event": "batch", "epoch": 1, "batch": 1, "batches": 20})
+    assert shown[-1][1] == 600
