@@ -137,7 +137,8 @@ def test_cancel_a_queued_and_a_running_job(qtbot, service) -> None:
     assert service.jobs() == [job1]
     service.cancel(job1)
     assert job1.state == "cancelling" and "stopping" in job1.describe()
-    qtbot.waitUntil(lambda: not service.jobs(), timeout=10000)
+    # the job leaves the list on `ended`; its `cancelled` is delivered just after
+    qtbot.waitUntil(lambda: not service.jobs() and len(rec.events) == 2, timeout=10000)
     assert rec.events == ["queued cancelled", "running cancelled"]
 
 

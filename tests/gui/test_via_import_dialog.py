@@ -145,8 +145,6 @@ def test_reading_shows_in_the_progress_area_and_can_be_cancelled(qtbot, window, 
 def test_a_cancel_that_arrives_after_the_read_ended_still_ends_the_flow(qtbot, window, monkeypatch):
     """Cancelled between the end of the parse and the window seeing its result: no dialog,
     and the flow still ends (a second import can start)."""
-    from PySide6.QtCore import Qt
-
     path = VIA / "04_larvae_mixed_via2" / "via_region_data.json"
     asked: list[str] = []
     monkeypatch.setattr(
@@ -154,7 +152,9 @@ def test_a_cancel_that_arrives_after_the_read_ended_still_ends_the_flow(qtbot, w
     )
     worker = window.import_paths([path])
     assert worker is not None
-    # runs on the worker thread as `finished` is emitted, before the window receives it
-    worker.finished.connect(lambda _r: worker.cancel(), Qt.ConnectionType.DirectConnection)
+    # the GUI thread waits for the worker thread to end (its `finished` is queued, unseen),
+    # then cancels: the worker checked for a cancel before it emitted, so none follows
+    assert worker.wait(30_000)
+    worker.cancel()
     qtbot.waitUntil(lambda: window._via_flow is None, timeout=30000)
     assert asked == [] and len(window.project.images) == 0
