@@ -193,13 +193,15 @@ def letterbox_graph(images: Any, target_hw: tuple[int, int], multiple: int = 16)
     # Python's round() is half-to-even, like tf.round
     sh = tf.clip_by_value(tf.cast(tf.round(h * scale), tf.int32), 1, th)
     sw = tf.clip_by_value(tf.cast(tf.round(w * scale), tf.int32), 1, tw)
-    x = tf.cast(images, tf.float32)
     same = tf.logical_and(tf.equal(sh, hw[0]), tf.equal(sw, hw[1]))
+    # the resize reads the uint8 photo itself (no float32 copy of it first); same result
     x = tf.cond(
         same,
-        lambda: x,
+        lambda: tf.cast(images, tf.float32),
         lambda: tf.clip_by_value(
-            tf.round(tf.image.resize(x, tf.stack([sh, sw]), method="bilinear", antialias=True)),
+            tf.round(
+                tf.image.resize(images, tf.stack([sh, sw]), method="bilinear", antialias=True)
+            ),
             0.0,
             255.0,
         ),

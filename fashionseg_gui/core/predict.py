@@ -99,11 +99,12 @@ def _make_scored_label_function(
 ) -> Callable[[Any], dict[str, Any]]:
     """``core.serving.make_label_function`` (the same class ids and confidence as the
     SavedModel) plus the normalised entropy of the probabilities, all in one graph."""
-    from fashionseg_gui.core.serving import _full_size_probabilities, ids_confidence_and_entropy
+    from fashionseg_gui.core.serving import full_size_outputs
 
     def label(images: Any) -> dict[str, Any]:
-        probs = _full_size_probabilities(model, images, target_hw, multiple)
-        class_ids, confidence, entropy = ids_confidence_and_entropy(probs)
+        class_ids, confidence, entropy = full_size_outputs(
+            model, images, target_hw, multiple, "scored"
+        )
         return {"class_ids": class_ids, "confidence": confidence, "entropy": entropy}
 
     return label

@@ -85,19 +85,45 @@ def test_predict_project_writes_npz_and_status(run_dir: Path, tmp_path: Path) ->
         predict_project(project, ["missing"], run_dir=run_dir)
 
 
-@pytest.mark.parametrize("shape", [(1, 37, 23, 4), (2, 300, 229, 5)])
-def test_full_size_arg_max_matches_numpy(shape: tuple[int, ...]) -> None:
-    """The XLA arg-max pads the pixels to a bucket of rows; the padding never leaks out."""
+@pytest.mark.parametrize(
+    ("shape", "scaled", "out", "stride"),
+    [
+        ((1, 32, 32, 4), (31, 20), (37, 23), 1),  # upsampling, a crop of the padding
+        ((2, 64, 48, 5), (64, 41), (300, 229), 1),  # two photos, a canvas padded to 320x256
+        ((1, 24, 16, 3), (24, 16), (12, 70), 1),  # down along y, up along x
+        ((1, 16, 16, 2), (16, 16), (64, 64), 1),  # exactly one bucket: no padding
+        ((1, 32, 24, 5), (60, 40), (130, 87), 2),  # a strided stem's half-size output
+    ],
+)
+def test_full_size_head_matches_tensorflow_resize(shape, scaled, out, stride) -> None:
+    """The fused head (crop, bilinear resize, arg-max, max, entropy in one XLA function on
+    a padded canvas) gives what ``tf.image.resize`` and numpy give; the padding never
+    leaks out, and the number of classes may change between calls."""
     import tensorflow as tf
 
-    from fashionseg_gui.core.serving import _ids_and_confidence
+    from fashionseg_gui.core.scores import pixel_entropy
+    from fashionseg_gui.core.serving import resize_and_reduce
 
-    probs = np.random.default_rng(sum(shape)).random(shape, dtype=np.float32)
-    probs[0, 0, 0] = 0.5  # a tie: the first class wins, as in numpy
-    ids, confidence = (t.numpy() for t in tf.function(_ids_and_confidence)(tf.constant(probs)))
-    np.testing.assert_array_equal(ids, probs.argmax(-1).astype(np.uint8))
-    np.testing.assert_array_equal(confidence, probs.max(-1))
-    assert ids.dtype == np.uint8 and ids.shape == shape[:-1]
+    rng = np.random.default_rng(sum(shape) + sum(out))
+    probs = rng.dirichlet(np.full(shape[-1], 0.5), size=shape[:-1]).astype(np.float32)
+    probs[0, :2, :2] = 1.0 / shape[-1]  # ties: the first class wins, as in numpy
+    crop = probs[:, : scaled[0] // stride, : scaled[1] // stride]
+    ref = tf.image.resize(crop, out, method="bilinear").numpy()
+    run = tf.function(resize_and_reduce, reduce_retracing=True)
+    args = (tf.constant(probs), tf.constant(scaled), tf.constant(out))
+    ids, confidence, entropy = (t.numpy() for t in run(*args, "scored", stride))
+    assert ids.dtype == np.uint8 and ids.shape == (shape[0], *out)
+    near_tie = np.sort(ref, -1)[..., -1] - np.sort(ref, -1)[..., -2] < 1e-6
+    np.testing.assert_array_equal(ids[~near_tie], ref.argmax(-1)[~near_tie])
+    assert ids[0, 0, 0] == 0
+    np.testing.assert_allclose(confidence, ref.max(-1), atol=1e-6)
+    np.testing.assert_allclose(entropy, pixel_entropy(ref), atol=1e-5)
+    ids2, served = (t.numpy() for t in run(*args, "serve", stride))
+    np.testing.assert_array_equal(ids2, ids)
+    np.testing.assert_allclose(served, ref, atol=1e-6)
+    ids3, confidence3 = (t.numpy() for t in run(*args, "label", stride))
+    np.testing.assert_array_equal(ids3, ids)
+    np.testing.assert_array_equal(confidence3, confidence)
 
 
 def test_frozen_prediction_falls_back_to_the_traced_function(run_dir: Path, monkeypatch) -> None:
