@@ -80,7 +80,8 @@ class Predictor:
 
     def predict_scored(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Like :meth:`predict`, plus the per-pixel normalised entropy, float32 ``(H, W)``
-        (``core.scores.pixel_entropy`` of the class probabilities, computed in-graph)."""
+        (``core.scores.pixel_entropy`` of the network's class probabilities, computed
+        in-graph at the network's resolution and resized like the probabilities)."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise PredictError(

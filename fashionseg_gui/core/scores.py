@@ -5,7 +5,9 @@ A prediction (``predictions/<id>.npz``, written by ``core.predict.predict_projec
 - ``class_ids`` uint8 ``(H, W)`` and ``confidence`` float16 ``(H, W)`` (the probability of
   the predicted class), as before;
 - ``entropy`` float16 ``(H, W)``: the per-pixel entropy of the class probabilities divided
-  by ``log(C)`` (0 = certain, 1 = all classes equally likely);
+  by ``log(C)`` (0 = certain, 1 = all classes equally likely), of the network's
+  probabilities at its own resolution, resized to the photo like them (the entropy of the
+  resized probabilities would be high along every class boundary);
 - ``embedding`` float32 ``(D,)``: a cheap description of the photo for the "diverse" queue
   (:func:`embedding`);
 - ``meta``: a JSON string with the scores (:func:`compute_scores`), the run that predicted

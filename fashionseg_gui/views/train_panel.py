@@ -72,6 +72,25 @@ class VerticalScrollArea(QScrollArea):
         return QSize(width, 120)
 
 
+def _predicted_text(project: Any, ids: list[str]) -> str:
+    """What a finished prediction of ``ids`` tells the user to do next."""
+    n = len(ids)
+    photos = f"{n} photo{'s' if n != 1 else ''}"
+    images = getattr(project, "images", {})
+    to_review = sum(1 for i in ids if i in images and images[i].status == "predicted")
+    if to_review == n:
+        return (
+            f"Predicted {photos}: review {'them' if n != 1 else 'it'} (status "
+            "\u201cpredicted\u201d) and correct the masks."
+        )
+    kept = n - to_review
+    also = f"; {to_review} to review (status \u201cpredicted\u201d)" if to_review else ""
+    return (
+        f"Predicted {photos}{also}; {kept} labelled or corrected "
+        f"photo{'s' if kept != 1 else ''} kept {'their masks' if kept != 1 else 'its mask'}."
+    )
+
+
 class TrainPanel(PredictActions, TrainSettingsForm, RunsTab, QWidget):
     """Train a U-Net on the project, watch it learn, predict and export.
 
@@ -375,10 +394,7 @@ class TrainPanel(PredictActions, TrainSettingsForm, RunsTab, QWidget):
         elif kind == "predict":
             ids = [str(i) for i in (result or [])]
             if ids:
-                self._done(
-                    f"Predicted {len(ids)} images: review them (status "
-                    "\u201cpredicted\u201d) and correct the masks."
-                )
+                self._done(_predicted_text(self.project, ids))
             else:
                 self._done(
                     "Nothing new to predict: these photos already have a fresh "

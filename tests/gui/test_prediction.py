@@ -70,7 +70,10 @@ def test_predict_unlabelled_writes_predictions_and_signals(qtbot, train_panel, p
     # The statuses were saved: a reopened project sees them.
     reopened = Project.open(project.root, read_only=True)
     assert all(reopened.images[i].status == "predicted" for i in unlabelled)
-    assert not train_panel.is_busy() and "Predicted 2 images" in train_panel.progress.format()
+    assert (
+        not train_panel.is_busy()
+        and "Predicted 2 photos: review them" in train_panel.progress.format()
+    )
 
 
 def test_predicting_again_after_correction_skips_corrected_images(qtbot, train_panel, project):
@@ -172,16 +175,21 @@ def test_predicting_the_open_photo_shows_its_prediction_in_the_window(qtbot, pro
     )
     assert w.editor.current_image_id() == target
     assert np.array_equal(w.editor.doc.mask, predicted)
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)  # the job has ended
     w.editor.set_tool("brush")
     w.editor.set_current_class(2)
     w.editor.brush_spin.setValue(3)
     canvas = w.editor.canvas
+    at = canvas.mapFromScene(QPointF(3.5, 3.5))
     qtbot.mouseClick(
-        canvas.viewport(),
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-        canvas.mapFromScene(QPointF(3.5, 3.5)),
+        canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at
     )
+    state = (
+        f"tool {canvas.active_tool.name!r}, class {canvas.current_class}, read-only "
+        f"{canvas.read_only}, zoom {canvas.zoom:.3f}, viewport {canvas.viewport().size()}, "
+        f"click {at} -> scene {canvas.mapToScene(at)}, same doc {canvas.doc is w.editor.doc}"
+    )
+    assert w.editor.doc.dirty, f"the stroke did not reach the document: {state}"
     assert w.editor.save_now()
     saved = w.project.read_mask(target)
     assert saved[3, 3] == 2
@@ -233,3 +241,28 @@ def test_quitting_during_training_asks_and_waits_for_the_stop(qtbot, project, mo
     assert w.project is None
     runs = list((root / "runs").iterdir())
     assert len(runs) == 2  # the trained fixture's run and this stopped one
+
+
+def test_the_prediction_message_counts_photos_and_says_what_to_review() -> None:
+    """ "Predicted 1 images: review them (status "predicted")" was said of a labelled photo,
+    whose mask (and "labelled" status) a prediction keeps."""
+    from types import SimpleNamespace
+
+    from fashionseg_gui.views.train_panel import _predicted_text
+
+    images = {
+        "a": SimpleNamespace(status="predicted"),
+        "b": SimpleNamespace(status="labelled"),
+        "c": SimpleNamespace(status="corrected"),
+    }
+    project = SimpleNamespace(images=images)
+    assert _predicted_text(project, ["a"]) == (
+        "Predicted 1 photo: review it (status \u201cpredicted\u201d) and correct the masks."
+    )
+    assert _predicted_text(project, ["b"]) == (
+        "Predicted 1 photo; 1 labelled or corrected photo kept its mask."
+    )
+    assert _predicted_text(project, ["a", "b", "c"]) == (
+        "Predicted 3 photos; 1 to review (status \u201cpredicted\u201d); "
+        "2 labelled or corrected photos kept their masks."
+    )

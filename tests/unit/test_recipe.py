@@ -17,9 +17,11 @@ def test_expected_quality_grows_with_photos_seen_and_starts_at_the_baseline() ->
         values = [RC.expected_miou(rung, k * 500.0) for k in range(0, 200)]
         assert values == sorted(values), rung
         assert RC.expected_miou(rung, 0) == pytest.approx(RC.BASELINE_MIOU, abs=0.01)
-    # the measured points of the default rung
+    # measured points (see core/recipe.py)
     assert RC.expected_miou("default", 2280) == pytest.approx(0.525, abs=0.01)
     assert RC.expected_miou("default", 18240) == pytest.approx(0.708, abs=0.01)
+    assert RC.expected_miou("default", 16 * 760) == pytest.approx(0.687, abs=0.01)
+    assert RC.expected_miou("tiny", 21 * 760) == pytest.approx(0.659, abs=0.01)
     assert {r.name for r in RC.LADDER} == set(RC.EXPECTED)
 
 
