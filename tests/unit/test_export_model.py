@@ -49,10 +49,32 @@ def test_saved_model_agrees_with_predictor(run_dir: Path, tmp_path: Path) -> Non
     # a batch of two photos of the same size through the plain endpoint
     batch = loaded.serve(tf.constant(np.stack([photo, photo[::-1]])))
     assert batch["class_ids"].shape == (2, 57, 91)
+    # the weights are graph constants, as in the Predictor (no variables to read per call)
+    assert not loaded.signatures["serving_default"].variables
     with pytest.raises(TrainError, match="not empty"):
         export_saved_model(run_dir, out)
     with pytest.raises(TrainError, match="classes"):
         export_saved_model(run_dir, tmp_path / "sm2", num_classes=5)
+
+
+def test_saved_model_export_without_freezing_keeps_the_weights_as_variables(
+    run_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Where TensorFlow cannot freeze the graph the export is a Keras archive: same ids."""
+    import tensorflow as tf
+    import tensorflow.python.framework.convert_to_constants as c2c
+
+    photo = np.random.default_rng(6).integers(0, 256, (45, 70, 3), dtype=np.uint8)
+    ids, _ = Predictor(run_dir).predict(photo)
+
+    def unavailable(*_args, **_kwargs):
+        raise ValueError("not available")
+
+    monkeypatch.setattr(c2c, "convert_variables_to_constants_v2", unavailable)
+    loaded = tf.saved_model.load(str(export_saved_model(run_dir, tmp_path / "sm")))
+    result = loaded.signatures["serving_default"](images=tf.constant(photo[None]))
+    assert loaded.signatures["serving_default"].variables  # read from the variables
+    np.testing.assert_array_equal(result["class_ids"].numpy()[0], ids)
 
 
 def test_predictor_rejects_bad_input_and_missing_run(run_dir: Path, tmp_path: Path) -> None:
