@@ -56,9 +56,12 @@ class DiskSync:
         self._stamps.pop(image_id, None)
         if self.doc is doc:
             self.doc = None
-            transform = self.canvas.transform()
+            # Restoring the transform alone moved the photo: the scroll position comes back
+            # from the scene's margins, so a prediction for the open photo showed its top-left
+            # corner at the view's centre.
+            view = self.canvas.view_state()
             self.open_image(image_id)
-            self.canvas.setTransform(transform)
+            self.canvas.restore_view(view)
 
     def _on_images_changed(self, ids: list[str]) -> None:
         if self.project is None:

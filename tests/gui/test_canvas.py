@@ -216,3 +216,22 @@ def test_empty_image_layers_are_not_painted(qtbot, doc: AnnotationDocument, monk
     painted.clear()
     canvas.viewport().grab()  # renders the scene now
     assert painted == [canvas.overlay_item.zValue()]
+
+
+def test_a_document_shown_again_keeps_the_zoom_and_centre_or_the_fit(qtbot, canvas) -> None:
+    """The editor shows a photo again when its files change on disk (a prediction arrived):
+    a zoomed view keeps its zoom and centre, a fitted one fits again."""
+    state = canvas.view_state()
+    assert state[2]  # a new document is fitted
+    canvas.set_document(canvas.doc, None)
+    canvas.restore_view(state)
+    assert canvas.view_state()[2]
+    canvas.zoom_by(3.0, QPoint(40, 30))
+    zoom, centre = canvas.zoom, canvas.mapToScene(canvas.viewport().rect().center())
+    state = canvas.view_state()
+    canvas.set_document(canvas.doc, None)  # fits again
+    assert canvas.zoom != pytest.approx(zoom)
+    canvas.restore_view(state)
+    after = canvas.mapToScene(canvas.viewport().rect().center())
+    assert canvas.zoom == pytest.approx(zoom) and not canvas.view_state()[2]
+    assert abs(after.x() - centre.x()) <= 1 and abs(after.y() - centre.y()) <= 1

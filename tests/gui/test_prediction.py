@@ -175,11 +175,21 @@ def test_predicting_the_open_photo_shows_its_prediction_in_the_window(qtbot, pro
     )
     assert w.editor.current_image_id() == target
     assert np.array_equal(w.editor.doc.mask, predicted)
+    # the view still shows the whole photo (it showed its top-left corner at the centre)
+    from PySide6.QtCore import QRectF
+
+    canvas = w.editor.canvas
+    qtbot.wait(50)  # the review bar's layout settles
+    h, w_px = predicted.shape
+    shown = canvas.mapFromScene(QRectF(0, 0, w_px, h)).boundingRect()
+    assert canvas.viewport().rect().adjusted(-2, -2, 2, 2).contains(shown), (
+        shown,
+        canvas.viewport().rect(),
+    )
     qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)  # the job has ended
     w.editor.set_tool("brush")
     w.editor.set_current_class(2)
     w.editor.brush_spin.setValue(3)
-    canvas = w.editor.canvas
     at = canvas.mapFromScene(QPointF(3.5, 3.5))
     qtbot.mouseClick(
         canvas.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at

@@ -60,6 +60,23 @@ class ZoomMixin:
         self.fitInView(QRectF(0, 0, w, h), Qt.AspectRatioMode.KeepAspectRatio)
         self.sigZoomChanged.emit(self.zoom)
 
+    def view_state(self) -> tuple[Any, Any, bool]:
+        """The zoom, the scene point at the view's centre and whether the view fits the
+        photo (for :meth:`restore_view` after the document is shown again)."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        return self.transform(), centre, self._auto_fit
+
+    def restore_view(self, state: tuple[Any, Any, bool]) -> None:
+        """Show what :meth:`view_state` saw: fitted, or the same zoom and centre."""
+        transform, centre, auto_fit = state
+        if auto_fit:
+            self.fit()
+            return
+        self._auto_fit = False
+        self.setTransform(transform)
+        self.centerOn(centre)
+        self.sigZoomChanged.emit(self.zoom)
+
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)
         if self._auto_fit:
