@@ -79,9 +79,9 @@ def _predicted_text(project: Any, ids: list[str]) -> str:
     images = getattr(project, "images", {})
     to_review = sum(1 for i in ids if i in images and images[i].status == "predicted")
     if to_review == n:
+        them, masks = ("them", "the masks") if n != 1 else ("it", "its mask")
         return (
-            f"Predicted {photos}: review {'them' if n != 1 else 'it'} (status "
-            "\u201cpredicted\u201d) and correct the masks."
+            f"Predicted {photos}: review {them} (status \u201cpredicted\u201d) and correct {masks}."
         )
     kept = n - to_review
     also = f"; {to_review} to review (status \u201cpredicted\u201d)" if to_review else ""

@@ -267,7 +267,7 @@ def test_the_prediction_message_counts_photos_and_says_what_to_review() -> None:
     }
     project = SimpleNamespace(images=images)
     assert _predicted_text(project, ["a"]) == (
-        "Predicted 1 photo: review it (status \u201cpredicted\u201d) and correct the masks."
+        "Predicted 1 photo: review it (status \u201cpredicted\u201d) and correct its mask."
     )
     assert _predicted_text(project, ["b"]) == (
         "Predicted 1 photo; 1 labelled or corrected photo kept its mask."
