@@ -48,10 +48,13 @@ __all__ = [  # the numpy scores live in core/confusion.py (no TensorFlow needed 
     "MeanIoU",
     "PixelAccuracy",
     "SegmentationLoss",
+    "SubPixelUpsampling",
     "background_baseline_miou",
     "build_unet",
     "confusion_matrix",
     "fold_batch_norm",
+    "inference_model",
+    "inference_view",
     "iou_per_class",
     "mean_iou",
     "model_flops",
@@ -142,6 +145,53 @@ class VerticalPosition(keras.layers.Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         c = input_shape[-1]
         return (*input_shape[:-1], None if c is None else c + 1)
+
+
+@keras.saving.register_keras_serializable(package="fashionseg")
+class SubPixelUpsampling(keras.layers.Layer):
+    """A 2x2, stride-2 transposed convolution computed as a 1x1 convolution to four times
+    its filters and a depth-to-space shuffle (the same sums: output ``(2i + a, 2j + b)``
+    is input ``(i, j)`` times kernel tap ``(a, b)``, plus the bias).
+
+    :func:`inference_model` puts it in place of the decoder's transposed convolutions: on a
+    CPU oneDNN runs a transposed convolution as a backward-data kernel with its bias added
+    in a separate pass, and a 1x1 convolution as a matrix product with the bias fused.
+    TensorFlow backend only (as :class:`FusedBatchNormalization`).
+    """
+
+    def __init__(self, filters: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+
+    def build(self, input_shape: Any) -> None:
+        self.kernel = self.add_weight(
+            name="kernel", shape=(1, 1, int(input_shape[-1]), 4 * self.filters)
+        )
+        self.bias = self.add_weight(name="bias", shape=(4 * self.filters,), initializer="zeros")
+
+    def call(self, x: Any) -> Any:
+        import tensorflow as tf
+
+        kernel = tf.cast(self.kernel, self.compute_dtype)
+        y = tf.nn.conv2d(tf.cast(x, self.compute_dtype), kernel, 1, "VALID")
+        y = tf.nn.bias_add(y, tf.cast(self.bias, self.compute_dtype))
+        return tf.nn.depth_to_space(y, 2)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        n, h, w, _ = input_shape
+        return (n, None if h is None else 2 * h, None if w is None else 2 * w, self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters}
+
+    @staticmethod
+    def weights_from_transposed(kernel: np.ndarray, bias: np.ndarray | None) -> list[np.ndarray]:
+        """This layer's weights from a ``Conv2DTranspose``'s ``(2, 2, out, in)`` kernel."""
+        _, _, out, inp = kernel.shape
+        # channel (a * 2 + b) * out + o of the 1x1 product is tap (a, b) of filter o
+        k = np.transpose(np.asarray(kernel, np.float32), (3, 0, 1, 2)).reshape(1, 1, inp, 4 * out)
+        b = np.zeros(out, np.float32) if bias is None else np.asarray(bias, np.float32)
+        return [k, np.tile(b, 4)]
 
 
 def build_unet(
@@ -324,6 +374,26 @@ def training_view(model: keras.Model) -> tuple[keras.Model, int]:
     return view, int(model.get_layer("probabilities").size[0])
 
 
+def inference_view(model: keras.Model) -> tuple[keras.Model, int, bool]:
+    """The network for prediction: the model up to its logits where it can, and its stride.
+
+    Like :func:`training_view`, but where the view's output is a plain soft-max of the
+    ``logits`` layer the view stops before it, so the serving head can take the soft-max
+    inside its one compiled function (a separate soft-max kernel cost about 1 ms of a
+    prediction). Returns ``(view, stride, from_logits)``.
+    """
+    view, stride = training_view(model)
+    try:
+        logits = model.get_layer("logits")
+        last = model.get_layer(LOW_RES_OUTPUT if stride > 1 else "probabilities")
+    except ValueError:
+        return view, stride, False
+    plain = type(last) is keras.layers.Softmax and last.axis in (-1, 3)
+    if not plain or last.input is not logits.output or view.output is not last.output:
+        return view, stride, False
+    return keras.Model(model.input, logits.output, name=f"{model.name}_logits"), stride, True
+
+
 def subsample_labels(masks: Any, stride: int) -> Any:
     """Every ``stride``-th label of ``(N, H, W)`` masks, the one nearest each output's centre."""
     if stride == 1:
@@ -480,6 +550,64 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         else:
             layer.set_weights(source.get_weights())
     return folded
+
+
+def subpixel_upsampling(model: keras.Model) -> keras.Model:
+    """A copy of a functional model with each 2x2, stride-2 ``Conv2DTranspose`` (the
+    decoder's up-convolutions) computed as a :class:`SubPixelUpsampling`: same outputs up
+    to rounding, faster on a CPU. Layers keep their names; for inference."""
+    config = model.get_config()
+    swapped = []
+    layers = []
+    for entry in config["layers"]:
+        c = entry["config"]
+        if (
+            entry["class_name"] == "Conv2DTranspose"
+            and tuple(c.get("kernel_size", ())) == (2, 2)
+            and tuple(c.get("strides", ())) == (2, 2)
+            and c.get("padding") == "valid"
+            and c.get("output_padding") is None
+            and c.get("data_format", "channels_last") == "channels_last"
+            and tuple(c.get("dilation_rate", (1, 1))) == (1, 1)
+            and c.get("activation") in ("linear", None)
+            and c.get("groups", 1) == 1
+        ):
+            swapped.append(c["name"])
+            entry = {
+                **entry,
+                "module": SubPixelUpsampling.__module__,
+                "class_name": "SubPixelUpsampling",
+                "registered_name": "fashionseg>SubPixelUpsampling",
+                "config": {
+                    "name": c["name"],
+                    "trainable": c.get("trainable", True),
+                    "dtype": c["dtype"],
+                    "filters": c["filters"],
+                },
+            }
+        layers.append(entry)
+    if not swapped:
+        return _copy_model(model)
+    rebuilt = keras.Model.from_config({**config, "layers": layers})
+    for layer in rebuilt.layers:
+        if not layer.weights:
+            continue
+        source = model.get_layer(layer.name)
+        if layer.name in swapped:
+            bias = source.bias if source.use_bias else None
+            layer.set_weights(
+                SubPixelUpsampling.weights_from_transposed(np.asarray(source.kernel), bias)
+            )
+        else:
+            layer.set_weights(source.get_weights())
+    return rebuilt
+
+
+def inference_model(model: keras.Model) -> keras.Model:
+    """The graph to predict with: batch normalisation folded into the convolutions
+    (:func:`fold_batch_norm`) and the up-convolutions as 1x1 products
+    (:func:`subpixel_upsampling`). Same outputs up to rounding; inference only."""
+    return subpixel_upsampling(fold_batch_norm(model))
 
 
 def _copy_model(model: keras.Model) -> keras.Model:

@@ -41,13 +41,14 @@ class Predictor:
     def __init__(self, run_dir: str | Path, which: str = "best") -> None:
         import tensorflow as tf
 
-        from fashionseg_gui.core.model import fold_batch_norm
+        from fashionseg_gui.core.model import inference_model
         from fashionseg_gui.core.serving import load_run
 
         self.run_dir = Path(run_dir)
         model, info = load_run(self.run_dir, which)  # TrainError, worded, if it cannot
-        # inference graph: batch normalisation folded into the convolutions (as exported)
-        self.model = fold_batch_norm(model)
+        # inference graph (as exported): batch normalisation folded into the convolutions,
+        # the up-convolutions as 1x1 products
+        self.model = inference_model(model)
         self.num_classes: int = info["num_classes"]
         self.class_names: list[str] | None = info.get("class_names")
         self.target_hw = (int(info["input_height"]), int(info["input_width"]))

@@ -173,7 +173,8 @@ def _interpolate(probs: Any, y0: Any, y1: Any, wy: Any, x0: Any, x1: Any, wx: An
     return top + (bottom - top) * wy[None, :, None, None]
 
 
-def _head(kind: str, probs: Any, *taps: Any) -> tuple[Any, ...]:
+def _head(kind: str, from_logits: bool, values: Any, *taps: Any) -> tuple[Any, ...]:
+    probs = _softmax(values) if from_logits else values
     full = _interpolate(probs, *taps)
     if kind == "serve":
         return _top_class(full)[0], full
@@ -188,11 +189,20 @@ def _head(kind: str, probs: Any, *taps: Any) -> tuple[Any, ...]:
     return ids, confidence, entropy
 
 
-@functools.cache
-def _head_xla(kind: str) -> Callable[..., tuple[Any, ...]]:
+def _softmax(logits: Any) -> Any:
+    """Soft-max over the classes in float32, as the model's float32 ``Softmax`` layer."""
     import tensorflow as tf
 
-    return tf.function(functools.partial(_head, kind), jit_compile=True, reduce_retracing=True)
+    return tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+
+
+@functools.cache
+def _head_xla(kind: str, from_logits: bool = False) -> Callable[..., tuple[Any, ...]]:
+    import tensorflow as tf
+
+    return tf.function(
+        functools.partial(_head, kind, from_logits), jit_compile=True, reduce_retracing=True
+    )
 
 
 def full_size_outputs(
@@ -212,18 +222,21 @@ def full_size_outputs(
     import tensorflow as tf
 
     from fashionseg_gui.core import data as D
-    from fashionseg_gui.core.model import training_view
+    from fashionseg_gui.core.model import inference_view
 
     if kind not in HEAD_OUTPUTS:
         raise ValueError(f"kind must be one of {sorted(HEAD_OUTPUTS)}; got {kind!r}")
-    network, stride = training_view(model)  # shares the model's layers and weights
+    # shares the model's layers and weights; ends at the logits where the head can soft-max
+    network, stride, from_logits = inference_view(model)
     x, scaled = D.letterbox_graph(images, target_hw, multiple)
-    probs = tf.cast(network(x, training=False), tf.float32)
-    return resize_and_reduce(probs, scaled, tf.shape(images)[1:3], kind, stride)
+    values = network(x, training=False)
+    if not from_logits:
+        values = tf.cast(values, tf.float32)
+    return resize_and_reduce(values, scaled, tf.shape(images)[1:3], kind, stride, from_logits)
 
 
 def resize_and_reduce(
-    probs: Any, scaled: Any, hw: Any, kind: str, stride: int = 1
+    probs: Any, scaled: Any, hw: Any, kind: str, stride: int = 1, from_logits: bool = False
 ) -> tuple[Any, ...]:
     """The head of :func:`full_size_outputs`.
 
@@ -232,7 +245,8 @@ def resize_and_reduce(
     them); that part is resized bilinearly to ``hw`` ``[H, W]`` and reduced over the
     classes. With ``stride`` 1 this is ``tf.image.resize`` of ``probs[:, :sh, :sw]``
     followed by the arg-max and the max; the entropy is ``tf.image.resize`` of the
-    entropy of ``probs[:, :sh, :sw]``.
+    entropy of ``probs[:, :sh, :sw]``. With ``from_logits`` ``probs`` holds logits (any
+    float type), soft-maxed first in float32.
     """
     import tensorflow as tf
 
@@ -244,7 +258,7 @@ def resize_and_reduce(
         *resize_taps(extent[0], limit[0], hw[0], padded[0]),
         *resize_taps(extent[1], limit[1], hw[1], padded[1]),
     )
-    return tuple(out[:, : hw[0], : hw[1]] for out in _head_xla(kind)(probs, *taps))
+    return tuple(out[:, : hw[0], : hw[1]] for out in _head_xla(kind, from_logits)(probs, *taps))
 
 
 def _top_class(probs: Any) -> tuple[Any, Any]:
@@ -342,7 +356,7 @@ def export_saved_model(
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise TrainError(f"export folder {out} is not empty")
-    model = M.fold_batch_norm(model)  # the inference graph the Predictor runs too
+    model = M.inference_model(model)  # the inference graph the Predictor runs too
     serve = make_serving_function(model, target_hw, int(multiple))
     spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
     tmp = out.with_name(f".{out.name}.partial")

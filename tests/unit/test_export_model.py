@@ -120,7 +120,8 @@ def test_predict_project_writes_npz_and_status(run_dir: Path, tmp_path: Path) ->
 def test_full_size_head_matches_tensorflow_resize(shape, scaled, out, stride) -> None:
     """The fused head (crop, bilinear resize, arg-max, max, entropy in one XLA function on
     a padded canvas) gives what ``tf.image.resize`` and numpy give; the padding never
-    leaks out, and the number of classes may change between calls."""
+    leaks out, the number of classes may change between calls, and from logits it gives
+    what it gives from their soft-max."""
     import tensorflow as tf
 
     from fashionseg_gui.core.scores import pixel_entropy
@@ -148,6 +149,16 @@ def test_full_size_head_matches_tensorflow_resize(shape, scaled, out, stride) ->
     ids3, confidence3 = (t.numpy() for t in run(*args, "label", stride))
     np.testing.assert_array_equal(ids3, ids)
     np.testing.assert_array_equal(confidence3, confidence)
+    # from logits (any offset per pixel): the head's own float32 soft-max, same answers
+    logits = np.log(probs) + rng.normal(size=(*shape[:-1], 1)).astype(np.float32)
+    for dtype in (tf.float32, tf.bfloat16):
+        logit_args = (tf.cast(logits, dtype), *args[1:])
+        ids4, conf4, ent4 = (t.numpy() for t in run(*logit_args, "scored", stride, True))
+        tol = 1e-5 if dtype == tf.float32 else 0.05  # bfloat16 keeps 8 bits
+        np.testing.assert_allclose(conf4, confidence, atol=tol)
+        np.testing.assert_allclose(ent4, entropy, atol=tol)
+        if dtype == tf.float32:
+            np.testing.assert_array_equal(ids4[~near_tie], ids[~near_tie])
 
 
 def test_frozen_prediction_falls_back_to_the_traced_function(run_dir: Path, monkeypatch) -> None:

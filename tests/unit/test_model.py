@@ -269,3 +269,61 @@ def test_position_channel_gives_rows_minus_one_to_one_and_survives_save_and_fold
         np.asarray(keras.models.load_model(tmp_path / "m.keras")(x)), y, atol=1e-5
     )
     np.testing.assert_allclose(np.asarray(M.fold_batch_norm(model)(x)), y, atol=1e-4)
+
+
+def test_inference_view_stops_at_the_logits_of_a_plain_soft_max() -> None:
+    import keras
+
+    photo = np.random.default_rng(1).integers(0, 256, (1, 32, 48, 3)).astype(np.float32)
+    for stem in (1, 2):
+        model = M.build_unet(3, depth=2, base_width=8, stem_stride=stem, decoder="light")
+        view, stride, from_logits = M.inference_view(model)
+        assert (stride, from_logits) == (stem, True)
+        low = np.asarray(M.training_view(model)[0](photo))
+        np.testing.assert_allclose(np.asarray(keras.ops.softmax(view(photo))), low, atol=1e-6)
+        assert {id(w) for w in view.weights} == {id(w) for w in model.weights}
+    # an output that is not a plain soft-max of the logits: the probabilities, as trained
+    inputs = keras.Input((None, None, 3))
+    logits = keras.layers.Conv2D(3, 1, name="logits")(inputs)
+    scaled = keras.layers.Rescaling(0.5)(logits)
+    other = keras.Model(inputs, keras.layers.Softmax(name="probabilities")(scaled))
+    assert M.inference_view(other) == (other, 1, False)
+    no_logits = keras.Model(inputs, keras.layers.Softmax(name="probabilities")(inputs))
+    assert M.inference_view(no_logits) == (no_logits, 1, False)
+
+
+def test_subpixel_upsampling_computes_the_transposed_convolutions() -> None:
+    """The inference graph's 1x1 product and depth-to-space give what the decoder's 2x2,
+    stride-2 up-convolutions give (bias included), in float32 and under bfloat16."""
+    import keras
+
+    rng = np.random.default_rng(3)
+    inputs = keras.Input((None, None, 6))
+    up = keras.Model(inputs, keras.layers.Conv2DTranspose(4, 2, strides=2, name="up")(inputs))
+    up.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in up.weights])
+    x = rng.normal(size=(2, 3, 5, 6)).astype(np.float32)
+    kernel, bias = (np.asarray(w) for w in up.get_layer("up").weights)
+    ref = np.einsum("nijc,abOc->niajbO", x, kernel).reshape(2, 6, 10, 4) + bias
+    swapped = M.subpixel_upsampling(up)
+    assert type(swapped.get_layer("up")) is M.SubPixelUpsampling
+    np.testing.assert_allclose(np.asarray(swapped(x)), ref, atol=1e-4)
+    for policy in (None, "mixed_bfloat16"):
+        model = M.build_unet(3, depth=2, base_width=8, stem_stride=2, dtype=policy)
+        model.set_weights(
+            [
+                np.abs(rng.normal(size=w.shape)) + 0.5
+                if "variance" in w.path
+                else rng.normal(size=w.shape)
+                for w in model.weights
+            ]
+        )
+        photo = rng.integers(0, 256, (1, 32, 48, 3)).astype(np.float32)
+        fast = M.inference_model(model)
+        kinds = {type(layer) for layer in fast.layers}
+        assert M.SubPixelUpsampling in kinds and keras.layers.Conv2DTranspose not in kinds
+        # against the folded model: the swap alone (folding is tested above)
+        folded = np.asarray(M.fold_batch_norm(model)(photo))
+        np.testing.assert_allclose(np.asarray(fast(photo)), folded, atol=1e-5)
+    # other transposed convolutions are kept
+    wide = keras.Model(inputs, keras.layers.Conv2DTranspose(4, 3, strides=2, name="up")(inputs))
+    assert type(M.subpixel_upsampling(wide).get_layer("up")) is keras.layers.Conv2DTranspose
