@@ -15,6 +15,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -467,14 +468,23 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
     keras.Model
         The folded model (same inputs and outputs, for inference only).
     """
-    config = model.get_config()
+    return _rebuild(model, *_fold_plan(model.get_config()))
+
+
+#: Layer name -> the weights of the rebuilt layer, computed from the source model.
+_Weights = dict[str, Any]
+
+
+def _history(arg: Any) -> list[Any] | None:
+    if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+        return arg["config"]["keras_history"]
+    return None
+
+
+def _fold_plan(config: dict[str, Any]) -> tuple[dict[str, Any], _Weights]:
+    """The functional config with each ``Conv2D -> BatchNormalization`` pair as one
+    convolution, and how to compute the folded weights (see :func:`fold_batch_norm`)."""
     layers = {entry["config"]["name"]: entry for entry in config["layers"]}
-
-    def history(arg: Any) -> list[Any] | None:
-        if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
-            return arg["config"]["keras_history"]
-        return None
-
     folds: dict[str, str] = {}  # batch-norm name -> conv name
     for name, entry in layers.items():
         if entry["class_name"] not in ("BatchNormalization", "FusedBatchNormalization"):
@@ -482,7 +492,7 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         nodes = entry.get("inbound_nodes") or []
         if len(nodes) != 1 or not nodes[0]["args"]:
             continue
-        src = history(nodes[0]["args"][0])
+        src = _history(nodes[0]["args"][0])
         if src is None or layers[src[0]]["class_name"] != "Conv2D":
             continue
         consumers = [
@@ -490,16 +500,16 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
             for e in config["layers"]
             for node in e.get("inbound_nodes") or []
             for a in node["args"]
-            if (hist := history(a)) and hist[0] == src[0]
+            if (hist := _history(a)) and hist[0] == src[0]
         ]
         if len(consumers) == 1:  # the convolution feeds only this normalisation
             folds[name] = src[0]
     if not folds:
-        return _copy_model(model)
+        return config, {}
 
     def rewire(value: Any) -> Any:
         if isinstance(value, dict):
-            h = history(value)
+            h = _history(value)
             if h is not None and h[0] in folds:
                 value = {
                     **value,
@@ -528,37 +538,39 @@ def fold_batch_norm(model: keras.Model) -> keras.Model:
         "input_layers": rewire(config["input_layers"]),
         "output_layers": rewire(config["output_layers"]),
     }
-    folded = keras.Model.from_config(new_config)
-    conv_of = {conv: bn for bn, conv in folds.items()}
-    for layer in folded.layers:
-        if not layer.weights:
-            continue
-        source = model.get_layer(layer.name)
-        if layer.name in conv_of:
-            bn = model.get_layer(conv_of[layer.name])
-            kernel = np.asarray(source.kernel, np.float32)
-            bias = (
-                np.asarray(source.bias, np.float32)
-                if source.use_bias
-                else np.zeros(kernel.shape[-1], np.float32)
-            )
-            gamma = np.asarray(bn.gamma, np.float32) if bn.scale else 1.0
-            beta = np.asarray(bn.beta, np.float32) if bn.center else 0.0
-            scale = gamma / np.sqrt(np.asarray(bn.moving_variance, np.float32) + bn.epsilon)
-            mean = np.asarray(bn.moving_mean, np.float32)
-            layer.set_weights([kernel * scale, (bias - mean) * scale + beta])
-        else:
-            layer.set_weights(source.get_weights())
-    return folded
+
+    def folded(model: keras.Model, conv_name: str, bn_name: str) -> list[np.ndarray]:
+        source, bn = model.get_layer(conv_name), model.get_layer(bn_name)
+        kernel = np.asarray(source.kernel, np.float32)
+        bias = (
+            np.asarray(source.bias, np.float32)
+            if source.use_bias
+            else np.zeros(kernel.shape[-1], np.float32)
+        )
+        gamma = np.asarray(bn.gamma, np.float32) if bn.scale else 1.0
+        beta = np.asarray(bn.beta, np.float32) if bn.center else 0.0
+        scale = gamma / np.sqrt(np.asarray(bn.moving_variance, np.float32) + bn.epsilon)
+        mean = np.asarray(bn.moving_mean, np.float32)
+        return [kernel * scale, (bias - mean) * scale + beta]
+
+    weights = {
+        conv: functools.partial(folded, conv_name=conv, bn_name=bn) for bn, conv in folds.items()
+    }
+    return new_config, weights
 
 
 def subpixel_upsampling(model: keras.Model) -> keras.Model:
     """A copy of a functional model with each 2x2, stride-2 ``Conv2DTranspose`` (the
     decoder's up-convolutions) computed as a :class:`SubPixelUpsampling`: same outputs up
     to rounding, faster on a CPU. Layers keep their names; for inference."""
-    config = model.get_config()
-    swapped = []
+    return _rebuild(model, *_swap_plan(model.get_config()))
+
+
+def _swap_plan(config: dict[str, Any]) -> tuple[dict[str, Any], _Weights]:
+    """The functional config with the 2x2, stride-2 transposed convolutions as
+    :class:`SubPixelUpsampling` layers, and how to compute their weights."""
     layers = []
+    swapped = []
     for entry in config["layers"]:
         c = entry["config"]
         if (
@@ -586,31 +598,33 @@ def subpixel_upsampling(model: keras.Model) -> keras.Model:
                 },
             }
         layers.append(entry)
-    if not swapped:
-        return _copy_model(model)
-    rebuilt = keras.Model.from_config({**config, "layers": layers})
-    for layer in rebuilt.layers:
-        if not layer.weights:
-            continue
-        source = model.get_layer(layer.name)
-        if layer.name in swapped:
-            bias = source.bias if source.use_bias else None
-            layer.set_weights(
-                SubPixelUpsampling.weights_from_transposed(np.asarray(source.kernel), bias)
-            )
-        else:
-            layer.set_weights(source.get_weights())
-    return rebuilt
+
+    def transposed(model: keras.Model, name: str) -> list[np.ndarray]:
+        source = model.get_layer(name)
+        bias = source.bias if source.use_bias else None
+        return SubPixelUpsampling.weights_from_transposed(np.asarray(source.kernel), bias)
+
+    weights = {name: functools.partial(transposed, name=name) for name in swapped}
+    return {**config, "layers": layers}, weights
 
 
 def inference_model(model: keras.Model) -> keras.Model:
     """The graph to predict with: batch normalisation folded into the convolutions
     (:func:`fold_batch_norm`) and the up-convolutions as 1x1 products
-    (:func:`subpixel_upsampling`). Same outputs up to rounding; inference only."""
-    return subpixel_upsampling(fold_batch_norm(model))
+    (:func:`subpixel_upsampling`), in one rebuild. Same outputs up to rounding; inference
+    only."""
+    config, folded = _fold_plan(model.get_config())
+    config, swapped = _swap_plan(config)  # a folded layer is a Conv2D, never swapped
+    return _rebuild(model, config, {**folded, **swapped})
 
 
-def _copy_model(model: keras.Model) -> keras.Model:
-    copy = keras.Model.from_config(model.get_config())
-    copy.set_weights(model.get_weights())
-    return copy
+def _rebuild(model: keras.Model, config: dict[str, Any], weights: _Weights) -> keras.Model:
+    """A model built from ``config``; each layer's weights from ``weights[name](model)``,
+    else the same-named layer's of ``model``."""
+    rebuilt = keras.Model.from_config(config)
+    for layer in rebuilt.layers:
+        if not layer.weights:
+            continue
+        make = weights.get(layer.name)
+        layer.set_weights(make(model) if make else model.get_layer(layer.name).get_weights())
+    return rebuilt
