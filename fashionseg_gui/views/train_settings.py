@@ -140,12 +140,12 @@ class TrainSettingsForm:
         self.loss.addItem("Class-weighted cross-entropy", "weighted_ce")
         self.loss.setToolTip("Both counter the dominance of background pixels")
         self.mixed_precision = QComboBox()
-        self.mixed_precision.addItem("Auto (bfloat16 on AMX CPUs)", "auto")
+        self.mixed_precision.addItem("Auto (bfloat16 where fast)", "auto")
         self.mixed_precision.addItem("Off (float32)", "off")
         self.mixed_precision.addItem("bfloat16", "bf16")
         self.mixed_precision.setToolTip(
-            "Auto: bfloat16 on CPUs with AMX, else float32 "
-            "(bfloat16 is slower without AMX/AVX512-BF16)"
+            "Auto: bfloat16 on CPUs with AMX or AVX512-BF16 (recent Xeons, AMD Zen 4 and "
+            "later), else float32 (bfloat16 is slower there)"
         )
         form_r.addRow("Depth", self.depth)
         form_r.addRow("Base width", self.base_width)

@@ -173,12 +173,26 @@ def test_an_isa_limit_makes_an_amx_machine_train_as_an_avx2_one(monkeypatch) -> 
     assert RC.machine_summary().startswith("AVX-512") and "avx512_bf16" in TC.usable_cpu_flags()
 
 
-def test_bfloat16_runs_probe_only_amx_friendly_widths() -> None:
+AMX_FLAGS = {"avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}
+#: An AMD Zen 4 (EPYC Genoa, Ryzen 7040): AVX-512 with bfloat16 dot products, no AMX.
+ZEN4_FLAGS = {"avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"}
+
+
+def _flags(monkeypatch, flags: set[str]) -> None:
+    from fashionseg_gui.core import train_config as TC
+
+    monkeypatch.setattr(TC, "cpu_flags", lambda: set(flags))
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+
+
+def test_bfloat16_runs_on_amx_probe_only_widths_of_32(monkeypatch) -> None:
+    _flags(monkeypatch, AMX_FLAGS)
     bf16 = TrainConfig(mixed_precision="bf16", max_minutes=10)
-    assert [r.name for r in RC.amx_friendly(bf16, RC.LADDER)] == ["default"]
+    assert [r.name for r in RC.bf16_friendly(bf16, RC.LADDER)] == ["default"]
     off = TrainConfig(mixed_precision="off", max_minutes=10)
-    assert RC.amx_friendly(off, RC.LADDER) == RC.LADDER
-    assert RC.amx_friendly(bf16, RC.LADDER, fixed=("base_width",)) == RC.LADDER
+    assert RC.bf16_friendly(off, RC.LADDER) == RC.LADDER
+    assert RC.bf16_friendly(bf16, RC.LADDER, fixed=("base_width",)) == RC.LADDER
     seen: list[list[str]] = []
 
     def fake_probe(config, samples, num_classes, rungs, **_kw):
@@ -187,6 +201,29 @@ def test_bfloat16_runs_probe_only_amx_friendly_widths() -> None:
 
     choice = RC.fit_to_budget(bf16, synthetic_samples(4), 1, len(CLASSES), probe_fn=fake_probe)
     assert seen == [["default"]] and choice.rung == "default"
+
+
+def test_an_avx512_bf16_cpu_without_amx_trains_in_bfloat16_at_widths_of_16(monkeypatch) -> None:
+    from fashionseg_gui.core import train_config as TC
+
+    _flags(monkeypatch, ZEN4_FLAGS)
+    assert TC.resolve_precision("auto") == "mixed_bfloat16"
+    assert TC.resolve_precision("off") is None  # an explicit setting still wins
+    auto = TrainConfig(max_minutes=10)
+    assert [r.name for r in RC.bf16_friendly(auto, RC.LADDER)] == ["default", "tiny"]
+    seen: list[list[str]] = []
+
+    def fake_probe(config, samples, num_classes, rungs, **_kw):
+        seen.append([r.name for r in rungs])
+        return {"default": 15.0, "tiny": 90.0}
+
+    choice = RC.fit_to_budget(auto, synthetic_samples(4), 1, len(CLASSES), probe_fn=fake_probe)
+    assert seen == [["default", "tiny"]] and choice.rung == "tiny"
+    assert "bfloat16" in choice.text and choice.text.startswith("AVX-512, ")
+    # limited to AVX-512 without bfloat16 (or to AVX2), the same CPU trains in float32
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
+    assert TC.resolve_precision("auto") is None
+    assert RC.bf16_friendly(auto, RC.LADDER) == RC.LADDER
 
 
 def test_machine_summary_counts_the_threads_tensorflow_computes_with(monkeypatch) -> None:
