@@ -90,3 +90,6 @@ def test_bench_train_prints_machine_quality_and_both_inference_times(ccp, capsys
         out.split("exported SavedModel per full-size photo")[1].split("):")[1].split("ms")[0]
     )
     assert in_app > 0 and saved > 0
+    # the SavedModel is served from a child process: its memory is reported apart
+    served = out.split("the process that loaded and served the SavedModel: ")[1].split(" MB")[0]
+    assert float(served) > 0
