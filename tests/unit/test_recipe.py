@@ -22,7 +22,10 @@ def test_expected_quality_grows_with_photos_seen_and_starts_at_the_baseline() ->
     assert RC.expected_miou("default", 18240) == pytest.approx(0.708, abs=0.01)
     assert RC.expected_miou("default", 16 * 760) == pytest.approx(0.687, abs=0.01)
     assert RC.expected_miou("tiny", 21 * 760) == pytest.approx(0.659, abs=0.01)
-    assert RC.expected_miou("tiny", 57 * 760) == pytest.approx(0.695, abs=0.01)
+    assert RC.expected_miou("tiny", 41 * 760) == pytest.approx(0.671, abs=0.01)
+    # the two runs near 44 k photos (0.695 and 0.677) meet at their mean
+    assert RC.expected_miou("tiny", 57 * 760) == pytest.approx(0.686, abs=0.01)
+    assert RC.expected_miou("tiny", 60 * 760) == pytest.approx(0.686, abs=0.01)
     assert {r.name for r in RC.LADDER} == set(RC.EXPECTED)
 
 
