@@ -1,5 +1,5 @@
-"""A one-line label that never widens its window: long text is cut with "…" and shown whole
-in the tooltip."""
+"""A one-line label and a progress bar that never widen their window: long text is cut with
+"…" and shown whole in the tooltip."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
@@ -45,3 +45,21 @@ class ElidedLabel(QLabel):
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
         painter.end()
+
+
+class ElidedProgressBar(QProgressBar):
+    """A progress bar whose text stays on one line: cut with "…" to the bar's width (Qt's
+    styles otherwise wrap a long format onto two lines clipped by the bar's height), the
+    whole message in the tooltip. ``format()`` keeps the text as set."""
+
+    #: Room left for the style's frame and text padding, in pixels.
+    PADDING = 12
+
+    def setFormat(self, text: str) -> None:  # noqa: N802 (Qt API)
+        super().setFormat(text)
+        self.setToolTip(text.replace("%p%", "").strip())
+
+    def text(self) -> str:
+        full = super().text()
+        room = max(self.contentsRect().width() - self.PADDING, 0)
+        return self.fontMetrics().elidedText(full, Qt.TextElideMode.ElideRight, room)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QTabWidget,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashionseg_gui.core.runs import read_history, read_run  # noqa: F401 - used by callers
+from fashionseg_gui.views.elided_label import ElidedProgressBar
 from fashionseg_gui.views.panel_predict import PredictActions
 from fashionseg_gui.views.plots import ClassMetrics, TrainingCurves
 from fashionseg_gui.views.round_history import RoundHistory
@@ -182,7 +182,7 @@ class TrainPanel(PredictActions, TrainSettingsForm, RunsTab, QWidget):
         more.addStretch(1)
         root.addLayout(more)
 
-        self.progress = QProgressBar()
+        self.progress = ElidedProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("idle")
         self.status = QLabel("")

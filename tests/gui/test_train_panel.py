@@ -254,6 +254,25 @@ def test_panel_fits_a_small_screen(train_panel, tiny_project):
     assert train_panel.minimumWidth() <= 420 or train_panel.scroll.minimumWidth() <= 420
 
 
+def test_a_long_result_stays_on_one_line_of_the_progress_bar(qtbot, train_panel):
+    """A finished job's message is cut to the bar's width (styles wrap it onto two clipped
+    lines otherwise); the status line below and the bar's tooltip keep it whole."""
+    train_panel.resize(360, 700)
+    train_panel.show()
+    qtbot.waitExposed(train_panel)
+    bar = train_panel.progress
+    text = "Training stopped early (validation mIoU no longer improved): best val mIoU 0.496"
+    train_panel._t_start = 0.0
+    train_panel._done(text)
+    assert bar.format() == text and bar.toolTip() == text
+    assert text in train_panel.status.text()
+    shown = bar.text()
+    assert shown != text and shown.endswith("…")
+    assert bar.fontMetrics().horizontalAdvance(shown) <= bar.contentsRect().width()
+    bar.resize(2000, bar.height())  # room enough: the whole text
+    assert bar.text() == text
+
+
 def test_runs_list_is_newest_first_by_recorded_time_and_says_stop_kept_the_model(
     train_panel, tiny_project
 ):
