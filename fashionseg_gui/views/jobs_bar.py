@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashionseg_gui.views.elided_label import ElidedProgressBar
 from fashionseg_gui.workers.jobs import Job, JobService
 
 
@@ -46,7 +47,7 @@ class _JobRow(QWidget):
         self.job = job
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 2, 4, 2)
-        self.bar = QProgressBar(self)
+        self.bar = ElidedProgressBar(self)
         self.bar.setMinimumWidth(320)
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel", self)
@@ -80,7 +81,7 @@ class JobsBar(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(4)
-        self.progress = QProgressBar(self)
+        self.progress = ElidedProgressBar(self)
         self.progress.setMinimumWidth(200)
         self.progress.setMaximumWidth(260)
         self.progress.setTextVisible(True)

@@ -199,6 +199,12 @@ def test_jobs_bar_lists_every_job_with_its_own_cancel(qtbot, service) -> None:
     assert bar.progress.toolTip() == "Import: working (1/3)"
     rows = bar.rows()
     assert [r.job.kind for r in rows] == ["train", "import"]
+    for row in rows:  # a long text stays on one line, cut to the bar's width
+        row.bar.setMinimumWidth(0)
+        row.bar.resize(60, row.bar.height())
+        shown = row.bar.text()
+        assert shown.endswith("…") and row.bar.toolTip() == row.job.describe()
+        assert row.bar.fontMetrics().horizontalAdvance(shown) <= row.bar.contentsRect().width()
     rows[0].cancel_button.click()  # cancel the training from its row; the import goes on
     qtbot.waitUntil(lambda: [r.job.kind for r in bar.rows()] == ["import"], timeout=10000)
     qtbot.waitUntil(lambda: "training cancelled" in rec.events, timeout=10000)
