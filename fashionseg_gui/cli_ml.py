@@ -62,6 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="auto: fit the recipe to the time budget (settings given here are "
         "kept); manual: train with the settings as given",
     )
+    p.add_argument(
+        "--upsampling",
+        choices=("guided", "bilinear"),
+        help="how this run's predictions reach the photo's size: guided (the default) "
+        "moves class boundaries to the photo's edges, bilinear is ~3 ms a photo faster",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict masks with a trained run")
@@ -84,6 +90,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="predict again photos that already have a fresh prediction of this "
         "run (default: skip them, so an interrupted predict resumes)",
+    )
+    p.add_argument(
+        "--upsampling",
+        choices=("guided", "bilinear"),
+        help="override the run's upsampling (guided: class boundaries follow the photo's "
+        "edges; bilinear)",
     )
     p.set_defaults(func=cmd_predict)
 
@@ -123,6 +135,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", type=Path)
     p.add_argument("--run", required=True, help="run id or folder")
     p.add_argument("--out", type=Path, required=True, help="output folder (new or empty)")
+    p.add_argument(
+        "--upsampling",
+        choices=("guided", "bilinear"),
+        help="override the run's upsampling in the exported graph",
+    )
     p.set_defaults(func=cmd_export_model)
 
 
@@ -243,6 +260,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "strategy",
             "mixed_precision",
             "max_minutes",
+            "upsampling",
         ):
             if getattr(args, key, None) is not None:
                 values[key] = getattr(args, key)
@@ -386,13 +404,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
                 run = latest_run(project)
             ids = _predict_ids(project, args)
+            from fashionseg_gui.core.predict import Predictor
+
+            predictor = Predictor(run, upsampling=args.upsampling)
             print(
                 f"using run {run.name} ("
                 + ("--run" if args.run else "the newest run with a model")
-                + ")"
+                + f"), {predictor.upsampling} upsampling"
             )
             done = predict_project(
-                project, ids, on_progress=show, run_dir=run, resume=not args.force
+                project, ids, on_progress=show, predictor=predictor, resume=not args.force
             )
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc
@@ -559,7 +580,11 @@ def cmd_export_model(args: argparse.Namespace) -> int:
         run = _run_dir(project, args.run)
         try:
             out = export_saved_model(
-                run, args.out, len(project.classes), class_names=[c.name for c in project.classes]
+                run,
+                args.out,
+                len(project.classes),
+                class_names=[c.name for c in project.classes],
+                upsampling=args.upsampling,
             )
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc

@@ -302,13 +302,15 @@ def run(args: argparse.Namespace) -> int:
     rows = [run_one(args, minutes, rate) for minutes in budgets]
     print(f"\n=== budget sweep ({args.recipe} recipe) on {machine_line()} ===")
     print(
-        "budget min | recipe | epochs | photos/s | val mIoU (eval) | inference ms | "
-        "SavedModel ms | peak RSS MB"
+        "budget min | recipe | epochs | photos/s | val mIoU (eval; the other upsampling) | "
+        "inference ms (the other) | SavedModel ms | peak RSS MB"
     )
     for row in rows:
         print(
             f"{row['minutes']:10g} | {row['recipe']} | {row['epochs']} | "
-            f"{row['photos_s']:.2f} | {row['miou']:.4f} | {row['inference_ms']:.1f} | "
+            f"{row['photos_s']:.2f} | {row['miou']:.4f} {row['upsampling']} "
+            f"({row['miou_other']:.4f} {row['other']}) | {row['inference_ms']:.1f} "
+            f"({row['inference_other_ms']:.1f}) | "
             f"{row['saved_model_ms']:.1f} | {row['peak_rss_mb']:.0f}"
         )
     return 0
@@ -325,6 +327,7 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
     from fashionseg_gui.core import model as M
     from fashionseg_gui.core.predict import Predictor
     from fashionseg_gui.core.train import TrainData, train
+    from fashionseg_gui.core.train_config import UPSAMPLING
 
     data = Path(args.data)
     mapping = args.mapping or data / "ccp5.json"
@@ -390,21 +393,30 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
     boundary = [g for g, _, b in gaps if b]
 
     # --- evaluation at full resolution ---------------------------------------------------
+    # the run's upsampling (guided by default) and the other one, photo by photo in turn so
+    # that both see the same machine
     predictor = Predictor(result.run_dir)
+    heads = {predictor.upsampling: predictor}
+    for name in UPSAMPLING:
+        heads.setdefault(name, Predictor(result.run_dir, upsampling=name))
     evals = D.samples_from_folder(data / "images", data / "masks", mapping, eval_ids)
-    cm = np.zeros((len(class_names),) * 2, np.int64)
-    times = []
+    cms = {name: np.zeros((len(class_names),) * 2, np.int64) for name in heads}
+    head_times: dict[str, list[float]] = {name: [] for name in heads}
     for k, s in enumerate(evals):
         photo, mask = s.load_image(), s.load_mask()
-        t0 = time.perf_counter()
-        ids, _conf = predictor.predict(photo)
-        if k >= 2:
-            times.append(time.perf_counter() - t0)
-        cm += M.confusion_matrix(mask, ids, len(class_names))
-    while len(times) < 20:
-        t0 = time.perf_counter()
-        predictor.predict(photo)
-        times.append(time.perf_counter() - t0)
+        for name, head in heads.items():
+            t0 = time.perf_counter()
+            ids, _conf = head.predict(photo)
+            if k >= 2:
+                head_times[name].append(time.perf_counter() - t0)
+            cms[name] += M.confusion_matrix(mask, ids, len(class_names))
+    while len(head_times[predictor.upsampling]) < 20:
+        for name, head in heads.items():
+            t0 = time.perf_counter()
+            head.predict(photo)
+            head_times[name].append(time.perf_counter() - t0)
+    cm, times = cms[predictor.upsampling], head_times[predictor.upsampling]
+    other = next(name for name in heads if name != predictor.upsampling)
     rss_eval_mb = _peak_rss_mb()
     saved_ms, serve_rss_mb = _saved_model_ms(result.run_dir, photo)
     from fashionseg_gui.core.train_config import TrainConfig
@@ -443,7 +455,7 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
     )
     print(
         f"evaluation on {len(evals)} photos ({args.eval_range if not args.holdout else 'holdout'}),"
-        f" full resolution:"
+        f" full resolution, {predictor.upsampling} upsampling (the run's):"
     )
     print(
         f"  pixel accuracy {M.pixel_accuracy(cm):.4f}   mIoU {M.mean_iou(cm):.4f}   "
@@ -457,6 +469,13 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
         )
     )
     print(
+        f"  with {other} upsampling instead: mIoU {M.mean_iou(cms[other]):.4f}   per-class IoU: "
+        + "  ".join(
+            f"{n}={'n/a' if v is None else f'{v:.3f}'}"
+            for n, v in zip(class_names, M.iou_per_class(cms[other]), strict=True)
+        )
+    )
+    print(
         f"model: {flops / 1e9:.2f} GFLOPs per photo (forward, {used.input_height}x"
         f"{used.input_width}), {predictor.model.count_params():,} parameters"
     )
@@ -466,7 +485,8 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
     )
     print(
         f"inference per full-size photo (batch 1, median of {len(times)}, pre/post included): "
-        f"{statistics.median(times) * 1000:.1f} ms"
+        f"{statistics.median(times) * 1000:.1f} ms ({predictor.upsampling}); "
+        f"{statistics.median(head_times[other]) * 1000:.1f} ms ({other}), in turn"
     )
     print(
         f"exported SavedModel per full-size photo (serve(), batch 1, median of 20, class ids "
@@ -483,7 +503,11 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
         "epochs": result.epochs_run,
         "photos_s": photos_s,
         "miou": M.mean_iou(cm),
+        "miou_other": M.mean_iou(cms[other]),
+        "upsampling": predictor.upsampling,
+        "other": other,
         "inference_ms": statistics.median(times) * 1000,
+        "inference_other_ms": statistics.median(head_times[other]) * 1000,
         "saved_model_ms": saved_ms,
         "peak_rss_mb": rss_mb,
     }

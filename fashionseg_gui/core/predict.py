@@ -17,6 +17,7 @@ from fashionseg_gui.core import runs as R
 from fashionseg_gui.core import scores as S
 from fashionseg_gui.core.atomic import atomic_save_npz
 from fashionseg_gui.core.cancel import CancelToken
+from fashionseg_gui.core.train_config import UPSAMPLING
 
 #: Images per save of project.json while predicting (a crash loses at most these statuses;
 #: their prediction files are on disk and the next prediction rewrites them).
@@ -36,9 +37,14 @@ class Predictor:
         A run folder written by ``core.train.train``.
     which : str
         ``"best"`` (default) or ``"last"`` checkpoint.
+    upsampling : str, optional
+        ``"guided"`` or ``"bilinear"`` (``core.serving.full_size_outputs``); default the
+        run's setting.
     """
 
-    def __init__(self, run_dir: str | Path, which: str = "best") -> None:
+    def __init__(
+        self, run_dir: str | Path, which: str = "best", upsampling: str | None = None
+    ) -> None:
         import tensorflow as tf
 
         from fashionseg_gui.core.model import inference_model
@@ -53,8 +59,15 @@ class Predictor:
         self.class_names: list[str] | None = info.get("class_names")
         self.target_hw = (int(info["input_height"]), int(info["input_width"]))
         self.multiple = int(info["multiple"])
-        self.run = S.run_identity(self.run_dir, self.class_names, self.num_classes)
-        label = _make_scored_label_function(self.model, self.target_hw, self.multiple)
+        self.upsampling: str = upsampling or info["upsampling"]
+        if self.upsampling not in UPSAMPLING:
+            raise PredictError(
+                f"upsampling must be one of {', '.join(UPSAMPLING)} (got {self.upsampling!r})"
+            )
+        self.run = S.run_identity(self.run_dir, self.class_names, self.num_classes, self.upsampling)
+        label = _make_scored_label_function(
+            self.model, self.target_hw, self.multiple, self.upsampling
+        )
         # one trace for any photo size (the model itself always sees the letterbox size)
         traced = tf.function(
             label, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)]
@@ -97,7 +110,7 @@ class Predictor:
 
 
 def _make_scored_label_function(
-    model: Any, target_hw: tuple[int, int], multiple: int
+    model: Any, target_hw: tuple[int, int], multiple: int, upsampling: str
 ) -> Callable[[Any], dict[str, Any]]:
     """``core.serving.make_label_function`` (the same class ids and confidence as the
     SavedModel) plus the normalised entropy of the probabilities, all in one graph."""
@@ -105,7 +118,7 @@ def _make_scored_label_function(
 
     def label(images: Any) -> dict[str, Any]:
         class_ids, confidence, entropy = full_size_outputs(
-            model, images, target_hw, multiple, "scored"
+            model, images, target_hw, multiple, "scored", upsampling
         )
         return {"class_ids": class_ids, "confidence": confidence, "entropy": entropy}
 

@@ -157,9 +157,13 @@ def embedding(image: np.ndarray, class_ids: np.ndarray, num_classes: int) -> np.
 
 
 def run_identity(
-    run_dir: str | Path, class_names: list[str] | None = None, num_classes: int | None = None
+    run_dir: str | Path,
+    class_names: list[str] | None = None,
+    num_classes: int | None = None,
+    upsampling: str | None = None,
 ) -> dict[str, Any]:
-    """What a prediction records of the run that made it."""
+    """What a prediction records of the run that made it (and of its upsampling head,
+    ``core.serving.full_size_outputs``, where known)."""
     run = Path(run_dir)
     created = (
         (R.read_config(run) or {}).get("created") or (R.read_run(run) or {}).get("created") or ""
@@ -169,13 +173,22 @@ def run_identity(
         "run_created": str(created),
         "class_names": list(class_names) if class_names is not None else None,
         "num_classes": None if num_classes is None else int(num_classes),
+        "upsampling": upsampling,
     }
 
 
 def same_run(meta: dict[str, Any], run: dict[str, Any]) -> bool:
-    """Whether a prediction's ``meta`` was made by the run ``run`` (:func:`run_identity`)."""
-    return meta.get("run") == run.get("run") and str(meta.get("run_created") or "") == str(
-        run.get("run_created") or ""
+    """Whether a prediction's ``meta`` was made by the run ``run`` (:func:`run_identity`)
+    with the same upsampling (a prediction that recorded none was bilinear: made before
+    the guided head existed)."""
+
+    def head(entry: dict[str, Any]) -> str:
+        return str(entry.get("upsampling") or "bilinear")
+
+    return (
+        meta.get("run") == run.get("run")
+        and str(meta.get("run_created") or "") == str(run.get("run_created") or "")
+        and head(meta) == head(run)
     )
 
 

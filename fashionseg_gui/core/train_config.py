@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 STRATEGIES = ("default", "mirrored", "multiworker")
 PRECISIONS = ("off", "bf16", "auto")
 RECIPES = ("auto", "manual")
+#: How predictions reach the photo's size (``core.serving.full_size_outputs``); first: default.
+UPSAMPLING = ("guided", "bilinear")
 #: The Train panel's time budget for a project that saved none (minutes).
 GUI_TIME_BUDGET_MIN = 10.0
 #: The losses and decoders ``core.model`` implements (kept equal by a test).
@@ -55,6 +57,11 @@ class TrainConfig:
     the run has a ``max_minutes`` budget (``core.recipe``: a probe of a few seconds);
     ``"manual"`` trains with the settings as given. ``fixed``: settings the user chose
     explicitly; fitting never changes them.
+    ``upsampling``: how predictions of this run reach the photo's size: ``"guided"`` (a
+    fast guided filter moves class boundaries to the photo's edges; +0.012 hold-out mIoU
+    for the budget's width-16 network, every class better, ~3 ms a photo) or
+    ``"bilinear"``. Prediction only: training is the same either way, and a run's
+    predictions or export can use the other one.
     """
 
     epochs: int = 30
@@ -89,6 +96,7 @@ class TrainConfig:
     min_steps_per_epoch: int = 20
     recipe: str = "auto"
     fixed: list[str] = field(default_factory=list)
+    upsampling: str = "guided"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -154,6 +162,10 @@ class TrainConfig:
         need(
             self.recipe in RECIPES,
             f"recipe must be one of {', '.join(RECIPES)} (got {self.recipe!r})",
+        )
+        need(
+            self.upsampling in UPSAMPLING,
+            f"upsampling must be one of {', '.join(UPSAMPLING)} (got {self.upsampling!r})",
         )
         need(
             isinstance(self.fixed, (list, tuple)) and all(isinstance(k, str) for k in self.fixed),

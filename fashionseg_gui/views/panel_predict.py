@@ -7,6 +7,7 @@ run as a SavedModel. Each starts one worker through the panel's job service.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,8 +16,10 @@ from PySide6.QtWidgets import QFileDialog
 
 from fashionseg_gui.workers.prediction import ExportWorker, PredictionWorker
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QSpinBox
+    from PySide6.QtWidgets import QComboBox, QSpinBox
 
     from fashionseg_gui.workers.base import JobWorker
 
@@ -30,6 +33,7 @@ class PredictActions:
         project: Any
         selection: Callable[[], list[str]] | None
         queue_top: QSpinBox
+        upsampling: QComboBox
 
         def _can_start(self, kind: str) -> bool: ...
         def _model_run(self) -> Path | None: ...
@@ -74,7 +78,9 @@ class PredictActions:
         if not ids:
             self._show_info("No photo to predict.")
             return False
-        worker = PredictionWorker(self.project, ids, run, resume=resume)
+        worker = PredictionWorker(
+            self.project, ids, run, resume=resume, upsampling=self._chosen_upsampling()
+        )
         return self._start_job(worker, "predict", f"Predicting {len(ids)} images with {run.name}…")
 
     def predict_selected(self, run_dir: str | Path | None = None) -> bool:
@@ -102,6 +108,20 @@ class PredictActions:
         n = int(top if top is not None else self.queue_top.value())
         return self.predict_ids(queue.ids[:n], run_dir)
 
+    def _chosen_upsampling(self) -> str:
+        """The "Prediction edges" choice, remembered with the project's training settings
+        (so it is still chosen when the project is opened again)."""
+        value = str(self.upsampling.currentData())
+        saved = self.project.settings.get("train")
+        settings = dict(saved) if isinstance(saved, dict) else {}
+        if settings.get("upsampling") != value and not self.project.read_only:
+            settings["upsampling"] = value
+            try:
+                self.project.set_setting("train", settings)
+            except Exception as exc:  # noqa: BLE001 - a settings write must not block the job
+                log.warning("could not save the prediction setting: %s", exc)
+        return value
+
     def set_selection_source(self, source: Callable[[], list[str]] | None) -> None:
         """Where "Predict selected" takes its photos from (None disables it)."""
         self.selection = source
@@ -124,5 +144,7 @@ class PredictActions:
             if not chosen:
                 return False
             out_dir = Path(chosen) / f"saved_model_{run.name}"
-        worker = ExportWorker(run, Path(out_dir), len(self.project.classes))
+        worker = ExportWorker(
+            run, Path(out_dir), len(self.project.classes), self._chosen_upsampling()
+        )
         return self._start_job(worker, "export", f"Exporting {run.name} to {out_dir}…")

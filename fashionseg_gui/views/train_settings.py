@@ -49,6 +49,7 @@ PANEL_KEYS = (
     "early_stopping_patience",
     "max_minutes",
     "recipe",
+    "upsampling",
 )
 #: The recipe settings a fitted ("auto") recipe chooses itself.
 FITTED_KEYS = ("input_height", "input_width", "depth", "base_width", "mixed_precision")
@@ -150,7 +151,17 @@ class TrainSettingsForm:
         form_r.addRow("Depth", self.depth)
         form_r.addRow("Base width", self.base_width)
         form_r.addRow("Loss", self.loss)
+        self.upsampling = QComboBox()
+        self.upsampling.addItem("Follow the photo's edges", "guided")
+        self.upsampling.addItem("Smooth (bilinear)", "bilinear")
+        self.upsampling.setToolTip(
+            "How predicted masks reach the photo's size. Follow the photo's edges: a guided "
+            "filter moves class boundaries onto the photo's own edges (better masks, about "
+            "3 ms more a photo). Smooth: the network's probabilities resized bilinearly. "
+            "Used by Predict and Export now, and recorded with the next training"
+        )
         form_r.addRow("Mixed precision", self.mixed_precision)
+        form_r.addRow("Prediction edges", self.upsampling)
         box.addLayout(grid)
 
         aug = QGridLayout()
@@ -190,6 +201,7 @@ class TrainSettingsForm:
             "mixed_precision": self.mixed_precision.currentData(),
             "max_minutes": budget if budget > 0 else None,
             "recipe": self.recipe.currentData(),
+            "upsampling": self.upsampling.currentData(),
         }
         for key, check in self.augment.items():
             cfg[key] = check.isChecked()
@@ -218,6 +230,7 @@ class TrainSettingsForm:
             (self.loss, "loss"),
             (self.mixed_precision, "mixed_precision"),
             (self.recipe, "recipe"),
+            (self.upsampling, "upsampling"),
         ):
             i = combo.findData(merged[key])
             combo.setCurrentIndex(max(i, 0))

@@ -25,15 +25,17 @@ def run_prediction(
     ids: Sequence[str],
     run_dir: str | Path,
     resume: bool = True,
+    upsampling: str | None = None,
     *,
     cancel_token: CancelToken,
     on_progress: Callable[..., None],
 ) -> list[str]:
     """Predict ``ids`` of ``project`` with the best model of ``run_dir``.
 
-    With ``resume`` photos that already have a fresh prediction of that run are skipped
-    (a cancelled predict goes on where it stopped). The scores and
-    ``predictions/scores.json`` are written with the predictions (``core.scores``).
+    With ``resume`` photos that already have a fresh prediction of that run (and
+    ``upsampling``: default the run's) are skipped (a cancelled predict goes on where it
+    stopped). The scores and ``predictions/scores.json`` are written with the predictions
+    (``core.scores``).
 
     Returns
     -------
@@ -41,14 +43,14 @@ def run_prediction(
         The ids that received a prediction file.
     """
     preload_tensorflow_libraries()
-    from fashionseg_gui.core.predict import predict_project
+    from fashionseg_gui.core.predict import Predictor, predict_project
 
     ids = predict_project(
         project,
         list(ids),
         cancel_token=cancel_token,
         on_progress=on_progress,
-        run_dir=Path(run_dir),
+        predictor=Predictor(Path(run_dir), upsampling=upsampling),
         resume=resume,
     )
     return [str(i) for i in ids]
@@ -58,17 +60,19 @@ def run_export(
     run_dir: str | Path,
     out_dir: str | Path,
     num_classes: int,
+    upsampling: str | None = None,
     *,
     cancel_token: CancelToken,
     on_progress: Callable[..., None],
 ) -> str:
-    """Export the best model of ``run_dir`` as a SavedModel into ``out_dir``; returns the path."""
+    """Export the best model of ``run_dir`` as a SavedModel into ``out_dir`` (with
+    ``upsampling``, default the run's); returns the path."""
     preload_tensorflow_libraries()
     from fashionseg_gui.core.train import export_saved_model
 
     cancel_token.raise_if_cancelled()
     on_progress(0, 1, "exporting")
-    out = export_saved_model(Path(run_dir), Path(out_dir), num_classes)
+    out = export_saved_model(Path(run_dir), Path(out_dir), num_classes, upsampling=upsampling)
     on_progress(1, 1, "exported")
     return str(out or out_dir)
 
@@ -86,18 +90,40 @@ class PredictionWorker(JobWorker):
         The run whose ``checkpoints/best.keras`` predicts.
     resume : bool
         Skip photos with a fresh prediction of that run (default).
+    upsampling : str, optional
+        ``"guided"`` or ``"bilinear"`` (``core.serving.full_size_outputs``); default the run's.
     """
 
     def __init__(
-        self, project: Project, ids: Sequence[str], run_dir: str | Path, resume: bool = True
+        self,
+        project: Project,
+        ids: Sequence[str],
+        run_dir: str | Path,
+        resume: bool = True,
+        upsampling: str | None = None,
     ) -> None:
         super().__init__(
-            run_prediction, project, list(ids), Path(run_dir), bool(resume), name="prediction"
+            run_prediction,
+            project,
+            list(ids),
+            Path(run_dir),
+            bool(resume),
+            upsampling,
+            name="prediction",
         )
 
 
 class ExportWorker(JobWorker):
-    """Export a run's model as a TensorFlow SavedModel on a QThread."""
+    """Export a run's model as a TensorFlow SavedModel on a QThread (``upsampling``: as
+    :class:`PredictionWorker`)."""
 
-    def __init__(self, run_dir: str | Path, out_dir: str | Path, num_classes: int) -> None:
-        super().__init__(run_export, Path(run_dir), Path(out_dir), int(num_classes), name="export")
+    def __init__(
+        self,
+        run_dir: str | Path,
+        out_dir: str | Path,
+        num_classes: int,
+        upsampling: str | None = None,
+    ) -> None:
+        super().__init__(
+            run_export, Path(run_dir), Path(out_dir), int(num_classes), upsampling, name="export"
+        )

@@ -281,3 +281,38 @@ def test_the_prediction_message_counts_photos_and_says_what_to_review() -> None:
         "Predicted 3 photos; 1 to review (status \u201cpredicted\u201d); "
         "2 labelled or corrected photos kept their masks."
     )
+
+
+def test_prediction_edges_setting_reaches_predict_and_export(qtbot, train_panel, project, tmp_path):
+    """ "Prediction edges" in the settings: the user picks "Smooth (bilinear)", predicts
+    and exports; the predictions and the SavedModel record bilinear, and the choice is
+    remembered with the project. Back to "Follow the photo's edges", predicting the
+    unlabelled photos again does not skip them (their predictions were of the other head)
+    and records guided."""
+    import json
+
+    from fashionseg_gui.core import scores as S
+
+    train_panel.set_project(project)
+    combo = train_panel.upsampling
+    assert combo.currentData() == "guided" and combo.isEnabled()  # the default
+    unlabelled = [i for i, r in project.images.items() if r.status == "unlabelled"]
+    combo.setCurrentIndex(combo.findData("bilinear"))
+    with qtbot.waitSignal(train_panel.sigPredictionsReady, timeout=180_000) as blocker:
+        assert train_panel.predict_unlabelled()
+    assert blocker.args[0] == unlabelled
+    for image_id in unlabelled:
+        assert S.read_meta(project.prediction_path(image_id))[0]["upsampling"] == "bilinear"
+    assert project.settings["train"]["upsampling"] == "bilinear"
+    out = tmp_path / "exported"
+    assert train_panel.export_saved_model(out_dir=out)
+    qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=180_000)
+    assert json.loads((out / "fashionseg.json").read_text())["upsampling"] == "bilinear"
+    train_panel.set_project(project)  # shown again: the remembered choice
+    assert combo.currentData() == "bilinear"
+    combo.setCurrentIndex(combo.findData("guided"))
+    with qtbot.waitSignal(train_panel.sigPredictionsReady, timeout=180_000) as blocker:
+        assert train_panel.predict_unlabelled()  # resumes: skips only fresh predictions
+    assert blocker.args[0] == unlabelled
+    for image_id in unlabelled:
+        assert S.read_meta(project.prediction_path(image_id))[0]["upsampling"] == "guided"

@@ -90,6 +90,12 @@ def test_bench_train_prints_machine_quality_and_both_inference_times(ccp, capsys
         out.split("exported SavedModel per full-size photo")[1].split("):")[1].split("ms")[0]
     )
     assert in_app > 0 and saved > 0
+    # both upsampling heads, side by side: the run's (guided) and bilinear
+    assert (
+        "guided upsampling (the run's)" in out and "with bilinear upsampling instead: mIoU" in out
+    )
+    other = out.split("inference per full-size photo")[1].split("(guided); ")[1].split(" ms")[0]
+    assert float(other) > 0
     # the SavedModel is served from a child process: its memory is reported apart
     served = out.split("the process that loaded and served the SavedModel: ")[1].split(" MB")[0]
     assert float(served) > 0

@@ -58,7 +58,7 @@ def test_predict_uses_the_newest_run_by_creation_time_and_says_so(
     capsys.readouterr()
     assert main(["predict", str(proj)]) == 0
     out = capsys.readouterr().out
-    assert f"using run {mine.name} (the newest run with a model)" in out
+    assert f"using run {mine.name} (the newest run with a model), guided upsampling" in out
     assert "predicting shot" in out  # the progress names the photo's file, not its id
     assert main(["predict", str(proj), "--run", "zz-shipped"]) == 0
     assert "using run zz-shipped (--run)" in capsys.readouterr().out
@@ -133,3 +133,32 @@ def test_exported_saved_model_names_its_classes(trained: Path, tmp_path: Path) -
     loaded = tf.saved_model.load(str(out))  # keep it referenced while calling it
     got = loaded.serve(tf.constant(np.zeros((1, 20, 30, 3), np.uint8)))
     assert got["class_ids"].shape == (1, 20, 30)
+
+
+def test_train_predict_and_export_take_the_upsampling(tmp_path: Path, capsys) -> None:
+    """``train --upsampling bilinear`` records it in the run; ``predict`` and
+    ``export-model`` use the run's unless ``--upsampling`` says otherwise; a predict with
+    the other head does not skip the photo as already predicted."""
+    from fashionseg_gui.core import scores as S
+
+    proj = _project(tmp_path, n=4)
+    assert main(["train", str(proj), *TINY_TRAIN_ARGS, "--upsampling", "bilinear"]) == 0
+    (run,) = [p for p in (proj / "runs").iterdir()]
+    assert json.loads((run / "config.json").read_text())["upsampling"] == "bilinear"
+    opened = Project.open(proj, read_only=True)
+    unlabelled = [i for i in opened.images if not opened.has_mask(i)]
+    prediction = opened.prediction_path(unlabelled[0])
+    opened.close()
+    capsys.readouterr()
+    assert main(["predict", str(proj), "--unlabelled"]) == 0
+    assert "bilinear upsampling" in capsys.readouterr().out
+    assert main(["predict", str(proj), "--unlabelled", "--upsampling", "guided"]) == 0
+    out = capsys.readouterr().out
+    assert "guided upsampling" in out and "predicted 1 images" in out
+    meta, _ = S.read_meta(prediction)
+    assert meta["upsampling"] == "guided"
+    for head in ("guided", "bilinear"):
+        out_dir = tmp_path / f"sm-{head}"
+        args = ["export-model", str(proj), "--run", run.name, "--out", str(out_dir)]
+        assert main([*args, *(["--upsampling", head] if head == "guided" else [])]) == 0
+        assert json.loads((out_dir / "fashionseg.json").read_text())["upsampling"] == head
