@@ -260,22 +260,6 @@ def _grey(photos: Any) -> Any:
     return tf.reduce_mean(tf.cast(photos, tf.float32), axis=-1, keepdims=True) / 255.0
 
 
-def _guided_ids(
-    from_logits: bool, values: Any, guide: Any, valid: Any, photo: Any, *taps: Any
-) -> Any:
-    """Class ids (uint8 ``(N, H', W')``) of the guided filter's full-size output."""
-    import tensorflow as tf
-
-    grey = _grey(photo)
-    probs = _softmax(values) if from_logits else values
-    a, b = _guided_coefficients(probs, guide, valid)
-    # one resize of both stacks: XLA fuses it into the arg-max (two resizes, or further
-    # reductions of the same output, made it recompute the taps: 3-10x slower)
-    both = _interpolate(tf.concat([a, b], axis=-1), *taps)
-    c = tf.shape(a)[-1]
-    return tf.cast(tf.argmax(both[..., :c] * grey + both[..., c:], axis=-1), tf.uint8)
-
-
 def _guided_stack(
     from_logits: bool, values: Any, guide: Any, valid: Any, photo: Any, *taps: Any
 ) -> Any:
@@ -288,6 +272,16 @@ def _guided_stack(
     both = _interpolate(tf.concat([a, b], axis=-1), *taps)
     c = tf.shape(a)[-1]
     return both[..., :c] * grey + both[..., c:]
+
+
+def _guided_ids(from_logits: bool, *guided: Any) -> Any:
+    """Class ids (uint8 ``(N, H', W')``) of the guided filter's full-size output: the
+    arg-max fused with :func:`_guided_stack` (XLA resizes the two coefficient stacks in one
+    pass that feeds only the arg-max; further reductions of the same output, or two
+    resizes, made it recompute the taps: 3-10x slower)."""
+    import tensorflow as tf
+
+    return tf.cast(tf.argmax(_guided_stack(from_logits, *guided), axis=-1), tf.uint8)
 
 
 def _normalised(_from_logits: bool, q: Any) -> tuple[Any, Any]:
