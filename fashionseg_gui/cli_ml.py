@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fashionseg_gui.core.train_config import UPSAMPLING
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ML sub-commands to the ``fashionseg`` parser."""
@@ -64,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--upsampling",
-        choices=("guided", "bilinear"),
+        choices=UPSAMPLING,
         help="how this run's predictions reach the photo's size: guided (the default) "
         "moves class boundaries to the photo's edges, bilinear is ~3 ms a photo faster",
     )
@@ -93,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--upsampling",
-        choices=("guided", "bilinear"),
+        choices=UPSAMPLING,
         help="override the run's upsampling (guided: class boundaries follow the photo's "
         "edges; bilinear)",
     )
@@ -137,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (new or empty)")
     p.add_argument(
         "--upsampling",
-        choices=("guided", "bilinear"),
+        choices=UPSAMPLING,
         help="override the run's upsampling in the exported graph",
     )
     p.set_defaults(func=cmd_export_model)

@@ -7,6 +7,7 @@ The Predictor runs the same in-graph letterbox / un-letterbox as the exported Sa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from fashionseg_gui.core import scores as S
 from fashionseg_gui.core.atomic import atomic_save_npz
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.core.train_config import UPSAMPLING
+
+log = logging.getLogger(__name__)
 
 #: Images per save of project.json while predicting (a crash loses at most these statuses;
 #: their prediction files are on disk and the next prediction rewrites them).
@@ -136,6 +139,24 @@ def _frozen(concrete: Any) -> Callable[[Any], dict[str, Any]]:
     if frozen is None:  # an API move in a future TensorFlow
         return lambda images: concrete(tf.convert_to_tensor(images))
     return frozen
+
+
+def remember_upsampling(project: Any, upsampling: str | None) -> None:
+    """Keep ``upsampling`` in the project's training settings (``settings["train"]``), so
+    the Train panel shows it again when the project is opened; nothing when it is already
+    there, is None or the project is read-only. A settings write that fails is not an error
+    of the prediction: it is logged."""
+    if upsampling is None or getattr(project, "read_only", True):
+        return
+    saved = project.settings.get("train")
+    settings = dict(saved) if isinstance(saved, dict) else {}
+    if settings.get("upsampling") == upsampling:
+        return
+    settings["upsampling"] = upsampling
+    try:
+        project.set_setting("train", settings)
+    except Exception as exc:  # noqa: BLE001 - the settings write must not fail the job
+        log.warning("could not save the upsampling setting: %s", exc)
 
 
 def predict_project(

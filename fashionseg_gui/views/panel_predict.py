@@ -7,7 +7,6 @@ run as a SavedModel. Each starts one worker through the panel's job service.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QFileDialog
 
 from fashionseg_gui.workers.prediction import ExportWorker, PredictionWorker
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QComboBox, QSpinBox
@@ -79,7 +76,7 @@ class PredictActions:
             self._show_info("No photo to predict.")
             return False
         worker = PredictionWorker(
-            self.project, ids, run, resume=resume, upsampling=self._chosen_upsampling()
+            self.project, ids, run, resume=resume, upsampling=self.upsampling.currentData()
         )
         return self._start_job(worker, "predict", f"Predicting {len(ids)} images with {run.name}…")
 
@@ -108,20 +105,6 @@ class PredictActions:
         n = int(top if top is not None else self.queue_top.value())
         return self.predict_ids(queue.ids[:n], run_dir)
 
-    def _chosen_upsampling(self) -> str:
-        """The "Prediction edges" choice, remembered with the project's training settings
-        (so it is still chosen when the project is opened again)."""
-        value = str(self.upsampling.currentData())
-        saved = self.project.settings.get("train")
-        settings = dict(saved) if isinstance(saved, dict) else {}
-        if settings.get("upsampling") != value and not self.project.read_only:
-            settings["upsampling"] = value
-            try:
-                self.project.set_setting("train", settings)
-            except Exception as exc:  # noqa: BLE001 - a settings write must not block the job
-                log.warning("could not save the prediction setting: %s", exc)
-        return value
-
     def set_selection_source(self, source: Callable[[], list[str]] | None) -> None:
         """Where "Predict selected" takes its photos from (None disables it)."""
         self.selection = source
@@ -145,6 +128,10 @@ class PredictActions:
                 return False
             out_dir = Path(chosen) / f"saved_model_{run.name}"
         worker = ExportWorker(
-            run, Path(out_dir), len(self.project.classes), self._chosen_upsampling()
+            run,
+            Path(out_dir),
+            len(self.project.classes),
+            self.upsampling.currentData(),
+            None if self.project.read_only else self.project,
         )
         return self._start_job(worker, "export", f"Exporting {run.name} to {out_dir}…")

@@ -43,8 +43,9 @@ def run_prediction(
         The ids that received a prediction file.
     """
     preload_tensorflow_libraries()
-    from fashionseg_gui.core.predict import Predictor, predict_project
+    from fashionseg_gui.core.predict import Predictor, predict_project, remember_upsampling
 
+    remember_upsampling(project, upsampling)
     ids = predict_project(
         project,
         list(ids),
@@ -61,14 +62,20 @@ def run_export(
     out_dir: str | Path,
     num_classes: int,
     upsampling: str | None = None,
+    project: Project | None = None,
     *,
     cancel_token: CancelToken,
     on_progress: Callable[..., None],
 ) -> str:
     """Export the best model of ``run_dir`` as a SavedModel into ``out_dir`` (with
-    ``upsampling``, default the run's); returns the path."""
+    ``upsampling``, default the run's, remembered in ``project`` when given); returns the
+    path."""
     preload_tensorflow_libraries()
+    from fashionseg_gui.core.predict import remember_upsampling
     from fashionseg_gui.core.train import export_saved_model
+
+    if project is not None:
+        remember_upsampling(project, upsampling)
 
     cancel_token.raise_if_cancelled()
     on_progress(0, 1, "exporting")
@@ -91,7 +98,9 @@ class PredictionWorker(JobWorker):
     resume : bool
         Skip photos with a fresh prediction of that run (default).
     upsampling : str, optional
-        ``"guided"`` or ``"bilinear"`` (``core.serving.full_size_outputs``); default the run's.
+        ``"guided"`` or ``"bilinear"`` (``core.serving.full_size_outputs``); default the
+        run's. Given, it is remembered in the project's training settings (on the job's
+        thread: ``core.predict.remember_upsampling``).
     """
 
     def __init__(
@@ -115,7 +124,7 @@ class PredictionWorker(JobWorker):
 
 class ExportWorker(JobWorker):
     """Export a run's model as a TensorFlow SavedModel on a QThread (``upsampling``: as
-    :class:`PredictionWorker`)."""
+    :class:`PredictionWorker`; remembered in ``project`` when given)."""
 
     def __init__(
         self,
@@ -123,7 +132,14 @@ class ExportWorker(JobWorker):
         out_dir: str | Path,
         num_classes: int,
         upsampling: str | None = None,
+        project: Project | None = None,
     ) -> None:
         super().__init__(
-            run_export, Path(run_dir), Path(out_dir), int(num_classes), upsampling, name="export"
+            run_export,
+            Path(run_dir),
+            Path(out_dir),
+            int(num_classes),
+            upsampling,
+            project,
+            name="export",
         )

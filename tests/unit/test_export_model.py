@@ -349,3 +349,25 @@ def test_a_prediction_of_the_other_upsampling_is_not_fresh(run_dir: Path, tmp_pa
     assert predict_project(project, [image_id], predictor=bilinear) == []
     old = {k: v for k, v in bilinear.run.items() if k != "upsampling"}
     assert S.same_run(old, bilinear.run) and not S.same_run(old, guided.run)
+
+
+def test_remember_upsampling_keeps_the_choice_in_the_training_settings(tmp_path: Path) -> None:
+    """The job's thread keeps the choice with the project (one save, only on a change; the
+    other training settings stay); a read-only project is left alone."""
+    from fashionseg_gui.core.predict import remember_upsampling
+    from fashionseg_gui.core.project import Project
+
+    project = Project.create(tmp_path / "p", [(c, "#123456") for c in CLASSES])
+    project.set_setting("train", {"epochs": 7})
+    saves: list[int] = []
+    project.events.saved.connect(lambda: saves.append(1))
+    remember_upsampling(project, "bilinear")
+    remember_upsampling(project, "bilinear")
+    remember_upsampling(project, None)
+    assert project.settings["train"] == {"epochs": 7, "upsampling": "bilinear"} and len(saves) == 1
+    project.close()
+    reader = Project.open(tmp_path / "p", read_only=True)
+    assert reader.settings["train"]["upsampling"] == "bilinear"
+    remember_upsampling(reader, "guided")  # read-only: nothing written, no error
+    assert reader.settings["train"]["upsampling"] == "bilinear"
+    reader.close()
