@@ -115,7 +115,7 @@ def run_training(
     -------
     TrainResult
     """
-    with _startup_without_gc() as started:
+    with startup_without_gc() as started:
         preload_tensorflow_libraries()
         from fashionseg_gui.core.train import train
 
@@ -141,8 +141,9 @@ _gc_users = 0
 
 
 @contextlib.contextmanager
-def _startup_without_gc() -> Iterator[Callable[[], None]]:
-    """No cyclic garbage collection while TensorFlow starts and the model is built.
+def startup_without_gc() -> Iterator[Callable[[], None]]:
+    """No cyclic garbage collection while TensorFlow starts and the model is built (a
+    training, and likewise a prediction or an export loading and tracing its model).
 
     Importing TensorFlow and tracing the model create millions of objects; Python's
     full collections then ran on this thread for 90-165 ms each with the GIL held, and the
