@@ -115,7 +115,7 @@ def run_training(
     -------
     TrainResult
     """
-    with startup_without_gc() as started:
+    with _startup_without_gc() as started:
         preload_tensorflow_libraries()
         from fashionseg_gui.core.train import train
 
@@ -141,9 +141,8 @@ _gc_users = 0
 
 
 @contextlib.contextmanager
-def startup_without_gc() -> Iterator[Callable[[], None]]:
-    """No cyclic garbage collection while TensorFlow starts and the model is built (a
-    training, and likewise a prediction or an export loading and tracing its model).
+def _startup_without_gc() -> Iterator[Callable[[], None]]:
+    """No cyclic garbage collection while TensorFlow starts and the model is built.
 
     Importing TensorFlow and tracing the model create millions of objects; Python's
     full collections then ran on this thread for 90-165 ms each with the GIL held, and the
