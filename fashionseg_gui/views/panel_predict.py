@@ -132,6 +132,6 @@ class PredictActions:
             Path(out_dir),
             len(self.project.classes),
             self.upsampling.currentData(),
-            self.project,  # remembers the choice (not a read-only one: remember_upsampling)
+            None if self.project.read_only else self.project,
         )
         return self._start_job(worker, "export", f"Exporting {run.name} to {out_dir}…")

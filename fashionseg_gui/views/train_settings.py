@@ -92,10 +92,12 @@ class TrainSettingsForm:
             "recipe fitted to it, a probe of a few seconds picks the "
             "input size, width, depth and precision for this machine"
         )
-        self.recipe = self._combo(
-            [("Fit to time budget", "auto"), ("Manual (settings below)", "manual")],
+        self.recipe = QComboBox()
+        self.recipe.addItem("Fit to time budget", "auto")
+        self.recipe.addItem("Manual (settings below)", "manual")
+        self.recipe.setToolTip(
             "Fit: this machine's speed decides the network for the budget; "
-            "Manual: train exactly the settings below",
+            "Manual: train exactly the settings below"
         )
         budget_form.addRow("Time budget", self.time_budget)
         budget_form.addRow("Recipe", self.recipe)
@@ -134,28 +136,29 @@ class TrainSettingsForm:
 
         self.depth = self._spin(1, 6, "Number of down-sampling levels of the U-Net")
         self.base_width = self._spin(4, 256, "Filters of the first U-Net level", step=4)
-        self.loss = self._combo(
-            [("Cross-entropy + Dice", "ce_dice"), ("Class-weighted cross-entropy", "weighted_ce")],
-            "Both counter the dominance of background pixels",
-        )
-        self.mixed_precision = self._combo(
-            [
-                ("Auto (bfloat16 where fast)", "auto"),
-                ("Off (float32)", "off"),
-                ("bfloat16", "bf16"),
-            ],
+        self.loss = QComboBox()
+        self.loss.addItem("Cross-entropy + Dice", "ce_dice")
+        self.loss.addItem("Class-weighted cross-entropy", "weighted_ce")
+        self.loss.setToolTip("Both counter the dominance of background pixels")
+        self.mixed_precision = QComboBox()
+        self.mixed_precision.addItem("Auto (bfloat16 where fast)", "auto")
+        self.mixed_precision.addItem("Off (float32)", "off")
+        self.mixed_precision.addItem("bfloat16", "bf16")
+        self.mixed_precision.setToolTip(
             "Auto: bfloat16 on CPUs with AMX or AVX512-BF16 (recent Xeons, AMD Zen 4 and "
-            "later), else float32 (bfloat16 is slower there)",
+            "later), else float32 (bfloat16 is slower there)"
         )
         form_r.addRow("Depth", self.depth)
         form_r.addRow("Base width", self.base_width)
         form_r.addRow("Loss", self.loss)
-        self.upsampling = self._combo(
-            [("Follow the photo's edges", "guided"), ("Smooth (bilinear)", "bilinear")],
+        self.upsampling = QComboBox()
+        self.upsampling.addItem("Follow the photo's edges", "guided")
+        self.upsampling.addItem("Smooth (bilinear)", "bilinear")
+        self.upsampling.setToolTip(
             "How predicted masks reach the photo's size. Follow the photo's edges: a guided "
             "filter moves class boundaries onto the photo's own edges (better masks, about "
             "3 ms more a photo). Smooth: the network's probabilities resized bilinearly. "
-            "Used by Predict and Export now, and recorded with the next training",
+            "Used by Predict and Export now, and recorded with the next training"
         )
         form_r.addRow("Mixed precision", self.mixed_precision)
         form_r.addRow("Prediction edges", self.upsampling)
@@ -177,14 +180,6 @@ class TrainSettingsForm:
         self.time_budget.valueChanged.connect(self._update_recipe_fields)
         self.recipe.currentIndexChanged.connect(self._update_recipe_fields)
         return self.settings_box
-
-    def _combo(self, items: list[tuple[str, str]], tip: str) -> QComboBox:
-        """A combo box of ``(text, setting value)`` items with a tooltip."""
-        combo = QComboBox()
-        for text, value in items:
-            combo.addItem(text, value)
-        combo.setToolTip(tip)
-        return combo
 
     def _spin(self, lo: int, hi: int, tip: str, step: int = 1) -> QSpinBox:
         box = QSpinBox(minimum=lo, maximum=hi, singleStep=step)
