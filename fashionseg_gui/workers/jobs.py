@@ -14,7 +14,12 @@ deletion, assisted outline, augmentation preview...) is a :class:`JobWorker` sub
 - tells views about every job (``jobAdded``, ``jobChanged``, ``jobRemoved``) so one status
   bar area shows them all, each with its own cancel.
 
-The service lives in the GUI thread; the workers report through queued signals.
+The service lives in the GUI thread; the workers report through queued signals. It never
+asks Qt who sent a signal (``QObject.sender()`` is only valid in the sender's own thread;
+a worker lives in its job's thread, and PySide crashed wrapping it): each job's signals reach
+a small relay object that knows its job. A worker whose thread has ended is dropped only
+after every signal it queued has been delivered (see :meth:`JobService._release`), so the
+owners' slots may still use ``sender()`` on it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import time
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, Qt, Signal, Slot
 
 from fashionseg_gui.workers.base import JobWorker
 
@@ -162,6 +167,8 @@ class Job:
         self.done = 0
         self.total = 0
         self.text = ""
+        #: Receives the worker's ``progress`` and ``ended`` for the service (GUI thread).
+        self.relay: _JobRelay | None = None
 
     @property
     def active(self) -> bool:
@@ -185,6 +192,26 @@ class Job:
         return f"<Job {self.kind} {self.state} scope={self.scope!r}>"
 
 
+class _JobRelay(QObject):
+    """One job's receiver in the GUI thread: forwards its worker's signals to the service
+    with the job attached (so nothing has to look the sender up)."""
+
+    def __init__(self, service: JobService, job: Job) -> None:
+        super().__init__(service)
+        self._service = service
+        self._job = job
+        job.worker.progress.connect(self.on_progress)
+        job.worker.ended.connect(self.on_ended)
+
+    @Slot(int, int, str)
+    def on_progress(self, done: int, total: int, text: str) -> None:
+        self._service._job_progress(self._job, done, total, text)
+
+    @Slot()
+    def on_ended(self) -> None:
+        self._service._job_ended(self._job)
+
+
 class JobService(QObject):
     """Owns, schedules and reports every job of the app (see the module docstring).
 
@@ -198,6 +225,9 @@ class JobService(QObject):
     jobChanged = Signal(object)
     jobRemoved = Signal(object)
 
+    #: Carries ended workers to :meth:`_drop` through the event queue (see :meth:`_release`).
+    _dropLater = Signal(object)
+
     _shared: JobService | None = None
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -206,6 +236,7 @@ class JobService(QObject):
         self._by_worker: dict[int, Job] = {}
         #: Every started worker, held until its QThread has ended (the one keep-alive).
         self._alive: set[JobWorker] = set()
+        self._dropLater.connect(self._drop, Qt.ConnectionType.QueuedConnection)
 
     @classmethod
     def shared(cls) -> JobService:
@@ -250,8 +281,7 @@ class JobService(QObject):
         if blockers and rule.when_busy == REFUSE:
             raise JobRefused(self.check(kind, scope) or "another job is running")
         job = Job(kind, worker, scope, label, owner)
-        worker.ended.connect(self._on_ended)
-        worker.progress.connect(self._on_progress)
+        job.relay = _JobRelay(self, job)
         self._jobs.append(job)
         self._by_worker[id(worker)] = job
         self.jobAdded.emit(job)
@@ -337,7 +367,9 @@ class JobService(QObject):
         ok = True
         for job in jobs:
             ok = job.worker.wait(max(int(deadline.remainingTime()), 0)) and ok
-        QCoreApplication.sendPostedEvents(self)
+        for job in jobs:
+            if job.relay is not None:
+                QCoreApplication.sendPostedEvents(job.relay)
         return ok
 
     def wait(self, job: Job, msecs: int = 30000) -> bool:
@@ -352,8 +384,24 @@ class JobService(QObject):
 
     @Slot()
     def _release(self) -> None:
-        for worker in [w for w in self._alive if w.thread is None or w.thread.isFinished()]:
-            self._alive.discard(worker)
+        """A worker thread ended: stop counting the ended workers as alive, and let go of
+        them once the signals they queued before have been delivered.
+
+        Everything an ended worker emitted is already in the GUI thread's event queue, but
+        may sit behind this call (another job's thread may have ended first). Dropping the
+        last reference now would destroy the worker while its queued ``finished`` still
+        names it as sender; so the drop is queued too, behind them (posted events are
+        delivered in order)."""
+        ended = [w for w in self._alive if w.thread is None or w.thread.isFinished()]
+        if not ended:
+            return
+        self._alive.difference_update(ended)
+        self._dropLater.emit(ended)
+
+    @Slot(object)
+    def _drop(self, workers: list[JobWorker]) -> None:
+        """The queued end of :meth:`_release`: the event held the last references."""
+        workers.clear()
 
     # --- internals --------------------------------------------------------------------------
     def _conflicting(self, kind: str, scope: Hashable | None) -> list[Job]:
@@ -374,20 +422,19 @@ class JobService(QObject):
             self._jobs.remove(job)
             self._by_worker.pop(id(job.worker), None)
             job.state = "ended"
+            if job.relay is not None:  # Qt discards signals still queued for it
+                job.relay.deleteLater()
+                job.relay = None
             self.jobRemoved.emit(job)
 
-    @Slot(int, int, str)
-    def _on_progress(self, done: int, total: int, text: str) -> None:
-        job = self._by_worker.get(id(self.sender()))
-        if job is None:
+    def _job_progress(self, job: Job, done: int, total: int, text: str) -> None:
+        if job not in self._jobs:
             return
         job.done, job.total, job.text = done, total, text
         self.jobChanged.emit(job)
 
-    @Slot()
-    def _on_ended(self) -> None:
-        job = self._by_worker.get(id(self.sender()))
-        if job is None:
+    def _job_ended(self, job: Job) -> None:
+        if job not in self._jobs:
             return
         self._remove(job)
         self._start_ready()

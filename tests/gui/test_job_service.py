@@ -159,8 +159,49 @@ def test_no_worker_is_collected_while_its_thread_runs(qtbot, service) -> None:
     gate.set()
     qtbot.waitUntil(lambda: bool(done), timeout=10000)
     qtbot.waitUntil(lambda: service.alive_count() == 0, timeout=10000)
+    # released once its thread had ended and the signals it queued were delivered
+    qtbot.waitUntil(lambda: gc.collect() >= 0 and ref() is None, timeout=10000)
+    assert done == ["done"]
+
+
+def test_a_worker_outlives_the_signals_it_queued(qtbot, service) -> None:
+    """Another job's thread may end first and release this ended worker while its own
+    signals still wait in the queue: the owner's slot must still find it as sender, and the
+    service must take its progress and end without asking Qt for the sender."""
+    from PySide6.QtCore import QObject, Slot
+
+    class Owner(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.senders: list[str] = []
+
+        @Slot(object)
+        def on_finished(self, result) -> None:
+            sender = self.sender()
+            self.senders.append(getattr(sender, "name", repr(sender)))
+
+    owner = Owner()
+    changes: list[str] = []
+    service.jobChanged.connect(lambda job: changes.append(job.text))
+
+    def submit_and_forget() -> weakref.ref:
+        gate = threading.Event()
+        gate.set()
+        worker = JobWorker(_blocked, gate, name="quick")
+        worker.finished.connect(owner.on_finished)
+        service.submit(worker, "import", scope="p")
+        return weakref.ref(worker)
+
+    ref = submit_and_forget()
+    assert ref() is not None
+    ref().wait(10000)  # everything it emitted is queued, nothing delivered yet
+    service._release()  # as another job's thread.finished would, ahead of those signals
     gc.collect()
-    assert done == ["done"] and ref() is None  # released once its thread had ended
+    assert service.alive_count() == 0
+    qtbot.waitUntil(lambda: bool(owner.senders), timeout=10000)
+    assert owner.senders == ["quick"]
+    assert "working" in changes and not service.jobs()
+    qtbot.waitUntil(lambda: gc.collect() >= 0 and ref() is None, timeout=10000)
 
 
 def test_a_worker_started_alone_is_held_by_the_shared_service(qtbot) -> None:
