@@ -64,7 +64,6 @@ from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.core.train_config import (
     TrainConfig,
     compute_threads,
-    cpu_has_amx_bf16,
     resolve_precision,
     usable_cpu_flags,
 )
@@ -355,21 +354,21 @@ def bf16_friendly(
     config: TrainConfig, rungs: Sequence[Rung], fixed: Sequence[str] = ()
 ) -> tuple[Rung, ...]:
     """The rungs worth probing when the run trains in bfloat16: widths whose channel
-    counts fit the bfloat16 kernels (multiples of 32 on AMX, of 16 on AVX-512 BF16).
+    counts are multiples of 16, which the bfloat16 kernels of AMX and of AVX-512 BF16 fill.
 
-    AMX multiplies tiles of 32 bfloat16 channels; a width-24 U-Net (24, 48, 96... channels)
-    falls off the fast kernels: measured on a 2-core Xeon with AMX, 2026-12-01, 320x224
-    trained at 13-15 photos/s with width 24 against 28 with width 32 — while the probe's few
-    steps showed width 24 at 39, so the probe alone would choose it (a 10-minute run then
-    scored 0.627 against the default rung's 0.708). On a 2-core AMD EPYC with AVX-512 BF16
-    and no AMX (2026-12-02) bfloat16 trained width 32 1.75x and width 16 1.5x faster than
-    float32, width 24 no faster (19-25 against 25-26 photos/s). In float32 every rung is
-    probed.
+    A width-24 U-Net (24, 48, 96... channels) falls off the fast kernels, and the probe's
+    few steps do not show it: on a 2-core Xeon with AMX (2026-12-01) 320x224 trained at
+    13-15 photos/s with width 24 against 28 with width 32, while the probe showed width 24
+    at 39, so the probe alone would choose it (a 10-minute run then scored 0.627 against the
+    default rung's 0.708). On a 2-core AMD EPYC with AVX-512 BF16 and no AMX (2026-12-02)
+    bfloat16 trained width 32 1.75x and width 16 1.5x faster than float32, width 24 no
+    faster (19-25 against 25-26 photos/s). On a 2-core Xeon with AMX (2026-12-02) width 16
+    is fast too: the tiny rung probed at 48-60 photos/s in bfloat16 against 44-46 in
+    float32, and trained at about 63. In float32 every rung is probed.
     """
     if "base_width" in fixed or not resolve_precision(config.mixed_precision):
         return tuple(rungs)
-    multiple = 32 if cpu_has_amx_bf16() else 16
-    kept = tuple(r for r in rungs if int(r.settings["base_width"]) % multiple == 0)
+    kept = tuple(r for r in rungs if int(r.settings["base_width"]) % 16 == 0)
     return kept or tuple(rungs[:1])
 
 

@@ -189,10 +189,11 @@ def _flags(monkeypatch, flags: set[str]) -> None:
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
 
 
-def test_bfloat16_runs_on_amx_probe_only_widths_of_32(monkeypatch) -> None:
+def test_bfloat16_runs_on_amx_probe_only_widths_of_16(monkeypatch) -> None:
+    """Width 24 falls off the bfloat16 kernels (and the probe does not show it)."""
     _flags(monkeypatch, AMX_FLAGS)
     bf16 = TrainConfig(mixed_precision="bf16", max_minutes=10)
-    assert [r.name for r in RC.bf16_friendly(bf16, RC.LADDER)] == ["default"]
+    assert [r.name for r in RC.bf16_friendly(bf16, RC.LADDER)] == ["default", "tiny"]
     off = TrainConfig(mixed_precision="off", max_minutes=10)
     assert RC.bf16_friendly(off, RC.LADDER) == RC.LADDER
     assert RC.bf16_friendly(bf16, RC.LADDER, fixed=("base_width",)) == RC.LADDER
@@ -200,10 +201,11 @@ def test_bfloat16_runs_on_amx_probe_only_widths_of_32(monkeypatch) -> None:
 
     def fake_probe(config, samples, num_classes, rungs, **_kw):
         seen.append([r.name for r in rungs])
-        return {r.name: 10.0 for r in rungs}
+        return {"default": 12.0, "tiny": 55.0}
 
     choice = RC.fit_to_budget(bf16, synthetic_samples(4), 1, len(CLASSES), probe_fn=fake_probe)
-    assert seen == [["default"]] and choice.rung == "default"
+    assert seen == [["default", "tiny"]] and choice.rung == "tiny"
+    assert "bfloat16" in choice.text
 
 
 def test_an_avx512_bf16_cpu_without_amx_trains_in_bfloat16_at_widths_of_16(monkeypatch) -> None:
