@@ -467,12 +467,17 @@ def freeze(concrete: Any) -> Callable[[Any], dict[str, Any]] | None:
     """
     import tensorflow as tf
 
+    from fashionseg_gui.core import gcpause
+
     try:
         from tensorflow.python.framework.convert_to_constants import (
             convert_variables_to_constants_v2,
         )
 
-        frozen = convert_variables_to_constants_v2(concrete)
+        # The conversion walks the graph's protobuf messages; a cyclic collection run by
+        # another thread meanwhile crashed the process (see core.gcpause).
+        with gcpause.paused():
+            frozen = convert_variables_to_constants_v2(concrete)
     except (ImportError, ValueError):  # an API move in a future TensorFlow
         return None
     structure = concrete.structured_outputs

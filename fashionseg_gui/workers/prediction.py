@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
-from fashionseg_gui.workers.training import preload_tensorflow_libraries
+from fashionseg_gui.workers.training import preload_tensorflow_libraries, startup_without_gc
 
 if TYPE_CHECKING:
     from fashionseg_gui.core.project import Project
@@ -42,18 +42,25 @@ def run_prediction(
     list of str
         The ids that received a prediction file.
     """
-    preload_tensorflow_libraries()
-    from fashionseg_gui.core.predict import Predictor, predict_project, remember_upsampling
+    # Loading the Keras file and tracing the graph make hundreds of thousands of objects;
+    # Python's full collections then held the interpreter lock for 150-190 ms each and froze
+    # the window as long (`bench gui-stall --case predict`): collection waits until the
+    # model is ready, and the model's objects stay out of its sight while predicting.
+    with startup_without_gc() as loaded:
+        preload_tensorflow_libraries()
+        from fashionseg_gui.core.predict import Predictor, predict_project, remember_upsampling
 
-    remember_upsampling(project, upsampling)
-    ids = predict_project(
-        project,
-        list(ids),
-        cancel_token=cancel_token,
-        on_progress=on_progress,
-        predictor=Predictor(Path(run_dir), upsampling=upsampling),
-        resume=resume,
-    )
+        remember_upsampling(project, upsampling)
+        predictor = Predictor(Path(run_dir), upsampling=upsampling)
+        loaded()
+        ids = predict_project(
+            project,
+            list(ids),
+            cancel_token=cancel_token,
+            on_progress=on_progress,
+            predictor=predictor,
+            resume=resume,
+        )
     return [str(i) for i in ids]
 
 
@@ -70,16 +77,17 @@ def run_export(
     """Export the best model of ``run_dir`` as a SavedModel into ``out_dir`` (with
     ``upsampling``, default the run's, remembered in ``project`` when given); returns the
     path."""
-    preload_tensorflow_libraries()
-    from fashionseg_gui.core.predict import remember_upsampling
-    from fashionseg_gui.core.train import export_saved_model
+    with startup_without_gc():  # as a prediction's start: loading and tracing the model
+        preload_tensorflow_libraries()
+        from fashionseg_gui.core.predict import remember_upsampling
+        from fashionseg_gui.core.train import export_saved_model
 
-    if project is not None:
-        remember_upsampling(project, upsampling)
+        if project is not None:
+            remember_upsampling(project, upsampling)
 
-    cancel_token.raise_if_cancelled()
-    on_progress(0, 1, "exporting")
-    out = export_saved_model(Path(run_dir), Path(out_dir), num_classes, upsampling=upsampling)
+        cancel_token.raise_if_cancelled()
+        on_progress(0, 1, "exporting")
+        out = export_saved_model(Path(run_dir), Path(out_dir), num_classes, upsampling=upsampling)
     on_progress(1, 1, "exported")
     return str(out or out_dir)
 

@@ -20,7 +20,6 @@ cancelled()
 from __future__ import annotations
 
 import contextlib
-import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +27,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fashionseg_gui.core import gcpause
 from fashionseg_gui.core.cancel import CancelToken
 from fashionseg_gui.workers.base import JobWorker
 
@@ -115,7 +115,7 @@ def run_training(
     -------
     TrainResult
     """
-    with _startup_without_gc() as started:
+    with startup_without_gc() as started:
         preload_tensorflow_libraries()
         from fashionseg_gui.core.train import train
 
@@ -136,43 +136,35 @@ def run_training(
         )
 
 
-_gc_lock = threading.Lock()
-_gc_users = 0
-
-
 @contextlib.contextmanager
-def _startup_without_gc() -> Iterator[Callable[[], None]]:
-    """No cyclic garbage collection while TensorFlow starts and the model is built.
+def startup_without_gc() -> Iterator[Callable[[], None]]:
+    """No cyclic garbage collection while TensorFlow starts and the model is built and
+    traced (a training; a prediction or an export loading its model).
 
     Importing TensorFlow and tracing the model create millions of objects; Python's
-    full collections then ran on this thread for 90-165 ms each with the GIL held, and the
-    GUI froze as long. Collection is paused until the first batch (the ``started``
-    callback), the objects made so far are moved out of the collector's sight
-    (``gc.freeze``: they live as long as the training), and everything is handed back to
-    the collector (``gc.unfreeze``) when the training ends.
+    full collections then ran on this thread for 90-190 ms each with the GIL held, and the
+    GUI froze as long; and a collection on the GUI thread while a worker converted a graph's
+    variables to constants crashed the process (:mod:`fashionseg_gui.core.gcpause`).
+    Collection is paused until the caller says the start-up is over (the ``started``
+    callback: a training's first batch), the objects made so far are then moved out of the
+    collector's sight (``gc.freeze``: they live as long as the job), and handed back to the
+    collector when the job ends.
     """
-    global _gc_users
-    state = {"paused": True}
-    with _gc_lock:
-        _gc_users += 1
-        gc.disable()
+    with contextlib.ExitStack() as job:
+        pause = contextlib.ExitStack()
+        pause.enter_context(gcpause.paused())
+        job.callback(pause.close)
 
-    def started() -> None:
-        if state["paused"]:
-            state["paused"] = False
-            with _gc_lock:
-                gc.freeze()
-                if _gc_users == 1:
-                    gc.enable()
+        done = False
 
-    try:
+        def started() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                job.enter_context(gcpause.frozen())
+                pause.close()
+
         yield started
-    finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0:
-                gc.unfreeze()
-                gc.enable()
 
 
 def _plain(value: Any) -> Any:

@@ -316,3 +316,40 @@ def test_prediction_edges_setting_reaches_predict_and_export(qtbot, train_panel,
     assert blocker.args[0] == unlabelled
     for image_id in unlabelled:
         assert S.read_meta(project.prediction_path(image_id))[0]["upsampling"] == "guided"
+
+
+def test_the_prediction_job_loads_its_model_without_cyclic_gc(project, monkeypatch):
+    """Loading and tracing the model runs with Python's cyclic collector paused (its full
+    collections held the interpreter lock for 150-190 ms each and froze the window), and
+    the predictions themselves run with it back on; afterwards all is as before."""
+    import gc
+
+    from fashionseg_gui.core import predict as P
+    from fashionseg_gui.core.cancel import CancelSource
+    from fashionseg_gui.workers.prediction import run_prediction
+
+    seen: dict[str, bool] = {}
+    real = P.Predictor
+
+    class Watched(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            seen["loading"] = gc.isenabled()
+            super().__init__(*args, **kwargs)
+
+        def predict_scored(self, image):
+            seen["predicting"] = gc.isenabled()
+            return super().predict_scored(image)
+
+    monkeypatch.setattr(P, "Predictor", Watched)
+    unlabelled = [i for i, r in project.images.items() if r.status == "unlabelled"]
+    (run,) = list(project.runs_dir.iterdir())
+    done = run_prediction(
+        project,
+        unlabelled,
+        run,
+        cancel_token=CancelSource().token,
+        on_progress=lambda *a: None,
+    )
+    assert done == unlabelled
+    assert seen == {"loading": False, "predicting": True}
+    assert gc.isenabled() and gc.get_freeze_count() == 0

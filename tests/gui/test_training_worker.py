@@ -233,16 +233,16 @@ def test_wait_returns_when_the_job_ends_while_the_gui_thread_blocks(tmp_path):
 def test_cyclic_gc_paused_until_the_first_batch_then_restored():
     import gc
 
-    from fashionseg_gui.workers.training import _startup_without_gc
+    from fashionseg_gui.workers.training import startup_without_gc
 
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    with _startup_without_gc() as started:
+    with startup_without_gc() as started:
         assert not gc.isenabled()  # TensorFlow's import and the model build run here
         started()
         assert gc.isenabled() and gc.get_freeze_count() > 0
         started()  # idempotent
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    with pytest.raises(RuntimeError), _startup_without_gc():
+    with pytest.raises(RuntimeError), startup_without_gc():
         raise RuntimeError("training failed before its first batch")
     assert gc.isenabled() and gc.get_freeze_count() == 0
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
+from fashionseg_gui.core import gcpause
 from fashionseg_gui.core.via.jsontext import decode, loads
 from fashionseg_gui.core.via.model import MAX_VIA_BYTES, ViaError, ViaFile, clean_text, sanitise
 from fashionseg_gui.core.via.read_csv import read_csv
@@ -74,36 +71,9 @@ def read_via(path: str | Path) -> ViaFile:
     path = Path(path)
     name = clean_text(path.name)
     data = _read_bytes(path, name)
-    with _no_cyclic_collection():
+    # A big file becomes millions of small objects (a 1,000-photo file of polygons: 1.2
+    # million coordinates) and each full collection walked them all with the interpreter
+    # lock held: a worker's parse froze the window for 0.2-0.3 s, seven times. Nothing the
+    # parse builds is cyclic garbage, so collection waits until the parse ends.
+    with gcpause.paused():
         return parse_via_text(decode(data, name), name)
-
-
-@contextlib.contextmanager
-def _no_cyclic_collection() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a VIA file is parsed.
-
-    A big file becomes millions of small objects (a 1,000-photo file of polygons: 1.2
-    million coordinates); each full collection then walks them all while holding the
-    interpreter lock — a worker's parse froze the window for 0.2-0.3 s, seven times. Nothing
-    the parse builds is cyclic garbage (reference counting frees it), so collection waits
-    until the parse ends. Nested and concurrent parses keep it paused until the last ends.
-    """
-    global _paused
-    with _pause_lock:
-        if _paused == 0:
-            was_enabled = gc.isenabled()
-            gc.disable()
-            _was_enabled.append(was_enabled)
-        _paused += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _paused -= 1
-            if _paused == 0 and _was_enabled.pop():
-                gc.enable()
-
-
-_pause_lock = threading.Lock()
-_paused = 0
-_was_enabled: list[bool] = []
