@@ -13,7 +13,10 @@ Why the app pauses it:
 - TensorFlow's graph conversion (``convert_variables_to_constants_v2``) walks protobuf
   (upb) messages on a worker; a collection run by the GUI thread meanwhile crashed the
   process (segmentation fault, "Garbage-collecting" on the GUI thread, the worker inside
-  the conversion), 1 time in about 4 runs of the GUI tests.
+  the conversion), 1 time in 4 runs of the GUI tests.
+
+The GUI collects by hand on its own thread (:func:`collect_manually`,
+``workers.gc_guard``); a pause then also holds that back.
 """
 
 from __future__ import annotations
@@ -27,6 +30,16 @@ _lock = threading.Lock()
 _paused = 0
 _was_enabled = True
 _frozen = 0
+_manual = False
+
+
+def collect_manually() -> None:
+    """Switch automatic collection off for good: the caller collects by hand from now on
+    (the GUI's timer, ``workers.gc_guard``); a pause ending then leaves it off."""
+    global _manual
+    with _lock:
+        _manual = True
+        gc.disable()
 
 
 @contextlib.contextmanager
@@ -46,7 +59,7 @@ def paused() -> Iterator[None]:
     finally:
         with _lock:
             _paused -= 1
-            if _paused == 0 and _was_enabled:
+            if _paused == 0 and _was_enabled and not _manual:
                 gc.enable()
 
 

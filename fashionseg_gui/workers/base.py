@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from fashionseg_gui.core.cancel import CancelSource
+from fashionseg_gui.workers.gc_guard import collect_on_gui_thread
 
 if TYPE_CHECKING:
     from fashionseg_gui.workers.jobs import JobService
@@ -104,6 +105,7 @@ class JobWorker(QObject):
         the app go through :meth:`JobService.submit <fashionseg_gui.workers.jobs.JobService.
         submit>` (policy, status bar); ``start`` alone suits a private helper job.
         """
+        collect_on_gui_thread()  # before any Python runs on another thread
         thread = QThread()
         thread.setObjectName(f"fashionseg-{self.name}")
         self.moveToThread(thread)

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from fashionseg_gui.core.atomic import atomic_write_bytes
+from fashionseg_gui.workers.gc_guard import collect_on_gui_thread
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class ThumbnailLoader(QObject):
         self._queued: set[str] = set()
         self._running = 0
         self._max_threads = threads
+        collect_on_gui_thread()  # its tasks run Python on the pool's threads
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(threads)
         self._root: Path | None = None

@@ -324,20 +324,22 @@ def test_the_prediction_job_loads_its_model_without_cyclic_gc(project, monkeypat
     the predictions themselves run with it back on; afterwards all is as before."""
     import gc
 
+    from fashionseg_gui.core import gcpause
     from fashionseg_gui.core import predict as P
     from fashionseg_gui.core.cancel import CancelSource
     from fashionseg_gui.workers.prediction import run_prediction
 
+    before = gc.isenabled()  # off for good once a GUI collects by hand (workers.gc_guard)
     seen: dict[str, bool] = {}
     real = P.Predictor
 
     class Watched(real):  # type: ignore[misc, valid-type]
         def __init__(self, *args, **kwargs):
-            seen["loading"] = gc.isenabled()
+            seen["loading"] = gcpause.is_paused()
             super().__init__(*args, **kwargs)
 
         def predict_scored(self, image):
-            seen["predicting"] = gc.isenabled()
+            seen["predicting"] = gcpause.is_paused()
             return super().predict_scored(image)
 
     monkeypatch.setattr(P, "Predictor", Watched)
@@ -351,5 +353,6 @@ def test_the_prediction_job_loads_its_model_without_cyclic_gc(project, monkeypat
         on_progress=lambda *a: None,
     )
     assert done == unlabelled
-    assert seen == {"loading": False, "predicting": True}
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert seen == {"loading": True, "predicting": False}
+    assert gc.isenabled() == before and not gcpause.is_paused()
+    assert gc.get_freeze_count() == 0

@@ -233,18 +233,23 @@ def test_wait_returns_when_the_job_ends_while_the_gui_thread_blocks(tmp_path):
 def test_cyclic_gc_paused_until_the_first_batch_then_restored():
     import gc
 
+    from fashionseg_gui.core import gcpause
     from fashionseg_gui.workers.training import startup_without_gc
 
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    before = gc.isenabled()  # off for good once a GUI collects by hand (workers.gc_guard)
+    assert not gcpause.is_paused() and gc.get_freeze_count() == 0
     with startup_without_gc() as started:
-        assert not gc.isenabled()  # TensorFlow's import and the model build run here
+        # TensorFlow's import and the model build run here
+        assert gcpause.is_paused() and not gc.isenabled()
         started()
-        assert gc.isenabled() and gc.get_freeze_count() > 0
+        assert not gcpause.is_paused() and gc.isenabled() == before
+        assert gc.get_freeze_count() > 0
         started()  # idempotent
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled() == before and gc.get_freeze_count() == 0
     with pytest.raises(RuntimeError), startup_without_gc():
         raise RuntimeError("training failed before its first batch")
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled() == before and not gcpause.is_paused()
+    assert gc.get_freeze_count() == 0
 
 
 def test_progress_follows_the_time_budget_when_it_ends_the_run_first(tiny_project, monkeypatch):
