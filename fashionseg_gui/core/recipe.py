@@ -25,7 +25,11 @@ Measured points, all of the default rung (384x256, width 32, depth 4):
   2-core AMD EPYC with AVX2 only, float32; its SavedModel scored on 0801-0880);
 - 16 epochs x 760 photos = 12.2 k photos: mIoU 0.687 (``bench train --recipe budget
   --minutes 10`` on a slower 2-core Xeon with AMX, bfloat16, 21.3 photos/s, 2026-12-01; the
-  probe kept the default rung).
+  probe kept the default rung);
+- 22 epochs x 760 photos = 16.7 k photos: mIoU 0.704 with bilinear upsampling, as the table
+  says there (0.712 guided; ``bench train --recipe budget --minutes 10`` on a faster 2-core
+  Xeon with AMX, 292 GFLOP/s fp32, bfloat16, 28.6 photos/s, 2026-12-03: the probe tried the
+  default and tiny rungs and kept the default).
 
 Measured points of the smaller rungs (``bench train --recipe budget --budget-sweep 3,10
 --precision off`` with ``ONEDNN_MAX_CPU_ISA=AVX2`` on a 2-core Xeon, float32, with the
