@@ -372,7 +372,18 @@ def make_dataset(
         )
     else:
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    # tf.data's default static rewrites (fusions, injected prefetch, parallel batch) turn the
+    # pipeline into a graph and back, and that copies every captured tensor: the whole cache a
+    # second time (+225 MB for 760 photos at 384x256, measured), for no measured speed (the
+    # augmentation map and the prefetch still tune themselves at run time).
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(_no_static_rewrites())
+
+
+def _no_static_rewrites() -> tf.data.Options:
+    """Options that keep tf.data's run-time autotuning but skip its graph rewrites."""
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    return options
 
 
 def augmentation_preview(
