@@ -91,6 +91,16 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _memory_now() -> str:
+    """``"memory 1650 MB (peak 1700)"``: resident now (where /proc tells) and peak so far."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        now = f"{pages * resource.getpagesize() / 2**20:.0f} MB "
+    except (OSError, IndexError, ValueError):
+        now = ""
+    return f"memory {now}(peak {_peak_rss_mb():.0f})"
+
+
 #: Loads an exported SavedModel and times ``serve`` on one photo: run in a child process, as
 #: a serving program would, so that its memory is not counted as the app's.
 _SERVE_TIMER = """
@@ -358,12 +368,12 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
             epoch_ends.append(now)
             print(
                 f"  epoch {event['epoch']}: loss {event['loss']:.4f} val mIoU "
-                f"{event['val_miou']:.3f} ({event['seconds']:.0f} s)",
+                f"{event['val_miou']:.3f} ({event['seconds']:.0f} s; {_memory_now()})",
                 flush=True,
             )
         elif event["event"] == "recipe":
             chosen.append(event["text"])
-            print(f"recipe chosen for the budget: {event['text']}", flush=True)
+            print(f"recipe chosen for the budget: {event['text']} ({_memory_now()})", flush=True)
         elif event["event"] == "start":
             start_t.append(now)
             used = event["config"]
@@ -372,7 +382,7 @@ def run_one(args: argparse.Namespace, minutes: float, rate: float) -> dict[str, 
                 f"{event['val_images']} checkpoint-val photos, {event['precision']}, "
                 f"{used['input_height']}x{used['input_width']}, width {used['base_width']}, "
                 f"depth {used['depth']}, budget {minutes:g} min "
-                f"(prepared in {now - prep_t0:.1f} s)",
+                f"(prepared in {now - prep_t0:.1f} s; {_memory_now()})",
                 flush=True,
             )
 

@@ -99,3 +99,6 @@ def test_bench_train_prints_machine_quality_and_both_inference_times(ccp, capsys
     # the SavedModel is served from a child process: its memory is reported apart
     served = out.split("the process that loaded and served the SavedModel: ")[1].split(" MB")[0]
     assert float(served) > 0
+    # each epoch says the memory it holds, so a peak can be placed in the run
+    epoch = next(line for line in out.splitlines() if line.strip().startswith("epoch 1:"))
+    assert " MB (peak " in epoch, epoch
