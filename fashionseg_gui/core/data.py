@@ -53,6 +53,7 @@ __all__ = [  # the samples and the split live in core/samples.py and core/splits
     "LetterboxInfo",
     "Sample",
     "assign_splits",
+    "as_tensor",
     "augmentation_preview",
     "cache_samples",
     "class_pixel_counts",
@@ -241,8 +242,9 @@ def cache_samples(
     """
     info = letterbox_geometry((1, 1), target_hw, multiple)
     n = len(samples)
-    images = np.zeros((n, info.out_h, info.out_w, 3), np.uint8)
-    masks = np.full((n, info.out_h, info.out_w), IGNORE, np.uint8)
+    # aligned for TensorFlow, so that make_dataset can use these arrays without a copy
+    images = _aligned_uint8((n, info.out_h, info.out_w, 3), 0)
+    masks = _aligned_uint8((n, info.out_h, info.out_w), IGNORE)
     for k, s in enumerate(samples):
         if cancel_token is not None:
             cancel_token.raise_if_cancelled()
@@ -263,6 +265,43 @@ def cache_samples(
         if on_progress is not None:
             on_progress(k + 1, n)
     return CachedSet([s.id for s in samples], images, masks)
+
+
+#: The alignment TensorFlow's CPU kernels require of a tensor's buffer (its allocator's).
+TENSOR_ALIGNMENT = 64
+
+
+def _aligned_uint8(shape: tuple[int, ...], fill: int) -> np.ndarray:
+    """A C-contiguous uint8 array of ``shape`` filled with ``fill``, its data
+    :data:`TENSOR_ALIGNMENT`-byte aligned (numpy itself only promises 16 bytes)."""
+    size = math.prod(shape)
+    raw = np.empty(size + TENSOR_ALIGNMENT, np.uint8)
+    start = -raw.ctypes.data % TENSOR_ALIGNMENT
+    out = raw[start : start + size].reshape(shape)
+    out.fill(fill)
+    return out
+
+
+def as_tensor(array: np.ndarray) -> tf.Tensor:
+    """A tensor of ``array``, sharing its memory where TensorFlow can.
+
+    ``tf.constant`` copies a numpy array and briefly holds a second copy while it does
+    (the 224 MB of photos of a 760-photo cache at 384x256 took 660 MB at the peak, measured). Through
+    DLPack an aligned, C-contiguous, writable array becomes a tensor with no copy; the
+    tensor keeps the array alive, and the array must not be written afterwards. Any other
+    array is copied: TensorFlow aborts the process on a misaligned buffer.
+    """
+    if (
+        array.flags.c_contiguous
+        and array.flags.writeable
+        and array.ctypes.data % TENSOR_ALIGNMENT == 0
+        and array.size > 0
+    ):
+        try:
+            return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+        except (BufferError, TypeError, ValueError, tf.errors.InvalidArgumentError):
+            pass  # a dtype or layout DLPack does not carry: copy
+    return tf.constant(array)
 
 
 @dataclass(frozen=True)
@@ -351,10 +390,10 @@ def make_dataset(
     """
     if len(cached) == 0:
         raise DataError("no images in this part of the dataset")
-    # One in-graph copy of the arrays; batches are gathered by index, so neither the
-    # shuffle buffer nor the batching copies photos (peak memory stays ~1x the cache).
-    images = tf.constant(cached.images)
-    masks = tf.constant(cached.masks)
+    # The cache itself as tensors (no copy for cache_samples' aligned arrays); batches are
+    # gathered by index, so neither the shuffle buffer nor the batching copies photos.
+    images = as_tensor(cached.images)
+    masks = as_tensor(cached.masks)
     ds = tf.data.Dataset.range(len(cached))
     if training:
         ds = ds.shuffle(len(cached), seed=seed, reshuffle_each_iteration=True)
