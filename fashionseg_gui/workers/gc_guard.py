@@ -17,6 +17,8 @@ The command line, which has no Qt objects, keeps Python's automatic collection.
 
 from __future__ import annotations
 
+import gc
+
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QCoreApplication, QThread
 
@@ -31,6 +33,9 @@ class GuiThreadCollector(GarbageCollector):
 
     def check(self) -> None:
         if gcpause.is_paused():
+            return
+        if gcpause.take_request():  # a job ended and left its memory in cycles
+            gc.collect()
             return
         super().check()
 

@@ -50,3 +50,19 @@ def test_the_gui_collector_waits_while_a_job_pauses_collection(qtbot) -> None:
         assert seen == [] and len(junk) == 5_000
     qtbot.waitUntil(lambda: bool(seen), timeout=10_000)  # the timer's next check
     assert seen == [threading.main_thread().name]
+
+
+def test_a_collection_asked_for_by_a_job_runs_on_the_gui_thread_after_it(qtbot) -> None:
+    collector = collect_on_gui_thread()
+    assert collector is not None
+    seen: list[str] = []
+    gc.collect()  # the counts start low: the thresholds alone would not collect
+    with gcpause.frozen():  # a training job holds its objects frozen until it ends
+        _Cycle(seen)
+        worker = threading.Thread(target=gcpause.collect_soon)  # core.train's end
+        worker.start()
+        worker.join(10)
+        collector.check()
+        assert seen == []
+    collector.check()
+    assert seen == [threading.main_thread().name]

@@ -6,6 +6,7 @@ import gc
 import threading
 
 import numpy as np
+import pytest
 
 from fashionseg_gui.core import gcpause
 
@@ -93,3 +94,42 @@ def test_freezing_a_graph_runs_with_the_collector_paused(monkeypatch) -> None:
     frozen = freeze(double.get_concrete_function())
     assert frozen is not None and seen == [True] and gc.isenabled() == before
     np.testing.assert_allclose(frozen(np.array([[3.0]], np.float32))["y"].numpy(), [[6.0]])
+
+
+class _Cycle:
+    """Cyclic garbage: only a collection frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_collect_soon_collects_here_where_python_collects_automatically(monkeypatch) -> None:
+    import weakref
+
+    monkeypatch.setattr(gcpause, "_manual", False)  # the command line
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ref = weakref.ref(_Cycle())
+        assert ref() is not None
+        gcpause.collect_soon()
+        assert ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_collect_soon_waits_for_the_thread_that_collects_by_hand(monkeypatch) -> None:
+    monkeypatch.setattr(gcpause, "_manual", True)  # a GUI collects on its own thread
+    monkeypatch.setattr(gcpause, "_requested", False)
+    monkeypatch.setattr(gc, "collect", lambda *a: pytest.fail("collected on the wrong thread"))
+    assert not gcpause.take_request()
+    worker = threading.Thread(target=gcpause.collect_soon)
+    worker.start()
+    worker.join(10)
+    with gcpause.frozen():  # frozen objects would not be looked at: wait
+        assert not gcpause.take_request()
+    with gcpause.paused():
+        assert not gcpause.take_request()
+    assert gcpause.take_request()
+    assert not gcpause.take_request()  # once
