@@ -29,7 +29,11 @@ Measured points, all of the default rung (384x256, width 32, depth 4):
 - 22 epochs x 760 photos = 16.7 k photos: mIoU 0.704 with bilinear upsampling, as the table
   says there (0.712 guided; ``bench train --recipe budget --minutes 10`` on a faster 2-core
   Xeon with AMX, 292 GFLOP/s fp32, bfloat16, 28.6 photos/s, 2026-12-03: the probe tried the
-  default and tiny rungs and kept the default).
+  default and tiny rungs and kept the default);
+- the same bench on that Xeon later the same day, three runs (the probe kept the default
+  each time; bilinear, guided in brackets): 19 epochs = 14.4 k photos at 24.6 photos/s:
+  0.6954 (0.7025); 21 epochs = 16.0 k at 27.4 photos/s: 0.7001 (0.7075); 19 epochs = 14.4 k at
+  25.4 photos/s: 0.6859 (0.6929). The table's default curve stays: these lie within 0.01 of it.
 
 Measured points of the smaller rungs (``bench train --recipe budget --budget-sweep 3,10
 --precision off`` with ``ONEDNN_MAX_CPU_ISA=AVX2`` on a 2-core Xeon, float32, with the
