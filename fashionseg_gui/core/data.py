@@ -285,11 +285,11 @@ def _aligned_uint8(shape: tuple[int, ...], fill: int) -> np.ndarray:
 def as_tensor(array: np.ndarray) -> tf.Tensor:
     """A tensor of ``array``, sharing its memory where TensorFlow can.
 
-    ``tf.constant`` copies a numpy array and briefly holds a second copy while it does
-    (the 224 MB of photos of a 760-photo cache at 384x256 took 660 MB at the peak, measured). Through
-    DLPack an aligned, C-contiguous, writable array becomes a tensor with no copy; the
-    tensor keeps the array alive, and the array must not be written afterwards. Any other
-    array is copied: TensorFlow aborts the process on a misaligned buffer.
+    ``tf.constant`` copies a numpy array and briefly holds a second copy while it does (the
+    224 MB of photos of a 760-photo cache at 384x256 took 660 MB at the peak, measured).
+    Through DLPack an aligned, C-contiguous, writable array becomes a tensor with no copy;
+    the tensor keeps the array alive, and the array must not be written afterwards. Any
+    other array is copied: TensorFlow aborts the process on a misaligned buffer.
     """
     if (
         array.flags.c_contiguous
