@@ -12,6 +12,7 @@ checkpoint by validation mIoU and stops early. A run folder holds::
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib.util
 import math
 import os
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import keras
 import numpy as np
@@ -46,6 +47,9 @@ from fashionseg_gui.core.train_config import (  # noqa: F401 - re-exported
     TrainError,
     resolve_precision,
 )
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -181,6 +185,23 @@ def new_run_id() -> str:
     return now.strftime("%Y%m%d-%H%M%S-") + f"{now.microsecond // 1000:03d}"
 
 
+def _collected_after(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` followed by a full collection (``core.gcpause.collect_soon``), once its frame
+    is gone: a run's network, datasets and photo cache sit in reference cycles (Keras) that
+    only a full collection frees, and it might not come before the caller loads its next
+    model (383 MB after a default run, measured)."""
+
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gcpause.collect_soon()
+
+    return run
+
+
+@_collected_after
 def train(
     config: TrainConfig,
     project_or_samples: Any,
@@ -213,24 +234,6 @@ def train(
     -------
     TrainResult
     """
-    try:
-        return _train(config, project_or_samples, cancel_token, on_progress, run_dir, probe_options)
-    finally:
-        # The run's network, datasets and photo cache sit in reference cycles (Keras): they
-        # are only freed by a full collection, which might not come before the caller loads
-        # its next model (383 MB after a default run, measured).
-        gcpause.collect_soon()
-
-
-def _train(
-    config: TrainConfig,
-    project_or_samples: Any,
-    cancel_token: CancelToken | None = None,
-    on_progress: Callable[[dict[str, Any]], None] | None = None,
-    run_dir: str | Path | None = None,
-    probe_options: dict[str, Any] | None = None,
-) -> TrainResult:
-    """:func:`train` without the collection at its end."""
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
     config.validate()
