@@ -591,8 +591,8 @@ def cmd_export_model(args: argparse.Namespace) -> int:
         except _ml_errors() as exc:
             raise UserError(str(exc)) from exc
         print(
-            f"SavedModel written to {out} (signature serving_default: uint8 images "
-            f"[N, H, W, 3] -> class_ids, probabilities)"
+            f"SavedModel written to {out} (signatures: serving_default, uint8 images "
+            f"[N, H, W, 3] -> class_ids, probabilities; label -> class_ids, confidence)"
         )
     finally:
         project.close()

@@ -519,7 +519,10 @@ def export_saved_model(
     -------
     Path
         ``out_dir``. Load it with ``tf.saved_model.load(out_dir).serve(images)`` or the
-        ``serving_default`` signature: ``{"class_ids", "probabilities"}``.
+        ``serving_default`` signature: ``{"class_ids", "probabilities"}``; ``.label(images)``
+        or the ``label`` signature: ``{"class_ids", "confidence"}`` (the same class ids,
+        without writing the full-size probability stack: the in-app Predictor's graph,
+        less its entropy).
     """
     import keras
     import tensorflow as tf
@@ -549,7 +552,10 @@ def export_saved_model(
     if out.exists() and any(out.iterdir()):
         raise TrainError(f"export folder {out} is not empty")
     model = M.inference_model(model)  # the inference graph the Predictor runs too
-    serve = make_serving_function(model, target_hw, int(multiple), upsampling)
+    endpoints = {
+        "serve": make_serving_function(model, target_hw, int(multiple), upsampling),
+        "label": make_label_function(model, target_hw, int(multiple), upsampling),
+    }
     spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
     tmp = out.with_name(f".{out.name}.partial")
     if tmp.exists():
@@ -559,15 +565,21 @@ def export_saved_model(
     # The weights as graph constants, as the Predictor runs them (oneDNN lays each kernel
     # out once, not at every call); a Keras export archive (variables) where TensorFlow
     # cannot freeze the graph.
-    frozen = freeze(tf.function(serve, input_signature=[spec]).get_concrete_function())
-    if frozen is not None:
+    frozen = {
+        name: freeze(tf.function(fn, input_signature=[spec]).get_concrete_function())
+        for name, fn in endpoints.items()
+    }
+    if all(fn is not None for fn in frozen.values()):
         module = tf.Module()
-        module.serve = tf.function(frozen, input_signature=[spec])
-        tf.saved_model.save(module, str(tmp), signatures={"serving_default": module.serve})
+        for name, fn in frozen.items():
+            setattr(module, name, tf.function(fn, input_signature=[spec]))
+        signatures = {"serving_default": module.serve, "label": module.label}
+        tf.saved_model.save(module, str(tmp), signatures=signatures)
     else:
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint("serve", serve, input_signature=[spec])
+        for name, fn in endpoints.items():
+            archive.add_endpoint(name, fn, input_signature=[spec])
         archive.write_out(str(tmp), verbose=False)
     atomic_write_bytes(
         tmp / "fashionseg.json",

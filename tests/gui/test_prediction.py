@@ -112,6 +112,9 @@ def test_export_saved_model(qtbot, train_panel, project, tmp_path):
     qtbot.waitUntil(lambda: not train_panel.is_busy(), timeout=180_000)
     assert train_panel.message.isHidden(), train_panel.message.text()
     assert (out / "saved_model.pb").is_file()
+    import tensorflow as tf
+
+    assert {"serving_default", "label"} <= set(tf.saved_model.load(str(out)).signatures)
 
 
 def test_fine_tune_from_selected_run_resumes_its_weights(qtbot, train_panel, project):

@@ -51,8 +51,15 @@ def test_saved_model_agrees_with_predictor(run_dir: Path, tmp_path: Path) -> Non
     # a batch of two photos of the same size through the plain endpoint
     batch = loaded.serve(tf.constant(np.stack([photo, photo[::-1]])))
     assert batch["class_ids"].shape == (2, 57, 91)
+    # "label": the Predictor's class ids and confidence, without the probability stack
+    labelled = loaded.signatures["label"](images=tf.constant(photo[None]))
+    assert sorted(labelled) == ["class_ids", "confidence"]
+    np.testing.assert_array_equal(labelled["class_ids"].numpy()[0], ids)
+    np.testing.assert_allclose(labelled["confidence"].numpy()[0], conf, atol=1e-6)
+    assert loaded.label(tf.constant(np.stack([photo, photo])))["class_ids"].shape == (2, 57, 91)
     # the weights are graph constants, as in the Predictor (no variables to read per call)
     assert not loaded.signatures["serving_default"].variables
+    assert not loaded.signatures["label"].variables
     with pytest.raises(TrainError, match="not empty"):
         export_saved_model(run_dir, out)
     with pytest.raises(TrainError, match="classes"):
@@ -77,6 +84,9 @@ def test_saved_model_export_without_freezing_keeps_the_weights_as_variables(
     result = loaded.signatures["serving_default"](images=tf.constant(photo[None]))
     assert loaded.signatures["serving_default"].variables  # read from the variables
     np.testing.assert_array_equal(result["class_ids"].numpy()[0], ids)
+    labelled = loaded.signatures["label"](images=tf.constant(photo[None]))
+    assert loaded.signatures["label"].variables
+    np.testing.assert_array_equal(labelled["class_ids"].numpy()[0], ids)
 
 
 def test_predictor_rejects_bad_input_and_missing_run(run_dir: Path, tmp_path: Path) -> None:
