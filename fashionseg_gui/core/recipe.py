@@ -171,18 +171,22 @@ def rung_config(base: TrainConfig, rung: Rung, fixed: Sequence[str] = ()) -> Tra
     return TrainConfig.from_dict(values)
 
 
-def _clock_callback() -> Any:
+def _clock_callback(warmup: int = 0, steps: int = 0, seconds: float = 0.0) -> Any:
+    """A Keras callback that records the time at the end of every training batch and
+    stops the fit once ``steps`` batches after the first ``warmup`` ones have been timed
+    and they took ``seconds`` or more (never, with the defaults)."""
     import keras
 
     class Clock(keras.callbacks.Callback):
-        """Records the time at the end of every training batch."""
-
         def __init__(self) -> None:
             super().__init__()
             self.times: list[float] = []
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             self.times.append(time.perf_counter())
+            timed = self.times[max(warmup - 1, 0) :]
+            if steps and len(timed) > steps and timed[-1] - timed[0] >= seconds:
+                self.model.stop_training = True
 
     return Clock()
 
@@ -194,17 +198,23 @@ def probe(
     rungs: Sequence[Rung] = LADDER,
     *,
     steps: int = 3,
-    warmup: int = 1,
+    warmup: int = 2,
     max_photos: int = 16,
     fixed: Sequence[str] = (),
     cancel_token: CancelToken | None = None,
     measure: Sequence[str] | None = None,
+    seconds: float = 1.5,
+    max_steps: int = 40,
 ) -> dict[str, float]:
     """Training photos per second of each rung on this machine (TensorFlow imported here).
 
-    A measured rung builds its network, compiles it, runs ``warmup`` steps (tracing) and
-    then times ``steps`` steps of the real pipeline: up to ``max_photos`` of ``samples``
-    letterboxed at the rung's size and augmented as the run will be. Tracing a network
+    A measured rung builds its network, compiles it, runs ``warmup`` steps (tracing, and
+    the first step's one-time work) and then times at least ``steps`` steps of the real
+    pipeline, and more until they take ``seconds`` (at most ``max_steps``): up to
+    ``max_photos`` of ``samples`` letterboxed at the rung's size and augmented as the run
+    will be. Three steps of a small network are a quarter of a second on a fast CPU, and
+    that measured half the speed the same network then trained at when the window was
+    busy (51.7 against 94 photos/s on a 2-core Zen EPYC, 2026-12-04). Tracing a network
     costs seconds on a 2-core CPU, so by default only the largest and the smallest rung
     are measured (``measure``: the names to measure) and the others are interpolated
     between them by their forward FLOPs per photo (in logarithms): a probe of two
@@ -223,6 +233,8 @@ def probe(
         max_photos=max_photos,
         fixed=fixed,
         cancel_token=cancel_token,
+        seconds=seconds,
+        max_steps=max_steps,
     )
     rest = [r for r in rungs if r.name not in speeds]
     known = [(name, v) for name, v in speeds.items() if v > 0]
@@ -274,8 +286,10 @@ def _measure(
     max_photos: int,
     fixed: Sequence[str],
     cancel_token: CancelToken | None,
+    seconds: float = 0.0,
+    max_steps: int = 0,
 ) -> dict[str, float]:
-    """Photos per second of each of ``rungs``, timed on the real pipeline."""
+    """Photos per second of each of ``rungs``, timed on the real pipeline (:func:`probe`)."""
     import keras
 
     from fashionseg_gui.core import data as D
@@ -310,11 +324,11 @@ def _measure(
             optimizer=keras.optimizers.AdamW(cfg.learning_rate),
             loss=M.SegmentationLoss(num_classes, cfg.loss),
         )
-        clock = _clock_callback()
+        clock = _clock_callback(warmup, steps, seconds)
         fit_model.fit(
             ds,
             epochs=1,
-            steps_per_epoch=warmup + steps,
+            steps_per_epoch=warmup + max(steps, max_steps),
             verbose=0,
             callbacks=[clock],
             shuffle=False,

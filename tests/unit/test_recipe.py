@@ -158,6 +158,29 @@ def test_probe_times_the_ends_of_the_ladder_and_interpolates_the_middle() -> Non
     assert lo <= speeds["medium"] <= hi
 
 
+def test_probe_times_at_least_its_seconds_and_at_most_its_steps(monkeypatch) -> None:
+    """A probe of a fast network keeps stepping until the timed steps take ``seconds``
+    (three steps of a small network are too short to time), and stops at ``max_steps``."""
+    clocks: list = []
+    make = RC._clock_callback
+
+    def kept(*args):  # noqa: ANN002, ANN202
+        clocks.append(make(*args))
+        return clocks[-1]
+
+    monkeypatch.setattr(RC, "_clock_callback", kept)
+    s = synthetic_samples(4)
+    ladder = (RC.Rung("one", {"input_height": 32, "input_width": 48, "base_width": 4, "depth": 2}),)
+    cfg = TrainConfig(max_minutes=1, **TINY)
+    kw = dict(steps=2, warmup=2, max_photos=4)
+    speeds = RC.probe(cfg, s, 3, ladder, **kw, seconds=0.4, max_steps=100_000)
+    times = clocks[-1].times
+    assert times[-1] - times[1] >= 0.4 and len(times) > 2 + 2  # more than the 2 steps
+    assert speeds["one"] == pytest.approx(2 * (len(times) - 2) / (times[-1] - times[1]))
+    RC.probe(cfg, s, 3, ladder, **kw, seconds=1e6, max_steps=5)
+    assert len(clocks[-1].times) == 2 + 5
+
+
 def test_an_isa_limit_makes_an_amx_machine_train_as_an_avx2_one(monkeypatch) -> None:
     from fashionseg_gui.core import recipe as RC
     from fashionseg_gui.core import train_config as TC
