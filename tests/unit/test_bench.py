@@ -86,10 +86,10 @@ def test_bench_train_prints_machine_quality_and_both_inference_times(ccp, capsys
     for line in ("machine: ", "fp32 matmul rate", "training photos/s", "mIoU"):
         assert line in out, line
     in_app = float(out.split("inference per full-size photo")[1].split("):")[1].split("ms")[0])
-    saved = float(
-        out.split("exported SavedModel per full-size photo")[1].split("):")[1].split("ms")[0]
-    )
-    assert in_app > 0 and saved > 0
+    sm_line = out.split("exported SavedModel per full-size photo")[1].split("\n")[0]
+    saved = float(sm_line.split("serve() ")[1].split(" ms")[0])
+    labelled = float(sm_line.split("label() ")[1].split(" ms")[0])  # its two signatures
+    assert in_app > 0 and saved > 0 and labelled > 0
     # both upsampling heads, side by side: the run's (guided) and bilinear
     assert (
         "guided upsampling (the run's)" in out and "with bilinear upsampling instead: mIoU" in out
