@@ -31,10 +31,16 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_saved_model_agrees_with_predictor(run_dir: Path, tmp_path: Path) -> None:
+def test_saved_model_agrees_with_predictor(run_dir: Path, tmp_path: Path, monkeypatch) -> None:
     import tensorflow as tf
 
+    from fashionseg_gui.core import serving
+
+    frozen = []
+    freeze = serving.freeze
+    monkeypatch.setattr(serving, "freeze", lambda fn: frozen.append(fn) or freeze(fn))
     out = export_saved_model(run_dir, tmp_path / "sm", num_classes=3)
+    assert len(frozen) == 1  # the weights once: both signatures call one frozen network
     loaded = tf.saved_model.load(str(out))
     photo = np.random.default_rng(5).integers(0, 256, (57, 91, 3), dtype=np.uint8)
     result = loaded.signatures["serving_default"](images=tf.constant(photo[None]))
