@@ -286,8 +286,8 @@ def _measure(
     max_photos: int,
     fixed: Sequence[str],
     cancel_token: CancelToken | None,
-    seconds: float = 0.0,
-    max_steps: int = 0,
+    seconds: float,
+    max_steps: int,
 ) -> dict[str, float]:
     """Photos per second of each of ``rungs``, timed on the real pipeline (:func:`probe`)."""
     import keras

@@ -594,32 +594,27 @@ def export_saved_model(
     # peak memory for the default network). A Keras export archive (variables) where
     # TensorFlow cannot freeze the graph.
     run, stride, from_logits = network_part(model, target_hw, int(multiple))
-    network = freeze(tf.function(run, input_signature=[spec]).get_concrete_function())
-    if network is not None:
-        frozen_network = network
+    frozen = freeze(tf.function(run, input_signature=[spec]).get_concrete_function())
+    network = run if frozen is None else frozen
 
-        def endpoint(kind: str) -> Any:
-            def outputs(images: Any) -> dict[str, Any]:
-                found = head_part(
-                    frozen_network(images), images, kind, upsampling, stride, from_logits
-                )
-                return dict(zip(HEAD_OUTPUTS[kind], found, strict=True))
+    def endpoint(kind: str) -> Callable[[Any], dict[str, Any]]:
+        def outputs(images: Any) -> dict[str, Any]:
+            found = head_part(network(images), images, kind, upsampling, stride, from_logits)
+            return dict(zip(HEAD_OUTPUTS[kind], found, strict=True))
 
-            return tf.function(outputs, input_signature=[spec])
+        return outputs
 
+    if frozen is not None:
         module = tf.Module()
-        module.serve, module.label = endpoint("serve"), endpoint("label")
+        module.serve = tf.function(endpoint("serve"), input_signature=[spec])
+        module.label = tf.function(endpoint("label"), input_signature=[spec])
         signatures = {"serving_default": module.serve, "label": module.label}
         tf.saved_model.save(module, str(tmp), signatures=signatures)
     else:
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint(
-            "serve", make_serving_function(model, target_hw, int(multiple), upsampling), [spec]
-        )
-        archive.add_endpoint(
-            "label", make_label_function(model, target_hw, int(multiple), upsampling), [spec]
-        )
+        for kind in ("serve", "label"):
+            archive.add_endpoint(kind, endpoint(kind), input_signature=[spec])
         archive.write_out(str(tmp), verbose=False)
     atomic_write_bytes(
         tmp / "fashionseg.json",
